@@ -1,0 +1,179 @@
+/* unsharp.h: the public interface of libunsharp-engine.
+ *
+ * A small convolutional network engine that infers and trains. A model is built from a text
+ * architecture (see docs/architecture-format.md), or loaded from a self-describing .usw weights
+ * file (see docs/weights-format.md). Every call returns an unsharp_status; on failure the
+ * message is kept on the model handle (unsharp_model_errmsg), or per thread when there is no
+ * handle (unsharp_errmsg). The library never prints and never exits.
+ *
+ * Threads: calls on different handles may run concurrently. One handle is used by one thread
+ * at a time. */
+#ifndef UNSHARP_H
+#define UNSHARP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define UNSHARP_VERSION_MAJOR 0
+#define UNSHARP_VERSION_MINOR 1
+#define UNSHARP_VERSION_PATCH 0
+#define UNSHARP_VERSION_STRING "0.1.0"
+
+#if defined(__GNUC__)
+#define UNSHARP_API __attribute__((visibility("default")))
+#else
+#define UNSHARP_API
+#endif
+
+/* Result of every public call. 0 is success; the rest are distinct failures. */
+typedef enum unsharp_status {
+    UNSHARP_OK = 0,
+    UNSHARP_ERR_INVALID,     /* a bad argument or architecture from the caller */
+    UNSHARP_ERR_NOMEM,       /* an allocation failed */
+    UNSHARP_ERR_IO,          /* open, read, write, fsync or rename failed */
+    UNSHARP_ERR_BAD_MAGIC,   /* the file is not a .usw weights file */
+    UNSHARP_ERR_VERSION,     /* the file's major version is newer than this library */
+    UNSHARP_ERR_TRUNCATED,   /* the file ends before its contents do */
+    UNSHARP_ERR_CHECKSUM,    /* the CRC32 does not match: the file is corrupt */
+    UNSHARP_ERR_CORRUPT,     /* the contents are inconsistent (bad table, bad sizes) */
+    UNSHARP_ERR_SHAPE,       /* a tensor's shape does not fit the model */
+    UNSHARP_ERR_NOT_FOUND,   /* no layer, output or parameter of that name */
+    UNSHARP_ERR_STATE,       /* the call is out of order (backward before forward, ...) */
+    UNSHARP_ERR_BACKEND,     /* the compute backend failed (device errors) */
+    UNSHARP_ERR_UNSUPPORTED  /* the build lacks what was asked for */
+} unsharp_status;
+
+/* A short constant name for a status, such as "UNSHARP_ERR_CHECKSUM". */
+UNSHARP_API const char *unsharp_status_name(unsharp_status st);
+
+/* The message of the last failed call on this thread that had no handle, or "" if none.
+ * Its text says what failed and where, e.g. "unsharp_model_load(): w.usw: CRC32 mismatch". */
+UNSHARP_API const char *unsharp_errmsg(void);
+
+/* A host tensor in NCHW float32. Strides are in elements; unsharp_tensor_make fills them in
+ * for a contiguous layout. The engine never frees data it did not allocate. */
+typedef struct unsharp_tensor {
+    float *data;
+    int n, c, h, w;          /* shape (N, C, H, W) */
+    int64_t sn, sc, sh, sw;  /* strides in elements */
+} unsharp_tensor;
+
+/* A contiguous tensor over caller-owned data. */
+UNSHARP_API unsharp_tensor unsharp_tensor_make(float *data, int n, int c, int h, int w);
+
+/* Opaque model handle. */
+typedef struct unsharp_model unsharp_model;
+
+/* Compute backends. AUTO picks CUDA when the build has it and a device is present. */
+typedef enum unsharp_device {
+    UNSHARP_DEVICE_CPU = 0,
+    UNSHARP_DEVICE_CUDA = 1,
+    UNSHARP_DEVICE_AUTO = 2
+} unsharp_device;
+
+typedef struct unsharp_model_options {
+    unsharp_device device;  /* default CPU */
+    int threads;            /* CPU threads for this handle's math; 0 or 1 means one */
+} unsharp_model_options;
+
+/* Builds a model from architecture text with parameters initialised from seed (He init for
+ * weights, zero biases). options may be NULL.
+ * @return UNSHARP_OK, UNSHARP_ERR_INVALID with the offending line, or UNSHARP_ERR_NOMEM. */
+UNSHARP_API unsharp_status unsharp_model_create(const char *arch, uint64_t seed,
+                                                const unsharp_model_options *options,
+                                                unsharp_model **out);
+
+/* Loads a .usw weights file: architecture, parameters and metadata.
+ * @return UNSHARP_OK, UNSHARP_ERR_IO, _BAD_MAGIC, _VERSION, _TRUNCATED, _CHECKSUM or _CORRUPT. */
+UNSHARP_API unsharp_status unsharp_model_load(const char *path, const unsharp_model_options *options,
+                                              unsharp_model **out);
+
+/* Loads from memory; the same checks as unsharp_model_load. */
+UNSHARP_API unsharp_status unsharp_model_load_memory(const void *data, size_t size,
+                                                     const unsharp_model_options *options,
+                                                     unsharp_model **out);
+
+/* Writes architecture, parameters and metadata to path atomically: path.tmp, fsync, rename.
+ * @return UNSHARP_OK or UNSHARP_ERR_IO; path is untouched on failure. */
+UNSHARP_API unsharp_status unsharp_model_save(unsharp_model *m, const char *path);
+
+/* Frees the model; NULL is a no-op. */
+UNSHARP_API void unsharp_model_free(unsharp_model *m);
+
+/* The message of the last failed call on this handle, or "". */
+UNSHARP_API const char *unsharp_model_errmsg(const unsharp_model *m);
+
+/* The architecture text the model was built from (owned by the model). */
+UNSHARP_API const char *unsharp_model_arch(const unsharp_model *m);
+
+/* Metadata: short key=value strings carried in the weights file (thresholds, training info).
+ * get returns NULL when the key is absent. set replaces; value NULL removes. */
+UNSHARP_API const char *unsharp_model_get_meta(const unsharp_model *m, const char *key);
+UNSHARP_API unsharp_status unsharp_model_set_meta(unsharp_model *m, const char *key, const char *value);
+
+/* Parameters, by index 0..count-1 in architecture order, named "LAYER.weight" / "LAYER.bias".
+ * info gives name, element count and shape (unused dims are 1). */
+UNSHARP_API int unsharp_model_param_count(const unsharp_model *m);
+UNSHARP_API unsharp_status unsharp_model_param_info(const unsharp_model *m, int i, const char **name,
+                                                    size_t *count, int shape[4]);
+UNSHARP_API size_t unsharp_model_param_total(const unsharp_model *m);
+/* Copies a parameter (or its gradient) to or from host memory of exactly count floats. */
+UNSHARP_API unsharp_status unsharp_model_get_param(unsharp_model *m, const char *name, float *dst, size_t count);
+UNSHARP_API unsharp_status unsharp_model_set_param(unsharp_model *m, const char *name, const float *src, size_t count);
+UNSHARP_API unsharp_status unsharp_model_get_grad(unsharp_model *m, const char *name, float *dst, size_t count);
+
+/* Runs the network on x (N, C, H, W). training=1 keeps what backward needs, applies dropout
+ * and evaluates the loss layers against the targets set below. Activation memory is sized
+ * from x's shape and reused while shapes do not grow. */
+UNSHARP_API unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, int training);
+
+/* The shape of a named layer's output after the last forward (n,c,h,w). */
+UNSHARP_API unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4]);
+/* Copies a named layer's output after the last forward into out, whose shape must match. */
+UNSHARP_API unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, unsharp_tensor *out);
+
+/* Targets of a loss layer for the next forward(training=1). The counts follow the loss
+ * layer's input (N, C, H, W):
+ *   sigmoid_ce: target and weight have N*C*H*W values in [0,1]; weight may be NULL (all 1);
+ *   softmax_ce: target has N*H*W class indices (as floats) in [0, C); weight has N*H*W values
+ *               or is NULL. */
+UNSHARP_API unsharp_status unsharp_model_set_target(unsharp_model *m, const char *loss_layer,
+                                                    const float *target, const float *weight, size_t count);
+
+/* The summed loss of the last forward(training=1); each loss layer is a weighted mean. */
+UNSHARP_API unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss);
+
+/* Zeroes the parameter gradients. */
+UNSHARP_API unsharp_status unsharp_model_zero_grad(unsharp_model *m);
+
+/* Back-propagates the loss layers of the last forward(training=1); gradients accumulate (+=)
+ * into the parameter gradients. */
+UNSHARP_API unsharp_status unsharp_model_backward(unsharp_model *m);
+
+/* Optimisers. Weight decay is decoupled (AdamW) for Adam, and L2 added to the gradient for SGD. */
+typedef enum unsharp_optimizer_kind { UNSHARP_OPT_ADAM = 0, UNSHARP_OPT_SGD = 1 } unsharp_optimizer_kind;
+typedef struct unsharp_optimizer_config {
+    unsharp_optimizer_kind kind;
+    float lr;            /* learning rate */
+    float beta1, beta2;  /* Adam moments (0.9, 0.999) */
+    float eps;           /* Adam epsilon (1e-8) */
+    float momentum;      /* SGD momentum (0.9) */
+    float weight_decay;  /* 0 for none */
+} unsharp_optimizer_config;
+
+/* Sets up the optimiser; its state (moments) is one allocation, zeroed. Calling it again
+ * resets the state. */
+UNSHARP_API unsharp_status unsharp_model_set_optimizer(unsharp_model *m, const unsharp_optimizer_config *cfg);
+/* Changes the learning rate (for schedules) without touching the state. */
+UNSHARP_API unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr);
+/* One update from the current gradients. */
+UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,156 @@
+/* backend.h: the private backend table. Layers call these slots and nothing else, so the
+ * model has one code path for every backend (CPU on OpenBLAS, CUDA on cuBLAS + cuDNN).
+ *
+ * Conventions for every slot:
+ * - float and int32 pointers are backend memory (host for CPU, device for CUDA), from alloc;
+ * - tensors are NCHW and contiguous; shapes are given beside each argument;
+ * - "+=" marks outputs that accumulate: the caller zeroes them when it wants a fresh sum;
+ * - a slot returns UNSHARP_OK, or a status with a message written to be->errbuf that names
+ *   the file and line of the failing device call. */
+#ifndef UNSHARP_BACKEND_H
+#define UNSHARP_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "unsharp/unsharp.h"
+
+#define UNSHARP_BACKEND_VERSION 1
+
+/* Shape of one 2-D convolution: x (n, cin, h, w) * w (cout, cin, kh, kw) -> y (n, cout, oh, ow)
+ * with oh = (h + 2*ph - kh) / sh + 1, and likewise ow. */
+typedef struct unsharp_conv_shape {
+    int n, cin, h, w;
+    int cout, kh, kw;
+    int sh, sw, ph, pw;
+    int oh, ow;
+} unsharp_conv_shape;
+
+/* Shape of a 2-D pooling window: x (n, c, h, w) -> y (n, c, oh, ow). Max pooling ignores the
+ * padding; average pooling counts it as zeros (divides by kh*kw), as PyTorch does by default. */
+typedef struct unsharp_pool_shape {
+    int n, c, h, w;
+    int kh, kw, sh, sw, ph, pw;
+    int oh, ow;
+} unsharp_pool_shape;
+
+typedef enum { UNSHARP_GPOOL_MEAN = 0, UNSHARP_GPOOL_MAX = 1, UNSHARP_GPOOL_VAR = 2 } unsharp_gpool_kind;
+
+typedef struct unsharp_adam_params {
+    float lr, beta1, beta2, eps, weight_decay;
+    int t; /* step number, from 1 */
+} unsharp_adam_params;
+
+typedef struct unsharp_backend unsharp_backend;
+
+struct unsharp_backend {
+    int version;          /* UNSHARP_BACKEND_VERSION */
+    const char *name;     /* "cpu", "cuda" */
+    char *errbuf;         /* where slots write their messages (the model's buffer) */
+    void *impl;           /* the backend's private state */
+
+    /* -- memory -- */
+    unsharp_status (*alloc)(unsharp_backend *be, size_t bytes, void **out); /* zeroed */
+    void (*release)(unsharp_backend *be, void *p);                          /* NULL is a no-op */
+    unsharp_status (*upload)(unsharp_backend *be, void *dst, const void *host, size_t bytes);
+    unsharp_status (*download)(unsharp_backend *be, void *host, const void *src, size_t bytes);
+    unsharp_status (*copy)(unsharp_backend *be, void *dst, const void *src, size_t bytes);
+    unsharp_status (*fill)(unsharp_backend *be, float *dst, float value, size_t n);
+    /* Frees the backend itself, with everything it holds. */
+    void (*destroy)(unsharp_backend *be);
+
+    /* -- matrix multiply, row-major: C(m,n) = alpha * op(A) op(B) + beta * C -- */
+    unsharp_status (*gemm)(unsharp_backend *be, int trans_a, int trans_b, int m, int n, int k,
+                           float alpha, const float *a, int lda, const float *b, int ldb,
+                           float beta, float *c, int ldc);
+
+    /* -- convolution (no bias); work is conv_workspace() bytes -- */
+    size_t (*conv_workspace)(unsharp_backend *be, const unsharp_conv_shape *s);
+    unsharp_status (*conv2d_forward)(unsharp_backend *be, const unsharp_conv_shape *s,
+                                     const float *x,  /* (n, cin, h, w) */
+                                     const float *w,  /* (cout, cin, kh, kw) */
+                                     float *y,        /* (n, cout, oh, ow), overwritten */
+                                     void *work);
+    unsharp_status (*conv2d_backward_data)(unsharp_backend *be, const unsharp_conv_shape *s,
+                                           const float *dy, /* (n, cout, oh, ow) */
+                                           const float *w,  /* (cout, cin, kh, kw) */
+                                           float *dx,       /* (n, cin, h, w) += */
+                                           void *work);
+    unsharp_status (*conv2d_backward_filter)(unsharp_backend *be, const unsharp_conv_shape *s,
+                                             const float *x,  /* (n, cin, h, w) */
+                                             const float *dy, /* (n, cout, oh, ow) */
+                                             float *dw,       /* (cout, cin, kh, kw) += */
+                                             void *work);
+
+    /* -- per-channel bias -- */
+    unsharp_status (*bias_forward)(unsharp_backend *be, float *y /* (n, c, hw) += b */,
+                                   const float *b /* (c) */, int n, int c, int hw);
+    unsharp_status (*bias_backward)(unsharp_backend *be, const float *dy /* (n, c, hw) */,
+                                    float *db /* (c) += */, int n, int c, int hw);
+
+    /* -- leaky ReLU (slope 0 is ReLU); y and dx may alias x and dy -- */
+    unsharp_status (*leaky_relu_forward)(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
+    unsharp_status (*leaky_relu_backward)(unsharp_backend *be, const float *x /* forward input */,
+                                          const float *dy, float *dx /* += */, size_t n, float slope);
+
+    /* -- sigmoid, for probabilities at inference -- */
+    unsharp_status (*sigmoid_forward)(unsharp_backend *be, const float *x, float *y, size_t n);
+
+    /* -- windowed pooling; argmax (n, c, oh, ow) int32 is written by max forward, read by its backward -- */
+    unsharp_status (*pool2d_forward)(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
+                                     const float *x, float *y, int32_t *argmax);
+    unsharp_status (*pool2d_backward)(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
+                                      const float *dy, const int32_t *argmax, float *dx /* += */);
+
+    /* -- global pooling over hw per (image, channel) row: x (rows, hw) -> y (rows) -- */
+    unsharp_status (*global_pool_forward)(unsharp_backend *be, unsharp_gpool_kind kind,
+                                          const float *x, float *y, int rows, int hw);
+    unsharp_status (*global_pool_backward)(unsharp_backend *be, unsharp_gpool_kind kind,
+                                           const float *x, const float *y, const float *dy,
+                                           float *dx /* += */, int rows, int hw);
+
+    /* -- channel slices, for concat: dst[:, off:off+src_c] (=, or += when accumulate) src,
+     *    and the reverse direction for backward -- */
+    unsharp_status (*copy_channels)(unsharp_backend *be, float *dst, int dst_c, int dst_off,
+                                    const float *src, int src_c, int n, int hw, int accumulate);
+    unsharp_status (*slice_channels_add)(unsharp_backend *be, float *dst /* (n, dst_c, hw) += */, int dst_c,
+                                         const float *src /* (n, src_c, hw) */, int src_c, int src_off,
+                                         int n, int hw);
+
+    /* -- inverted dropout: mask[i] = 0 with probability p, else 1/(1-p), from a counter-based
+     *    hash of (seed, i) so that every backend draws the same mask -- */
+    unsharp_status (*dropout_forward)(unsharp_backend *be, const float *x, float *y, float *mask,
+                                      size_t n, float p, uint64_t seed);
+    unsharp_status (*dropout_backward)(unsharp_backend *be, const float *dy, const float *mask,
+                                       float *dx /* += */, size_t n);
+
+    /* -- losses. Each writes the gradient of scale * sum(weight * loss_i) into grad (+=) and
+     *    adds that scaled sum to *loss (host) -- */
+    unsharp_status (*sigmoid_ce)(unsharp_backend *be, const float *logit, const float *target,
+                                 const float *weight /* NULL: all 1 */, size_t n, float scale,
+                                 float *grad, double *loss);
+    /* logit (n, k, s): k classes at each of s positions; target (n, s) class indices as floats. */
+    unsharp_status (*softmax_ce)(unsharp_backend *be, const float *logit, const float *target,
+                                 const float *weight /* (n, s) or NULL */, int n, int k, int s,
+                                 float scale, float *grad, double *loss);
+
+    /* -- optimisers, over flat parameter arrays -- */
+    unsharp_status (*adam_step)(unsharp_backend *be, float *p, const float *g, float *m, float *v,
+                                size_t n, const unsharp_adam_params *hp);
+    unsharp_status (*sgd_step)(unsharp_backend *be, float *p, const float *g, float *vel, size_t n,
+                               float lr, float momentum, float weight_decay);
+};
+
+/* Creates the CPU backend; threads > 1 splits convolution work across images. */
+unsharp_status unsharp__cpu_backend_create(int threads, char *errbuf, unsharp_backend **out);
+
+/* The dropout draw shared by every backend: a uniform in [0, 1) from (seed, i). */
+static inline float unsharp__hash_uniform(uint64_t seed, uint64_t i)
+{
+    uint64_t z = seed + 0x9E3779B97F4A7C15ull * (i + 1);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return (float)(z >> 40) * (1.0f / 16777216.0f);
+}
+
+#endif

@@ -1,0 +1,256 @@
+/* conv.c: 2-D convolution on the CPU, forward and both backward passes side by side. Each
+ * image is lowered with im2col to a (cin*kh*kw, oh*ow) matrix and multiplied with OpenBLAS;
+ * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly.
+ * With threads > 1 the batch is cut into contiguous blocks of images, one per slot, and the
+ * slots run under OpenMP, each on its own slice of the workspace. Backward-filter gives every
+ * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
+ * result depends only on the thread count, never on scheduling.
+ *
+ * Workspace layout (conv_workspace bytes): nt = min(threads, n) slices of `slice` floats;
+ * a slice holds the im2col buffer (K*P floats, K = cin*kh*kw, P = oh*ow; none when direct),
+ * then, when nt > 1, a partial dW of cout*K floats; both parts are rounded up to 64 bytes. */
+#include <cblas.h>
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+#include "cpu_ops.h"
+
+typedef struct conv_plan {
+    int direct;    /* 1x1, stride 1, no padding: no im2col */
+    int nt;        /* slots: min(threads, n) */
+    int K, P;      /* cin*kh*kw, oh*ow */
+    size_t col;    /* floats reserved for one im2col buffer */
+    size_t dwn;    /* floats reserved for one partial dW */
+    size_t slice;  /* floats per slot */
+    size_t bytes;  /* whole workspace */
+} conv_plan;
+
+static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
+
+/* 0: ok; 1: the shape is invalid; 2: a size overflows. */
+static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s, conv_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!s) return 1;
+    if (s->n < 1 || s->cin < 1 || s->h < 1 || s->w < 1 || s->cout < 1 || s->kh < 1 || s->kw < 1 ||
+        s->sh < 1 || s->sw < 1 || s->ph < 0 || s->pw < 0)
+        return 1;
+    int64_t eh = (int64_t)s->h + 2 * (int64_t)s->ph, ew = (int64_t)s->w + 2 * (int64_t)s->pw;
+    if (eh < s->kh || ew < s->kw) return 1;
+    if ((eh - s->kh) / s->sh + 1 != s->oh || (ew - s->kw) / s->sw + 1 != s->ow) return 1;
+    int64_t K = (int64_t)s->cin * s->kh * s->kw, P = (int64_t)s->oh * s->ow;
+    int64_t HW = (int64_t)s->h * s->w;
+    if (K > INT_MAX || P > INT_MAX || HW > INT_MAX) return 2;
+    p->K = (int)K;
+    p->P = (int)P;
+    p->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+    int threads = ((const cpu_impl *)be->impl)->threads;
+    p->nt = threads < s->n ? threads : s->n;
+
+    size_t col = 0, dwn = 0, slice, bytes;
+    if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)P, &col)) return 2;
+    if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
+    if (col > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
+    p->col = round16(col);
+    p->dwn = round16(dwn);
+    slice = p->col + p->dwn;
+    if (__builtin_mul_overflow(slice, (size_t)p->nt, &bytes) ||
+        __builtin_mul_overflow(bytes, sizeof(float), &bytes))
+        return 2;
+    p->slice = slice;
+    p->bytes = bytes;
+    return 0;
+}
+
+/* Validates the call and builds its plan; fails with a message. */
+static unsharp_status conv_prepare(unsharp_backend *be, const unsharp_conv_shape *s, const void *a,
+                                   const void *b, const void *c, const void *work, conv_plan *p,
+                                   const char *func)
+{
+    int r = conv_plan_make(be, s, p);
+    if (r == 1)
+        return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "invalid convolution shape");
+    if (r == 2)
+        return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "convolution too large");
+    if (!a || !b || !c) return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "NULL tensor");
+    if (p->col + p->dwn > 0 && !work)
+        return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func,
+                               "workspace is NULL, %zu bytes needed", p->bytes);
+    return UNSHARP_OK;
+}
+
+/* First and one-past-last image of slot t. */
+static void slot_range(int n, int nt, int t, int *lo, int *hi)
+{
+    *lo = (int)((int64_t)n * t / nt);
+    *hi = (int)((int64_t)n * (t + 1) / nt);
+}
+
+/* col (K, P) from one image x (cin, h, w). */
+static void im2col(const unsharp_conv_shape *s, const float *x, float *col)
+{
+    const size_t P = (size_t)s->oh * (size_t)s->ow;
+    for (int c = 0; c < s->cin; c++) {
+        const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
+        for (int ki = 0; ki < s->kh; ki++)
+            for (int kj = 0; kj < s->kw; kj++) {
+                float *dst = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * P;
+                for (int oy = 0; oy < s->oh; oy++) {
+                    float *d = dst + (size_t)oy * s->ow;
+                    int iy = oy * s->sh - s->ph + ki;
+                    if (iy < 0 || iy >= s->h) {
+                        memset(d, 0, (size_t)s->ow * sizeof(float));
+                        continue;
+                    }
+                    const float *src = xc + (size_t)iy * s->w;
+                    for (int ox = 0; ox < s->ow; ox++) {
+                        int ix = ox * s->sw - s->pw + kj;
+                        d[ox] = (ix >= 0 && ix < s->w) ? src[ix] : 0.0f;
+                    }
+                }
+            }
+    }
+}
+
+/* dx (cin, h, w) += the columns of col (K, P) put back where im2col took them. */
+static void col2im_add(const unsharp_conv_shape *s, const float *col, float *dx)
+{
+    const size_t P = (size_t)s->oh * (size_t)s->ow;
+    for (int c = 0; c < s->cin; c++) {
+        float *dxc = dx + (size_t)c * (size_t)s->h * (size_t)s->w;
+        for (int ki = 0; ki < s->kh; ki++)
+            for (int kj = 0; kj < s->kw; kj++) {
+                const float *src = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * P;
+                for (int oy = 0; oy < s->oh; oy++) {
+                    int iy = oy * s->sh - s->ph + ki;
+                    if (iy < 0 || iy >= s->h) continue;
+                    const float *sr = src + (size_t)oy * s->ow;
+                    float *d = dxc + (size_t)iy * s->w;
+                    for (int ox = 0; ox < s->ow; ox++) {
+                        int ix = ox * s->sw - s->pw + kj;
+                        if (ix >= 0 && ix < s->w) d[ix] += sr[ox];
+                    }
+                }
+            }
+    }
+}
+
+size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape *s)
+{
+    conv_plan p;
+    int r = conv_plan_make(be, s, &p);
+    if (r == 2) return SIZE_MAX; /* an allocation of this size fails with NOMEM */
+    if (r == 1) return 0;        /* the conv slots reject the shape */
+    return p.bytes;
+}
+
+unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s,
+                                           const float *x, const float *w, float *y, void *work)
+{
+    conv_plan p;
+    unsharp_status st = UNSHARP_OK;
+    CHECK(conv_prepare(be, s, x, w, y, work, &p, __func__));
+    const size_t xs = (size_t)s->cin * s->h * s->w, ys = (size_t)s->cout * p.P;
+
+#pragma omp parallel for num_threads(p.nt) schedule(static)
+    for (int t = 0; t < p.nt; t++) {
+        float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
+        int lo, hi;
+        slot_range(s->n, p.nt, t, &lo, &hi);
+        for (int i = lo; i < hi; i++) {
+            const float *xi = x + (size_t)i * xs;
+            float *yi = y + (size_t)i * ys;
+            if (p.direct) {
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
+                            s->cin, xi, p.P, 0.0f, yi, p.P);
+            } else {
+                im2col(s, xi, col);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, p.K, 1.0f, w, p.K,
+                            col, p.P, 0.0f, yi, p.P);
+            }
+        }
+    }
+bailout:
+    return st;
+}
+
+unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
+                                                 const float *dy, const float *w, float *dx, void *work)
+{
+    conv_plan p;
+    unsharp_status st = UNSHARP_OK;
+    CHECK(conv_prepare(be, s, dy, w, dx, work, &p, __func__));
+    const size_t xs = (size_t)s->cin * s->h * s->w, ys = (size_t)s->cout * p.P;
+
+#pragma omp parallel for num_threads(p.nt) schedule(static)
+    for (int t = 0; t < p.nt; t++) {
+        float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
+        int lo, hi;
+        slot_range(s->n, p.nt, t, &lo, &hi);
+        for (int i = lo; i < hi; i++) {
+            const float *dyi = dy + (size_t)i * ys;
+            float *dxi = dx + (size_t)i * xs;
+            if (p.direct) {
+                /* dx (cin, P) += W^T (cin, cout) dy (cout, P) */
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->cin, p.P, s->cout, 1.0f, w,
+                            s->cin, dyi, p.P, 1.0f, dxi, p.P);
+            } else {
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p.K, p.P, s->cout, 1.0f, w, p.K,
+                            dyi, p.P, 0.0f, col, p.P);
+                col2im_add(s, col, dxi);
+            }
+        }
+    }
+bailout:
+    return st;
+}
+
+unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s,
+                                                   const float *x, const float *dy, float *dw, void *work)
+{
+    conv_plan p;
+    unsharp_status st = UNSHARP_OK;
+    CHECK(conv_prepare(be, s, x, dy, dw, work, &p, __func__));
+    const size_t xs = (size_t)s->cin * s->h * s->w, ys = (size_t)s->cout * p.P;
+    const size_t nw = (size_t)s->cout * p.K;
+    const int ldw = p.direct ? s->cin : p.K;
+
+#pragma omp parallel for num_threads(p.nt) schedule(static)
+    for (int t = 0; t < p.nt; t++) {
+        float *slice = p.slice ? (float *)work + (size_t)t * p.slice : NULL;
+        float *col = p.col ? slice : NULL;
+        float *acc = dw;
+        if (p.nt > 1) {
+            acc = slice + p.col;
+            memset(acc, 0, nw * sizeof(float));
+        }
+        int lo, hi;
+        slot_range(s->n, p.nt, t, &lo, &hi);
+        for (int i = lo; i < hi; i++) {
+            const float *xi = x + (size_t)i * xs;
+            const float *dyi = dy + (size_t)i * ys;
+            if (p.direct) {
+                /* dW (cout, cin) += dy (cout, P) x^T (P, cin) */
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, s->cin, p.P, 1.0f, dyi, p.P,
+                            xi, p.P, 1.0f, acc, ldw);
+            } else {
+                im2col(s, xi, col);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, p.K, p.P, 1.0f, dyi, p.P, col,
+                            p.P, 1.0f, acc, ldw);
+            }
+        }
+    }
+
+    if (p.nt > 1) {
+        /* Partials in slot order, element by element: the same sum for every run. */
+        const float *base = (const float *)work + p.col;
+#pragma omp parallel for num_threads(p.nt) schedule(static)
+        for (size_t j = 0; j < nw; j++) {
+            float a = dw[j];
+            for (int t = 0; t < p.nt; t++) a += base[(size_t)t * p.slice + j];
+            dw[j] = a;
+        }
+    }
+bailout:
+    return st;
+}

@@ -1,0 +1,75 @@
+/* cpu_ops.h: what the files of the CPU backend share. backend_cpu.c builds the slot table
+ * from the functions declared here; each op family lives in its own file (conv.c, pool.c,
+ * elementwise.c, loss.c, optim.c) with forward and backward side by side. The private state
+ * is only the thread count: convolutions split the images of a batch across that many
+ * OpenMP threads, and everything else runs on the calling thread. */
+#ifndef UNSHARP_CPU_OPS_H
+#define UNSHARP_CPU_OPS_H
+
+#include "backend.h"
+#include "error.h"
+
+typedef struct cpu_impl {
+    int threads; /* >= 1 */
+} cpu_impl;
+
+/* Declares the st / errbuf pair that FAIL and CHECK expect. */
+#define CPU_ERRCTX(be)                          \
+    unsharp_status st = UNSHARP_OK;             \
+    char *errbuf = (be)->errbuf
+
+/* backend_cpu.c */
+unsharp_status unsharp__cpu_gemm(unsharp_backend *be, int trans_a, int trans_b, int m, int n, int k,
+                                 float alpha, const float *a, int lda, const float *b, int ldb,
+                                 float beta, float *c, int ldc);
+
+/* conv.c */
+size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape *s);
+unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s,
+                                           const float *x, const float *w, float *y, void *work);
+unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
+                                                 const float *dy, const float *w, float *dx, void *work);
+unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s,
+                                                   const float *x, const float *dy, float *dw, void *work);
+
+/* pool.c */
+unsharp_status unsharp__cpu_pool2d_forward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
+                                           const float *x, float *y, int32_t *argmax);
+unsharp_status unsharp__cpu_pool2d_backward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
+                                            const float *dy, const int32_t *argmax, float *dx);
+unsharp_status unsharp__cpu_global_pool_forward(unsharp_backend *be, unsharp_gpool_kind kind,
+                                                const float *x, float *y, int rows, int hw);
+unsharp_status unsharp__cpu_global_pool_backward(unsharp_backend *be, unsharp_gpool_kind kind,
+                                                 const float *x, const float *y, const float *dy,
+                                                 float *dx, int rows, int hw);
+
+/* elementwise.c */
+unsharp_status unsharp__cpu_bias_forward(unsharp_backend *be, float *y, const float *b, int n, int c, int hw);
+unsharp_status unsharp__cpu_bias_backward(unsharp_backend *be, const float *dy, float *db, int n, int c, int hw);
+unsharp_status unsharp__cpu_leaky_relu_forward(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
+unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
+                                                size_t n, float slope);
+unsharp_status unsharp__cpu_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n);
+unsharp_status unsharp__cpu_copy_channels(unsharp_backend *be, float *dst, int dst_c, int dst_off,
+                                          const float *src, int src_c, int n, int hw, int accumulate);
+unsharp_status unsharp__cpu_slice_channels_add(unsharp_backend *be, float *dst, int dst_c,
+                                               const float *src, int src_c, int src_off, int n, int hw);
+unsharp_status unsharp__cpu_dropout_forward(unsharp_backend *be, const float *x, float *y, float *mask,
+                                            size_t n, float p, uint64_t seed);
+unsharp_status unsharp__cpu_dropout_backward(unsharp_backend *be, const float *dy, const float *mask,
+                                             float *dx, size_t n);
+
+/* loss.c */
+unsharp_status unsharp__cpu_sigmoid_ce(unsharp_backend *be, const float *logit, const float *target,
+                                       const float *weight, size_t n, float scale, float *grad, double *loss);
+unsharp_status unsharp__cpu_softmax_ce(unsharp_backend *be, const float *logit, const float *target,
+                                       const float *weight, int n, int k, int s, float scale,
+                                       float *grad, double *loss);
+
+/* optim.c */
+unsharp_status unsharp__cpu_adam_step(unsharp_backend *be, float *p, const float *g, float *m, float *v,
+                                      size_t n, const unsharp_adam_params *hp);
+unsharp_status unsharp__cpu_sgd_step(unsharp_backend *be, float *p, const float *g, float *vel, size_t n,
+                                     float lr, float momentum, float weight_decay);
+
+#endif

@@ -1,0 +1,180 @@
+/* pool.c: windowed and global pooling on the CPU, forward and backward side by side.
+ * Windowed max pooling ignores the padding (the window is clipped to the image) and records,
+ * per output, the flat index into the input's (h*w) plane of the first maximum; its backward
+ * routes each gradient there. Average pooling counts the padding as zeros, dividing by kh*kw
+ * as PyTorch does by default. Global pooling reduces each (image, channel) row of hw values to
+ * its mean, its maximum (gradient to the first index equal to the max) or its population
+ * variance (gradient dy * 2*(x - mean)/hw); sums are taken in double, and the backward passes
+ * recompute what they need from x, so their y argument is not read. */
+#include <stdint.h>
+#include "cpu_ops.h"
+
+static int pool_shape_ok(const unsharp_pool_shape *s)
+{
+    if (!s) return 0;
+    if (s->n < 1 || s->c < 1 || s->h < 1 || s->w < 1 || s->kh < 1 || s->kw < 1 || s->sh < 1 || s->sw < 1 ||
+        s->ph < 0 || s->pw < 0)
+        return 0;
+    int64_t eh = (int64_t)s->h + 2 * (int64_t)s->ph, ew = (int64_t)s->w + 2 * (int64_t)s->pw;
+    if (eh < s->kh || ew < s->kw) return 0;
+    if ((eh - s->kh) / s->sh + 1 != s->oh || (ew - s->kw) / s->sw + 1 != s->ow) return 0;
+    if ((int64_t)s->h * s->w > INT32_MAX) return 0; /* argmax is int32 */
+    return 1;
+}
+
+unsharp_status unsharp__cpu_pool2d_forward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
+                                           const float *x, float *y, int32_t *argmax)
+{
+    CPU_ERRCTX(be);
+    if (!pool_shape_ok(s)) FAIL(UNSHARP_ERR_INVALID, "invalid pooling shape");
+    if (!x || !y) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
+    const size_t planes = (size_t)s->n * (size_t)s->c;
+    const size_t hw = (size_t)s->h * s->w, ohw = (size_t)s->oh * s->ow;
+    const float inv = 1.0f / (float)((double)s->kh * s->kw);
+
+    for (size_t pl = 0; pl < planes; pl++) {
+        const float *xp = x + pl * hw;
+        float *yp = y + pl * ohw;
+        int32_t *ap = argmax ? argmax + pl * ohw : NULL;
+        for (int oy = 0; oy < s->oh; oy++) {
+            int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
+            if (y0 < 0) y0 = 0;
+            if (y1 > s->h) y1 = s->h;
+            for (int ox = 0; ox < s->ow; ox++) {
+                int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
+                if (x0 < 0) x0 = 0;
+                if (x1 > s->w) x1 = s->w;
+                size_t o = (size_t)oy * s->ow + ox;
+                if (is_max) {
+                    float best = 0.0f;
+                    int32_t at = -1; /* a window wholly in the padding: 0, no gradient */
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++) {
+                            float v = xp[(size_t)iy * s->w + ix];
+                            if (at < 0 || v > best) {
+                                best = v;
+                                at = (int32_t)(iy * s->w + ix);
+                            }
+                        }
+                    yp[o] = best;
+                    if (ap) ap[o] = at;
+                } else {
+                    float sum = 0.0f;
+                    for (int iy = y0; iy < y1; iy++)
+                        for (int ix = x0; ix < x1; ix++) sum += xp[(size_t)iy * s->w + ix];
+                    yp[o] = sum * inv;
+                }
+            }
+        }
+    }
+bailout:
+    return st;
+}
+
+unsharp_status unsharp__cpu_pool2d_backward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
+                                            const float *dy, const int32_t *argmax, float *dx)
+{
+    CPU_ERRCTX(be);
+    if (!pool_shape_ok(s)) FAIL(UNSHARP_ERR_INVALID, "invalid pooling shape");
+    if (!dy || !dx || (is_max && !argmax)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
+    const size_t planes = (size_t)s->n * (size_t)s->c;
+    const size_t hw = (size_t)s->h * s->w, ohw = (size_t)s->oh * s->ow;
+    const float inv = 1.0f / (float)((double)s->kh * s->kw);
+
+    for (size_t pl = 0; pl < planes; pl++) {
+        const float *dyp = dy + pl * ohw;
+        float *dxp = dx + pl * hw;
+        if (is_max) {
+            const int32_t *ap = argmax + pl * ohw;
+            for (size_t o = 0; o < ohw; o++) {
+                int32_t at = ap[o];
+                if (at >= 0 && (size_t)at < hw) dxp[at] += dyp[o];
+            }
+            continue;
+        }
+        for (int oy = 0; oy < s->oh; oy++) {
+            int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
+            if (y0 < 0) y0 = 0;
+            if (y1 > s->h) y1 = s->h;
+            for (int ox = 0; ox < s->ow; ox++) {
+                int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
+                if (x0 < 0) x0 = 0;
+                if (x1 > s->w) x1 = s->w;
+                float g = dyp[(size_t)oy * s->ow + ox] * inv;
+                for (int iy = y0; iy < y1; iy++)
+                    for (int ix = x0; ix < x1; ix++) dxp[(size_t)iy * s->w + ix] += g;
+            }
+        }
+    }
+bailout:
+    return st;
+}
+
+static double row_mean(const float *x, int hw)
+{
+    double sum = 0.0;
+    for (int j = 0; j < hw; j++) sum += x[j];
+    return sum / hw;
+}
+
+static int row_argmax(const float *x, int hw)
+{
+    int at = 0;
+    for (int j = 1; j < hw; j++)
+        if (x[j] > x[at]) at = j;
+    return at;
+}
+
+unsharp_status unsharp__cpu_global_pool_forward(unsharp_backend *be, unsharp_gpool_kind kind,
+                                                const float *x, float *y, int rows, int hw)
+{
+    CPU_ERRCTX(be);
+    if (rows < 0 || hw < 1) FAIL(UNSHARP_ERR_INVALID, "bad size rows=%d hw=%d", rows, hw);
+    if (kind != UNSHARP_GPOOL_MEAN && kind != UNSHARP_GPOOL_MAX && kind != UNSHARP_GPOOL_VAR)
+        FAIL(UNSHARP_ERR_INVALID, "unknown global pooling kind %d", (int)kind);
+    if (rows > 0 && (!x || !y)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + (size_t)r * hw;
+        if (kind == UNSHARP_GPOOL_MAX) {
+            y[r] = xr[row_argmax(xr, hw)];
+        } else {
+            double mean = row_mean(xr, hw);
+            if (kind == UNSHARP_GPOOL_MEAN) {
+                y[r] = (float)mean;
+            } else {
+                double ss = 0.0;
+                for (int j = 0; j < hw; j++) ss += (xr[j] - mean) * (xr[j] - mean);
+                y[r] = (float)(ss / hw);
+            }
+        }
+    }
+bailout:
+    return st;
+}
+
+unsharp_status unsharp__cpu_global_pool_backward(unsharp_backend *be, unsharp_gpool_kind kind,
+                                                 const float *x, const float *y, const float *dy,
+                                                 float *dx, int rows, int hw)
+{
+    CPU_ERRCTX(be);
+    (void)y;
+    if (rows < 0 || hw < 1) FAIL(UNSHARP_ERR_INVALID, "bad size rows=%d hw=%d", rows, hw);
+    if (kind != UNSHARP_GPOOL_MEAN && kind != UNSHARP_GPOOL_MAX && kind != UNSHARP_GPOOL_VAR)
+        FAIL(UNSHARP_ERR_INVALID, "unknown global pooling kind %d", (int)kind);
+    if (rows > 0 && (!dy || !dx || (kind != UNSHARP_GPOOL_MEAN && !x))) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
+    for (int r = 0; r < rows; r++) {
+        float *dxr = dx + (size_t)r * hw;
+        const float *xr = x ? x + (size_t)r * hw : NULL;
+        if (kind == UNSHARP_GPOOL_MEAN) {
+            float g = (float)((double)dy[r] / hw);
+            for (int j = 0; j < hw; j++) dxr[j] += g;
+        } else if (kind == UNSHARP_GPOOL_MAX) {
+            dxr[row_argmax(xr, hw)] += dy[r];
+        } else {
+            double mean = row_mean(xr, hw), g = 2.0 * dy[r] / hw;
+            for (int j = 0; j < hw; j++) dxr[j] += (float)(g * (xr[j] - mean));
+        }
+    }
+bailout:
+    return st;
+}

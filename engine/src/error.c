@@ -1,0 +1,56 @@
+/* error.c: status names and message slots (per handle, or thread-local without one). */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "error.h"
+
+static _Thread_local char tls_err[UNSHARP_ERRMSG_MAX];
+
+char *unsharp__tls_errbuf(void) { return tls_err; }
+
+const char *unsharp_errmsg(void) { return tls_err; }
+
+unsharp_status unsharp__seterr(char *buf, unsharp_status st, const char *func, const char *fmt, ...)
+{
+    if (!buf) return st;
+    int k = snprintf(buf, UNSHARP_ERRMSG_MAX, "%s(): ", func);
+    if (k < 0 || k >= UNSHARP_ERRMSG_MAX) return st;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf + k, UNSHARP_ERRMSG_MAX - (size_t)k, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+const char *unsharp_status_name(unsharp_status st)
+{
+    switch (st) {
+    case UNSHARP_OK: return "UNSHARP_OK";
+    case UNSHARP_ERR_INVALID: return "UNSHARP_ERR_INVALID";
+    case UNSHARP_ERR_NOMEM: return "UNSHARP_ERR_NOMEM";
+    case UNSHARP_ERR_IO: return "UNSHARP_ERR_IO";
+    case UNSHARP_ERR_BAD_MAGIC: return "UNSHARP_ERR_BAD_MAGIC";
+    case UNSHARP_ERR_VERSION: return "UNSHARP_ERR_VERSION";
+    case UNSHARP_ERR_TRUNCATED: return "UNSHARP_ERR_TRUNCATED";
+    case UNSHARP_ERR_CHECKSUM: return "UNSHARP_ERR_CHECKSUM";
+    case UNSHARP_ERR_CORRUPT: return "UNSHARP_ERR_CORRUPT";
+    case UNSHARP_ERR_SHAPE: return "UNSHARP_ERR_SHAPE";
+    case UNSHARP_ERR_NOT_FOUND: return "UNSHARP_ERR_NOT_FOUND";
+    case UNSHARP_ERR_STATE: return "UNSHARP_ERR_STATE";
+    case UNSHARP_ERR_BACKEND: return "UNSHARP_ERR_BACKEND";
+    case UNSHARP_ERR_UNSUPPORTED: return "UNSHARP_ERR_UNSUPPORTED";
+    }
+    return "UNSHARP_ERR_UNKNOWN";
+}
+
+unsharp_tensor unsharp_tensor_make(float *data, int n, int c, int h, int w)
+{
+    unsharp_tensor t;
+    t.data = data;
+    t.n = n; t.c = c; t.h = h; t.w = w;
+    t.sw = 1;
+    t.sh = w;
+    t.sc = (int64_t)h * w;
+    t.sn = (int64_t)c * h * w;
+    return t;
+}

@@ -1,0 +1,25 @@
+/* common.h: small helpers shared by the layer files. */
+#ifndef UNSHARP_LAYERS_COMMON_H
+#define UNSHARP_LAYERS_COMMON_H
+#include "../model.h"
+
+/* The output takes its input's shape. */
+static inline unsharp_status unsharp__same_shape(unsharp_model *m, unsharp_layer *L)
+{
+    unsharp_layer *x = unsharp__input(m, L, 0);
+    L->n = x->n; L->c = x->c; L->h = x->h; L->w = x->w;
+    return UNSHARP_OK;
+}
+
+static inline unsharp_status unsharp__same_channels(unsharp_model *m, unsharp_layer *L)
+{
+    L->c = unsharp__input(m, L, 0)->c;
+    return UNSHARP_OK;
+}
+
+static inline size_t unsharp__count(const unsharp_layer *L) { return (size_t)L->n * L->c * L->h * L->w; }
+
+/* Whether backward must produce the input's gradient. */
+static inline int unsharp__want_dx(unsharp_model *m, unsharp_layer *L, int k) { return unsharp__input(m, L, k)->dy != NULL; }
+
+#endif

@@ -1,0 +1,191 @@
+/* test_model.c: the model handle: architecture errors name their line, shapes flow through
+ * the layers as documented, calls out of order are refused, and a few steps of training on a
+ * learnable toy task lower the loss. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "unsharp/unsharp.h"
+
+static void expect_arch_error(const char *arch, const char *needle)
+{
+    unsharp_model *m = (unsharp_model *)0x1;
+    unsharp_status st = unsharp_model_create(arch, 1, NULL, &m);
+    ck_assert_msg(st == UNSHARP_ERR_INVALID, "'%s' gave %s", arch, unsharp_status_name(st));
+    ck_assert_ptr_null(m);
+    ck_assert_msg(strstr(unsharp_errmsg(), needle) != NULL, "message '%s' lacks '%s'", unsharp_errmsg(), needle);
+}
+
+START_TEST(architecture_errors)
+{
+    expect_arch_error("", "no layers");
+    expect_arch_error("conv c x out=3\n", "first layer");
+    expect_arch_error("input x 3\nfoo f x\n", "line 2: unknown layer kind 'foo'");
+    expect_arch_error("input x 3\nconv c y out=3\n", "line 2: input 'y' is not an earlier layer");
+    expect_arch_error("input x 3\nconv c x\n", "needs out=");
+    expect_arch_error("input x 3\nconv c x out=3 q=1\n", "takes no key 'q'");
+    expect_arch_error("input x 3\nconv c x out=-3\n", "bad value '-3'");
+    expect_arch_error("input x 3\n# comment\n\nconv c x out=2\nrelu c c\n", "line 5: layer name 'c' is used twice");
+    expect_arch_error("input x 3\nrelu r x,x\n", "only concat");
+    expect_arch_error("input x 3\nsigmoid_ce l x\nrelu r l\n", "is a loss");
+    expect_arch_error("input x 3\nconv c x out=2 k=3 p=3\n", "padding");
+    expect_arch_error("input x 3\ninput y 3\n", "first layer");
+    expect_arch_error("input x 0\n", "1..4096");
+}
+END_TEST
+
+START_TEST(shapes_follow_the_layers)
+{
+    const char *arch =
+        "input x 3\n"
+        "conv c1 x out=8 k=3 s=2 p=1   # 33x20 -> 17x10\n"
+        "maxpool p1 c1 k=2             # -> 8x5\n"
+        "avgpool p2 c1 k=3 s=2 p=1     # -> 9x5\n"
+        "conv c2 c1 out=4 kh=1 kw=3 s=3 # -> 6x3\n"
+        "gvar g c2\n"
+        "concat cat g,g\n"
+        "dense d cat out=5\n";
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create(arch, 1, NULL, &m), UNSHARP_OK);
+    float *x = calloc(2 * 3 * 33 * 20, sizeof *x);
+    unsharp_tensor t = unsharp_tensor_make(x, 2, 3, 33, 20);
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_OK);
+    struct { const char *name; int s[4]; } want[] = {
+        {"c1", {2, 8, 17, 10}}, {"p1", {2, 8, 8, 5}}, {"p2", {2, 8, 9, 5}},
+        {"c2", {2, 4, 6, 3}}, {"g", {2, 4, 1, 1}}, {"cat", {2, 8, 1, 1}}, {"d", {2, 5, 1, 1}},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        int s[4];
+        ck_assert_int_eq(unsharp_model_output_shape(m, want[i].name, s), UNSHARP_OK);
+        ck_assert_msg(memcmp(s, want[i].s, sizeof s) == 0, "%s is (%d,%d,%d,%d)", want[i].name, s[0], s[1], s[2], s[3]);
+    }
+    ck_assert_int_eq(unsharp_model_param_count(m), 6);
+    ck_assert_uint_eq(unsharp_model_param_total(m) >= 8 * 3 * 9 + 8 + 4 * 8 * 3 + 4 + 5 * 8 + 5, 1);
+    unsharp_model_free(m);
+    free(x);
+}
+END_TEST
+
+START_TEST(bad_calls_are_refused)
+{
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=2 k=3\ngmean g c\ndense d c out=1\n", 1, NULL, &m), UNSHARP_OK);
+    float x[2 * 2] = {0};
+    unsharp_tensor t = unsharp_tensor_make(x, 1, 1, 2, 2);
+    /* 2x2 is too small for a 3x3 kernel without padding */
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "too small"));
+    float y[64] = {0};
+    t = unsharp_tensor_make(y, 1, 1, 8, 8);
+    /* dense after a spatial map */
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "1x1"));
+    unsharp_model_free(m);
+
+    ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=1 k=1\nsigmoid_ce l c\n", 1, NULL, &m), UNSHARP_OK);
+    t = unsharp_tensor_make(y, 1, 1, 8, 8);
+    ck_assert_int_eq(unsharp_model_backward(m), UNSHARP_ERR_STATE);
+    unsharp_tensor wrong = unsharp_tensor_make(y, 1, 2, 4, 8);
+    ck_assert_int_eq(unsharp_model_forward(m, &wrong, 0), UNSHARP_ERR_SHAPE);
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 1), UNSHARP_ERR_STATE); /* no targets */
+    ck_assert_int_eq(unsharp_model_set_target(m, "c", y, NULL, 64), UNSHARP_ERR_NOT_FOUND);
+    ck_assert_int_eq(unsharp_model_set_target(m, "l", y, NULL, 63), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 1), UNSHARP_ERR_SHAPE);
+    ck_assert_int_eq(unsharp_model_set_target(m, "l", y, NULL, 64), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_backward(m), UNSHARP_ERR_STATE); /* inference forward */
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 1), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_backward(m), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_backward(m), UNSHARP_ERR_STATE); /* twice */
+    ck_assert_int_eq(unsharp_model_step(m), UNSHARP_ERR_STATE);     /* no optimiser */
+    float p[1];
+    ck_assert_int_eq(unsharp_model_get_param(m, "nope", p, 1), UNSHARP_ERR_NOT_FOUND);
+    ck_assert_int_eq(unsharp_model_get_param(m, "c.weight", p, 2), UNSHARP_ERR_SHAPE);
+    ck_assert_int_eq(unsharp_model_set_meta(m, "a=b", "x"), UNSHARP_ERR_INVALID);
+    ck_assert_int_eq(unsharp_model_set_meta(m, "k", "line\nbreak"), UNSHARP_ERR_INVALID);
+    unsharp_model_free(m);
+    unsharp_model_free(NULL);
+}
+END_TEST
+
+/* A toy task the network can learn: class 1 images have a bright centre. */
+START_TEST(training_lowers_the_loss)
+{
+    const char *arch =
+        "input x 1\n"
+        "conv c1 x out=4 k=3 p=1\n"
+        "relu r1 c1\n"
+        "gmax g r1\n"
+        "dense d g out=2\n"
+        "softmax_ce loss d\n";
+    for (int kind = 0; kind < 2; kind++) {
+        unsharp_model *m = NULL;
+        ck_assert_int_eq(unsharp_model_create(arch, 3, NULL, &m), UNSHARP_OK);
+        unsharp_optimizer_config cfg = {.kind = kind ? UNSHARP_OPT_SGD : UNSHARP_OPT_ADAM, .lr = kind ? 0.05f : 0.02f,
+                                        .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .momentum = 0.9f};
+        ck_assert_int_eq(unsharp_model_set_optimizer(m, &cfg), UNSHARP_OK);
+        enum { N = 8, S = 8 };
+        float x[N * S * S], label[N];
+        unsigned seed = 5;
+        for (int n = 0; n < N; n++) {
+            label[n] = (float)(n % 2);
+            for (int i = 0; i < S * S; i++) x[n * S * S + i] = (float)(rand_r(&seed) % 100) / 400.0f;
+            if (n % 2) x[n * S * S + 3 * S + 4] += 1.0f;
+        }
+        unsharp_tensor t = unsharp_tensor_make(x, N, 1, S, S);
+        ck_assert_int_eq(unsharp_model_set_target(m, "loss", label, NULL, N), UNSHARP_OK);
+        double first = 0, last = 0;
+        for (int step = 0; step < 60; step++) {
+            ck_assert_int_eq(unsharp_model_zero_grad(m), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_forward(m, &t, 1), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_loss(m, &last), UNSHARP_OK);
+            if (step == 0) first = last;
+            ck_assert_int_eq(unsharp_model_backward(m), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_step(m), UNSHARP_OK);
+        }
+        ck_assert_msg(isfinite(last) && last < 0.5 * first, "optimiser %d: loss %g -> %g", kind, first, last);
+        unsharp_model_free(m);
+    }
+}
+END_TEST
+
+START_TEST(strided_input_equals_contiguous)
+{
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 2\nconv c x out=3 k=3 p=1\n", 9, NULL, &m), UNSHARP_OK);
+    float nchw[2 * 5 * 4], nhwc[5 * 4 * 2];
+    for (int c = 0; c < 2; c++)
+        for (int i = 0; i < 20; i++) {
+            nchw[c * 20 + i] = (float)(c * 31 + i * 7 % 11);
+            nhwc[i * 2 + c] = nchw[c * 20 + i];
+        }
+    unsharp_tensor a = unsharp_tensor_make(nchw, 1, 2, 5, 4);
+    unsharp_tensor b = {.data = nhwc, .n = 1, .c = 2, .h = 5, .w = 4, .sn = 40, .sc = 1, .sh = 8, .sw = 2};
+    float ya[60], yb[60];
+    unsharp_tensor ta = unsharp_tensor_make(ya, 1, 3, 5, 4), tb = unsharp_tensor_make(yb, 1, 3, 5, 4);
+    ck_assert_int_eq(unsharp_model_forward(m, &a, 0), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_output(m, "c", &ta), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_forward(m, &b, 0), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_output(m, "c", &tb), UNSHARP_OK);
+    ck_assert(memcmp(ya, yb, sizeof ya) == 0);
+    unsharp_model_free(m);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("model");
+    TCase *tc = tcase_create("model");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, architecture_errors);
+    tcase_add_test(tc, shapes_follow_the_layers);
+    tcase_add_test(tc, bad_calls_are_refused);
+    tcase_add_test(tc, training_lowers_the_loss);
+    tcase_add_test(tc, strided_input_equals_contiguous);
+    suite_add_tcase(s, tc);
+    SRunner *sr = srunner_create(s);
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
