@@ -242,7 +242,7 @@ static void check_tensor(const char *label, const float *got, const float *want,
                         i ? ", " : "", i, (double)got[i], (double)want[i]);
     ck_abort_msg("%s: mismatch against PyTorch over %zu values: largest difference %.3g at [%zu] "
                  "(got %.7g, want %.7g), allowed %.3g (%.0e x max|want| %.4g); first values: %s; "
-                 "if the engine is right and the fixture is stale, " REGEN_HINT,
+                 REGEN_HINT,
                  label, n, worst, wi, (double)got[wi], (double)want[wi], bound, tol, scale, first);
 }
 
