@@ -152,7 +152,7 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
     CHECK(conv_prepare(be, s, x, w, y, work, &p, __func__));
     const size_t xs = (size_t)s->cin * s->h * s->w, ys = (size_t)s->cout * p.P;
 
-#pragma omp parallel for num_threads(p.nt) schedule(static)
+#pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
         int lo, hi;
@@ -182,7 +182,7 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
     CHECK(conv_prepare(be, s, dy, w, dx, work, &p, __func__));
     const size_t xs = (size_t)s->cin * s->h * s->w, ys = (size_t)s->cout * p.P;
 
-#pragma omp parallel for num_threads(p.nt) schedule(static)
+#pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
         int lo, hi;
@@ -215,7 +215,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
     const size_t nw = (size_t)s->cout * p.K;
     const int ldw = p.direct ? s->cin : p.K;
 
-#pragma omp parallel for num_threads(p.nt) schedule(static)
+#pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *slice = p.slice ? (float *)work + (size_t)t * p.slice : NULL;
         float *col = p.col ? slice : NULL;
@@ -244,7 +244,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
     if (p.nt > 1) {
         /* Partials in slot order, element by element: the same sum for every run. */
         const float *base = (const float *)work + p.col;
-#pragma omp parallel for num_threads(p.nt) schedule(static)
+#pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
         for (size_t j = 0; j < nw; j++) {
             float a = dw[j];
             for (int t = 0; t < p.nt; t++) a += base[(size_t)t * p.slice + j];
