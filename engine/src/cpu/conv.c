@@ -6,17 +6,27 @@
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
  * result depends only on the thread count, never on scheduling.
  *
+ * The lowering works on blocks of output rows whose im2col matrix fits in the L2 cache
+ * (COL_BLOCK_FLOATS), so the matrix never travels through main memory and the workspace stays
+ * small at any image size.
+ *
  * Workspace layout (conv_workspace bytes): nt = min(threads, n) slices of `slice` floats;
- * a slice holds the im2col buffer (K*P floats, K = cin*kh*kw, P = oh*ow; none when direct),
- * then, when nt > 1, a partial dW of cout*K floats; both parts are rounded up to 64 bytes. */
+ * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw; none when
+ * direct), then, when nt > 1, a partial dW of cout*K floats; both parts are rounded up to 64
+ * bytes. */
 #include <cblas.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
 
+/* Target size of one block's im2col matrix: a quarter of a 512 KiB L2, leaving room for the
+ * packed GEMM panels. */
+#define COL_BLOCK_FLOATS (32 * 1024)
+
 typedef struct conv_plan {
     int direct;    /* 1x1, stride 1, no padding: no im2col */
+    int rows;      /* output rows per block */
     int nt;        /* slots: min(threads, n) */
     int K, P;      /* cin*kh*kw, oh*ow */
     size_t col;    /* floats reserved for one im2col buffer */
@@ -48,7 +58,9 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     p->nt = threads < s->n ? threads : s->n;
 
     size_t col = 0, dwn = 0, slice, bytes;
-    if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)P, &col)) return 2;
+    int64_t rows = COL_BLOCK_FLOATS / (K * s->ow);
+    p->rows = (int)(rows < 1 ? 1 : rows > s->oh ? s->oh : rows);
+    if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
     if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
     if (col > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
     p->col = round16(col);
@@ -86,50 +98,66 @@ static void slot_range(int n, int nt, int t, int *lo, int *hi)
     *hi = (int)((int64_t)n * (t + 1) / nt);
 }
 
-/* col (K, P) from one image x (cin, h, w). */
-static void im2col(const unsharp_conv_shape *s, const float *x, float *col)
+/* The output columns ox whose input column ox*sw - pw + kj lies inside the image: [lo, hi). */
+static void valid_cols(const unsharp_conv_shape *s, int kj, int *lo, int *hi)
 {
-    const size_t P = (size_t)s->oh * (size_t)s->ow;
+    int a = s->pw - kj; /* ox*sw >= a */
+    *lo = a <= 0 ? 0 : (a + s->sw - 1) / s->sw;
+    int b = s->w + s->pw - kj; /* ox*sw < b */
+    *hi = b <= 0 ? 0 : (b - 1) / s->sw + 1;
+    if (*hi > s->ow) *hi = s->ow;
+    if (*lo > *hi) *lo = *hi;
+}
+
+/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). */
+static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col)
+{
+    const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
     for (int c = 0; c < s->cin; c++) {
         const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
         for (int ki = 0; ki < s->kh; ki++)
             for (int kj = 0; kj < s->kw; kj++) {
-                float *dst = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * P;
-                for (int oy = 0; oy < s->oh; oy++) {
-                    float *d = dst + (size_t)oy * s->ow;
+                float *dst = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * Pb;
+                int lo, hi;
+                valid_cols(s, kj, &lo, &hi);
+                for (int oy = oy0; oy < oy1; oy++) {
+                    float *d = dst + (size_t)(oy - oy0) * s->ow;
                     int iy = oy * s->sh - s->ph + ki;
                     if (iy < 0 || iy >= s->h) {
                         memset(d, 0, (size_t)s->ow * sizeof(float));
                         continue;
                     }
-                    const float *src = xc + (size_t)iy * s->w;
-                    for (int ox = 0; ox < s->ow; ox++) {
-                        int ix = ox * s->sw - s->pw + kj;
-                        d[ox] = (ix >= 0 && ix < s->w) ? src[ix] : 0.0f;
-                    }
+                    const float *src = xc + (size_t)iy * s->w - s->pw + kj;
+                    for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+                    if (s->sw == 1)
+                        memcpy(d + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                    else if (s->sw == 2)
+                        for (int ox = lo; ox < hi; ox++) d[ox] = src[2 * ox];
+                    else
+                        for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * s->sw];
+                    for (int ox = hi; ox < s->ow; ox++) d[ox] = 0.0f;
                 }
             }
     }
 }
 
-/* dx (cin, h, w) += the columns of col (K, P) put back where im2col took them. */
-static void col2im_add(const unsharp_conv_shape *s, const float *col, float *dx)
+/* dx (cin, h, w) += the columns of col (K, (oy1-oy0)*ow) put back where im2col took them. */
+static void col2im_add(const unsharp_conv_shape *s, const float *col, int oy0, int oy1, float *dx)
 {
-    const size_t P = (size_t)s->oh * (size_t)s->ow;
+    const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
     for (int c = 0; c < s->cin; c++) {
         float *dxc = dx + (size_t)c * (size_t)s->h * (size_t)s->w;
         for (int ki = 0; ki < s->kh; ki++)
             for (int kj = 0; kj < s->kw; kj++) {
-                const float *src = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * P;
-                for (int oy = 0; oy < s->oh; oy++) {
+                const float *src = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * Pb;
+                int lo, hi;
+                valid_cols(s, kj, &lo, &hi);
+                for (int oy = oy0; oy < oy1; oy++) {
                     int iy = oy * s->sh - s->ph + ki;
                     if (iy < 0 || iy >= s->h) continue;
-                    const float *sr = src + (size_t)oy * s->ow;
-                    float *d = dxc + (size_t)iy * s->w;
-                    for (int ox = 0; ox < s->ow; ox++) {
-                        int ix = ox * s->sw - s->pw + kj;
-                        if (ix >= 0 && ix < s->w) d[ix] += sr[ox];
-                    }
+                    const float *sr = src + (size_t)(oy - oy0) * s->ow;
+                    float *d = dxc + (size_t)iy * s->w - s->pw + kj;
+                    for (int ox = lo; ox < hi; ox++) d[ox * s->sw] += sr[ox];
                 }
             }
     }
@@ -164,9 +192,14 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
                             s->cin, xi, p.P, 0.0f, yi, p.P);
             } else {
-                im2col(s, xi, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, p.K, 1.0f, w, p.K,
-                            col, p.P, 0.0f, yi, p.P);
+                for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
+                    int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
+                    int pb = (oy1 - oy0) * s->ow;
+                    im2col(s, xi, oy0, oy1, col);
+                    /* y[:, block] (cout, pb) = W (cout, K) col (K, pb) */
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, pb, p.K, 1.0f, w, p.K,
+                                col, pb, 0.0f, yi + (size_t)oy0 * s->ow, p.P);
+                }
             }
         }
     }
@@ -195,9 +228,14 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->cin, p.P, s->cout, 1.0f, w,
                             s->cin, dyi, p.P, 1.0f, dxi, p.P);
             } else {
-                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p.K, p.P, s->cout, 1.0f, w, p.K,
-                            dyi, p.P, 0.0f, col, p.P);
-                col2im_add(s, col, dxi);
+                for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
+                    int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
+                    int pb = (oy1 - oy0) * s->ow;
+                    /* col (K, pb) = W^T (K, cout) dy[:, block] (cout, pb) */
+                    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p.K, pb, s->cout, 1.0f, w, p.K,
+                                dyi + (size_t)oy0 * s->ow, p.P, 0.0f, col, pb);
+                    col2im_add(s, col, oy0, oy1, dxi);
+                }
             }
         }
     }
@@ -234,9 +272,14 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, s->cin, p.P, 1.0f, dyi, p.P,
                             xi, p.P, 1.0f, acc, ldw);
             } else {
-                im2col(s, xi, col);
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, p.K, p.P, 1.0f, dyi, p.P, col,
-                            p.P, 1.0f, acc, ldw);
+                for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
+                    int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
+                    int pb = (oy1 - oy0) * s->ow;
+                    im2col(s, xi, oy0, oy1, col);
+                    /* dW (cout, K) += dy[:, block] (cout, pb) col^T (pb, K) */
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, p.K, pb, 1.0f,
+                                dyi + (size_t)oy0 * s->ow, p.P, col, pb, 1.0f, acc, ldw);
+                }
             }
         }
     }
