@@ -5,7 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev)
+PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev
+          libturbojpeg0-dev libpng-dev libexif-dev libjpeg-turbo-progs netpbm)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -39,6 +39,9 @@ const char *unsharp_status_name(unsharp_status st)
     case UNSHARP_ERR_STATE: return "UNSHARP_ERR_STATE";
     case UNSHARP_ERR_BACKEND: return "UNSHARP_ERR_BACKEND";
     case UNSHARP_ERR_UNSUPPORTED: return "UNSHARP_ERR_UNSUPPORTED";
+    case UNSHARP_ERR_FORMAT: return "UNSHARP_ERR_FORMAT";
+    case UNSHARP_ERR_TOO_LARGE: return "UNSHARP_ERR_TOO_LARGE";
+    case UNSHARP_ERR_DECODE: return "UNSHARP_ERR_DECODE";
     }
     return "UNSHARP_ERR_UNKNOWN";
 }

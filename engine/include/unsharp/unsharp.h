@@ -44,7 +44,10 @@ typedef enum unsharp_status {
     UNSHARP_ERR_NOT_FOUND,   /* no layer, output or parameter of that name */
     UNSHARP_ERR_STATE,       /* the call is out of order (backward before forward, ...) */
     UNSHARP_ERR_BACKEND,     /* the compute backend failed (device errors) */
-    UNSHARP_ERR_UNSUPPORTED  /* the build lacks what was asked for */
+    UNSHARP_ERR_UNSUPPORTED, /* the build lacks what was asked for */
+    UNSHARP_ERR_FORMAT,      /* an image file of no supported type (JPEG, PNG), by its content */
+    UNSHARP_ERR_TOO_LARGE,   /* an image's header claims more pixels than the allowed maximum */
+    UNSHARP_ERR_DECODE       /* an image file is damaged: truncated or corrupt data */
 } unsharp_status;
 
 /* A short constant name for a status, such as "UNSHARP_ERR_CHECKSUM". */
@@ -172,6 +175,62 @@ UNSHARP_API unsharp_status unsharp_model_set_optimizer(unsharp_model *m, const u
 UNSHARP_API unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr);
 /* One update from the current gradients. */
 UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
+
+/* ---- images ----
+ * Photos are decoded straight to the working size: JPEG through TurboJPEG with DCT scaling
+ * (the smallest of 1/8, 1/4, 3/8, 1/2, 5/8, 3/4, 7/8, 1 whose long side is at or above the
+ * requested one), then an area-averaging resample to exactly the requested long side; PNG
+ * through libpng, then the same resample. EXIF orientation (libexif) is applied, so pixels
+ * come out the way the photo is meant to be seen. The type is recognised by content, never
+ * by the file name. The pixel count in the header is checked against max_pixels before any
+ * pixel memory is allocated. */
+
+#define UNSHARP_IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)150000000) /* 150 MP */
+
+typedef enum unsharp_pixel_format {
+    UNSHARP_PIXEL_LUMA8 = 0, /* 1 channel, uint8 */
+    UNSHARP_PIXEL_RGB8 = 1,  /* 3 channels interleaved, uint8 */
+    UNSHARP_PIXEL_LUMAF = 2, /* 1 channel, float in [0, 1] */
+    UNSHARP_PIXEL_RGBF = 3   /* 3 channels interleaved, float in [0, 1] */
+} unsharp_pixel_format;
+
+typedef enum unsharp_image_type { UNSHARP_IMAGE_JPEG = 1, UNSHARP_IMAGE_PNG = 2 } unsharp_image_type;
+
+typedef struct unsharp_image_options {
+    unsharp_pixel_format format;
+    int long_side;          /* working size: the output's long side; 0 = the stored size. Never
+                               upscales: a smaller photo comes out at its own size */
+    int thumbnail;          /* 1: fastest small decode for previews: the EXIF thumbnail when its
+                               long side is at least long_side, else 1/8 DCT scale; long_side
+                               then only picks between them and the result is not resampled */
+    int keep_orientation;   /* 1: do not apply the EXIF orientation */
+    uint64_t max_pixels;    /* refuse larger images; 0 = UNSHARP_IMAGE_DEFAULT_MAX_PIXELS */
+} unsharp_image_options;
+
+typedef struct unsharp_image {
+    int width, height;          /* of pixels, after scaling and orientation */
+    int channels;               /* 1 or 3 */
+    unsharp_pixel_format format;
+    size_t stride;              /* bytes from one row to the next */
+    void *pixels;               /* owned by the image */
+    int stored_width, stored_height; /* as stored in the file, before scaling and orientation */
+    int orientation;            /* EXIF orientation 1..8 found in the file (1 when none) */
+    unsharp_image_type type;
+    int from_exif_thumbnail;    /* 1 when the pixels are the embedded EXIF thumbnail */
+} unsharp_image;
+
+/* Decodes a photo file. options may be NULL (RGB8, stored size, orientation applied).
+ * @return UNSHARP_OK; UNSHARP_ERR_IO (cannot open or read: missing, unreadable, a directory);
+ *         UNSHARP_ERR_FORMAT (neither JPEG nor PNG); UNSHARP_ERR_TOO_LARGE; UNSHARP_ERR_DECODE
+ *         (truncated or corrupt); UNSHARP_ERR_NOMEM. The message, from unsharp_errmsg(), names
+ *         the file. */
+UNSHARP_API unsharp_status unsharp_image_load(const char *path, const unsharp_image_options *options,
+                                              unsharp_image **out);
+/* The same from a memory buffer; messages say "(memory)" for the name. */
+UNSHARP_API unsharp_status unsharp_image_load_memory(const void *data, size_t size,
+                                                     const unsharp_image_options *options, unsharp_image **out);
+/* Frees an image; NULL is a no-op. */
+UNSHARP_API void unsharp_image_free(unsharp_image *img);
 
 #ifdef __cplusplus
 }
