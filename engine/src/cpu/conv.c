@@ -20,9 +20,9 @@
 #include <string.h>
 #include "cpu_ops.h"
 
-/* Target size of one block's im2col matrix: a quarter of a 512 KiB L2, leaving room for the
+/* Target size of one block's im2col matrix: half of a 512 KiB L2, leaving room for the
  * packed GEMM panels. */
-#define COL_BLOCK_FLOATS (32 * 1024)
+#define COL_BLOCK_FLOATS (64 * 1024)
 
 typedef struct conv_plan {
     int direct;    /* 1x1, stride 1, no padding: no im2col */

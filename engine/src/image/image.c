@@ -1,0 +1,266 @@
+/* image.c: the public image entry points. Reads the file (open + fstat: only regular files,
+ * at most UNSHARP_IMAGE_MAX_FILE bytes), recognises JPEG or PNG by the magic bytes, and runs
+ * the steps: decode (jpeg.c / png.c, with the DCT scale or the EXIF thumbnail), area resample
+ * to the working size (resample.c), EXIF orientation (orient.c), then float conversion. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "image_internal.h"
+
+static const unsigned char JPEG_MAGIC[3] = {0xFF, 0xD8, 0xFF};
+static const unsigned char PNG_MAGIC[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+
+unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const char *fmt, ...)
+{
+    char msg[UNSHARP_ERRMSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return unsharp__seterr(ctx->errbuf, st, ctx->api, "%s: %s", ctx->name, msg);
+}
+
+int unsharp__img_too_large(const img_ctx *ctx, uint64_t w, uint64_t h)
+{
+    if (w > UNSHARP_IMAGE_MAX_SIDE || h > UNSHARP_IMAGE_MAX_SIDE) return 1;
+    return w * h > ctx->opt.max_pixels;
+}
+
+/* Copies a file name for messages: control bytes become \n, \t or \xNN; UTF-8 is kept. */
+static void set_name(img_ctx *ctx, const char *name)
+{
+    size_t cap = sizeof ctx->name, k = 0;
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+        char esc[8];
+        if (*p == '\n') snprintf(esc, sizeof esc, "\\n");
+        else if (*p == '\t') snprintf(esc, sizeof esc, "\\t");
+        else if (*p == '\\') snprintf(esc, sizeof esc, "\\\\");
+        else if (*p < 0x20 || *p == 0x7F) snprintf(esc, sizeof esc, "\\x%02x", *p);
+        else { esc[0] = (char)*p; esc[1] = 0; }
+        size_t n = strlen(esc);
+        if (k + n + 4 >= cap) { memcpy(ctx->name + k, "...", 4); return; }
+        memcpy(ctx->name + k, esc, n);
+        k += n;
+    }
+    ctx->name[k] = 0;
+}
+
+static unsharp_status init_ctx(img_ctx *ctx, const char *api, const char *name,
+                               const unsharp_image_options *options)
+{
+    unsharp_status st = UNSHARP_OK;
+    ctx->api = api;
+    ctx->errbuf = unsharp__tls_errbuf();
+    set_name(ctx, name);
+    memset(&ctx->opt, 0, sizeof ctx->opt);
+    ctx->opt.format = UNSHARP_PIXEL_RGB8;
+    if (options) ctx->opt = *options;
+    if (ctx->opt.max_pixels == 0) ctx->opt.max_pixels = UNSHARP_IMAGE_DEFAULT_MAX_PIXELS;
+    if ((int)ctx->opt.format < UNSHARP_PIXEL_LUMA8 || (int)ctx->opt.format > UNSHARP_PIXEL_RGBF)
+        IMG_FAIL(UNSHARP_ERR_INVALID, "unknown pixel format %d", (int)ctx->opt.format);
+    if (ctx->opt.long_side < 0) IMG_FAIL(UNSHARP_ERR_INVALID, "negative long_side %d", ctx->opt.long_side);
+bailout:
+    return st;
+}
+
+static void errno_text(int e, char *buf, size_t cap)
+{
+    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
+}
+
+/* Reads a whole regular file into a malloc'd buffer. */
+static unsharp_status read_file(const img_ctx *ctx, const char *path, unsigned char **out, size_t *out_size)
+{
+    unsharp_status st = UNSHARP_OK;
+    unsigned char *buf = NULL;
+    char why[128];
+    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0) {
+        errno_text(errno, why, sizeof why);
+        IMG_FAIL(UNSHARP_ERR_IO, "cannot open: %s", why);
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) != 0) {
+        errno_text(errno, why, sizeof why);
+        IMG_FAIL(UNSHARP_ERR_IO, "cannot stat: %s", why);
+    }
+    if (S_ISDIR(sb.st_mode)) IMG_FAIL(UNSHARP_ERR_IO, "is a directory, not an image file");
+    if (!S_ISREG(sb.st_mode)) IMG_FAIL(UNSHARP_ERR_IO, "not a regular file (a device, FIFO or socket)");
+    if ((uint64_t)sb.st_size > UNSHARP_IMAGE_MAX_FILE)
+        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "file is %lld bytes, over the %llu MiB limit",
+                 (long long)sb.st_size, (unsigned long long)(UNSHARP_IMAGE_MAX_FILE >> 20));
+    size_t size = (size_t)sb.st_size;
+    buf = malloc(size ? size : 1);
+    if (!buf) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %zu bytes", size);
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) {
+            errno_text(errno, why, sizeof why);
+            IMG_FAIL(UNSHARP_ERR_IO, "read failed: %s", why);
+        }
+        if (r == 0) break; /* the file shrank: decode what is there */
+        got += (size_t)r;
+    }
+    *out = buf;
+    *out_size = got;
+    buf = NULL;
+bailout:
+    if (fd >= 0) close(fd);
+    free(buf);
+    return st;
+}
+
+/* JPEG: the EXIF block first (orientation, thumbnail), then the pixels. */
+static unsharp_status decode_jpeg(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
+                                  unsharp_image *img, img_buf *b)
+{
+    unsharp_status st = UNSHARP_OK;
+    unsigned char *thumb = NULL;
+    size_t thumb_size = 0;
+    jpeg_markers mk;
+    unsharp__jpeg_scan(data, size, &mk);
+    if (mk.sof_width > 0 && mk.sof_height > 0 && unsharp__img_too_large(ctx, (uint64_t)mk.sof_width, (uint64_t)mk.sof_height))
+        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %dx%d (%llu pixels), over the limit of %llu pixels",
+                 mk.sof_width, mk.sof_height, (unsigned long long)mk.sof_width * (unsigned long long)mk.sof_height,
+                 (unsigned long long)ctx->opt.max_pixels);
+    int orientation = 1;
+    if (mk.exif)
+        CHECK(unsharp__exif_read(ctx, mk.exif, mk.exif_size, &orientation,
+                                 ctx->opt.thumbnail ? &thumb : NULL, &thumb_size));
+    img->orientation = orientation;
+    /* The thumbnail is stored the way the photo is, so the photo's orientation applies to it. */
+    if (ctx->opt.thumbnail && thumb) {
+        int tw = 0, th = 0;
+        if (unsharp__jpeg_dims(thumb, thumb_size, &tw, &th) == 0 && (tw > th ? tw : th) >= ctx->opt.long_side &&
+            !unsharp__img_too_large(ctx, (uint64_t)tw, (uint64_t)th)) {
+            /* A damaged thumbnail is not the photo's fault: fall back to the 1/8 decode, and
+             * leave no message behind. */
+            img_ctx quiet = *ctx;
+            char scratch[UNSHARP_ERRMSG_MAX];
+            quiet.errbuf = scratch;
+            int sw, sh;
+            unsharp_status ts = unsharp__jpeg_decode(&quiet, thumb, thumb_size, channels, 0, b, &sw, &sh);
+            if (ts == UNSHARP_ERR_NOMEM) CHECK(ts);
+            if (ts == UNSHARP_OK) {
+                int dw = 0, dh = 0;
+                if (unsharp__jpeg_dims(data, size, &dw, &dh) != 0)
+                    IMG_FAIL(UNSHARP_ERR_DECODE, "truncated or corrupt JPEG header");
+                img->stored_width = dw;
+                img->stored_height = dh;
+                img->from_exif_thumbnail = 1;
+                goto bailout;
+            }
+        }
+    }
+    CHECK(unsharp__jpeg_decode(ctx, data, size, channels,
+                               ctx->opt.thumbnail ? JPEG_SCALE_EIGHTH : ctx->opt.long_side, b,
+                               &img->stored_width, &img->stored_height));
+bailout:
+    free(thumb);
+    return st;
+}
+
+/* Everything after the bytes are in memory. */
+static unsharp_status decode_buffer(const img_ctx *ctx, const unsigned char *data, size_t size, unsharp_image **out)
+{
+    unsharp_status st = UNSHARP_OK;
+    unsharp_image *img = NULL;
+    img_buf b = {NULL, 0, 0, 0};
+    const unsharp_pixel_format fmt = ctx->opt.format;
+    const int channels = (fmt == UNSHARP_PIXEL_LUMA8 || fmt == UNSHARP_PIXEL_LUMAF) ? 1 : 3;
+
+    if (size == 0) IMG_FAIL(UNSHARP_ERR_FORMAT, "empty file (0 bytes), not a JPEG or PNG file");
+    img = calloc(1, sizeof *img);
+    if (!img) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory");
+    img->orientation = 1;
+    if (size >= sizeof JPEG_MAGIC && memcmp(data, JPEG_MAGIC, sizeof JPEG_MAGIC) == 0) {
+        img->type = UNSHARP_IMAGE_JPEG;
+        CHECK(decode_jpeg(ctx, data, size, channels, img, &b));
+    } else if (size >= sizeof PNG_MAGIC && memcmp(data, PNG_MAGIC, sizeof PNG_MAGIC) == 0) {
+        img->type = UNSHARP_IMAGE_PNG;
+        CHECK(unsharp__png_decode(ctx, data, size, channels, &b));
+        img->stored_width = b.w;
+        img->stored_height = b.h;
+    } else {
+        char head[3 * 8 + 1] = "";
+        for (size_t i = 0; i < size && i < 8; i++) snprintf(head + 3 * i, 4, " %02x", data[i]);
+        IMG_FAIL(UNSHARP_ERR_FORMAT, "not a JPEG or PNG file (it starts with%s)", head);
+    }
+    /* Thumbnail mode takes the JPEG decode as it comes; PNG has no cheap small decode, so it
+     * is resampled like a normal load. */
+    if (ctx->opt.long_side > 0 && !(ctx->opt.thumbnail && img->type == UNSHARP_IMAGE_JPEG))
+        CHECK(unsharp__resample(ctx, &b, ctx->opt.long_side));
+    if (!ctx->opt.keep_orientation) CHECK(unsharp__orient(ctx, &b, img->orientation));
+
+    img->width = b.w;
+    img->height = b.h;
+    img->channels = b.c;
+    img->format = fmt;
+    if (fmt == UNSHARP_PIXEL_LUMAF || fmt == UNSHARP_PIXEL_RGBF) {
+        size_t n = (size_t)b.w * (size_t)b.h * (size_t)b.c;
+        float *f = malloc(n * sizeof *f);
+        if (!f) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %zu floats", n);
+        for (size_t i = 0; i < n; i++) f[i] = (float)b.px[i] * (1.0f / 255.0f);
+        img->pixels = f;
+        img->stride = (size_t)b.w * (size_t)b.c * sizeof(float);
+    } else {
+        img->pixels = b.px;
+        b.px = NULL;
+        img->stride = (size_t)b.w * (size_t)b.c;
+    }
+    *out = img;
+    img = NULL;
+bailout:
+    free(b.px);
+    unsharp_image_free(img);
+    return st;
+}
+
+unsharp_status unsharp_image_load(const char *path, const unsharp_image_options *options, unsharp_image **out)
+{
+    unsharp_status st = UNSHARP_OK;
+    char *errbuf = unsharp__tls_errbuf();
+    unsigned char *data = NULL;
+    size_t size = 0;
+    img_ctx ctx_storage, *ctx = &ctx_storage;
+    if (!path || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
+    *out = NULL;
+    CHECK(init_ctx(ctx, __func__, path, options));
+    CHECK(read_file(ctx, path, &data, &size));
+    CHECK(decode_buffer(ctx, data, size, out));
+bailout:
+    free(data);
+    return st;
+}
+
+unsharp_status unsharp_image_load_memory(const void *data, size_t size, const unsharp_image_options *options,
+                                         unsharp_image **out)
+{
+    unsharp_status st = UNSHARP_OK;
+    char *errbuf = unsharp__tls_errbuf();
+    img_ctx ctx_storage, *ctx = &ctx_storage;
+    if (!out || (!data && size)) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
+    *out = NULL;
+    CHECK(init_ctx(ctx, __func__, "(memory)", options));
+    if ((uint64_t)size > UNSHARP_IMAGE_MAX_FILE)
+        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "%zu bytes, over the %llu MiB limit", size,
+                 (unsigned long long)(UNSHARP_IMAGE_MAX_FILE >> 20));
+    CHECK(decode_buffer(ctx, data, size, out));
+bailout:
+    return st;
+}
+
+void unsharp_image_free(unsharp_image *img)
+{
+    if (!img) return;
+    free(img->pixels);
+    free(img);
+}

@@ -1,0 +1,97 @@
+/* image_internal.h: what the image input files (image.c, jpeg.c, png.c, exif.c, orient.c,
+ * resample.c) share: the decode context that carries the options and names the file in
+ * messages, the 8-bit working buffer, and the helpers between the steps.
+ *
+ * Every step works on 8-bit pixels (1 or 3 channels, rows packed with no padding); the
+ * conversion to float is the last step, in image.c. */
+#ifndef UNSHARP_IMAGE_INTERNAL_H
+#define UNSHARP_IMAGE_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "error.h"
+
+/* Files above this size are refused before they are read. */
+#define UNSHARP_IMAGE_MAX_FILE ((uint64_t)512 << 20)
+/* Longest side any decoder is allowed to report, whatever max_pixels says. */
+#define UNSHARP_IMAGE_MAX_SIDE (1 << 24)
+
+typedef struct img_ctx {
+    const char *api;            /* the public function, for "api(): name: message" */
+    char name[320];             /* the file name, control characters escaped, or "(memory)" */
+    char *errbuf;               /* where the message goes (thread-local) */
+    unsharp_image_options opt;  /* normalised: max_pixels is never 0 */
+} img_ctx;
+
+/* An 8-bit image: w * h pixels of c channels, rows of w * c bytes. */
+typedef struct img_buf {
+    unsigned char *px;
+    int w, h, c;
+} img_buf;
+
+/* Writes "api(): name: message" and returns st. */
+unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* FAIL for image code: the message names the public call and the file, not the helper. */
+#define IMG_FAIL(code, ...)                                            \
+    do {                                                               \
+        st = unsharp__img_fail(ctx, (code), __VA_ARGS__);              \
+        goto bailout;                                                  \
+    } while (0)
+
+/* 1 when w x h is more than the context allows (max_pixels, or a side over the cap). */
+int unsharp__img_too_large(const img_ctx *ctx, uint64_t w, uint64_t h);
+
+/* ---- jpeg.c ---- */
+
+/* What a walk over the JPEG markers before the first scan finds. */
+typedef struct jpeg_markers {
+    int sof_width, sof_height;      /* from the first SOFn; 0 when none was seen */
+    int adobe;                      /* an Adobe APP14 segment is present */
+    const unsigned char *exif;      /* APP1 payload starting with "Exif\0\0", or NULL */
+    size_t exif_size;
+} jpeg_markers;
+
+void unsharp__jpeg_scan(const unsigned char *data, size_t size, jpeg_markers *mk);
+
+/* How to pick the DCT scale: 0 = full size, > 0 = the smallest scale whose long side is at
+ * least this, JPEG_SCALE_EIGHTH = 1/8. */
+#define JPEG_SCALE_EIGHTH (-1)
+
+/* Decodes a JPEG to 1 (luma) or 3 (RGB) channels at the chosen DCT scale. stored_w/h get the
+ * size in the header. */
+unsharp_status unsharp__jpeg_decode(const img_ctx *ctx, const unsigned char *data, size_t size,
+                                    int channels, int scale, img_buf *out, int *stored_w, int *stored_h);
+
+/* The size in a JPEG header, without decoding; 0 on success, -1 when the header is bad. */
+int unsharp__jpeg_dims(const unsigned char *data, size_t size, int *w, int *h);
+
+/* ---- png.c ---- */
+
+unsharp_status unsharp__png_decode(const img_ctx *ctx, const unsigned char *data, size_t size,
+                                   int channels, img_buf *out);
+
+/* ---- exif.c ---- */
+
+/* Reads the EXIF block of an APP1 segment (starting "Exif\0\0"): the orientation (1..8; 1
+ * when absent or invalid) and, when thumb is not NULL, a malloc'd copy of the embedded JPEG
+ * thumbnail (NULL when there is none). Damaged EXIF data is not an error: it reads as none.
+ * Returns UNSHARP_OK or UNSHARP_ERR_NOMEM. */
+unsharp_status unsharp__exif_read(const img_ctx *ctx, const unsigned char *app1, size_t size,
+                                  int *orientation, unsigned char **thumb, size_t *thumb_size);
+
+/* ---- orient.c ---- */
+
+/* Applies EXIF orientation 1..8 in place (the buffer is replaced when it must be). */
+unsharp_status unsharp__orient(const img_ctx *ctx, img_buf *b, int orientation);
+
+/* ---- resample.c ---- */
+
+/* The output size for a long side: the aspect kept, the short side rounded, at least 1. */
+void unsharp__resample_size(int w, int h, int long_side, int *ow, int *oh);
+
+/* Area-averages the buffer down so that its long side is long_side; never upscales. */
+unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side);
+
+#endif
