@@ -1,0 +1,23 @@
+#!/bin/bash
+# install-deps.sh: installs, from Debian 12, the packages the build needs plus any named on
+# the command line, skipping those already installed. Uses sudo when not root.
+# usage: scripts/install-deps.sh [EXTRA_PACKAGE...]
+set -euo pipefail
+
+PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev
+          libturbojpeg0-dev libpng-dev libexif-dev libjpeg-turbo-progs netpbm "$@")
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+((${#missing[@]})) || exit 0
+echo "install-deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo >/dev/null || { echo "install-deps: need root or sudo to install ${missing[*]}" >&2; exit 2; }
+  SUDO=sudo
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
