@@ -1,7 +1,7 @@
 /* resample.c: area-averaging downscale of an 8-bit buffer to an exact long side, keeping the
  * aspect ratio. Each output pixel is the mean of the source area it covers, partly covered
  * source pixels weighted by their covered fraction (a box filter, separable: a horizontal
- * pass per source row, accumulated vertically). It never upscales. */
+ * pass once per source row, accumulated vertically). It never upscales. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +31,11 @@ typedef struct axis {
     int *first, *count; /* per output pixel */
     float *weight;      /* count[i] weights from offset[i] */
     int *offset;
+    /* When every window spans at most four pixels: four taps per output pixel from first4,
+     * padded with zero weights and shifted left at the far edge, so no window reads past it. */
+    int fixed4;
+    int *first4;
+    float *weight4;
 } axis;
 
 static void axis_free(axis *a)
@@ -39,6 +44,8 @@ static void axis_free(axis *a)
     free(a->count);
     free(a->weight);
     free(a->offset);
+    free(a->first4);
+    free(a->weight4);
 }
 
 static int axis_make(axis *a, int n, int on)
@@ -65,7 +72,46 @@ static int axis_make(axis *a, int n, int on)
             a->weight[k++] = (float)((r - l) / scale);
         }
     }
+    a->fixed4 = n >= 4;
+    for (int i = 0; i < on && a->fixed4; i++) a->fixed4 = a->count[i] <= 4;
+    if (!a->fixed4) return 0;
+    a->first4 = malloc(sizeof(int) * (size_t)on);
+    a->weight4 = calloc((size_t)on * 4, sizeof(float));
+    if (!a->first4 || !a->weight4) return -1;
+    for (int i = 0; i < on; i++) {
+        int f = a->first[i] + 4 <= n ? a->first[i] : n - 4;
+        a->first4[i] = f;
+        for (int j = 0; j < a->count[i]; j++) a->weight4[4 * i + (a->first[i] - f) + j] = a->weight[a->offset[i] + j];
+    }
     return 0;
+}
+
+/* One source row filtered horizontally: out (ow, c) from src (w, c). */
+static void filter_row(const axis *ax, int ow, int c, const unsigned char *restrict src, float *restrict out)
+{
+    if (c == 1 && ax->fixed4) {
+        for (int x = 0; x < ow; x++) {
+            const float *restrict wx = ax->weight4 + 4 * x;
+            const unsigned char *restrict p = src + ax->first4[x];
+            out[x] = wx[0] * p[0] + wx[1] * p[1] + wx[2] * p[2] + wx[3] * p[3];
+        }
+        return;
+    }
+    for (int x = 0; x < ow; x++) {
+        const float *restrict wx = ax->weight + ax->offset[x];
+        const unsigned char *restrict p = src + (size_t)ax->first[x] * (size_t)c;
+        for (int ch = 0; ch < c; ch++) {
+            float v = 0.0f;
+            for (int i = 0; i < ax->count[x]; i++) v += wx[i] * p[i * c + ch];
+            out[(size_t)x * c + ch] = v;
+        }
+    }
+}
+
+/* acc += wy * h, over n floats. */
+static void add_scaled(float *restrict acc, const float *restrict h, float wy, size_t n)
+{
+    for (size_t i = 0; i < n; i++) acc[i] += wy * h[i];
 }
 
 unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side)
@@ -75,28 +121,32 @@ unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side)
     unsharp__resample_size(b->w, b->h, long_side, &ow, &oh);
     if (ow == b->w && oh == b->h) return UNSHARP_OK;
     const int c = b->c;
+    const size_t row = (size_t)ow * (size_t)c;
+    /* Each source row is filtered horizontally once, into a ring of rows large enough for
+     * the vertical window of one output row. */
+    const int ring = (int)ceil((double)b->h / oh) + 2;
     axis ax, ay;
     int okx = axis_make(&ax, b->w, ow), oky = axis_make(&ay, b->h, oh);
-    float *tmp = malloc(sizeof(float) * (size_t)ow * (size_t)c);
-    float *acc = malloc(sizeof(float) * (size_t)ow * (size_t)c);
-    unsigned char *dst = malloc((size_t)ow * (size_t)oh * (size_t)c);
-    if (okx || oky || !tmp || !acc || !dst) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory to resample to %dx%d", ow, oh);
+    float *rows = malloc(sizeof(float) * row * (size_t)ring);
+    int *row_of = malloc(sizeof(int) * (size_t)ring);
+    float *acc = malloc(sizeof(float) * row);
+    unsigned char *dst = malloc(row * (size_t)oh);
+    if (okx || oky || !rows || !row_of || !acc || !dst)
+        IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory to resample to %dx%d", ow, oh);
+    for (int k = 0; k < ring; k++) row_of[k] = -1;
     for (int y = 0; y < oh; y++) {
-        memset(acc, 0, sizeof(float) * (size_t)ow * (size_t)c);
+        memset(acc, 0, sizeof(float) * row);
         for (int j = 0; j < ay.count[y]; j++) {
-            const unsigned char *src = b->px + (size_t)(ay.first[y] + j) * (size_t)b->w * (size_t)c;
-            const float wy = ay.weight[ay.offset[y] + j];
-            for (int x = 0; x < ow; x++) {
-                for (int ch = 0; ch < c; ch++) tmp[x * c + ch] = 0.0f;
-                const float *wx = ax.weight + ax.offset[x];
-                const unsigned char *p = src + (size_t)ax.first[x] * (size_t)c;
-                for (int i = 0; i < ax.count[x]; i++)
-                    for (int ch = 0; ch < c; ch++) tmp[x * c + ch] += wx[i] * p[i * c + ch];
+            int sy = ay.first[y] + j, slot = sy % ring;
+            float *h = rows + (size_t)slot * row;
+            if (row_of[slot] != sy) {
+                filter_row(&ax, ow, c, b->px + (size_t)sy * (size_t)b->w * (size_t)c, h);
+                row_of[slot] = sy;
             }
-            for (int i = 0; i < ow * c; i++) acc[i] += wy * tmp[i];
+            add_scaled(acc, h, ay.weight[ay.offset[y] + j], row);
         }
-        unsigned char *out = dst + (size_t)y * (size_t)ow * (size_t)c;
-        for (int i = 0; i < ow * c; i++) {
+        unsigned char *out = dst + (size_t)y * row;
+        for (size_t i = 0; i < row; i++) {
             float v = acc[i] + 0.5f;
             out[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (unsigned char)v;
         }
@@ -109,7 +159,8 @@ unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side)
 bailout:
     axis_free(&ax);
     axis_free(&ay);
-    free(tmp);
+    free(rows);
+    free(row_of);
     free(acc);
     free(dst);
     return st;
