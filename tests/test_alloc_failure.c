@@ -4,6 +4,7 @@
  * each run must fail cleanly with a status (never crash), and after the handles are freed no
  * allocation made through the wrappers may remain, until N is large enough to succeed. */
 #include <check.h>
+#include "testutil.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,9 +169,5 @@ int main(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_allocation_may_fail);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

@@ -4,6 +4,7 @@
  * test_ops.c test each kernel against double-precision references; this suite tests how the
  * layers are wired together: shapes, offsets, accumulation across branches. */
 #include <check.h>
+#include "testutil.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,9 +146,5 @@ int main(void)
     tcase_add_test(tc, image_network_with_branches);
     tcase_add_test(tc, two_heads_share_a_trunk);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

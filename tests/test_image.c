@@ -11,64 +11,8 @@
 #include <string.h>
 #include <turbojpeg.h>
 #include <unistd.h>
+#include "testutil.h"
 #include "unsharp/unsharp.h"
-
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/unsharp-image-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char paths[8][320];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 320, "%s/%s", dir, name);
-    return p;
-}
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
-
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const void *buf, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fwrite(buf, 1, size, f), size);
-    fclose(f);
-}
 
 /* Writes a PGM (c = 1) or PPM (c = 3) of 8-bit samples, or 16-bit when maxval > 255. */
 static void write_pnm(const char *path, int w, int h, int c, int maxval, const unsigned short *px)
@@ -156,14 +100,14 @@ START_TEST(jpeg_matches_djpeg)
 {
     static const char *kinds[] = {"", "-progressive", "-restart 1", "-grayscale", "-progressive -restart 1"};
     const int w = 97, h = 61;
-    write_pattern(tmp_path("p.ppm"), w, h, 3);
+    write_pattern(tu_path("p.ppm"), w, h, 3);
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++) {
-        run("cjpeg -quality 95 %s -outfile %s %s", kinds[k], tmp_path("p.jpg"), tmp_path("p.ppm"));
+        tu_run("cjpeg -quality 95 %s -outfile %s %s", kinds[k], tu_path("p.jpg"), tu_path("p.ppm"));
         for (int gray = 0; gray < 2; gray++) {
-            run("djpeg -pnm %s -outfile %s %s", gray ? "-grayscale" : "", tmp_path("ref.pnm"), tmp_path("p.jpg"));
+            tu_run("djpeg -pnm %s -outfile %s %s", gray ? "-grayscale" : "", tu_path("ref.pnm"), tu_path("p.jpg"));
             int rw, rh, rc;
-            unsigned char *ref = read_pnm(tmp_path("ref.pnm"), &rw, &rh, &rc);
-            unsharp_image *img = load_ok(tmp_path("p.jpg"), gray ? UNSHARP_PIXEL_LUMA8 : UNSHARP_PIXEL_RGB8, 0);
+            unsigned char *ref = read_pnm(tu_path("ref.pnm"), &rw, &rh, &rc);
+            unsharp_image *img = load_ok(tu_path("p.jpg"), gray ? UNSHARP_PIXEL_LUMA8 : UNSHARP_PIXEL_RGB8, 0);
             if (!gray && rc == 1) { /* a grayscale JPEG decoded to RGB: the grey repeated */
                 unsigned char *rgb = malloc((size_t)rw * rh * 3);
                 for (size_t i = 0; i < (size_t)rw * rh; i++) rgb[3 * i] = rgb[3 * i + 1] = rgb[3 * i + 2] = ref[i];
@@ -192,14 +136,14 @@ START_TEST(jpeg_dct_scale)
     static const struct { int long_side; const char *scale; int w, h; } cases[] = {
         {400, "1/2", 400, 300}, {300, "3/8", 300, 225}, {100, "1/8", 100, 75}, {800, "1/1", 800, 600},
     };
-    write_pattern(tmp_path("p.ppm"), 800, 600, 3);
-    run("cjpeg -quality 95 -outfile %s %s", tmp_path("p.jpg"), tmp_path("p.ppm"));
+    write_pattern(tu_path("p.ppm"), 800, 600, 3);
+    tu_run("cjpeg -quality 95 -outfile %s %s", tu_path("p.jpg"), tu_path("p.ppm"));
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
-        run("djpeg -pnm -scale %s -outfile %s %s", cases[k].scale, tmp_path("ref.ppm"), tmp_path("p.jpg"));
+        tu_run("djpeg -pnm -scale %s -outfile %s %s", cases[k].scale, tu_path("ref.ppm"), tu_path("p.jpg"));
         int rw, rh, rc;
-        unsigned char *ref = read_pnm(tmp_path("ref.ppm"), &rw, &rh, &rc);
+        unsigned char *ref = read_pnm(tu_path("ref.ppm"), &rw, &rh, &rc);
         ck_assert_int_eq(rw, cases[k].w);
-        unsharp_image *img = load_ok(tmp_path("p.jpg"), UNSHARP_PIXEL_RGB8, cases[k].long_side);
+        unsharp_image *img = load_ok(tu_path("p.jpg"), UNSHARP_PIXEL_RGB8, cases[k].long_side);
         expect_same(img, ref, cases[k].w, cases[k].h, 3, 0.0, 0);
         ck_assert_int_eq(img->stored_width, 800);
         ck_assert_int_eq(img->stored_height, 600);
@@ -212,12 +156,12 @@ END_TEST
 /* 4000x3000 at long side 1000: 1/4 scale gives 1000x750 with no resample. */
 START_TEST(jpeg_dct_scale_large)
 {
-    write_pattern(tmp_path("big.ppm"), 4000, 3000, 3);
-    run("cjpeg -quality 90 -outfile %s %s", tmp_path("big.jpg"), tmp_path("big.ppm"));
-    run("djpeg -pnm -scale 1/4 -outfile %s %s", tmp_path("ref.ppm"), tmp_path("big.jpg"));
+    write_pattern(tu_path("big.ppm"), 4000, 3000, 3);
+    tu_run("cjpeg -quality 90 -outfile %s %s", tu_path("big.jpg"), tu_path("big.ppm"));
+    tu_run("djpeg -pnm -scale 1/4 -outfile %s %s", tu_path("ref.ppm"), tu_path("big.jpg"));
     int rw, rh, rc;
-    unsigned char *ref = read_pnm(tmp_path("ref.ppm"), &rw, &rh, &rc);
-    unsharp_image *img = load_ok(tmp_path("big.jpg"), UNSHARP_PIXEL_RGB8, 1000);
+    unsigned char *ref = read_pnm(tu_path("ref.ppm"), &rw, &rh, &rc);
+    unsharp_image *img = load_ok(tu_path("big.jpg"), UNSHARP_PIXEL_RGB8, 1000);
     expect_same(img, ref, 1000, 750, 3, 0.0, 0);
     ck_assert_int_eq(img->stored_width, 4000);
     ck_assert_int_eq(img->stored_height, 3000);
@@ -254,13 +198,13 @@ static unsigned char *area_reference(const unsigned char *src, int w, int h, int
 /* A long side between two DCT scales: decode at 1/2 (400x300), then area-average to 350. */
 START_TEST(jpeg_scale_then_resample)
 {
-    write_pattern(tmp_path("p.ppm"), 800, 600, 3);
-    run("cjpeg -quality 95 -outfile %s %s", tmp_path("p.jpg"), tmp_path("p.ppm"));
-    run("djpeg -pnm -scale 1/2 -outfile %s %s", tmp_path("half.ppm"), tmp_path("p.jpg"));
+    write_pattern(tu_path("p.ppm"), 800, 600, 3);
+    tu_run("cjpeg -quality 95 -outfile %s %s", tu_path("p.jpg"), tu_path("p.ppm"));
+    tu_run("djpeg -pnm -scale 1/2 -outfile %s %s", tu_path("half.ppm"), tu_path("p.jpg"));
     int rw, rh, rc;
-    unsigned char *half = read_pnm(tmp_path("half.ppm"), &rw, &rh, &rc);
+    unsigned char *half = read_pnm(tu_path("half.ppm"), &rw, &rh, &rc);
     unsigned char *ref = area_reference(half, rw, rh, 3, 350, 263);
-    unsharp_image *img = load_ok(tmp_path("p.jpg"), UNSHARP_PIXEL_RGB8, 350);
+    unsharp_image *img = load_ok(tu_path("p.jpg"), UNSHARP_PIXEL_RGB8, 350);
     expect_same(img, ref, 350, 263, 3, 0.05, 1);
     unsharp_image_free(img);
     free(ref);
@@ -273,9 +217,9 @@ START_TEST(resample_exact_and_never_up)
 {
     unsigned short px[6 * 4];
     for (int i = 0; i < 24; i++) px[i] = (unsigned short)(i * 10);
-    write_pnm(tmp_path("a.pgm"), 6, 4, 1, 255, px);
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("a.pgm"), tmp_path("a.png"));
-    unsharp_image *img = load_ok(tmp_path("a.png"), UNSHARP_PIXEL_LUMA8, 3);
+    write_pnm(tu_path("a.pgm"), 6, 4, 1, 255, px);
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("a.pgm"), tu_path("a.png"));
+    unsharp_image *img = load_ok(tu_path("a.png"), UNSHARP_PIXEL_LUMA8, 3);
     ck_assert_int_eq(img->width, 3);
     ck_assert_int_eq(img->height, 2);
     const unsigned char *p = img->pixels;
@@ -288,9 +232,9 @@ START_TEST(resample_exact_and_never_up)
     unsharp_image_free(img);
 
     unsigned short row[3] = {0, 90, 210};
-    write_pnm(tmp_path("b.pgm"), 3, 1, 1, 255, row);
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("b.pgm"), tmp_path("b.png"));
-    img = load_ok(tmp_path("b.png"), UNSHARP_PIXEL_LUMA8, 2);
+    write_pnm(tu_path("b.pgm"), 3, 1, 1, 255, row);
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("b.pgm"), tu_path("b.png"));
+    img = load_ok(tu_path("b.png"), UNSHARP_PIXEL_LUMA8, 2);
     ck_assert_int_eq(img->width, 2);
     ck_assert_int_eq(img->height, 1);
     p = img->pixels;
@@ -299,7 +243,7 @@ START_TEST(resample_exact_and_never_up)
     unsharp_image_free(img);
 
     /* Never upscales: a request above the stored size gives the stored size. */
-    img = load_ok(tmp_path("a.png"), UNSHARP_PIXEL_LUMA8, 5000);
+    img = load_ok(tu_path("a.png"), UNSHARP_PIXEL_LUMA8, 5000);
     ck_assert_int_eq(img->width, 6);
     ck_assert_int_eq(img->height, 4);
     for (int i = 0; i < 24; i++) ck_assert_int_eq(((unsigned char *)img->pixels)[i], px[i]);
@@ -310,11 +254,11 @@ END_TEST
 /* Float output is the 8-bit output divided by 255. */
 START_TEST(float_output)
 {
-    write_pattern(tmp_path("p.ppm"), 64, 40, 3);
-    run("cjpeg -quality 95 -outfile %s %s", tmp_path("p.jpg"), tmp_path("p.ppm"));
+    write_pattern(tu_path("p.ppm"), 64, 40, 3);
+    tu_run("cjpeg -quality 95 -outfile %s %s", tu_path("p.jpg"), tu_path("p.ppm"));
     for (int color = 0; color < 2; color++) {
-        unsharp_image *a = load_ok(tmp_path("p.jpg"), color ? UNSHARP_PIXEL_RGB8 : UNSHARP_PIXEL_LUMA8, 30);
-        unsharp_image *f = load_ok(tmp_path("p.jpg"), color ? UNSHARP_PIXEL_RGBF : UNSHARP_PIXEL_LUMAF, 30);
+        unsharp_image *a = load_ok(tu_path("p.jpg"), color ? UNSHARP_PIXEL_RGB8 : UNSHARP_PIXEL_LUMA8, 30);
+        unsharp_image *f = load_ok(tu_path("p.jpg"), color ? UNSHARP_PIXEL_RGBF : UNSHARP_PIXEL_LUMAF, 30);
         ck_assert_int_eq(f->width, a->width);
         ck_assert_int_eq(f->height, a->height);
         ck_assert_int_eq(f->format, color ? UNSHARP_PIXEL_RGBF : UNSHARP_PIXEL_LUMAF);
@@ -348,18 +292,18 @@ START_TEST(png_types)
             gray[i] = (unsigned short)((x * 7 + y * 11) % 256);
             alpha[i] = (unsigned short)((x * 13 + y * 5) % 256);
         }
-    write_pnm(tmp_path("rgb.ppm"), w, h, 3, 255, rgb);
-    write_pnm(tmp_path("gray.pgm"), w, h, 1, 255, gray);
-    write_pnm(tmp_path("rgb16.ppm"), w, h, 3, 65535, rgb16);
-    write_pnm(tmp_path("alpha.pgm"), w, h, 1, 255, alpha);
-    write_pnm(tmp_path("pal.ppm"), w, h, 3, 255, pal);
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("rgb.ppm"), tmp_path("rgb.png"));
-    run("pnmtopng -interlace %s > %s 2>/dev/null", tmp_path("rgb.ppm"), tmp_path("rgbi.png"));
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("gray.pgm"), tmp_path("gray.png"));
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("rgb16.ppm"), tmp_path("rgb16.png"));
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("pal.ppm"), tmp_path("pal.png"));
-    run("pnmtopng -alpha=%s %s > %s 2>/dev/null", tmp_path("alpha.pgm"), tmp_path("rgb.ppm"), tmp_path("rgba.png"));
-    run("pnmtopng -alpha=%s %s > %s 2>/dev/null", tmp_path("alpha.pgm"), tmp_path("gray.pgm"), tmp_path("graya.png"));
+    write_pnm(tu_path("rgb.ppm"), w, h, 3, 255, rgb);
+    write_pnm(tu_path("gray.pgm"), w, h, 1, 255, gray);
+    write_pnm(tu_path("rgb16.ppm"), w, h, 3, 65535, rgb16);
+    write_pnm(tu_path("alpha.pgm"), w, h, 1, 255, alpha);
+    write_pnm(tu_path("pal.ppm"), w, h, 3, 255, pal);
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("rgb.ppm"), tu_path("rgb.png"));
+    tu_run("pnmtopng -interlace %s > %s 2>/dev/null", tu_path("rgb.ppm"), tu_path("rgbi.png"));
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("gray.pgm"), tu_path("gray.png"));
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("rgb16.ppm"), tu_path("rgb16.png"));
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("pal.ppm"), tu_path("pal.png"));
+    tu_run("pnmtopng -alpha=%s %s > %s 2>/dev/null", tu_path("alpha.pgm"), tu_path("rgb.ppm"), tu_path("rgba.png"));
+    tu_run("pnmtopng -alpha=%s %s > %s 2>/dev/null", tu_path("alpha.pgm"), tu_path("gray.pgm"), tu_path("graya.png"));
 
     /* The IHDR says what pnmtopng made: bit depth at byte 24, colour type at 25. */
     static const struct { const char *name; int depth, type; } made[] = {
@@ -368,7 +312,7 @@ START_TEST(png_types)
     };
     for (size_t k = 0; k < sizeof made / sizeof *made; k++) {
         size_t n;
-        unsigned char *b = read_file(tmp_path(made[k].name), &n);
+        unsigned char *b = tu_read_file(tu_path(made[k].name), &n);
         ck_assert_msg(b[24] == made[k].depth && b[25] == made[k].type, "%s: depth %d type %d", made[k].name, b[24], b[25]);
         free(b);
     }
@@ -388,7 +332,7 @@ START_TEST(png_types)
                     v = (int)lround((v * alpha[i] + 255.0 * (255 - alpha[i])) / 255.0);
                 ref[3 * i + c] = (unsigned char)v;
             }
-        unsharp_image *img = load_ok(tmp_path(cases[k].name), UNSHARP_PIXEL_RGB8, 0);
+        unsharp_image *img = load_ok(tu_path(cases[k].name), UNSHARP_PIXEL_RGB8, 0);
         ck_assert_int_eq(img->type, UNSHARP_IMAGE_PNG);
         ck_assert_int_eq(img->stored_width, w);
         ck_assert_int_eq(img->stored_height, h);
@@ -396,7 +340,7 @@ START_TEST(png_types)
         unsharp_image_free(img);
         if (cases[k].c == 1) { /* and as luma: the same grey */
             for (size_t i = 0; i < (size_t)w * h; i++) ref[i] = ref[3 * i];
-            img = load_ok(tmp_path(cases[k].name), UNSHARP_PIXEL_LUMA8, 0);
+            img = load_ok(tu_path(cases[k].name), UNSHARP_PIXEL_LUMA8, 0);
             expect_same(img, ref, w, h, 1, 0.0, 0);
             unsharp_image_free(img);
         }
@@ -404,7 +348,7 @@ START_TEST(png_types)
     /* RGB as luma: BT.601 weights, as libjpeg makes Y. */
     for (size_t i = 0; i < (size_t)w * h; i++)
         ref[i] = (unsigned char)lround(0.299 * rgb[3 * i] + 0.587 * rgb[3 * i + 1] + 0.114 * rgb[3 * i + 2]);
-    unsharp_image *img = load_ok(tmp_path("rgb.png"), UNSHARP_PIXEL_LUMA8, 0);
+    unsharp_image *img = load_ok(tu_path("rgb.png"), UNSHARP_PIXEL_LUMA8, 0);
     expect_same(img, ref, w, h, 1, 0.05, 1);
     unsharp_image_free(img);
     free(ref);
@@ -442,9 +386,9 @@ START_TEST(jpeg_cmyk)
     for (unsigned long i = 0; i + 7 < jsize; i++)
         if (jpg[i] == 0xFF && jpg[i + 1] == 0xEE && memcmp(jpg + i + 4, "Adobe", 5) == 0) adobe = 1;
     ck_assert_msg(adobe, "TurboJPEG wrote no Adobe marker");
-    write_file(tmp_path("cmyk.jpg"), jpg, jsize);
+    tu_write_file(tu_path("cmyk.jpg"), jpg, jsize);
     tjFree(jpg);
-    unsharp_image *img = load_ok(tmp_path("cmyk.jpg"), UNSHARP_PIXEL_RGB8, 0);
+    unsharp_image *img = load_ok(tu_path("cmyk.jpg"), UNSHARP_PIXEL_RGB8, 0);
     expect_same(img, ref, w, h, 3, 1.5, 6);
     unsharp_image_free(img);
     free(cmyk);
@@ -491,7 +435,7 @@ static void write_with_app1(const char *path, const unsigned char *jpg, size_t s
     memcpy(b, jpg, 2);
     memcpy(b + 2, app1, n);
     memcpy(b + 2 + n, jpg + 2, size - 2);
-    write_file(path, b, size + n);
+    tu_write_file(path, b, size + n);
     free(b);
 }
 
@@ -517,15 +461,15 @@ START_TEST(exif_orientation)
     unsigned short px[64 * 48];
     for (int y = 0; y < H; y++)
         for (int x = 0; x < W; x++) px[y * W + x] = (unsigned short)(20 + ((y / 16) * 4 + x / 16) * 18);
-    write_pnm(tmp_path("g.pgm"), W, H, 1, 255, px);
-    run("cjpeg -quality 95 -grayscale -outfile %s %s", tmp_path("g.jpg"), tmp_path("g.pgm"));
+    write_pnm(tu_path("g.pgm"), W, H, 1, 255, px);
+    tu_run("cjpeg -quality 95 -grayscale -outfile %s %s", tu_path("g.jpg"), tu_path("g.pgm"));
     size_t size;
-    unsigned char *jpg = read_file(tmp_path("g.jpg"), &size);
+    unsigned char *jpg = tu_read_file(tu_path("g.jpg"), &size);
     for (int o = 1; o <= 8; o++) {
         unsigned char app1[128];
         size_t n = make_app1(app1, o, NULL, 0);
-        write_with_app1(tmp_path("o.jpg"), jpg, size, app1, n);
-        unsharp_image *img = load_ok(tmp_path("o.jpg"), UNSHARP_PIXEL_LUMA8, 0);
+        write_with_app1(tu_path("o.jpg"), jpg, size, app1, n);
+        unsharp_image *img = load_ok(tu_path("o.jpg"), UNSHARP_PIXEL_LUMA8, 0);
         ck_assert_int_eq(img->orientation, o);
         ck_assert_int_eq(img->stored_width, W);
         ck_assert_int_eq(img->stored_height, H);
@@ -545,7 +489,7 @@ START_TEST(exif_orientation)
 
         /* keep_orientation: the stored layout, the orientation still reported. */
         unsharp_image_options opt = {.format = UNSHARP_PIXEL_LUMA8, .keep_orientation = 1};
-        ck_assert_int_eq(unsharp_image_load(tmp_path("o.jpg"), &opt, &img), UNSHARP_OK);
+        ck_assert_int_eq(unsharp_image_load(tu_path("o.jpg"), &opt, &img), UNSHARP_OK);
         ck_assert_int_eq(img->orientation, o);
         ck_assert_int_eq(img->width, W);
         ck_assert_int_eq(abs((int)((unsigned char *)img->pixels)[0] - px[0]) <= 3, 1);
@@ -554,8 +498,8 @@ START_TEST(exif_orientation)
     /* A resampled load is oriented too (resample, then rotate). */
     unsigned char app1[128];
     size_t n = make_app1(app1, 6, NULL, 0);
-    write_with_app1(tmp_path("o.jpg"), jpg, size, app1, n);
-    unsharp_image *img = load_ok(tmp_path("o.jpg"), UNSHARP_PIXEL_LUMA8, 32);
+    write_with_app1(tu_path("o.jpg"), jpg, size, app1, n);
+    unsharp_image *img = load_ok(tu_path("o.jpg"), UNSHARP_PIXEL_LUMA8, 32);
     ck_assert_int_eq(img->width, 24);
     ck_assert_int_eq(img->height, 32);
     unsharp_image_free(img);
@@ -578,19 +522,19 @@ static unsigned char *compress_flat(int w, int h, int level, unsigned long *size
 /* Thumbnail mode: the EXIF thumbnail when it is big enough, else the 1/8 decode. */
 START_TEST(exif_thumbnail)
 {
-    write_pattern(tmp_path("p.pgm"), 1280, 960, 1);
-    run("cjpeg -quality 90 -grayscale -outfile %s %s", tmp_path("p.jpg"), tmp_path("p.pgm"));
+    write_pattern(tu_path("p.pgm"), 1280, 960, 1);
+    tu_run("cjpeg -quality 90 -grayscale -outfile %s %s", tu_path("p.jpg"), tu_path("p.pgm"));
     size_t size;
-    unsigned char *jpg = read_file(tmp_path("p.jpg"), &size);
+    unsigned char *jpg = tu_read_file(tu_path("p.jpg"), &size);
     unsigned long tsize;
     unsigned char *thumb = compress_flat(128, 96, 77, &tsize);
     unsigned char *app1 = malloc(65536);
     size_t n = make_app1(app1, 1, thumb, tsize);
-    write_with_app1(tmp_path("t.jpg"), jpg, size, app1, n);
+    write_with_app1(tu_path("t.jpg"), jpg, size, app1, n);
 
     unsharp_image_options o = {.format = UNSHARP_PIXEL_LUMA8, .thumbnail = 1, .long_side = 100};
     unsharp_image *img = NULL;
-    ck_assert_int_eq(unsharp_image_load(tmp_path("t.jpg"), &o, &img), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_image_load(tu_path("t.jpg"), &o, &img), UNSHARP_OK);
     ck_assert_int_eq(img->from_exif_thumbnail, 1);
     ck_assert_int_eq(img->width, 128);
     ck_assert_int_eq(img->height, 96);
@@ -601,11 +545,11 @@ START_TEST(exif_thumbnail)
 
     /* The thumbnail is too small for 150: 1/8 of the photo, compared with djpeg. */
     o.long_side = 150;
-    ck_assert_int_eq(unsharp_image_load(tmp_path("t.jpg"), &o, &img), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_image_load(tu_path("t.jpg"), &o, &img), UNSHARP_OK);
     ck_assert_int_eq(img->from_exif_thumbnail, 0);
-    run("djpeg -pnm -scale 1/8 -outfile %s %s", tmp_path("ref.pgm"), tmp_path("p.jpg"));
+    tu_run("djpeg -pnm -scale 1/8 -outfile %s %s", tu_path("ref.pgm"), tu_path("p.jpg"));
     int rw, rh, rc;
-    unsigned char *ref = read_pnm(tmp_path("ref.pgm"), &rw, &rh, &rc);
+    unsigned char *ref = read_pnm(tu_path("ref.pgm"), &rw, &rh, &rc);
     expect_same(img, ref, 160, 120, 1, 0.0, 0);
     unsharp_image_free(img);
     free(ref);
@@ -613,7 +557,7 @@ START_TEST(exif_thumbnail)
     /* Normal mode ignores the thumbnail: 1/8 DCT (160) then resample to 100. */
     o.thumbnail = 0;
     o.long_side = 100;
-    ck_assert_int_eq(unsharp_image_load(tmp_path("t.jpg"), &o, &img), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_image_load(tu_path("t.jpg"), &o, &img), UNSHARP_OK);
     ck_assert_int_eq(img->from_exif_thumbnail, 0);
     ck_assert_int_eq(img->width, 100);
     ck_assert_int_eq(img->height, 75);
@@ -626,10 +570,10 @@ END_TEST
 
 START_TEST(max_pixels_refused)
 {
-    write_pattern(tmp_path("p.ppm"), 97, 61, 3);
-    run("cjpeg -quality 95 -outfile %s %s", tmp_path("p.jpg"), tmp_path("p.ppm"));
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("p.ppm"), tmp_path("p.png"));
-    const char *files[] = {tmp_path("p.jpg"), tmp_path("p.png")};
+    write_pattern(tu_path("p.ppm"), 97, 61, 3);
+    tu_run("cjpeg -quality 95 -outfile %s %s", tu_path("p.jpg"), tu_path("p.ppm"));
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("p.ppm"), tu_path("p.png"));
+    const char *files[] = {tu_path("p.jpg"), tu_path("p.png")};
     for (int k = 0; k < 2; k++) {
         unsharp_image_options o = {.max_pixels = 97 * 61 - 1};
         unsharp_image *img = (unsharp_image *)&o; /* must be reset to NULL */
@@ -646,11 +590,11 @@ END_TEST
 
 START_TEST(load_memory)
 {
-    write_pattern(tmp_path("p.ppm"), 97, 61, 3);
-    run("cjpeg -quality 95 -outfile %s %s", tmp_path("p.jpg"), tmp_path("p.ppm"));
+    write_pattern(tu_path("p.ppm"), 97, 61, 3);
+    tu_run("cjpeg -quality 95 -outfile %s %s", tu_path("p.jpg"), tu_path("p.ppm"));
     size_t size;
-    unsigned char *jpg = read_file(tmp_path("p.jpg"), &size);
-    unsharp_image *a = load_ok(tmp_path("p.jpg"), UNSHARP_PIXEL_RGB8, 50);
+    unsigned char *jpg = tu_read_file(tu_path("p.jpg"), &size);
+    unsharp_image *a = load_ok(tu_path("p.jpg"), UNSHARP_PIXEL_RGB8, 50);
     unsharp_image_options o = {.format = UNSHARP_PIXEL_RGB8, .long_side = 50};
     unsharp_image *b = NULL;
     ck_assert_int_eq(unsharp_image_load_memory(jpg, size, &o, &b), UNSHARP_OK);
@@ -667,12 +611,12 @@ START_TEST(load_memory)
     ck_assert_int_eq(unsharp_image_load_memory(NULL, 0, NULL, &b), UNSHARP_ERR_FORMAT);
     ck_assert_int_eq(unsharp_image_load_memory(NULL, 4, NULL, &b), UNSHARP_ERR_INVALID);
     ck_assert_int_eq(unsharp_image_load(NULL, NULL, &b), UNSHARP_ERR_INVALID);
-    ck_assert_int_eq(unsharp_image_load(tmp_path("p.jpg"), NULL, NULL), UNSHARP_ERR_INVALID);
+    ck_assert_int_eq(unsharp_image_load(tu_path("p.jpg"), NULL, NULL), UNSHARP_ERR_INVALID);
     o.long_side = -1;
-    ck_assert_int_eq(unsharp_image_load(tmp_path("p.jpg"), &o, &b), UNSHARP_ERR_INVALID);
+    ck_assert_int_eq(unsharp_image_load(tu_path("p.jpg"), &o, &b), UNSHARP_ERR_INVALID);
     o.long_side = 0;
     o.format = (unsharp_pixel_format)9;
-    ck_assert_int_eq(unsharp_image_load(tmp_path("p.jpg"), &o, &b), UNSHARP_ERR_INVALID);
+    ck_assert_int_eq(unsharp_image_load(tu_path("p.jpg"), &o, &b), UNSHARP_ERR_INVALID);
     unsharp_image_free(NULL);
     free(jpg);
 }
@@ -682,7 +626,7 @@ static Suite *image_suite(void)
 {
     Suite *s = suite_create("image");
     TCase *tc = tcase_create("image");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_setup_tmpdir, tu_teardown_tmpdir);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, jpeg_matches_djpeg);
     tcase_add_test(tc, jpeg_dct_scale);
@@ -700,11 +644,4 @@ static Suite *image_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(image_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+int main(void) { return tu_run_suite(image_suite()); }

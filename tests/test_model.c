@@ -2,6 +2,7 @@
  * the layers as documented, calls out of order are refused, and a few steps of training on a
  * learnable toy task lower the loss. */
 #include <check.h>
+#include "testutil.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,9 +184,5 @@ int main(void)
     tcase_add_test(tc, training_lowers_the_loss);
     tcase_add_test(tc, strided_input_equals_contiguous);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

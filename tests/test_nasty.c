@@ -13,64 +13,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "testutil.h"
 #include "unsharp/unsharp.h"
-
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/unsharp-nasty-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "chmod -R u+rwx '%s'; rm -rf '%s'", dir, dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static const char *tmp_path(const char *name)
-{
-    static char paths[8][320];
-    static int next;
-    char *p = paths[next++ % 8];
-    snprintf(p, 320, "%s/%s", dir, name);
-    return p;
-}
-
-static void run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void run(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof cmd, fmt, ap);
-    va_end(ap);
-    ck_assert_msg(system(cmd) == 0, "command failed: %s", cmd);
-}
-
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const void *buf, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    if (size) ck_assert_int_eq(fwrite(buf, 1, size, f), size);
-    fclose(f);
-}
 
 /* The offset of the first marker m in a JPEG's header, walking the segments. */
 static size_t find_marker(const unsigned char *b, size_t n, int m)
@@ -94,7 +38,7 @@ typedef struct expect {
 START_TEST(nasty_folder)
 {
     /* A valid photo to start from. */
-    FILE *f = fopen(tmp_path("src.ppm"), "wb");
+    FILE *f = fopen(tu_path("src.ppm"), "wb");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "P6\n120 80\n255\n");
     for (int i = 0; i < 120 * 80; i++) {
@@ -103,14 +47,14 @@ START_TEST(nasty_folder)
         fputc((i * 7) % 256, f);
     }
     fclose(f);
-    run("cjpeg -quality 90 -outfile %s %s", tmp_path("good.jpg"), tmp_path("src.ppm"));
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("src.ppm"), tmp_path("png-named.jpg"));
+    tu_run("cjpeg -quality 90 -outfile %s %s", tu_path("good.jpg"), tu_path("src.ppm"));
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("src.ppm"), tu_path("png-named.jpg"));
     size_t size;
-    unsigned char *jpg = read_file(tmp_path("good.jpg"), &size);
-    ck_assert_int_eq(unlink(tmp_path("src.ppm")), 0);
+    unsigned char *jpg = tu_read_file(tu_path("good.jpg"), &size);
+    ck_assert_int_eq(unlink(tu_path("src.ppm")), 0);
 
-    write_file(tmp_path("truncated.jpg"), jpg, size / 2);
-    write_file(tmp_path("x.jpg"), "", 0);
+    tu_write_file(tu_path("truncated.jpg"), jpg, size / 2);
+    tu_write_file(tu_path("x.jpg"), "", 0);
     unsigned char rnd[4096];
     unsigned s = 12345;
     for (size_t i = 0; i < sizeof rnd; i++) {
@@ -118,22 +62,22 @@ START_TEST(nasty_folder)
         rnd[i] = (unsigned char)(s >> 16);
     }
     rnd[0] = 0x17; /* surely no magic */
-    write_file(tmp_path("r.jpg"), rnd, sizeof rnd);
-    write_file(tmp_path("t.png"), "this is not a picture\n", 22);
+    tu_write_file(tu_path("r.jpg"), rnd, sizeof rnd);
+    tu_write_file(tu_path("t.png"), "this is not a picture\n", 22);
     unsigned char *huge = malloc(size);
     memcpy(huge, jpg, size);
     size_t sof = find_marker(huge, size, 0xC0);
     huge[sof + 5] = huge[sof + 6] = huge[sof + 7] = huge[sof + 8] = 0xFF; /* height, width */
-    write_file(tmp_path("huge.jpg"), huge, size);
+    tu_write_file(tu_path("huge.jpg"), huge, size);
     free(huge);
-    write_file(tmp_path("bad\nname-\xc3\xb1.jpg"), jpg, size);
-    ck_assert_int_eq(mkdir(tmp_path("dir.jpg"), 0755), 0);
-    ck_assert_int_eq(mkfifo(tmp_path("fifo.jpg"), 0644), 0);
-    ck_assert_int_eq(symlink("nowhere.jpg", tmp_path("dangling.jpg")), 0);
-    ck_assert_int_eq(symlink("loop-b.jpg", tmp_path("loop.jpg")), 0);
-    ck_assert_int_eq(symlink("loop.jpg", tmp_path("loop-b.jpg")), 0);
-    write_file(tmp_path("noread.jpg"), jpg, size);
-    ck_assert_int_eq(chmod(tmp_path("noread.jpg"), 0), 0);
+    tu_write_file(tu_path("bad\nname-\xc3\xb1.jpg"), jpg, size);
+    ck_assert_int_eq(mkdir(tu_path("tu_dir.jpg"), 0755), 0);
+    ck_assert_int_eq(mkfifo(tu_path("fifo.jpg"), 0644), 0);
+    ck_assert_int_eq(symlink("nowhere.jpg", tu_path("dangling.jpg")), 0);
+    ck_assert_int_eq(symlink("loop-b.jpg", tu_path("loop.jpg")), 0);
+    ck_assert_int_eq(symlink("loop.jpg", tu_path("loop-b.jpg")), 0);
+    tu_write_file(tu_path("noread.jpg"), jpg, size);
+    ck_assert_int_eq(chmod(tu_path("noread.jpg"), 0), 0);
     const int root = geteuid() == 0;
     if (root)
         fprintf(stderr, "test_nasty: running as root, where chmod 000 does not stop reading: "
@@ -148,7 +92,7 @@ START_TEST(nasty_folder)
         {"r.jpg", UNSHARP_ERR_FORMAT, "not a JPEG or PNG file"},
         {"t.png", UNSHARP_ERR_FORMAT, "not a JPEG or PNG file"},
         {"huge.jpg", UNSHARP_ERR_TOO_LARGE, "65535x65535"},
-        {"dir.jpg", UNSHARP_ERR_IO, "is a directory"},
+        {"tu_dir.jpg", UNSHARP_ERR_IO, "is a directory"},
         {"fifo.jpg", UNSHARP_ERR_IO, "not a regular file"},
         {"dangling.jpg", UNSHARP_ERR_IO, strerror(ENOENT)},
         {"loop.jpg", UNSHARP_ERR_IO, strerror(ELOOP)},
@@ -158,7 +102,7 @@ START_TEST(nasty_folder)
     const size_t ntable = sizeof table / sizeof *table;
 
     /* Walk the folder as a caller would, so nothing in it is left out. */
-    DIR *d = opendir(dir);
+    DIR *d = opendir(tu_dir);
     ck_assert_ptr_nonnull(d);
     size_t seen = 0;
     struct dirent *e;
@@ -169,7 +113,7 @@ START_TEST(nasty_folder)
             if (strcmp(table[i].name, e->d_name) == 0) x = &table[i];
         ck_assert_msg(x != NULL, "unexpected entry %s", e->d_name);
         seen++;
-        const char *path = tmp_path(e->d_name);
+        const char *path = tu_path(e->d_name);
         for (int from_memory = 0; from_memory < 2; from_memory++) {
             unsharp_image_options o = {.format = UNSHARP_PIXEL_RGB8, .long_side = 64};
             unsharp_image *img = NULL;
@@ -179,7 +123,7 @@ START_TEST(nasty_folder)
                 struct stat sb;
                 if (stat(path, &sb) != 0 || !S_ISREG(sb.st_mode) || (!root && x->st == UNSHARP_ERR_IO)) continue;
                 size_t n;
-                unsigned char *b = read_file(path, &n);
+                unsigned char *b = tu_read_file(path, &n);
                 st = unsharp_image_load_memory(b, n, &o, &img);
                 free(b);
             } else {
@@ -209,10 +153,10 @@ START_TEST(nasty_folder)
 
     /* A missing file, and the newline name as it shows in a message (escaped, UTF-8 kept). */
     unsharp_image *img = NULL;
-    ck_assert_int_eq(unsharp_image_load(tmp_path("missing.jpg"), NULL, &img), UNSHARP_ERR_IO);
+    ck_assert_int_eq(unsharp_image_load(tu_path("missing.jpg"), NULL, &img), UNSHARP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(unsharp_errmsg(), "missing.jpg"));
-    write_file(tmp_path("cut\nhere-\xc3\xb1.jpg"), jpg, size / 3);
-    ck_assert_int_eq(unsharp_image_load(tmp_path("cut\nhere-\xc3\xb1.jpg"), NULL, &img), UNSHARP_ERR_DECODE);
+    tu_write_file(tu_path("cut\nhere-\xc3\xb1.jpg"), jpg, size / 3);
+    ck_assert_int_eq(unsharp_image_load(tu_path("cut\nhere-\xc3\xb1.jpg"), NULL, &img), UNSHARP_ERR_DECODE);
     ck_assert_msg(strstr(unsharp_errmsg(), "cut\\nhere-\xc3\xb1.jpg") != NULL, "%s", unsharp_errmsg());
     free(jpg);
 }
@@ -222,17 +166,17 @@ END_TEST
  * OK with garbage sizes, always one of the image statuses. */
 START_TEST(every_cut_and_flip)
 {
-    FILE *f = fopen(tmp_path("s.ppm"), "wb");
+    FILE *f = fopen(tu_path("s.ppm"), "wb");
     ck_assert_ptr_nonnull(f);
     fprintf(f, "P6\n24 16\n255\n");
     for (int i = 0; i < 24 * 16 * 3; i++) fputc((i * 37) % 256, f);
     fclose(f);
-    run("cjpeg -quality 80 -progressive -outfile %s %s", tmp_path("s.jpg"), tmp_path("s.ppm"));
-    run("pnmtopng %s > %s 2>/dev/null", tmp_path("s.ppm"), tmp_path("s.png"));
-    const char *files[] = {tmp_path("s.jpg"), tmp_path("s.png")};
+    tu_run("cjpeg -quality 80 -progressive -outfile %s %s", tu_path("s.jpg"), tu_path("s.ppm"));
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("s.ppm"), tu_path("s.png"));
+    const char *files[] = {tu_path("s.jpg"), tu_path("s.png")};
     for (int k = 0; k < 2; k++) {
         size_t n;
-        unsigned char *b = read_file(files[k], &n);
+        unsigned char *b = tu_read_file(files[k], &n);
         for (size_t cut = 0; cut < n; cut++) {
             unsharp_image *img = NULL;
             unsharp_status st = unsharp_image_load_memory(b, cut, NULL, &img);
@@ -264,7 +208,7 @@ static Suite *nasty_suite(void)
 {
     Suite *s = suite_create("nasty");
     TCase *tc = tcase_create("nasty");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_setup_tmpdir, tu_teardown_tmpdir);
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, nasty_folder);
     tcase_add_test(tc, every_cut_and_flip);
@@ -272,11 +216,4 @@ static Suite *nasty_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(nasty_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? 1 : 0;
-}
+int main(void) { return tu_run_suite(nasty_suite()); }

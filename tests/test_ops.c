@@ -4,6 +4,7 @@
  * each gradient central finite differences of the naive double forward of L = sum(r_i * y_i)
  * with random r. "+=" outputs start from random values, so the accumulation is checked too. */
 #include <check.h>
+#include "testutil.h"
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1232,11 +1233,4 @@ static Suite *ops_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(ops_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return tu_run_suite(ops_suite()); }

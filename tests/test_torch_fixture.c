@@ -9,6 +9,7 @@
  * File format (little-endian): "USFX0001"; u32 arch_len, arch bytes; u32 count; count entries
  * of { u32 name_len, name bytes, u32 ndim, u32 dims[ndim], float32 data[prod(dims)] }. */
 #include <check.h>
+#include "testutil.h"
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -491,11 +492,4 @@ static Suite *torch_fixture_suite(void)
     return s;
 }
 
-int main(void)
-{
-    SRunner *sr = srunner_create(torch_fixture_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
-}
+int main(void) { return tu_run_suite(torch_fixture_suite()); }

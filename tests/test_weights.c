@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "testutil.h"
 #include "unsharp/unsharp.h"
 
 static const char *ARCH =
@@ -18,48 +19,11 @@ static const char *ARCH =
     "dense d g out=2\n"
     "softmax_ce loss d\n";
 
-static char dir[64];
-
-static void setup(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/unsharp-weights-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static void teardown(void)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
-
-static unsigned char *read_file(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_ptr_nonnull(f);
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    unsigned char *buf = malloc((size_t)n + 1);
-    ck_assert_int_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-    fclose(f);
-    *size = (size_t)n;
-    return buf;
-}
-
-static void write_file(const char *path, const unsigned char *buf, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    ck_assert_ptr_nonnull(f);
-    ck_assert_int_eq(fwrite(buf, 1, size, f), size);
-    fclose(f);
-}
-
 /* Saves a freshly initialised model with metadata; returns its path. */
 static const char *saved_model(unsharp_model **out)
 {
     static char path[128];
-    snprintf(path, sizeof path, "%s/m.usw", dir);
+    snprintf(path, sizeof path, "%s/m.usw", tu_dir);
     unsharp_model *m = NULL;
     ck_assert_int_eq(unsharp_model_create(ARCH, 42, NULL, &m), UNSHARP_OK);
     ck_assert_int_eq(unsharp_model_set_meta(m, "threshold", "0.5"), UNSHARP_OK);
@@ -97,10 +61,10 @@ START_TEST(round_trip_bit_exact)
     }
     /* saving the loaded model gives the same bytes */
     char path2[160];
-    snprintf(path2, sizeof path2, "%s/again.usw", dir);
+    snprintf(path2, sizeof path2, "%s/again.usw", tu_dir);
     ck_assert_int_eq(unsharp_model_save(b, path2), UNSHARP_OK);
     size_t s1, s2;
-    unsigned char *f1 = read_file(path, &s1), *f2 = read_file(path2, &s2);
+    unsigned char *f1 = tu_read_file(path, &s1), *f2 = tu_read_file(path2, &s2);
     ck_assert_uint_eq(s1, s2);
     ck_assert_msg(memcmp(f1, f2, s1) == 0, "re-saved file differs");
     free(f1);
@@ -114,8 +78,8 @@ END_TEST
 static void expect_load(const unsigned char *buf, size_t size, unsharp_status want, const char *needle)
 {
     char path[160];
-    snprintf(path, sizeof path, "%s/bad.usw", dir);
-    write_file(path, buf, size);
+    snprintf(path, sizeof path, "%s/bad.usw", tu_dir);
+    tu_write_file(path, buf, size);
     unsharp_model *m = (unsharp_model *)0x1;
     unsharp_status st = unsharp_model_load(path, NULL, &m);
     ck_assert_msg(st == want, "got %s, want %s (%s)", unsharp_status_name(st), unsharp_status_name(want), unsharp_errmsg());
@@ -130,7 +94,7 @@ static void expect_load(const unsigned char *buf, size_t size, unsharp_status wa
 START_TEST(truncated_file)
 {
     size_t size;
-    unsigned char *buf = read_file(saved_model(NULL), &size);
+    unsigned char *buf = tu_read_file(saved_model(NULL), &size);
     size_t cuts[] = {0, 4, 20, 39, 100, size / 2, size - 1};
     for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) expect_load(buf, cuts[i], UNSHARP_ERR_TRUNCATED, "truncated");
     free(buf);
@@ -140,7 +104,7 @@ END_TEST
 START_TEST(flipped_byte)
 {
     size_t size;
-    unsigned char *buf = read_file(saved_model(NULL), &size);
+    unsigned char *buf = tu_read_file(saved_model(NULL), &size);
     /* one bit in the architecture text, in the data, and in the trailer itself */
     size_t where[] = {45, size / 2, size - 64, size - 2};
     for (size_t i = 0; i < sizeof where / sizeof where[0]; i++) {
@@ -155,7 +119,7 @@ END_TEST
 START_TEST(wrong_magic)
 {
     size_t size;
-    unsigned char *buf = read_file(saved_model(NULL), &size);
+    unsigned char *buf = tu_read_file(saved_model(NULL), &size);
     buf[0] = 'X';
     expect_load(buf, size, UNSHARP_ERR_BAD_MAGIC, "not a .usw");
     const unsigned char png[] = "\x89PNG\r\n\x1a\n0000000000000000000000000000000000000000";
@@ -167,7 +131,7 @@ END_TEST
 START_TEST(future_version)
 {
     size_t size;
-    unsigned char *buf = read_file(saved_model(NULL), &size);
+    unsigned char *buf = tu_read_file(saved_model(NULL), &size);
     buf[8] = 2; /* major version, little-endian u32 */
     expect_load(buf, size, UNSHARP_ERR_VERSION, "version 2.0");
     free(buf);
@@ -178,14 +142,14 @@ START_TEST(missing_and_odd_paths)
 {
     unsharp_model *m = NULL;
     char path[160];
-    snprintf(path, sizeof path, "%s/none.usw", dir);
+    snprintf(path, sizeof path, "%s/none.usw", tu_dir);
     ck_assert_int_eq(unsharp_model_load(path, NULL, &m), UNSHARP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(unsharp_errmsg(), "No such file"));
-    ck_assert_int_eq(unsharp_model_load(dir, NULL, &m), UNSHARP_ERR_IO);
+    ck_assert_int_eq(unsharp_model_load(tu_dir, NULL, &m), UNSHARP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(unsharp_errmsg(), "not a regular file"));
     /* saving into a missing directory fails cleanly and leaves nothing */
     ck_assert_int_eq(unsharp_model_create(ARCH, 1, NULL, &m), UNSHARP_OK);
-    snprintf(path, sizeof path, "%s/no/such/dir/m.usw", dir);
+    snprintf(path, sizeof path, "%s/no/such/tu_dir/m.usw", tu_dir);
     ck_assert_int_eq(unsharp_model_save(m, path), UNSHARP_ERR_IO);
     ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "m.usw.tmp"));
     unsharp_model_free(m);
@@ -215,7 +179,7 @@ int main(void)
 {
     Suite *s = suite_create("weights");
     TCase *tc = tcase_create("usw");
-    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_checked_fixture(tc, tu_setup_tmpdir, tu_teardown_tmpdir);
     tcase_add_test(tc, round_trip_bit_exact);
     tcase_add_test(tc, truncated_file);
     tcase_add_test(tc, flipped_byte);
@@ -224,9 +188,5 @@ int main(void)
     tcase_add_test(tc, missing_and_odd_paths);
     tcase_add_test(tc, save_replaces_atomically);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return tu_run_suite(s);
 }

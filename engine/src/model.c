@@ -24,6 +24,15 @@ int unsharp__add_param(unsharp_model *m, unsharp_layer *L, const char *suffix, i
     return m->n_params++;
 }
 
+unsharp_status unsharp__add_weight_bias(unsharp_model *m, unsharp_layer *L, int out, int in, int kh, int kw)
+{
+    L->weight_param = unsharp__add_param(m, L, "weight", out, in, kh, kw);
+    if (L->weight_param >= 0 && L->has_bias) L->bias_param = unsharp__add_param(m, L, "bias", out, 1, 1, 1);
+    if (L->weight_param < 0 || (L->has_bias && L->bias_param < 0))
+        return unsharp__seterr(m->err, UNSHARP_ERR_NOMEM, __func__, "out of memory");
+    return UNSHARP_OK;
+}
+
 /* splitmix64 + Box-Muller: a portable normal draw for initialisation. */
 static uint64_t next_u64(uint64_t *s)
 {

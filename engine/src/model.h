@@ -110,6 +110,9 @@ unsharp_status unsharp__arch_parse(unsharp_model *m, const char *text);
 /* Adds a parameter for layer L, returning its index in m->params. (model.c) */
 int unsharp__add_param(unsharp_model *m, unsharp_layer *L, const char *suffix, int d0, int d1, int d2, int d3);
 
+/* Adds "weight" (out, in, kh, kw) and, when L->has_bias, "bias" (out) for layer L. */
+unsharp_status unsharp__add_weight_bias(unsharp_model *m, unsharp_layer *L, int out, int in, int kh, int kw);
+
 /* Parameter and gradient pointers of param i (backend memory). */
 static inline float *unsharp__param(unsharp_model *m, int i) { return m->param_mem + m->params[i].offset; }
 static inline float *unsharp__grad(unsharp_model *m, int i) { return m->grad_mem + m->params[i].offset; }

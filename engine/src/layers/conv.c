@@ -12,14 +12,8 @@ static unsharp_status conv_setup(unsharp_model *m, unsharp_layer *L)
     if (L->sh == 0) L->sh = L->sw = 1;
     if (L->ph >= L->kh || L->pw >= L->kw)
         FAIL(UNSHARP_ERR_INVALID, "line %d: conv '%s': padding must be smaller than the kernel", L->line, L->name);
-    int cin = unsharp__input(m, L, 0)->c;
     L->c = L->out;
-    L->weight_param = unsharp__add_param(m, L, "weight", L->out, cin, L->kh, L->kw);
-    if (L->weight_param < 0) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
-    if (L->has_bias) {
-        L->bias_param = unsharp__add_param(m, L, "bias", L->out, 1, 1, 1);
-        if (L->bias_param < 0) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
-    }
+    st = unsharp__add_weight_bias(m, L, L->out, unsharp__input(m, L, 0)->c, L->kh, L->kw);
 bailout:
     return st;
 }

@@ -7,12 +7,7 @@ static unsharp_status dense_setup(unsharp_model *m, unsharp_layer *L)
     char *errbuf = m->err;
     if (L->out < 1) FAIL(UNSHARP_ERR_INVALID, "line %d: dense '%s' needs out=UNITS", L->line, L->name);
     L->c = L->out;
-    L->weight_param = unsharp__add_param(m, L, "weight", L->out, unsharp__input(m, L, 0)->c, 1, 1);
-    if (L->weight_param < 0) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
-    if (L->has_bias) {
-        L->bias_param = unsharp__add_param(m, L, "bias", L->out, 1, 1, 1);
-        if (L->bias_param < 0) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
-    }
+    st = unsharp__add_weight_bias(m, L, L->out, unsharp__input(m, L, 0)->c, 1, 1);
 bailout:
     return st;
 }
