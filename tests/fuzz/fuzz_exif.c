@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unsharp/unsharp.h>
+#include "fuzz_image.h"
 
 /* cjpeg -quality 50 -optimize of a 16x8 gradient, without SOI and APP0: DQT, SOF0, DHT, SOS .. EOI. */
 static const uint8_t jpeg_body[] = {
@@ -54,17 +55,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.thumbnail = !((sel >> 2) & 3) ? 0 : 1; /* 3 in 4 ask for the thumbnail */
     o.keep_orientation = (sel >> 4) & 1;
     o.long_side = long_sides[sel >> 5];
-    o.max_pixels = 4000000;
-    unsharp_image *img = NULL;
-    if (unsharp_image_load_memory(buf, n, &o, &img) == UNSHARP_OK) {
-        size_t row = (size_t)img->width * (size_t)img->channels *
-                     (img->format >= UNSHARP_PIXEL_LUMAF ? sizeof(float) : 1);
-        volatile uint8_t acc = 0;
-        for (int y = 0; y < img->height; y++)
-            for (size_t x = 0; x < row; x++) acc ^= ((const uint8_t *)img->pixels)[(size_t)y * img->stride + x];
-        (void)acc;
-        unsharp_image_free(img);
-    }
+    o.max_pixels = FUZZ_MAX_PIXELS;
+    fuzz_load_and_touch(buf, n, &o);
     free(buf);
     return 0;
 }
