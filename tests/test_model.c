@@ -173,6 +173,34 @@ START_TEST(strided_input_equals_contiguous)
 }
 END_TEST
 
+/* The dense layer's forward against a naive loop over its own parameters. */
+START_TEST(dense_forward_matches_naive)
+{
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 5\ngmean g x\ndense d g out=4\n", 21, NULL, &m), UNSHARP_OK);
+    enum { N = 3, C = 5, K = 4, S = 2 };
+    float x[N * C * S * S], w[K * C], b[K], y[N * K];
+    for (int i = 0; i < N * C * S * S; i++) x[i] = (float)((i * 37) % 23) / 11.0f - 1.0f;
+    for (int i = 0; i < K; i++) b[i] = 0.25f * (float)i - 0.3f;
+    ck_assert_int_eq(unsharp_model_set_param(m, "d.bias", b, K), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_param(m, "d.weight", w, K * C), UNSHARP_OK);
+    unsharp_tensor t = unsharp_tensor_make(x, N, C, S, S), out = unsharp_tensor_make(y, N, K, 1, 1);
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_output(m, "d", &out), UNSHARP_OK);
+    for (int n = 0; n < N; n++)
+        for (int k = 0; k < K; k++) {
+            double want = b[k];
+            for (int c = 0; c < C; c++) {
+                double mean = 0;
+                for (int i = 0; i < S * S; i++) mean += x[(n * C + c) * S * S + i];
+                want += w[k * C + c] * (mean / (S * S));
+            }
+            ck_assert_msg(fabs(y[n * K + k] - want) < 1e-5, "y[%d][%d] = %g, naive %g", n, k, y[n * K + k], want);
+        }
+    unsharp_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -183,6 +211,7 @@ int main(void)
     tcase_add_test(tc, bad_calls_are_refused);
     tcase_add_test(tc, training_lowers_the_loss);
     tcase_add_test(tc, strided_input_equals_contiguous);
+    tcase_add_test(tc, dense_forward_matches_naive);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

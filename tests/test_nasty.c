@@ -11,7 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include "testutil.h"
 #include "unsharp/unsharp.h"
@@ -71,17 +73,16 @@ START_TEST(nasty_folder)
     tu_write_file(tu_path("huge.jpg"), huge, size);
     free(huge);
     tu_write_file(tu_path("bad\nname-\xc3\xb1.jpg"), jpg, size);
-    ck_assert_int_eq(mkdir(tu_path("tu_dir.jpg"), 0755), 0);
+    ck_assert_int_eq(mkdir(tu_path("dir.jpg"), 0755), 0);
     ck_assert_int_eq(mkfifo(tu_path("fifo.jpg"), 0644), 0);
     ck_assert_int_eq(symlink("nowhere.jpg", tu_path("dangling.jpg")), 0);
     ck_assert_int_eq(symlink("loop-b.jpg", tu_path("loop.jpg")), 0);
     ck_assert_int_eq(symlink("loop.jpg", tu_path("loop-b.jpg")), 0);
     tu_write_file(tu_path("noread.jpg"), jpg, size);
     ck_assert_int_eq(chmod(tu_path("noread.jpg"), 0), 0);
+    /* Root reads a chmod-000 file anyway: there the walk below expects noread.jpg to decode,
+     * and unreadable_as_nobody() checks EACCES from a child that drops to user nobody. */
     const int root = geteuid() == 0;
-    if (root)
-        fprintf(stderr, "test_nasty: running as root, where chmod 000 does not stop reading: "
-                        "the unreadable-file check (EACCES) is skipped; noread.jpg must decode\n");
 
     const expect table[] = {
         {"good.jpg", UNSHARP_OK, NULL},
@@ -92,7 +93,7 @@ START_TEST(nasty_folder)
         {"r.jpg", UNSHARP_ERR_FORMAT, "not a JPEG or PNG file"},
         {"t.png", UNSHARP_ERR_FORMAT, "not a JPEG or PNG file"},
         {"huge.jpg", UNSHARP_ERR_TOO_LARGE, "65535x65535"},
-        {"tu_dir.jpg", UNSHARP_ERR_IO, "is a directory"},
+        {"dir.jpg", UNSHARP_ERR_IO, "is a directory"},
         {"fifo.jpg", UNSHARP_ERR_IO, "not a regular file"},
         {"dangling.jpg", UNSHARP_ERR_IO, strerror(ENOENT)},
         {"loop.jpg", UNSHARP_ERR_IO, strerror(ELOOP)},
@@ -204,6 +205,34 @@ START_TEST(every_cut_and_flip)
 }
 END_TEST
 
+/* The unreadable file as a user who cannot read it: when the suite runs as root, a child
+ * process drops to nobody (65534) first; otherwise the test's own user is such a user. */
+START_TEST(unreadable_file)
+{
+    /* open() fails before a byte is read, so any content does */
+    tu_write_file(tu_path("noread.jpg"), "\xFF\xD8\xFF\xE0", 4);
+    ck_assert_int_eq(chmod(tu_path("noread.jpg"), 0), 0);
+    ck_assert_int_eq(chmod(tu_dir, 0711), 0); /* others may reach the file, not read it */
+    pid_t pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
+        if (geteuid() == 0 && (setgroups(0, NULL) != 0 || setgid(65534) != 0 || setuid(65534) != 0)) _exit(3);
+        unsharp_image *img = NULL;
+        unsharp_status st = unsharp_image_load(tu_path("noread.jpg"), NULL, &img);
+        if (st != UNSHARP_ERR_IO || img) _exit(1);
+        if (!strstr(unsharp_errmsg(), strerror(EACCES)) || !strstr(unsharp_errmsg(), "noread.jpg")) _exit(2);
+        _exit(0);
+    }
+    int status = 0;
+    ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+    ck_assert_msg(WIFEXITED(status), "the child died");
+    ck_assert_msg(WEXITSTATUS(status) != 3, "could not drop to user nobody");
+    ck_assert_msg(WEXITSTATUS(status) != 1, "an unreadable file did not give UNSHARP_ERR_IO");
+    ck_assert_msg(WEXITSTATUS(status) != 2, "the message does not say Permission denied and name the file");
+    ck_assert_int_eq(WEXITSTATUS(status), 0);
+}
+END_TEST
+
 static Suite *nasty_suite(void)
 {
     Suite *s = suite_create("nasty");
@@ -212,6 +241,7 @@ static Suite *nasty_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, nasty_folder);
     tcase_add_test(tc, every_cut_and_flip);
+    tcase_add_test(tc, unreadable_file);
     suite_add_tcase(s, tc);
     return s;
 }
