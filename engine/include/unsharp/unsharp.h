@@ -187,6 +187,10 @@ UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
 
 #define UNSHARP_IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)150000000) /* 150 MP */
 
+/* The working size photos are judged at: the long side in pixels, about how a photo is seen
+ * on a screen (docs/model.md). Training crops come from photos decoded at this size too. */
+#define UNSHARP_WORKING_LONG_SIDE 1600
+
 typedef enum unsharp_pixel_format {
     UNSHARP_PIXEL_LUMA8 = 0, /* 1 channel, uint8 */
     UNSHARP_PIXEL_RGB8 = 1,  /* 3 channels interleaved, uint8 */
@@ -231,6 +235,46 @@ UNSHARP_API unsharp_status unsharp_image_load_memory(const void *data, size_t si
                                                      const unsharp_image_options *options, unsharp_image **out);
 /* Frees an image; NULL is a no-op. */
 UNSHARP_API void unsharp_image_free(unsharp_image *img);
+
+/* ---- judging a photo ----
+ * A judging model (such as the shipped one) has a 1-channel luma input, a layer "tiles" with
+ * one sharpness logit per 32x32 tile and a layer "image" with three logits (sharp, defocus,
+ * motion); metadata keys may rename them and set the defaults below (docs/model.md). */
+
+typedef enum unsharp_verdict {
+    UNSHARP_VERDICT_SHARP = 0,
+    UNSHARP_VERDICT_UNSURE = 1,
+    UNSHARP_VERDICT_BLURRY = 2
+} unsharp_verdict;
+
+typedef enum unsharp_blur_kind {
+    UNSHARP_KIND_NONE = 0,    /* judged sharp */
+    UNSHARP_KIND_DEFOCUS = 1,
+    UNSHARP_KIND_MOTION = 2
+} unsharp_blur_kind;
+
+typedef struct unsharp_judge_options {
+    float sharp_at;    /* sharpness at or above: sharp; 0 = the model's "threshold.sharp" (0.6) */
+    float blurry_below;/* sharpness below: blurry; between the two: unsure; 0 = "threshold.blurry" (0.4) */
+} unsharp_judge_options;
+
+typedef struct unsharp_judgement {
+    float sharpness;         /* 0..1, the probability that the photo is sharp where it matters */
+    unsharp_verdict verdict;
+    unsharp_blur_kind kind;  /* when not sharp: defocus or motion, from the image head */
+    int map_w, map_h;        /* the focus map: one value per tile */
+    float *map;              /* (map_h, map_w) tile sharpness in 0..1; free with unsharp_judgement_free */
+    float *texture;          /* (map_h, map_w) 1 where the tile has enough detail to judge, else 0 */
+} unsharp_judgement;
+
+/* Judges a decoded photo (luma, 8-bit or float, at the working size). The score is
+ * subject-aware: the mean sharpness of the sharpest tenth of the tiles that have detail, so a
+ * sharp subject on a blurred background is sharp and flat sky neither helps nor hurts.
+ * options may be NULL. */
+UNSHARP_API unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
+                                         unsharp_judgement *out);
+/* Frees the maps of a judgement (not the struct itself); safe on a zeroed struct. */
+UNSHARP_API void unsharp_judgement_free(unsharp_judgement *j);
 
 #ifdef __cplusplus
 }

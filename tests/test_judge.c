@@ -1,0 +1,147 @@
+/* test_judge.c: the verdict from a focus map. A hand-set model makes each tile's logit
+ * the mean luma of the tile times a gain, plus a bias, so the map is known exactly; the
+ * score must be the mean of the sharpest tenth (at least two) of the tiles with detail,
+ * flat tiles must not count, and the thresholds and blur kind must follow. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "testutil.h"
+#include "unsharp/unsharp.h"
+
+static const char *ARCH =
+    "input luma 1\n"
+    "conv tiles luma out=1 k=32 s=32\n"
+    "gmean g tiles\n"
+    "dense image g out=3\n";
+
+/* logit = gain * mean(tile) + bias; image logits = (0, wd*g, wm*g) + (0, bd, bm) */
+static unsharp_model *judge_model(float gain, float bias, float motion_bias)
+{
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create(ARCH, 1, NULL, &m), UNSHARP_OK);
+    float w[1024], b[1] = {bias}, dw[3] = {0, 0, 0}, db[3] = {0, 0, motion_bias};
+    for (int i = 0; i < 1024; i++) w[i] = gain / 1024.0f;
+    ck_assert_int_eq(unsharp_model_set_param(m, "tiles.weight", w, 1024), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "tiles.bias", b, 1), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "image.weight", dw, 3), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "image.bias", db, 3), UNSHARP_OK);
+    return m;
+}
+
+/* A 10x10-tile luma image: tile (tx, ty) is a checkerboard of mean level[ty*10+tx] and
+ * amplitude amp[...] (0: flat). */
+static unsharp_image *image_of(const float *level, const float *amp, float *pixels)
+{
+    static unsharp_image img;
+    for (int y = 0; y < 320; y++)
+        for (int x = 0; x < 320; x++) {
+            int t = (y / 32) * 10 + x / 32;
+            pixels[y * 320 + x] = level[t] + (((x + y) & 1) ? amp[t] : -amp[t]);
+        }
+    img = (unsharp_image){.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMAF,
+                          .stride = 320 * sizeof(float), .pixels = pixels};
+    return &img;
+}
+
+static float sigmoid(float x) { return 1.0f / (1.0f + expf(-x)); }
+
+START_TEST(score_is_the_sharpest_tenth_of_textured_tiles)
+{
+    unsharp_model *m = judge_model(8.0f, -4.0f, 0);
+    float level[100], amp[100], *px = malloc(sizeof(float) * 320 * 320);
+    for (int t = 0; t < 100; t++) {
+        level[t] = 0.1f;  /* dull, blurred-looking background: logit -3.2 */
+        amp[t] = 0.05f;   /* with detail */
+    }
+    /* a small sharp subject: 3 tiles with mean 0.9 (logit +3.2) */
+    level[44] = level[45] = level[55] = 0.9f;
+    /* a bright flat sky: 20 tiles with mean 0.95 but no detail must not count */
+    for (int t = 0; t < 20; t++) { level[t] = 0.95f; amp[t] = 0; }
+    unsharp_judgement j = {0};
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_int_eq(j.map_w, 10);
+    ck_assert_int_eq(j.map_h, 10);
+    for (int t = 0; t < 100; t++) {
+        ck_assert_msg(fabsf(j.map[t] - sigmoid(8.0f * level[t] - 4.0f)) < 1e-4, "tile %d: %g", t, j.map[t]);
+        ck_assert_msg(j.texture[t] == (amp[t] > 0 ? 1.0f : 0.0f), "tile %d texture %g", t, j.texture[t]);
+    }
+    /* 80 textured tiles: the top 8 are the 3 subject tiles and 5 background tiles */
+    float want = (3 * sigmoid(3.2f) + 5 * sigmoid(-3.2f)) / 8;
+    ck_assert_msg(fabsf(j.sharpness - want) < 1e-4, "sharpness %g, want %g", j.sharpness, want);
+    unsharp_judgement_free(&j);
+
+    /* without the subject the photo is blurry, whatever the sky does */
+    level[44] = level[45] = level[55] = 0.1f;
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_msg(fabsf(j.sharpness - sigmoid(-3.2f)) < 1e-4, "sharpness %g", j.sharpness);
+    ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_BLURRY);
+    ck_assert_int_eq(j.kind, UNSHARP_KIND_DEFOCUS);
+    unsharp_judgement_free(&j);
+    unsharp_model_free(m);
+    free(px);
+}
+END_TEST
+
+START_TEST(thresholds_and_kind)
+{
+    float level[100], amp[100], *px = malloc(sizeof(float) * 320 * 320);
+    for (int t = 0; t < 100; t++) { level[t] = 0.5f; amp[t] = 0.05f; }
+    /* logit = 8*0.5 + b: sharpness = sigmoid(4 + b) everywhere */
+    struct { float b; unsharp_verdict v; } cases[] = {
+        {-4.0f + 1.0f, UNSHARP_VERDICT_SHARP},   /* 0.73 */
+        {-4.0f + 0.2f, UNSHARP_VERDICT_UNSURE},  /* 0.55 */
+        {-4.0f - 1.0f, UNSHARP_VERDICT_BLURRY},  /* 0.27 */
+    };
+    for (int i = 0; i < 3; i++) {
+        unsharp_model *m = judge_model(8.0f, cases[i].b, 2.0f);
+        unsharp_judgement j = {0};
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+        ck_assert_msg(j.verdict == cases[i].v, "case %d: sharpness %g verdict %d", i, j.sharpness, j.verdict);
+        ck_assert_int_eq(j.kind, cases[i].v == UNSHARP_VERDICT_SHARP ? UNSHARP_KIND_NONE : UNSHARP_KIND_MOTION);
+        unsharp_judgement_free(&j);
+        /* the model's own thresholds, and the caller's over them */
+        ck_assert_int_eq(unsharp_model_set_meta(m, "threshold.sharp", "0.9"), UNSHARP_OK);
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+        ck_assert_int_ne(j.verdict, UNSHARP_VERDICT_SHARP);
+        unsharp_judgement_free(&j);
+        unsharp_judge_options o = {.sharp_at = 0.2f, .blurry_below = 0.1f};
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &o, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
+        unsharp_judgement_free(&j);
+        unsharp_model_free(m);
+    }
+    free(px);
+}
+END_TEST
+
+START_TEST(refuses_what_it_cannot_judge)
+{
+    unsharp_model *m = judge_model(1, 0, 0);
+    float px[64 * 64 * 3] = {0};
+    unsharp_image rgb = {.width = 64, .height = 64, .channels = 3, .format = UNSHARP_PIXEL_RGBF, .stride = 64 * 3 * 4, .pixels = px};
+    unsharp_judgement j = {0};
+    ck_assert_int_eq(unsharp_judge(m, &rgb, NULL, &j), UNSHARP_ERR_INVALID);
+    ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "luma"));
+    unsharp_image tiny = {.width = 16, .height = 16, .channels = 1, .format = UNSHARP_PIXEL_LUMAF, .stride = 64, .pixels = px};
+    ck_assert_int_eq(unsharp_judge(m, &tiny, NULL, &j), UNSHARP_ERR_SHAPE);
+    ck_assert_ptr_null(j.map);
+    unsharp_model_free(m);
+    unsharp_model *plain = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=1 k=3\n", 1, NULL, &plain), UNSHARP_OK);
+    unsharp_image ok = {.width = 64, .height = 64, .channels = 1, .format = UNSHARP_PIXEL_LUMAF, .stride = 256, .pixels = px};
+    ck_assert_int_eq(unsharp_judge(plain, &ok, NULL, &j), UNSHARP_ERR_NOT_FOUND);
+    unsharp_model_free(plain);
+}
+END_TEST
+
+int main(void)
+{
+    Suite *s = suite_create("judge");
+    TCase *tc = tcase_create("judge");
+    tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
+    tcase_add_test(tc, thresholds_and_kind);
+    tcase_add_test(tc, refuses_what_it_cannot_judge);
+    suite_add_tcase(s, tc);
+    return tu_run_suite(s);
+}
