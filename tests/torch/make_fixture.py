@@ -2,8 +2,9 @@
 """Builds tests/fixtures/torch_small.usfx: a PyTorch reference for the unsharp engine.
 
 The network is described by the architecture text ARCH below (docs/architecture-format.md) and
-is evaluated by a small interpreter of that text, so the reference and the text written into
-the fixture cannot drift apart. Everything is computed in float64 from float32-rounded
+is evaluated by the interpreter of that text in unsharp_torch.py (shared with
+bench/train_speed.py), so the reference and the text written into the fixture cannot drift
+apart. Everything is computed in float64 from float32-rounded
 parameters and inputs, and saved as float32.
 
 Contents: the architecture, the input, every parameter, every non-loss layer output, the loss
@@ -23,7 +24,9 @@ import struct
 import sys
 
 import torch
-import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from unsharp_torch import LOSS_KINDS, forward, param_specs, parse_arch  # noqa: E402
 
 ARCH = """\
 # Reference network for tests/test_torch_fixture.c (made by tests/torch/make_fixture.py).
@@ -55,135 +58,6 @@ SEED = 37  # picked so that no d1 unit is dead (relu zero) for both samples
 LR = 1e-2
 WEIGHT_DECAY = 0.01
 OPT_STEPS = 2
-
-LOSS_KINDS = ("sigmoid_ce", "softmax_ce")
-
-
-def parse_arch(text):
-    """Parses the architecture text into a list of (kind, name, inputs, keys) per the docs."""
-    layers = []
-    for lineno, raw in enumerate(text.splitlines(), 1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        tok = line.split()
-        kind, name = tok[0], tok[1]
-        if kind == "input":
-            layers.append((kind, name, [], {"c": int(tok[2])}))
-            continue
-        inputs = tok[2].split(",")
-        keys = {}
-        for kv in tok[3:]:
-            k, v = kv.split("=", 1)
-            keys[k] = v
-        layers.append((kind, name, inputs, keys))
-    if not layers or layers[0][0] != "input":
-        raise SystemExit("architecture must start with an input line")
-    return layers
-
-
-def kernel_keys(keys, k_default, s_default=None):
-    k = int(keys.get("k", k_default))
-    kh = int(keys.get("kh", k))
-    kw = int(keys.get("kw", k))
-    s = int(keys.get("s", s_default if s_default is not None else k))
-    p = int(keys.get("p", 0))
-    return kh, kw, s, p
-
-
-def param_specs(layers):
-    """Parameter names and shapes in architecture order (needs channel counts: shape inference)."""
-    chans = {}
-    specs = []
-    for kind, name, inputs, keys in layers:
-        if kind == "input":
-            chans[name] = keys["c"]
-        elif kind == "conv":
-            cin = chans[inputs[0]]
-            out = int(keys["out"])
-            kh, kw, _, _ = kernel_keys(keys, 3, 1)
-            specs.append((name + ".weight", (out, cin, kh, kw)))
-            if int(keys.get("bias", 1)):
-                specs.append((name + ".bias", (out,)))
-            chans[name] = out
-        elif kind == "bias":
-            c = chans[inputs[0]]
-            specs.append((name + ".bias", (c,)))
-            chans[name] = c
-        elif kind == "dense":
-            cin = chans[inputs[0]]
-            out = int(keys["out"])
-            specs.append((name + ".weight", (out, cin)))
-            specs.append((name + ".bias", (out,)))
-            chans[name] = out
-        elif kind == "concat":
-            chans[name] = sum(chans[i] for i in inputs)
-        elif kind in LOSS_KINDS:
-            pass
-        else:
-            chans[name] = chans[inputs[0]]
-    return specs
-
-
-def forward(layers, params, x, targets):
-    """Runs the network; returns (outputs dict of non-loss layers, total loss)."""
-    outs = {}
-    total = None
-    for kind, name, inputs, keys in layers:
-        if kind == "input":
-            outs[name] = x
-            continue
-        a = outs[inputs[0]]
-        if kind == "conv":
-            kh, kw, s, p = kernel_keys(keys, 3, 1)
-            b = params.get(name + ".bias")
-            y = F.conv2d(a, params[name + ".weight"], b, stride=s, padding=p)
-        elif kind == "bias":
-            y = a + params[name + ".bias"].view(1, -1, 1, 1)
-        elif kind == "relu":
-            y = F.relu(a)
-        elif kind == "lrelu":
-            y = F.leaky_relu(a, float(keys.get("slope", 0.01)))
-        elif kind == "maxpool":
-            kh, kw, s, p = kernel_keys(keys, 2)
-            y = F.max_pool2d(a, (kh, kw), stride=s, padding=p)
-        elif kind == "avgpool":
-            kh, kw, s, p = kernel_keys(keys, 2)
-            y = F.avg_pool2d(a, (kh, kw), stride=s, padding=p, count_include_pad=True)
-        elif kind == "gmean":
-            y = a.mean(dim=(2, 3), keepdim=True)
-        elif kind == "gmax":
-            y = a.amax(dim=(2, 3), keepdim=True)
-        elif kind == "gvar":
-            y = a.var(dim=(2, 3), unbiased=False, keepdim=True)
-        elif kind == "concat":
-            y = torch.cat([outs[i] for i in inputs], dim=1)
-        elif kind == "dense":
-            if a.shape[2] != 1 or a.shape[3] != 1:
-                raise SystemExit("dense %s: input must be (N, C, 1, 1)" % name)
-            y = F.linear(a.flatten(1), params[name + ".weight"], params[name + ".bias"])
-            y = y.view(y.shape[0], y.shape[1], 1, 1)
-        elif kind == "dropout":
-            y = a  # the fixture holds no dropout (it is random in training)
-        elif kind in LOSS_KINDS and name not in targets:
-            continue  # shape-only pass: no targets yet
-        elif kind == "sigmoid_ce":
-            t, w = targets[name]
-            l = F.binary_cross_entropy_with_logits(a, t.view_as(a), reduction="none")
-            l = (w.view_as(a) * l).mean() * float(keys.get("weight", 1))
-            total = l if total is None else total + l
-            continue
-        elif kind == "softmax_ce":
-            t, w = targets[name]
-            n, _, h, ww = a.shape
-            l = F.cross_entropy(a, t.view(n, h, ww).long(), reduction="none")
-            l = (w.view(n, h, ww) * l).mean() * float(keys.get("weight", 1))
-            total = l if total is None else total + l
-            continue
-        else:
-            raise SystemExit("unknown layer kind %r" % kind)
-        outs[name] = y
-    return outs, total
 
 
 def make_data(layers, dtype):

@@ -1,0 +1,168 @@
+/* train_speed.c: training throughput of the engine, in samples per second.
+ *
+ * usage: train_speed [--arch FILE] [--threads T] [--batch B] [--crop C] [--steps N]
+ *                    [--seconds S] [--device cpu|cuda] [--seed S]
+ * Defaults: weights/unsharp-v1.arch, 1 thread, 16 crops of 256x256, 20 timed steps, cpu.
+ *
+ * One step is what a trainer does per batch: set the loss targets, zero_grad, forward
+ * (training=1), backward, Adam step. The batch is random luma in [0, 1); the targets are
+ * random: 0/1 for sigmoid_ce layers (e.g. the per-tile sharpness), class indices for
+ * softmax_ce layers (e.g. the image label), all weights 1. Two warm-up steps run first
+ * (activation memory, optimiser state, caches), then N steps are timed, or as many as fit in
+ * S seconds with --seconds (at least one). bench/train_speed.py times PyTorch the same way;
+ * bench/train_speed.sh runs both and prints the table. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "model.h"
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void die_model(unsharp_model *m, const char *what)
+{
+    fprintf(stderr, "train_speed: %s: %s\n", what, m ? unsharp_model_errmsg(m) : unsharp_errmsg());
+    exit(2);
+}
+
+static void *xmalloc(size_t n)
+{
+    void *p = malloc(n ? n : 1);
+    if (!p) { fprintf(stderr, "train_speed: out of memory\n"); exit(2); }
+    return p;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) { perror(path); exit(2); }
+    static char buf[UNSHARP_ARCH_MAX + 1];
+    size_t n = fread(buf, 1, UNSHARP_ARCH_MAX, f);
+    buf[n] = 0;
+    fclose(f);
+    return buf;
+}
+
+/* xorshift64*: a fixed, portable stream for the data. */
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static double urand(void)
+{
+    rng ^= rng >> 12; rng ^= rng << 25; rng ^= rng >> 27;
+    return ((rng * 0x2545F4914F6CDD1Dull) >> 11) * (1.0 / 9007199254740992.0);
+}
+
+typedef struct loss_target {
+    const char *name;
+    float *target;
+    size_t count;
+} loss_target;
+
+static void usage(void)
+{
+    fprintf(stderr, "usage: train_speed [--arch FILE] [--threads T] [--batch B] [--crop C] [--steps N]\n"
+                    "                   [--seconds S] [--device cpu|cuda] [--seed S]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    const char *arch_path = UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch";
+    const char *device = "cpu";
+    int threads = 1, batch = 16, crop = 256, steps = 20, warmup = 2;
+    double seconds = 0;
+    uint64_t seed = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        int more = i + 1 < argc;
+        if (strcmp(a, "--arch") == 0 && more) arch_path = argv[++i];
+        else if (strcmp(a, "--threads") == 0 && more) threads = atoi(argv[++i]);
+        else if (strcmp(a, "--batch") == 0 && more) batch = atoi(argv[++i]);
+        else if (strcmp(a, "--crop") == 0 && more) crop = atoi(argv[++i]);
+        else if (strcmp(a, "--steps") == 0 && more) steps = atoi(argv[++i]);
+        else if (strcmp(a, "--seconds") == 0 && more) seconds = atof(argv[++i]);
+        else if (strcmp(a, "--device") == 0 && more) device = argv[++i];
+        else if (strcmp(a, "--seed") == 0 && more) seed = strtoull(argv[++i], NULL, 10);
+        else usage();
+    }
+    if (threads < 1 || batch < 1 || crop < 1 || steps < 1 || seconds < 0) usage();
+    unsharp_model_options opt = {UNSHARP_DEVICE_CPU, threads};
+    if (strcmp(device, "cuda") == 0) opt.device = UNSHARP_DEVICE_CUDA;
+    else if (strcmp(device, "cpu") != 0) usage();
+
+    const char *arch = read_text(arch_path);
+    unsharp_model *m = NULL;
+    unsharp_status st = unsharp_model_create(arch, seed, &opt, &m);
+    if (st != UNSHARP_OK) {
+        if (opt.device == UNSHARP_DEVICE_CUDA) {
+            fprintf(stderr, "train_speed: this build has no CUDA backend (%s: %s)\n",
+                    unsharp_status_name(st), unsharp_errmsg());
+            return 2;
+        }
+        die_model(NULL, arch_path);
+    }
+
+    /* The batch: random luma crops. */
+    int cin = m->layers[0].c;
+    size_t nx = (size_t)batch * cin * crop * crop;
+    float *x = xmalloc(nx * sizeof *x);
+    rng ^= seed * 0xD1B54A32D192ED03ull;
+    for (size_t i = 0; i < nx; i++) x[i] = (float)urand();
+    unsharp_tensor t = unsharp_tensor_make(x, batch, cin, crop, crop);
+
+    /* Shapes of the loss layers' inputs come from one inference pass; then random targets. */
+    if (unsharp_model_forward(m, &t, 0) != UNSHARP_OK) die_model(m, "forward");
+    loss_target tg[UNSHARP_MAX_LAYERS];
+    int n_tg = 0;
+    for (int i = 0; i < m->n_layers; i++) {
+        unsharp_layer *L = &m->layers[i];
+        if (!L->kind->is_loss) continue;
+        unsharp_layer *in = unsharp__input(m, L, 0);
+        int softmax = strcmp(L->kind->name, "softmax_ce") == 0;
+        size_t count = (size_t)in->n * in->h * in->w * (softmax ? 1 : in->c);
+        float *v = xmalloc(count * sizeof *v);
+        for (size_t k = 0; k < count; k++) {
+            int r = (int)(urand() * (softmax ? in->c : 2));
+            v[k] = (float)r;
+        }
+        tg[n_tg++] = (loss_target){L->name, v, count};
+    }
+
+    unsharp_optimizer_config oc = {UNSHARP_OPT_ADAM, 1e-3f, 0.9f, 0.999f, 1e-8f, 0.9f, 0.0f};
+    if (unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) die_model(m, "set_optimizer");
+
+    double first_loss = 0, loss = 0;
+    int timed = 0;
+    double t0 = 0, t1 = 0;
+    for (int s = 0;; s++) {
+        if (s == warmup) t0 = now();
+        for (int k = 0; k < n_tg; k++)
+            if (unsharp_model_set_target(m, tg[k].name, tg[k].target, NULL, tg[k].count) != UNSHARP_OK)
+                die_model(m, "set_target");
+        if (unsharp_model_zero_grad(m) != UNSHARP_OK) die_model(m, "zero_grad");
+        if (unsharp_model_forward(m, &t, 1) != UNSHARP_OK) die_model(m, "forward");
+        if (unsharp_model_backward(m) != UNSHARP_OK) die_model(m, "backward");
+        if (unsharp_model_step(m) != UNSHARP_OK) die_model(m, "step");
+        if (unsharp_model_loss(m, &loss) != UNSHARP_OK) die_model(m, "loss");
+        if (s == 0) first_loss = loss;
+        if (s < warmup) continue;
+        timed++;
+        t1 = now();
+        if (seconds > 0 ? t1 - t0 >= seconds : timed >= steps) break;
+    }
+    double dt = t1 - t0;
+    printf("train_speed: C engine (%s), %s, threads %d, batch %d x %d x %dx%d\n", device,
+           arch_path, threads, batch, cin, crop, crop);
+    printf("loss %.5f after the first step, %.5f after the last\n", first_loss, loss);
+    printf("%d steps in %.3f s: %.2f samples/s, %.2f ms/step\n", timed, dt, batch * timed / dt,
+           dt / timed * 1e3);
+
+    for (int k = 0; k < n_tg; k++) free(tg[k].target);
+    free(x);
+    unsharp_model_free(m);
+    return 0;
+}

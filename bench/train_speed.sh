@@ -1,0 +1,43 @@
+#!/bin/bash
+# train_speed.sh: training samples/s of the C engine (bench/train_speed.c) beside the PyTorch
+# reference (bench/train_speed.py, the same network from the same architecture text), in the
+# same run, for 1 and 2 threads. Prints a markdown table; the ratio is the figure that counts.
+# usage: bench/train_speed.sh [ARGS...]   (ARGS go to both programs: --arch FILE, --batch B,
+#        --crop C, --steps N, --seconds S; defaults: unsharp-v1, 16 crops of 256x256, 20 steps)
+#        (env: UNSHARP_BUILD, default build: a configured build dir; THREADS, default "1 2")
+# Skips (exit 0) when /usr/bin/python3 has no torch or the build dir is not configured.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${UNSHARP_BUILD:-build}
+THREADS=${THREADS:-1 2}
+PY=/usr/bin/python3
+
+if ! "$PY" -c 'import torch' >/dev/null 2>&1; then
+  echo "train_speed: skipped: $PY has no torch (apt-get install python3-torch)"; exit 0
+fi
+if [ ! -f "$BUILD/CMakeCache.txt" ]; then
+  echo "train_speed: skipped: $BUILD is not configured (run scripts/setup.sh, or set UNSHARP_BUILD)"; exit 0
+fi
+cmake --build "$BUILD" --target train_speed >/dev/null
+BIN=$BUILD/bench/train_speed
+
+# the samples/s figure from a program's last line: "N steps in S s: X samples/s, Y ms/step"
+rate() { sed -n 's/.*: \([0-9.]*\) samples\/s.*/\1/p' | tail -1; }
+
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+echo "train_speed: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), args: ${*:-(defaults)}"
+rows=()
+for t in $THREADS; do
+  "$BIN" --threads "$t" "$@" > "$T/c$t"
+  "$PY" bench/train_speed.py --threads "$t" "$@" > "$T/py$t"
+  c=$(rate < "$T/c$t"); p=$(rate < "$T/py$t")
+  if [ -z "$c" ] || [ -z "$p" ]; then
+    echo "train_speed: could not read a result for $t threads:" >&2; cat "$T/c$t" "$T/py$t" >&2; exit 1
+  fi
+  rows+=("| $t | $c | $p | $(awk -v c="$c" -v p="$p" 'BEGIN {printf "%.2f", c / p}') |")
+  sed -n '1p' "$T/c$t"; sed -n '1p' "$T/py$t"
+done
+echo
+echo "| threads | C samples/s | PyTorch samples/s | C / PyTorch |"
+echo "|---|---|---|---|"
+printf '%s\n' "${rows[@]}"
