@@ -321,6 +321,9 @@ static const int conv_cases[][11] = {
     {2, 4, 8, 8, 6, 2, 3, 1, 3, 0, 1},
     {1, 1, 4, 4, 1, 4, 4, 1, 1, 0, 0},  /* kernel covers the image */
     {3, 3, 7, 9, 5, 5, 3, 3, 1, 2, 0},
+    {2, 3, 9, 8, 4, 3, 3, 2, 2, 1, 1},  /* the network's 3x3 stride 2: even width */
+    {2, 3, 8, 9, 4, 3, 3, 2, 2, 1, 1},  /* odd width */
+    {1, 2, 7, 7, 3, 3, 3, 2, 2, 0, 0},  /* stride 2 unpadded */
 };
 #define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))
 
