@@ -1,0 +1,185 @@
+/* blur.h: synthetic blur for unsharp-train. A seedable RNG, blur kernels (Gaussian, disc,
+ * linear motion, camera-shake trajectory), a reflect-padded 2-D convolution, and the sample
+ * maker that turns a sharp luma photo into one training sample (network input, per-tile
+ * targets and weights, image label). Like the engine, nothing here prints or exits; every
+ * function that can fail returns a blur_status and frees what it took.
+ *
+ * Determinism: every random choice comes from the blur_rng passed in, so the same seed, the
+ * same source and the same config give bit-identical samples on one build. The integer RNG
+ * stream is the same on every machine; float results can differ across compilers or libm
+ * versions (expf, powf, FMA contraction). */
+#ifndef UNSHARP_TRAIN_BLUR_H
+#define UNSHARP_TRAIN_BLUR_H
+#include <stdint.h>
+
+typedef enum blur_status {
+    BLUR_OK = 0,
+    BLUR_ERR_INVALID = -1, /* a bad argument: sizes, kernel parameters, config */
+    BLUR_ERR_NOMEM = -2,   /* an allocation failed */
+    BLUR_ERR_JPEG = -3     /* TurboJPEG failed to compress or decompress */
+} blur_status;
+
+/* ---- random numbers ---------------------------------------------------------------- */
+
+/* splitmix64. Seed by setting s; any value, zero included, is a good seed. */
+typedef struct blur_rng { uint64_t s; } blur_rng;
+
+uint64_t blur_rng_next(blur_rng *rng);
+/* Uniform in [lo, hi) (24-bit resolution). */
+float blur_uniform(blur_rng *rng, float lo, float hi);
+/* Standard normal (Box-Muller, one value per call). */
+float blur_normal(blur_rng *rng);
+
+/* ---- kernels ----------------------------------------------------------------------- */
+
+/* The largest kernel side. Every kernel is written row-major into a caller's array of at
+ * least BLUR_KMAX * BLUR_KMAX floats, has an odd side (*ksize), sums to 1, is nonnegative,
+ * and has its origin at the centre pixel (ksize / 2, ksize / 2). A kernel that would not fit
+ * gives BLUR_ERR_INVALID. */
+#define BLUR_KMAX 65
+
+/* Sampled Gaussian exp(-r^2 / 2 sigma^2), radius ceil(4 sigma) (its variance is sigma^2 to
+ * within 0.2 % for sigma >= 0.8). sigma <= 0 gives the 1x1 identity; sigma <= 8. */
+int blur_kernel_gaussian(float sigma, float *k, int *ksize);
+/* The same Gaussian as one 1-D factor of *ksize taps (the 2-D kernel is its outer product). */
+int blur_kernel_gaussian_1d(float sigma, float *k, int *ksize);
+/* Lens (disc) defocus of the given radius: pixel weight min(1, max(0, radius + 0.5 - d)),
+ * d the distance from the centre, so the edge is anti-aliased and the support reaches
+ * radius + 0.5. 0 < radius <= 31. */
+int blur_kernel_disc(float radius, float *k, int *ksize);
+/* Linear motion: a centred segment of the given length (px, > 0, <= 60) in the direction
+ * (cos angle_rad, sin angle_rad) in (column, row) terms (rows grow downwards), sampled
+ * densely and splatted bilinearly: its second moment along the line is length^2 / 12 (plus
+ * under 1/4 from the splat), across it under 1/4. */
+int blur_kernel_motion(float length, float angle_rad, float *k, int *ksize);
+/* Camera shake: a random walk with momentum and occasional jerks (after Boracchi & Foi,
+ * and the DeblurGAN trajectories) of total path length `length` px (> 0, <= 60), centred
+ * on its bounding box and rasterised with bilinear splats, each time step weighted equally
+ * (slow parts of the path dwell longer). Draws from rng. */
+int blur_kernel_shake(blur_rng *rng, float length, float *k, int *ksize);
+
+/* ---- convolution ------------------------------------------------------------------- */
+
+/* dst = src (*) k, a true 2-D convolution (the kernel is flipped) of a w x h image with a
+ * ksize x ksize kernel (odd, <= BLUR_KMAX), origin at the kernel centre, reflect padding
+ * (mirror about the edge pixel, not repeating it: ... 2 1 | 0 1 2 ... as numpy 'reflect',
+ * applied repeatedly when the kernel is larger than the image). Rank-1 kernels (Gaussian)
+ * take a separable path, other kernels skip zero taps. dst may equal src.
+ * Returns BLUR_OK, BLUR_ERR_INVALID or BLUR_ERR_NOMEM. */
+int blur_convolve(const float *src, float *dst, int w, int h, const float *k, int ksize);
+/* The same convolution of a sw x sh image src, evaluated only at the w x h pixels whose
+ * top-left is (x0, y0) in src, written to dst (w x h): dst(y, x) = (src (*) k)(y0 + y, x0 + x).
+ * Real pixels around the window are used where src has them; beyond src's edges it is
+ * reflected as above. blur_convolve is the case x0 = y0 = 0, w = sw, h = sh. dst may
+ * overlap src. */
+int blur_convolve_region(const float *src, int sw, int sh, int x0, int y0, float *dst, int w,
+                         int h, const float *k, int ksize);
+
+/* ---- samples ----------------------------------------------------------------------- */
+
+typedef enum blur_kind {
+    BLUR_KIND_NONE = 0,     /* sharp (perhaps a tiny Gaussian) */
+    BLUR_KIND_GAUSSIAN = 1, /* defocus */
+    BLUR_KIND_DISC = 2,     /* defocus */
+    BLUR_KIND_MOTION = 3,   /* motion */
+    BLUR_KIND_SHAKE = 4     /* motion */
+} blur_kind;
+
+typedef enum blur_mask_kind {
+    BLUR_MASK_NONE = 0,    /* the whole crop is sharp or the whole crop is blurred */
+    BLUR_MASK_ELLIPSE = 1, /* a sharp elliptic subject, blurred surround */
+    BLUR_MASK_PLANE = 2    /* a feathered straight split (a tilted focal plane) */
+} blur_mask_kind;
+
+/* Image labels, in the order of the network's image head. */
+enum { BLUR_LABEL_SHARP = 0, BLUR_LABEL_DEFOCUS = 1, BLUR_LABEL_MOTION = 2 };
+
+/* Every probability is in [0, 1]; every range is [min, max] with min <= max. */
+typedef struct blur_config {
+    int crop;                 /* 256: the side of the network input */
+    int tile;                 /* 32: the side of a tile; divides crop */
+    float scale_max;          /* 2: downscale factor (linear) drawn in [1, scale_max], area
+                                 averaging; capped by the source size */
+    int flip_rotate;          /* 1: random flip / rotation by 90 degrees (8 ways) */
+
+    float p_sharp;            /* 0.4: a sharp sample */
+    float p_soften;           /* 0.5: of the sharp ones, softened by a tiny Gaussian */
+    float soften_sigma_max;   /* 0.35: its sigma in [0, max]; a sampled Gaussian of 0.5
+                                 already removes ~75 % of the Laplacian energy of pixel noise */
+    float p_partial;          /* 0.25: of the blurred ones, blurred through a mask */
+    float p_mask_ellipse;     /* 0.6: of the partial ones, an ellipse (else a plane split) */
+    float partial_sharp_min;  /* 0.1: a partial blur whose sharp tiles are at least this share
+                                 of the textured tiles is labelled sharp */
+    float p_motion;           /* 0.5: of the blurred ones, motion (else defocus) */
+    float p_shake;            /* 0.5: of the motion ones, a shake trajectory (else linear) */
+    float p_disc;             /* 0.5: of the defocus ones, a disc (else Gaussian) */
+    float gauss_sigma_min, gauss_sigma_max;   /* 1.2, 6 */
+    float disc_radius_min, disc_radius_max;   /* 1.5, 8 */
+    float motion_len_min, motion_len_max;     /* 5, 25 (linear) */
+    float shake_len_min, shake_len_max;       /* 5, 25 (trajectory path length) */
+
+    float p_noise;            /* 0.7: add sensor noise */
+    float noise_sigma_max;    /* 0.02: its sigma in [0, max] (at mid grey when Poisson-like) */
+    float p_poisson;          /* 0.4: of the noisy ones, signal-dependent: the standard
+                                 deviation is sigma * sqrt(0.25 + 1.5 x) */
+    float p_exposure;         /* 0.8: exposure and gamma jitter, y = clamp(gain x)^gamma */
+    float gain_min, gain_max;   /* 0.7, 1.3 */
+    float gamma_min, gamma_max; /* 0.8, 1.25 (log-uniform) */
+    float p_jpeg;             /* 0.3: grayscale JPEG re-compression in memory */
+    int jpeg_q_min, jpeg_q_max; /* 60, 95 */
+    int quantize;             /* 1: round the input to 8-bit levels (as loaded photos are) */
+
+    float texture_min;        /* 0.015: a tile of the sharp crop whose Laplacian RMS (4-
+                                 neighbour, in [0,1] luma units) is below this is flat: blur
+                                 cannot be seen there. About one edge of contrast 0.12 across a
+                                 32 px tile, or pixel noise of sigma 0.0035. */
+    float flat_weight;        /* 0: the weight of flat tiles */
+    float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
+                                   pixels has mask > 0.5 */
+    float blurred_fraction_tile;/* 0.25: blurred when at most this share; else ambiguous
+                                   (weight 0) */
+} blur_config;
+
+blur_config blur_config_default(void);
+/* BLUR_OK when cfg is usable, else BLUR_ERR_INVALID. */
+int blur_config_check(const blur_config *cfg);
+
+/* One sample. Arrays are allocated by blur_sample_alloc for one crop/tile size. */
+typedef struct blur_sample {
+    int crop, tile, tiles;  /* tiles = crop / tile, per side */
+    float *input;           /* crop*crop: the network input, luma in [0,1] */
+    float *sharp;           /* crop*crop: the sharp crop (after scale and flip, before any
+                               blur, noise, exposure or JPEG) */
+    float *mask;            /* crop*crop: 1 where sharp, 0 where blurred, feathered between */
+    float *tile_target;     /* tiles*tiles: 1 sharp, 0 blurred, the sharp share if ambiguous */
+    float *tile_weight;     /* tiles*tiles: 1; 0 ambiguous; flat_weight when flat */
+    float *tile_texture;    /* tiles*tiles: Laplacian RMS of the sharp crop per tile */
+    int label;              /* BLUR_LABEL_*: sharp, defocus, motion */
+    float image_weight;     /* 1; flat_weight when no tile is textured */
+    blur_kind kind;         /* the kernel */
+    blur_mask_kind mask_kind;
+    float param;            /* sigma, radius or length of the kernel (px); 0 for none */
+    float angle;            /* linear motion angle (radians); 0 otherwise */
+    float blur_sigma_px;    /* the kernel's spread: sqrt((var_x + var_y) / 2), px; a Gaussian
+                               gives sigma, a disc radius / 2, a line length / sqrt(24) */
+    float sharp_share;      /* sharp tiles / textured tiles (1 sharp, 0 full blur) */
+    float scale;            /* the downscale factor used */
+    int transform;          /* 0..7: bit 0 flip x, bit 1 flip y, bit 2 transpose */
+    float noise_sigma;      /* 0 when no noise */
+    float gain, gamma;      /* 1, 1 when no jitter */
+    int jpeg_quality;       /* 0 when not re-compressed */
+} blur_sample;
+
+/* Allocates the arrays of *s for cfg->crop and cfg->tile (s is overwritten; on failure it is
+ * left with NULL arrays). blur_sample_free releases them and may take a zeroed or freed
+ * sample; it leaves the arrays NULL. */
+int blur_sample_alloc(const blur_config *cfg, blur_sample *s);
+void blur_sample_free(blur_sample *s);
+
+/* Makes one sample from a sharp luma photo src (sw x sh floats in [0,1], row-major), both
+ * sides at least cfg->crop; out must have been allocated for the same crop and tile. On
+ * error out's contents are unspecified. Uses only rng for randomness. */
+int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, int sw, int sh,
+                     blur_sample *out);
+
+#endif

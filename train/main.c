@@ -1,0 +1,448 @@
+/* main.c: unsharp-train, the command that teaches the network blur from sharp photos.
+ * It decodes the photos once at the working size, makes blurred training samples on
+ * producer threads (blur.c) while the main thread trains, reports every epoch, writes an
+ * atomic checkpoint every epoch, and the weights at the end. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "blur.h"
+#include "default_arch.h"
+#include "photos.h"
+#include "unsharp/unsharp.h"
+#include "val.h"
+
+#define PROG "unsharp-train"
+
+typedef struct options {
+    int epochs, batch, crop, threads, producers, crops_per_photo;
+    float lr, weight_decay, threshold;
+    uint64_t seed;
+    const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
+    int quiet;
+} options;
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: " PROG " --epochs N [options] PHOTOS...\n"
+            "       " PROG " --evaluate DIR --init WEIGHTS\n"
+            "Teach unsharp blur from sharp photos: PHOTOS are sharp JPEG or PNG files or folders\n"
+            "(searched recursively); blurred copies are made on the fly.\n\n"
+            "  -e, --epochs N          passes over the photos (required)\n"
+            "  -o, --out FILE          weights to write at the end (default unsharp.usw)\n"
+            "      --init FILE         start from these weights (fine-tuning)\n"
+            "      --resume FILE       continue a run from its checkpoint (FILE.ckpt)\n"
+            "      --checkpoint FILE   where to write the checkpoint every epoch (default OUT.ckpt)\n"
+            "      --val DIR           report accuracy, AUC and loss on DIR/sharp + DIR/blurry every epoch\n"
+            "      --evaluate DIR      only judge DIR/sharp + DIR/blurry with --init WEIGHTS: one line a\n"
+            "                          photo, then accuracy, AUC and loss\n"
+            "      --arch FILE         architecture text for a new network (default: the built-in one)\n"
+            "  -b, --batch N           samples per step (default 16)\n"
+            "      --crop N            crop size in pixels, a multiple of 32 (default 256)\n"
+            "      --crops-per-photo N samples from each photo per epoch (default 4)\n"
+            "      --lr X              peak learning rate (default 0.002; cosine decay, 1 epoch warm-up)\n"
+            "      --weight-decay X    AdamW weight decay (default 0.0001)\n"
+            "      --seed N            random seed (default 1); same seed and threads, same weights\n"
+            "  -j, --threads N         threads for the network (default: all cores)\n"
+            "      --producers N       threads making samples (default 1)\n"
+            "  -q, --quiet             no progress bar\n"
+            "  -h, --help              this help\n"
+            "  -V, --version           version\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+/* ---- the sample queue: producers fill batches in order, the trainer takes them in order ---- */
+
+typedef struct batch {
+    float *x;        /* (B, 1, crop, crop) */
+    float *tiles;    /* (B, 1, crop/32, crop/32) */
+    float *tile_w;
+    float *label;    /* (B) */
+    float *label_w;  /* (B): 0 when the crop has no detail to judge */
+    int index;       /* batch number within the epoch, -1 when free */
+} batch;
+
+#define QUEUE 4
+
+typedef struct queue {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    batch slots[QUEUE];
+    int next_make, next_take, n_batches, stop, error;
+    const options *opt;
+    const train_photos *photos;
+    const int *order; /* photo per sample */
+    uint64_t epoch_seed;
+    blur_config cfg;
+} queue;
+
+static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window)
+{
+    const options *o = q->opt;
+    int tiles = (o->crop / 32) * (o->crop / 32);
+    for (int i = 0; i < o->batch; i++) {
+        int sample = b * o->batch + i;
+        blur_rng rng = {q->epoch_seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(sample + 1))};
+        const train_photo *p = &q->photos->items[q->order[sample]];
+        /* a random window of at most 2x the crop, so the sample maker can downscale */
+        int ww = p->w < 2 * o->crop ? p->w : 2 * o->crop, wh = p->h < 2 * o->crop ? p->h : 2 * o->crop;
+        int x0 = (int)(blur_rng_next(&rng) % (uint64_t)(p->w - ww + 1));
+        int y0 = (int)(blur_rng_next(&rng) % (uint64_t)(p->h - wh + 1));
+        for (int y = 0; y < wh; y++)
+            for (int x = 0; x < ww; x++) window[y * ww + x] = p->luma[(size_t)(y0 + y) * p->w + x0 + x] * (1.0f / 255);
+        if (blur_make_sample(&q->cfg, &rng, window, ww, wh, s) != 0) return -1;
+        memcpy(out->x + (size_t)i * o->crop * o->crop, s->input, sizeof(float) * o->crop * o->crop);
+        memcpy(out->tiles + (size_t)i * tiles, s->tile_target, sizeof(float) * tiles);
+        memcpy(out->tile_w + (size_t)i * tiles, s->tile_weight, sizeof(float) * tiles);
+        out->label[i] = (float)s->label;
+        out->label_w[i] = s->image_weight;
+    }
+    return 0;
+}
+
+static void *producer(void *arg)
+{
+    queue *q = arg;
+    blur_sample s = {0};
+    int alloc_rc = blur_sample_alloc(&q->cfg, &s);
+    float *window = malloc(sizeof(float) * 4 * q->opt->crop * q->opt->crop);
+    batch tmp = {0};
+    pthread_mutex_lock(&q->mu);
+    if (alloc_rc != BLUR_OK || !window) q->error = 1;
+    while (!q->stop && !q->error && q->next_make < q->n_batches) {
+        /* a free slot, and the next batch number to make */
+        int slot = -1;
+        for (int k = 0; k < QUEUE; k++)
+            if (q->slots[k].index < 0 && q->slots[k].x) { slot = k; break; }
+        if (slot < 0) {
+            pthread_cond_wait(&q->cv, &q->mu);
+            continue;
+        }
+        int b = q->next_make++;
+        q->slots[slot].index = -2; /* being made */
+        tmp = q->slots[slot];
+        pthread_mutex_unlock(&q->mu);
+        int rc = make_batch(q, b, &tmp, &s, window);
+        pthread_mutex_lock(&q->mu);
+        if (rc) q->error = 1;
+        q->slots[slot].index = b;
+        pthread_cond_broadcast(&q->cv);
+    }
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+    blur_sample_free(&s);
+    free(window);
+    return NULL;
+}
+
+/* Waits for batch b; returns its slot, or -1 when a producer failed. */
+static int take(queue *q, int b)
+{
+    pthread_mutex_lock(&q->mu);
+    int slot = -1;
+    while (!q->error) {
+        for (int k = 0; k < QUEUE; k++)
+            if (q->slots[k].index == b) slot = k;
+        if (slot >= 0) break;
+        pthread_cond_wait(&q->cv, &q->mu);
+    }
+    pthread_mutex_unlock(&q->mu);
+    return slot;
+}
+
+static void give_back(queue *q, int slot)
+{
+    pthread_mutex_lock(&q->mu);
+    q->slots[slot].index = -1;
+    pthread_cond_broadcast(&q->cv);
+    pthread_mutex_unlock(&q->mu);
+}
+
+/* ---- progress ---- */
+
+static void progress(int epoch, int epochs, int done, int total, double rate, double eta)
+{
+    int width = 30, fill = total ? done * width / total : 0;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < fill ? '=' : ' ';
+    bar[width] = 0;
+    fprintf(stderr, "\r" PROG ": epoch %d/%d [%s] %d/%d samples, %.0f samples/s, ETA %dm%02ds ", epoch, epochs, bar,
+            done, total, rate, (int)eta / 60, (int)eta % 60);
+    fflush(stderr);
+}
+
+/* ---- the run ---- */
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    static const struct option longs[] = {
+        {"epochs", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
+        {"init", required_argument, 0, 1},     {"resume", required_argument, 0, 2},
+        {"checkpoint", required_argument, 0, 3}, {"val", required_argument, 0, 4},
+        {"arch", required_argument, 0, 5},     {"batch", required_argument, 0, 'b'},
+        {"crop", required_argument, 0, 6},     {"crops-per-photo", required_argument, 0, 7},
+        {"lr", required_argument, 0, 8},       {"weight-decay", required_argument, 0, 9},
+        {"seed", required_argument, 0, 10},    {"threads", required_argument, 0, 'j'},
+        {"producers", required_argument, 0, 11}, {"quiet", no_argument, 0, 'q'},
+        {"evaluate", required_argument, 0, 12},
+        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
+                   .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
+                   .out = "unsharp.usw", .quiet = !isatty(2)};
+    int c, li = -1;
+    char *end;
+    while ((li = -1, c = getopt_long(argc, argv, "e:o:b:j:qhV", longs, &li)) != -1) {
+        errno = 0;
+        switch (c) {
+        case 'e': o->epochs = (int)strtol(optarg, &end, 10); if (*end || o->epochs < 1) goto bad; break;
+        case 'o': o->out = optarg; break;
+        case 1: o->init = optarg; break;
+        case 2: o->resume = optarg; break;
+        case 3: o->checkpoint = optarg; break;
+        case 4: o->val = optarg; break;
+        case 5: o->arch_file = optarg; break;
+        case 'b': o->batch = (int)strtol(optarg, &end, 10); if (*end || o->batch < 1 || o->batch > 1024) goto bad; break;
+        case 6: o->crop = (int)strtol(optarg, &end, 10); if (*end || o->crop < 64 || o->crop % 32 || o->crop > 1024) goto bad; break;
+        case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
+        case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; break;
+        case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; break;
+        case 10: o->seed = strtoull(optarg, &end, 10); if (*end || errno) goto bad; break;
+        case 'j': o->threads = (int)strtol(optarg, &end, 10); if (*end || o->threads < 1 || o->threads > 256) goto bad; break;
+        case 11: o->producers = (int)strtol(optarg, &end, 10); if (*end || o->producers < 1 || o->producers > 64) goto bad; break;
+        case 12: o->evaluate = optarg; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(stdout); exit(0);
+        case 'V': printf(PROG " %s\n", UNSHARP_VERSION_STRING); exit(0);
+        default: usage(stderr); return -1;
+        }
+        continue;
+    bad:
+        if (li < 0)
+            for (int k = 0; longs[k].name; k++)
+                if (longs[k].val == c) li = k;
+        fprintf(stderr, PROG ": bad value '%s' for --%s\n", optarg, li >= 0 ? longs[li].name : "?");
+        return -1;
+    }
+    if (o->evaluate) {
+        if (!o->init) { fprintf(stderr, PROG ": --evaluate needs --init WEIGHTS\n"); return -1; }
+        return 0;
+    }
+    if (o->epochs < 1) { fprintf(stderr, PROG ": --epochs N is required\n"); usage(stderr); return -1; }
+    if (optind >= argc) { fprintf(stderr, PROG ": no PHOTOS given\n"); usage(stderr); return -1; }
+    return 0;
+}
+
+static char *read_text(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = calloc(1, 65537);
+    size_t n = buf ? fread(buf, 1, 65536, f) : 0;
+    fclose(f);
+    if (buf) buf[n] = 0;
+    return buf;
+}
+
+/* Shuffles photo indices for one epoch: each photo crops_per_photo times. */
+static void epoch_order(int *order, int n, int nphotos, uint64_t seed)
+{
+    for (int i = 0; i < n; i++) order[i] = i % nphotos;
+    blur_rng r = {seed};
+    for (int i = n - 1; i > 0; i--) {
+        int j = (int)(blur_rng_next(&r) % (uint64_t)(i + 1));
+        int t = order[i]; order[i] = order[j]; order[j] = t;
+    }
+}
+
+/* --evaluate: judge a labelled folder with the given weights. */
+static int evaluate(const options *o)
+{
+    unsharp_model *m = NULL;
+    unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o->threads};
+    if (unsharp_model_load(o->init, &mo, &m) != UNSHARP_OK) {
+        fprintf(stderr, PROG ": %s\n", unsharp_errmsg());
+        return 2;
+    }
+    train_val_result v;
+    int rc = train_validate(m, o->evaluate, o->threshold, stderr, stdout, &v);
+    if (rc == 0)
+        printf("# %s: %d sharp, %d blurry, %d failed: accuracy %.3f at threshold %.2f, AUC %.3f, loss %.4f\n", o->evaluate,
+               v.n_sharp, v.n_blurry, v.failed, v.accuracy, o->threshold, v.auc, v.loss);
+    unsharp_model_free(m);
+    return rc == 0 ? (v.failed ? 1 : 0) : 2;
+}
+
+int main(int argc, char **argv)
+{
+    options o;
+    if (parse_args(argc, argv, &o) != 0) return 2;
+    if (o.evaluate) return evaluate(&o);
+    int status = 2;
+    unsharp_model *m = NULL;
+    train_photos photos = {0};
+    queue q = {0};
+    pthread_t *threads = NULL;
+    int *order = NULL, started = 0;
+    char ckpt_default[4096];
+    if (!o.checkpoint) {
+        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", o.out);
+        o.checkpoint = ckpt_default;
+    }
+
+    /* the network: resumed, fine-tuned, or new */
+    unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o.threads};
+    const char *from = o.resume ? o.resume : o.init;
+    int first_epoch = 0;
+    if (from) {
+        if (unsharp_model_load(from, &mo, &m) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
+        const char *e = o.resume ? unsharp_model_get_meta(m, "train.epochs_done") : NULL;
+        if (o.resume && !e) { fprintf(stderr, PROG ": %s is not a checkpoint (no train.epochs_done)\n", o.resume); goto done; }
+        if (e) first_epoch = atoi(e);
+    } else {
+        char *arch = o.arch_file ? read_text(o.arch_file) : NULL;
+        if (o.arch_file && !arch) { fprintf(stderr, PROG ": %s: %s\n", o.arch_file, strerror(errno)); goto done; }
+        unsharp_status st = unsharp_model_create(arch ? arch : UNSHARP_DEFAULT_ARCH, o.seed, &mo, &m);
+        free(arch);
+        if (st != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
+    }
+    unsharp_optimizer_config oc = {UNSHARP_OPT_ADAM, o.lr, 0.9f, 0.999f, 1e-8f, 0, o.weight_decay};
+    if (unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
+
+    /* the photos, once */
+    double t0 = now();
+    fprintf(stderr, PROG ": decoding photos at long side %d...\n", UNSHARP_WORKING_LONG_SIDE);
+    if (train_photos_load(argv + optind, argc - optind, UNSHARP_WORKING_LONG_SIDE, o.crop, stderr, &photos) != 0) goto done;
+    fprintf(stderr, PROG ": %d photos (%d failed, %d smaller than %d px) in %.1f s\n", photos.count, photos.failed,
+            photos.too_small, o.crop, now() - t0);
+
+    int per_epoch = photos.count * o.crops_per_photo / o.batch * o.batch;
+    if (per_epoch < o.batch) per_epoch = o.batch;
+    int steps = per_epoch / o.batch, tiles = (o.crop / 32) * (o.crop / 32);
+    order = malloc(sizeof *order * (size_t)per_epoch);
+    threads = calloc((size_t)o.producers, sizeof *threads);
+    if (!order || !threads) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    q.opt = &o;
+    q.photos = &photos;
+    q.order = order;
+    q.cfg = blur_config_default();
+    q.cfg.crop = o.crop;
+    pthread_mutex_init(&q.mu, NULL);
+    pthread_cond_init(&q.cv, NULL);
+    started = 1;
+    for (int k = 0; k < QUEUE; k++) {
+        batch *b = &q.slots[k];
+        b->x = malloc(sizeof(float) * o.batch * o.crop * o.crop);
+        b->tiles = malloc(sizeof(float) * o.batch * tiles);
+        b->tile_w = malloc(sizeof(float) * o.batch * tiles);
+        b->label = malloc(sizeof(float) * o.batch);
+        b->label_w = malloc(sizeof(float) * o.batch);
+        b->index = -1;
+        if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    }
+
+    printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu\n", PROG, photos.count,
+           per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed);
+    printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds\n");
+    double run_start = now();
+    for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
+        double e0 = now(), loss_sum = 0;
+        q.epoch_seed = o.seed * 0x100000001B3ull + (uint64_t)epoch * 0x9E3779B97F4A7C15ull;
+        epoch_order(order, per_epoch, photos.count, q.epoch_seed);
+        q.next_make = 0;
+        q.n_batches = steps;
+        for (int k = 0; k < o.producers; k++) pthread_create(&threads[k], NULL, producer, &q);
+        for (int s = 0; s < steps; s++) {
+            /* cosine decay after a one-epoch linear warm-up */
+            double t = (double)(epoch * steps + s) / ((double)o.epochs * steps);
+            double warm = fmin(1.0, (epoch * steps + s + 1.0) / steps);
+            unsharp_model_set_lr(m, (float)(o.lr * warm * 0.5 * (1 + cos(M_PI * t))));
+            int slot = take(&q, s);
+            if (slot < 0) { fprintf(stderr, "\n" PROG ": making samples failed\n"); goto stop; }
+            batch *b = &q.slots[slot];
+            unsharp_tensor x = unsharp_tensor_make(b->x, o.batch, 1, o.crop, o.crop);
+            double loss = 0;
+            if (unsharp_model_set_target(m, "tile_loss", b->tiles, b->tile_w, (size_t)o.batch * tiles) != UNSHARP_OK ||
+                unsharp_model_set_target(m, "image_loss", b->label, b->label_w, (size_t)o.batch) != UNSHARP_OK ||
+                unsharp_model_zero_grad(m) != UNSHARP_OK || unsharp_model_forward(m, &x, 1) != UNSHARP_OK ||
+                unsharp_model_loss(m, &loss) != UNSHARP_OK || unsharp_model_backward(m) != UNSHARP_OK ||
+                unsharp_model_step(m) != UNSHARP_OK) {
+                fprintf(stderr, "\n" PROG ": %s\n", unsharp_model_errmsg(m));
+                give_back(&q, slot);
+                goto stop;
+            }
+            give_back(&q, slot);
+            loss_sum += loss;
+            if (!o.quiet) {
+                double el = now() - run_start, done_n = (double)(epoch - first_epoch) * per_epoch + (s + 1) * o.batch;
+                double left = (double)(o.epochs - epoch) * per_epoch - (s + 1) * o.batch;
+                progress(epoch + 1, o.epochs, (s + 1) * o.batch, per_epoch, done_n / el, left / (done_n / el));
+            }
+        }
+        for (int k = 0; k < o.producers; k++) pthread_join(threads[k], NULL);
+        if (!o.quiet) fprintf(stderr, "\n");
+
+        train_val_result v = {0};
+        int have_val = o.val && train_validate(m, o.val, o.threshold, stderr, NULL, &v) == 0;
+        if (have_val) printf("%7d  %10.4f  %8.4f  %7.3f  %7.3f  %7.1f\n", epoch + 1, loss_sum / steps, v.loss, v.accuracy, v.auc, now() - e0);
+        else printf("%7d  %10.4f  %8s  %7s  %7s  %7.1f\n", epoch + 1, loss_sum / steps, "-", "-", "-", now() - e0);
+        fflush(stdout);
+
+        char done_s[32];
+        snprintf(done_s, sizeof done_s, "%d", epoch + 1);
+        unsharp_model_set_meta(m, "train.epochs_done", done_s);
+        if (unsharp_model_save(m, o.checkpoint) != UNSHARP_OK) {
+            fprintf(stderr, PROG ": checkpoint: %s\n", unsharp_model_errmsg(m));
+            goto done;
+        }
+        continue;
+    stop:
+        pthread_mutex_lock(&q.mu);
+        q.stop = 1;
+        pthread_cond_broadcast(&q.cv);
+        pthread_mutex_unlock(&q.mu);
+        for (int k = 0; k < o.producers; k++) pthread_join(threads[k], NULL);
+        goto done;
+    }
+
+    char meta[256];
+    /* no times here: the same seed and threads must give the same bytes */
+    snprintf(meta, sizeof meta, "%d epochs, %d photos, batch %d, crop %d, seed %llu, %d threads", o.epochs, photos.count,
+             o.batch, o.crop, (unsigned long long)o.seed, o.threads);
+    unsharp_model_set_meta(m, "train.summary", meta);
+    unsharp_model_set_meta(m, "train.epochs_done", NULL);
+    if (unsharp_model_save(m, o.out) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
+    fprintf(stderr, PROG ": wrote %s (%s) in %.0f s\n", o.out, meta, now() - run_start);
+    status = 0;
+done:
+    if (started) {
+        for (int k = 0; k < QUEUE; k++) {
+            free(q.slots[k].x);
+            free(q.slots[k].tiles);
+            free(q.slots[k].tile_w);
+            free(q.slots[k].label);
+            free(q.slots[k].label_w);
+        }
+        pthread_mutex_destroy(&q.mu);
+        pthread_cond_destroy(&q.cv);
+    }
+    free(threads);
+    free(order);
+    train_photos_free(&photos);
+    unsharp_model_free(m);
+    return status;
+}

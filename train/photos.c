@@ -1,0 +1,129 @@
+/* photos.c: finding and decoding training photos (see photos.h). */
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include "photos.h"
+#include "unsharp/unsharp.h"
+
+static int is_photo_name(const char *name)
+{
+    const char *dot = strrchr(name, '.');
+    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
+}
+
+typedef struct list {
+    char **v;
+    int n, cap;
+} list;
+
+static int push(list *l, const char *s)
+{
+    if (l->n == l->cap) {
+        int cap = l->cap ? 2 * l->cap : 64;
+        char **v = realloc(l->v, sizeof *v * (size_t)cap);
+        if (!v) return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    if (!(l->v[l->n] = strdup(s))) return -1;
+    l->n++;
+    return 0;
+}
+
+static int walk(const char *path, list *l, int depth)
+{
+    struct stat sb;
+    if (depth > 32 || stat(path, &sb) != 0) return 0;
+    if (S_ISREG(sb.st_mode)) return depth == 0 || is_photo_name(path) ? push(l, path) : 0;
+    if (!S_ISDIR(sb.st_mode)) return 0;
+    DIR *d = opendir(path);
+    if (!d) return 0;
+    int rc = 0;
+    struct dirent *e;
+    while (rc == 0 && (e = readdir(d))) {
+        if (e->d_name[0] == '.') continue;
+        size_t n = strlen(path) + strlen(e->d_name) + 2;
+        char *child = malloc(n);
+        if (!child) { rc = -1; break; }
+        snprintf(child, n, "%s/%s", path, e->d_name);
+        rc = walk(child, l, depth + 1);
+        free(child);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+int train_list_photos(char *const *paths, int npaths, char ***out, int *count)
+{
+    list l = {0};
+    for (int i = 0; i < npaths; i++)
+        if (walk(paths[i], &l, 0) != 0) {
+            for (int k = 0; k < l.n; k++) free(l.v[k]);
+            free(l.v);
+            return -1;
+        }
+    if (l.n) qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_str);
+    *out = l.v;
+    *count = l.n;
+    return 0;
+}
+
+int train_photos_load(char *const *paths, int npaths, int long_side, int min_side, FILE *err, train_photos *out)
+{
+    memset(out, 0, sizeof *out);
+    char **files = NULL;
+    int n = 0;
+    if (train_list_photos(paths, npaths, &files, &n) != 0) {
+        fprintf(err, "out of memory while listing photos\n");
+        return -1;
+    }
+    out->items = calloc(n ? (size_t)n : 1, sizeof *out->items);
+    if (!out->items) n = 0;
+    unsharp_image_options o = {.format = UNSHARP_PIXEL_LUMA8, .long_side = long_side};
+    for (int i = 0; i < n; i++) {
+        unsharp_image *img = NULL;
+        if (unsharp_image_load(files[i], &o, &img) != UNSHARP_OK) {
+            fprintf(err, "%s\n", unsharp_errmsg());
+            out->failed++;
+        } else if (img->width < min_side || img->height < min_side) {
+            out->too_small++;
+        } else {
+            train_photo *p = &out->items[out->count];
+            p->w = img->width;
+            p->h = img->height;
+            p->luma = malloc((size_t)p->w * p->h);
+            p->path = strdup(files[i]);
+            if (p->luma && p->path) {
+                for (int y = 0; y < p->h; y++) memcpy(p->luma + (size_t)y * p->w, (uint8_t *)img->pixels + y * img->stride, (size_t)p->w);
+                out->count++;
+            } else {
+                free(p->luma);
+                free(p->path);
+                fprintf(err, "%s: out of memory\n", files[i]);
+                out->failed++;
+            }
+        }
+        unsharp_image_free(img);
+        free(files[i]);
+    }
+    free(files);
+    if (out->count == 0) {
+        fprintf(err, "no usable photos (JPEG or PNG, at least %d px on each side)\n", min_side);
+        return -1;
+    }
+    return 0;
+}
+
+void train_photos_free(train_photos *p)
+{
+    for (int i = 0; i < p->count; i++) {
+        free(p->items[i].path);
+        free(p->items[i].luma);
+    }
+    free(p->items);
+    memset(p, 0, sizeof *p);
+}

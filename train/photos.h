@@ -1,0 +1,32 @@
+/* photos.h: the training photos: found in folders, decoded once to luma at the working size
+ * and kept in memory as 8-bit planes (about 2.5 MB a photo at 1600x1067). */
+#ifndef UNSHARP_TRAIN_PHOTOS_H
+#define UNSHARP_TRAIN_PHOTOS_H
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct train_photo {
+    char *path;
+    int w, h;
+    uint8_t *luma; /* (h, w) */
+} train_photo;
+
+typedef struct train_photos {
+    train_photo *items;
+    int count;
+    int failed;    /* files that could not be decoded, reported to err */
+    int too_small; /* decoded, but smaller than the crop */
+} train_photos;
+
+/* Finds JPEG and PNG files under each path (files or folders, recursive, sorted by path so
+ * runs repeat), decodes each at long side `long_side`, keeps those at least `min_side` in both
+ * dimensions. Files that fail are reported to err, one line each, and skipped.
+ * Returns 0, or -1 when nothing usable was found (with a message on err). */
+int train_photos_load(char *const *paths, int npaths, int long_side, int min_side, FILE *err, train_photos *out);
+void train_photos_free(train_photos *p);
+
+/* All files under the paths that look like photos by extension (.jpg .jpeg .png, any case),
+ * sorted. Caller frees each string and the array. */
+int train_list_photos(char *const *paths, int npaths, char ***out, int *count);
+
+#endif
