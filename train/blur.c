@@ -76,13 +76,26 @@ int blur_kernel_gaussian(float sigma, float *k, int *ksize)
 int blur_kernel_disc(float radius, float *k, int *ksize)
 {
     if (!k || !ksize || !(radius > 0.0f && radius <= 31.0f)) return BLUR_ERR_INVALID;
-    int r = (int)ceil(radius + 0.5);
+    int r = (int)ceil(radius + 0.75);
+    if (r > BLUR_KMAX / 2) r = BLUR_KMAX / 2;
     int n = 2 * r + 1;
+    const int ss = 16; /* subsamples per side on the edge */
+    double R = radius;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
-            double d = sqrt((double)(i - r) * (i - r) + (double)(j - r) * (j - r));
-            double v = radius + 0.5 - d;
-            k[i * n + j] = (float)(v < 0.0 ? 0.0 : v > 1.0 ? 1.0 : v);
+            double d = hypot((double)(i - r), (double)(j - r)), v;
+            if (d <= R - 0.75) v = 1.0;
+            else if (d >= R + 0.75) v = 0.0;
+            else { /* the share of the pixel square inside the circle */
+                int in = 0;
+                for (int a = 0; a < ss; a++)
+                    for (int b = 0; b < ss; b++) {
+                        double y = i - r - 0.5 + (a + 0.5) / ss, x = j - r - 0.5 + (b + 0.5) / ss;
+                        in += x * x + y * y <= R * R;
+                    }
+                v = (double)in / (ss * ss);
+            }
+            k[i * n + j] = (float)v;
         }
     normalise(k, n * n);
     *ksize = n;
@@ -300,7 +313,17 @@ int blur_convolve_region(const float *src, int sw, int sh, int x0, int y0, float
     for (int y = 0; y < h; y++) {
         float *d = dst + (size_t)y * w;
         for (int x = 0; x < w; x++) d[x] = 0.0f;
-        for (int q = 0; q < nt; q++) {
+        int q = 0;
+        for (; q + 4 <= nt; q += 4) { /* four taps per pass over the row */
+            const float w0 = tw[q], w1 = tw[q + 1], w2 = tw[q + 2], w3 = tw[q + 3];
+            const float *p0 = pad + (size_t)(y + ta[2 * q]) * pw + ta[2 * q + 1];
+            const float *p1 = pad + (size_t)(y + ta[2 * q + 2]) * pw + ta[2 * q + 3];
+            const float *p2 = pad + (size_t)(y + ta[2 * q + 4]) * pw + ta[2 * q + 5];
+            const float *p3 = pad + (size_t)(y + ta[2 * q + 6]) * pw + ta[2 * q + 7];
+            for (int x = 0; x < w; x++)
+                d[x] += (w0 * p0[x] + w1 * p1[x]) + (w2 * p2[x] + w3 * p3[x]);
+        }
+        for (; q < nt; q++) {
             const float wq = tw[q];
             const float *p = pad + (size_t)(y + ta[2 * q]) * pw + ta[2 * q + 1];
             for (int x = 0; x < w; x++) d[x] += wq * p[x];

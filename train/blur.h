@@ -43,9 +43,9 @@ float blur_normal(blur_rng *rng);
 int blur_kernel_gaussian(float sigma, float *k, int *ksize);
 /* The same Gaussian as one 1-D factor of *ksize taps (the 2-D kernel is its outer product). */
 int blur_kernel_gaussian_1d(float sigma, float *k, int *ksize);
-/* Lens (disc) defocus of the given radius: pixel weight min(1, max(0, radius + 0.5 - d)),
- * d the distance from the centre, so the edge is anti-aliased and the support reaches
- * radius + 0.5. 0 < radius <= 31. */
+/* Lens (disc) defocus of the given radius (0 < radius <= 31): each pixel weighs the share
+ * of its square inside the circle (16 x 16 subsamples on the edge), so the edge is
+ * anti-aliased, the area is pi radius^2 and the support reaches radius + 0.71. */
 int blur_kernel_disc(float radius, float *k, int *ksize);
 /* Linear motion: a centred segment of the given length (px, > 0, <= 60) in the direction
  * (cos angle_rad, sin angle_rad) in (column, row) terms (rows grow downwards), sampled

@@ -136,50 +136,50 @@ void blur_sample_free(blur_sample *s)
 #define AREA_TAPS 10 /* ceil(scale_max) + 1 for scale_max <= 8, plus slack */
 
 /* Weights of the n outputs of a 1-D area downscale by f from integer offset 0: output i
- * covers [i f, (i + 1) f). start[i] is the first source index; w[i * AREA_TAPS + t]. */
-static void area_weights(int n, double f, int limit, int *start, float *w)
+ * covers [i f, (i + 1) f) and reads cnt[i] sources from start[i], weights w[i * AREA_TAPS + t]
+ * (sources at or past limit are left out). */
+static void area_weights(int n, double f, int limit, int *start, int *cnt, float *w)
 {
     for (int i = 0; i < n; i++) {
         double a = i * f, b = (i + 1) * f;
-        int j0 = (int)floor(a);
+        int j0 = (int)floor(a), c = 0;
         start[i] = j0;
         for (int t = 0; t < AREA_TAPS; t++) {
             int j = j0 + t;
             double lo = a > j ? a : j, hi = b < j + 1 ? b : j + 1;
             double v = (hi > lo && j < limit) ? (hi - lo) / f : 0.0;
             w[i * AREA_TAPS + t] = (float)v;
+            if (v > 0.0) c = t + 1;
         }
+        cnt[i] = c;
     }
 }
 
 /* dst (n x n) = the area average of src's window at (x0, y0) of side n * f. tmp holds
  * ceil(n f) + 1 rows of n. The window must lie inside src (within rounding). */
 static void area_resample(const float *src, int sw, int sh, int x0, int y0, double f, int n,
-                          const int *start, const float *w, float *tmp, float *dst)
+                          const int *start, const int *cnt, const float *w, float *tmp,
+                          float *dst)
 {
     int rows = (int)ceil(n * f) + 1;
     if (y0 + rows > sh) rows = sh - y0;
     for (int r = 0; r < rows; r++) {
         const float *s = src + (size_t)(y0 + r) * sw + x0;
         float *t = tmp + (size_t)r * n;
-        int lim = sw - x0;
         for (int i = 0; i < n; i++) {
-            double acc = 0.0;
-            for (int q = 0; q < AREA_TAPS; q++) {
-                float wq = w[i * AREA_TAPS + q];
-                int j = start[i] + q;
-                if (wq != 0.0f && j < lim) acc += wq * s[j];
-            }
-            t[i] = (float)acc;
+            const float *si = s + start[i], *wi = w + i * AREA_TAPS;
+            float acc = 0.0f;
+            for (int q = 0; q < cnt[i]; q++) acc += wi[q] * si[q];
+            t[i] = acc;
         }
     }
     for (int i = 0; i < n; i++) {
         float *d = dst + (size_t)i * n;
         for (int x = 0; x < n; x++) d[x] = 0.0f;
-        for (int q = 0; q < AREA_TAPS; q++) {
+        for (int q = 0; q < cnt[i]; q++) {
             float wq = w[i * AREA_TAPS + q];
             int r = start[i] + q;
-            if (wq == 0.0f || r >= rows) continue;
+            if (r >= rows) continue;
             const float *t = tmp + (size_t)r * n;
             for (int x = 0; x < n; x++) d[x] += wq * t[x];
         }
@@ -384,7 +384,7 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
     int rows = (int)ceil(span) + 1;
     size_t nn = (size_t)n * n;
     work = malloc((2 * nn + (size_t)rows * n + np) * sizeof *work);
-    start = malloc((size_t)n * sizeof *start);
+    start = malloc((size_t)n * 2 * sizeof *start);
     aw = malloc((size_t)n * AREA_TAPS * sizeof *aw);
     if (!work || !start || !aw) { st = BLUR_ERR_NOMEM; goto bailout; }
     float *reg = work, *reg2 = work + nn, *tmp = work + 2 * nn, *blurred = tmp + (size_t)rows * n;
@@ -392,8 +392,8 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
         for (int y = 0; y < n; y++)
             memcpy(reg + (size_t)y * n, src + (size_t)(y0 + y) * sw + x0, (size_t)n * sizeof *reg);
     } else {
-        area_weights(n, f, sw - x0 < sh - y0 ? sw - x0 : sh - y0, start, aw);
-        area_resample(src, sw, sh, x0, y0, f, n, start, aw, tmp, reg);
+        area_weights(n, f, sw - x0 < sh - y0 ? sw - x0 : sh - y0, start, start + n, aw);
+        area_resample(src, sw, sh, x0, y0, f, n, start, start + n, aw, tmp, reg);
     }
     dihedral(reg, reg2, n, transform);
     for (int y = 0; y < crop; y++)
@@ -452,10 +452,16 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
     if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_noise) {
         float sg = blur_uniform(rng, 0.0f, cfg->noise_sigma_max);
         int poisson = blur_uniform(rng, 0.0f, 1.0f) < cfg->p_poisson;
-        for (size_t i = 0; i < np; i++) {
-            float v = out->input[i];
-            float sd = poisson ? sg * sqrtf(0.25f + 1.5f * clamp01(v)) : sg;
-            out->input[i] = clamp01(v + sd * blur_normal(rng));
+        for (size_t i = 0; i < np; i += 2) { /* Box-Muller, both values */
+            double u1 = ((double)(blur_rng_next(rng) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+            double u2 = (double)(blur_rng_next(rng) >> 11) * (1.0 / 9007199254740992.0);
+            float rad = sqrtf(-2.0f * logf((float)u1)), th = (float)(2.0 * M_PI * u2);
+            float g[2] = {rad * cosf(th), rad * sinf(th)};
+            for (size_t j = i; j < i + 2 && j < np; j++) {
+                float v = out->input[j];
+                float sd = poisson ? sg * sqrtf(0.25f + 1.5f * clamp01(v)) : sg;
+                out->input[j] = clamp01(v + sd * g[j - i]);
+            }
         }
         out->noise_sigma = sg;
     }

@@ -1,0 +1,82 @@
+#!/usr/bin/python3
+"""synthetic_check.py: builds the synthetic check set from held-out sharp photos.
+
+For every input JPEG it writes OUT/sharp/NAME (the photo, re-encoded) and blurred copies in
+OUT/blurry/: a Gaussian of sigma 1.5 px (NAME-g15.jpg) and a 9 px horizontal-diagonal motion
+line (NAME-m9.jpg), applied at the photo's working size (photos at most 1,600 px on the long
+side, as these are, are judged at their own size). The blur is done here, in numpy,
+independently of the trainer's own blur code. Needs djpeg/cjpeg (libjpeg-turbo-progs).
+
+usage: synthetic_check.py OUT PHOTO.jpg...
+"""
+import os, subprocess, sys
+import numpy as np
+
+def read_gray(path):
+    pgm = subprocess.run(["djpeg", "-grayscale", "-pnm", path], check=True, capture_output=True).stdout
+    # header: magic, width, height, maxval, each followed by one whitespace byte
+    fields, pos = [], 0
+    while len(fields) < 4:
+        while pgm[pos:pos + 1].isspace():
+            pos += 1
+        end = pos
+        while not pgm[end:end + 1].isspace():
+            end += 1
+        fields.append(pgm[pos:end])
+        pos = end + 1
+    w, h = int(fields[1]), int(fields[2])
+    return np.frombuffer(pgm[pos:pos + w * h], dtype=np.uint8).reshape(h, w).astype(np.float64)
+
+def write_jpeg(img, path):
+    h, w = img.shape
+    data = b"P5\n%d %d\n255\n" % (w, h) + np.clip(np.rint(img), 0, 255).astype(np.uint8).tobytes()
+    subprocess.run(["cjpeg", "-quality", "95", "-grayscale", "-outfile", path], input=data, check=True)
+
+def convolve(img, k):
+    r = k.shape[0] // 2
+    p = np.pad(img, r, mode="reflect")
+    out = np.zeros_like(img)
+    for dy in range(k.shape[0]):
+        for dx in range(k.shape[1]):
+            if k[dy, dx]:
+                out += k[dy, dx] * p[dy:dy + img.shape[0], dx:dx + img.shape[1]]
+    return out
+
+def gaussian(sigma):
+    r = int(np.ceil(4 * sigma))
+    x = np.arange(-r, r + 1)
+    g = np.exp(-x ** 2 / (2 * sigma ** 2))
+    k = np.outer(g, g)
+    return k / k.sum()
+
+def motion(length, angle):
+    r = int(np.ceil(length / 2)) + 1
+    k = np.zeros((2 * r + 1, 2 * r + 1))
+    for t in np.linspace(-length / 2, length / 2, 8 * int(length) + 1):
+        x, y = r + t * np.cos(angle), r + t * np.sin(angle)
+        x0, y0 = int(np.floor(x)), int(np.floor(y))
+        fx, fy = x - x0, y - y0
+        for (xx, yy, wgt) in ((x0, y0, (1 - fx) * (1 - fy)), (x0 + 1, y0, fx * (1 - fy)),
+                              (x0, y0 + 1, (1 - fx) * fy), (x0 + 1, y0 + 1, fx * fy)):
+            k[yy, xx] += wgt
+    return k / k.sum()
+
+def main():
+    if len(sys.argv) < 3:
+        print(__doc__, file=sys.stderr)
+        return 2
+    out = sys.argv[1]
+    os.makedirs(os.path.join(out, "sharp"), exist_ok=True)
+    os.makedirs(os.path.join(out, "blurry"), exist_ok=True)
+    kg, km = gaussian(1.5), motion(9.0, np.pi / 6)
+    for path in sys.argv[2:]:
+        name = os.path.splitext(os.path.basename(path))[0]
+        img = read_gray(path)
+        write_jpeg(img, os.path.join(out, "sharp", name + ".jpg"))
+        write_jpeg(convolve(img, kg), os.path.join(out, "blurry", name + "-g15.jpg"))
+        write_jpeg(convolve(img, km), os.path.join(out, "blurry", name + "-m9.jpg"))
+    print("synthetic_check: %d photos -> %s" % (len(sys.argv) - 2, out))
+    return 0
+
+if __name__ == "__main__":
+    sys.exit(main())
