@@ -135,6 +135,62 @@ START_TEST(refuses_what_it_cannot_judge)
 }
 END_TEST
 
+/* The shipped weights: they load, carry the committed architecture, and rank a sharp
+ * textured picture above the same picture blurred (three box passes, about a Gaussian of
+ * sigma 2.8 px). */
+START_TEST(shipped_weights)
+{
+    unsharp_model *m = NULL;
+    ck_assert_msg(unsharp_model_load(UNSHARP_SOURCE_DIR "/weights/unsharp-v1.usw", NULL, &m) == UNSHARP_OK, "%s",
+                  unsharp_errmsg());
+    size_t n;
+    unsigned char *arch = tu_read_file(UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch", &n);
+    arch[n] = 0;
+    ck_assert_str_eq(unsharp_model_arch(m), (const char *)arch);
+    free(arch);
+    enum { W = 384, H = 256 };
+    float *a = malloc(sizeof(float) * W * H), *b = malloc(sizeof(float) * W * H), *t = malloc(sizeof(float) * W * H);
+    unsigned seed = 3;
+    /* blobs and edges: a sum of random rectangles */
+    for (int i = 0; i < W * H; i++) a[i] = 0.5f;
+    for (int r = 0; r < 300; r++) {
+        int x0 = rand_r(&seed) % W, y0 = rand_r(&seed) % H, w = 4 + rand_r(&seed) % 40, h = 4 + rand_r(&seed) % 40;
+        float v = (float)(rand_r(&seed) % 100) / 250.0f - 0.2f;
+        for (int y = y0; y < y0 + h && y < H; y++)
+            for (int x = x0; x < x0 + w && x < W; x++) a[y * W + x] = fminf(1, fmaxf(0, a[y * W + x] + v));
+    }
+    memcpy(b, a, sizeof(float) * W * H);
+    for (int pass = 0; pass < 3; pass++) { /* 9x9 box, separable, clamped edges */
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                float s = 0;
+                for (int k = -4; k <= 4; k++) s += b[y * W + (x + k < 0 ? 0 : x + k >= W ? W - 1 : x + k)];
+                t[y * W + x] = s / 9;
+            }
+        for (int y = 0; y < H; y++)
+            for (int x = 0; x < W; x++) {
+                float s = 0;
+                for (int k = -4; k <= 4; k++) s += t[(y + k < 0 ? 0 : y + k >= H ? H - 1 : y + k) * W + x];
+                b[y * W + x] = s / 9;
+            }
+    }
+    unsharp_image ia = {.width = W, .height = H, .channels = 1, .format = UNSHARP_PIXEL_LUMAF, .stride = W * 4, .pixels = a};
+    unsharp_image ib = ia;
+    ib.pixels = b;
+    unsharp_judgement ja = {0}, jb = {0};
+    ck_assert_int_eq(unsharp_judge(m, &ia, NULL, &ja), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_judge(m, &ib, NULL, &jb), UNSHARP_OK);
+    ck_assert_msg(ja.sharpness > jb.sharpness + 0.2f, "sharp %g, blurred %g", ja.sharpness, jb.sharpness);
+    ck_assert_int_eq(jb.verdict, UNSHARP_VERDICT_BLURRY);
+    unsharp_judgement_free(&ja);
+    unsharp_judgement_free(&jb);
+    unsharp_model_free(m);
+    free(a);
+    free(b);
+    free(t);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("judge");
@@ -142,6 +198,7 @@ int main(void)
     tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
     tcase_add_test(tc, thresholds_and_kind);
     tcase_add_test(tc, refuses_what_it_cannot_judge);
+    tcase_add_test(tc, shipped_weights);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }
