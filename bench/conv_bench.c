@@ -12,14 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 #include "model.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static double min_seconds = 0.3;
 
@@ -29,8 +23,8 @@ static double min_seconds = 0.3;
         double best_ = 1e30;                                             \
         for (int round_ = 0; round_ < 3; round_++) {                     \
             int reps_ = 0;                                               \
-            double t0_ = now(), t1_;                                     \
-            do { stmt; reps_++; } while ((t1_ = now()) - t0_ < min_seconds / 3); \
+            double t0_ = bench_now(), t1_;                                     \
+            do { stmt; reps_++; } while ((t1_ = bench_now()) - t0_ < min_seconds / 3); \
             if ((t1_ - t0_) / reps_ < best_) best_ = (t1_ - t0_) / reps_;   \
         }                                                                \
         result = best_;                                                  \
@@ -51,17 +45,6 @@ static double sgemm_gflops(int m, int n, int k, int batch)
     TIME_BEST(t, for (int i = 0; i < batch; i++) cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, m, n, k, 1.0f, a, k, b, n, 0.0f, c, n));
     free(a); free(b); free(c);
     return 2.0 * m * n * (double)k * batch / t * 1e-9;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    static char buf[UNSHARP_ARCH_MAX + 1];
-    size_t n = fread(buf, 1, UNSHARP_ARCH_MAX, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
 }
 
 static void bench_config(const char *arch, int threads, int n, int h, int w, const char *label,
@@ -122,7 +105,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    const char *arch = read_text(arch_path);
+    const char *arch = bench_read_arch(arch_path);
     openblas_set_num_threads(threads);
     double peak = sgemm_gflops(1024, 1024, 1024, 1);
     printf("conv_bench: %s, OpenBLAS %s\n", arch_path, openblas_get_config());

@@ -15,14 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "bench_util.h"
 #include "model.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
 
 static void die_model(unsharp_model *m, const char *what)
 {
@@ -35,17 +29,6 @@ static void *xmalloc(size_t n)
     void *p = malloc(n ? n : 1);
     if (!p) { fprintf(stderr, "train_speed: out of memory\n"); exit(2); }
     return p;
-}
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) { perror(path); exit(2); }
-    static char buf[UNSHARP_ARCH_MAX + 1];
-    size_t n = fread(buf, 1, UNSHARP_ARCH_MAX, f);
-    buf[n] = 0;
-    fclose(f);
-    return buf;
 }
 
 /* xorshift64*: a fixed, portable stream for the data. */
@@ -94,7 +77,7 @@ int main(int argc, char **argv)
     if (strcmp(device, "cuda") == 0) opt.device = UNSHARP_DEVICE_CUDA;
     else if (strcmp(device, "cpu") != 0) usage();
 
-    const char *arch = read_text(arch_path);
+    const char *arch = bench_read_arch(arch_path);
     unsharp_model *m = NULL;
     unsharp_status st = unsharp_model_create(arch, seed, &opt, &m);
     if (st != UNSHARP_OK) {
@@ -139,7 +122,7 @@ int main(int argc, char **argv)
     int timed = 0;
     double t0 = 0, t1 = 0;
     for (int s = 0;; s++) {
-        if (s == warmup) t0 = now();
+        if (s == warmup) t0 = bench_now();
         for (int k = 0; k < n_tg; k++)
             if (unsharp_model_set_target(m, tg[k].name, tg[k].target, NULL, tg[k].count) != UNSHARP_OK)
                 die_model(m, "set_target");
@@ -151,7 +134,7 @@ int main(int argc, char **argv)
         if (s == 0) first_loss = loss;
         if (s < warmup) continue;
         timed++;
-        t1 = now();
+        t1 = bench_now();
         if (seconds > 0 ? t1 - t0 >= seconds : timed >= steps) break;
     }
     double dt = t1 - t0;
