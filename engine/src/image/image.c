@@ -127,10 +127,7 @@ static unsharp_status decode_jpeg(const img_ctx *ctx, const unsigned char *data,
     size_t thumb_size = 0;
     jpeg_markers mk;
     unsharp__jpeg_scan(data, size, &mk);
-    if (mk.sof_width > 0 && mk.sof_height > 0 && unsharp__img_too_large(ctx, (uint64_t)mk.sof_width, (uint64_t)mk.sof_height))
-        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %dx%d (%llu pixels), over the limit of %llu pixels",
-                 mk.sof_width, mk.sof_height, (unsigned long long)mk.sof_width * (unsigned long long)mk.sof_height,
-                 (unsigned long long)ctx->opt.max_pixels);
+    CHECK(unsharp__jpeg_check_size(ctx, &mk));
     int orientation = 1;
     if (mk.exif)
         CHECK(unsharp__exif_read(ctx, mk.exif, mk.exif_size, &orientation,

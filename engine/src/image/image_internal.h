@@ -54,6 +54,9 @@ typedef struct jpeg_markers {
 } jpeg_markers;
 
 void unsharp__jpeg_scan(const unsigned char *data, size_t size, jpeg_markers *mk);
+/* UNSHARP_ERR_TOO_LARGE, with the size and the limit, when the frame in mk is over the
+ * pixel limit; else UNSHARP_OK. */
+unsharp_status unsharp__jpeg_check_size(const img_ctx *ctx, const jpeg_markers *mk);
 
 /* How to pick the DCT scale: 0 = full size, > 0 = the smallest scale whose long side is at
  * least this, JPEG_SCALE_EIGHTH = 1/8. */

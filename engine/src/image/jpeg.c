@@ -105,6 +105,18 @@ static void cmyk_convert(const unsigned char *src, size_t npx, int adobe, int ch
     }
 }
 
+unsharp_status unsharp__jpeg_check_size(const img_ctx *ctx, const jpeg_markers *mk)
+{
+    unsharp_status st = UNSHARP_OK;
+    if (mk->sof_width > 0 && mk->sof_height > 0 &&
+        unsharp__img_too_large(ctx, (uint64_t)mk->sof_width, (uint64_t)mk->sof_height))
+        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %dx%d (%llu pixels), over the limit of %llu pixels",
+                 mk->sof_width, mk->sof_height, (unsigned long long)mk->sof_width * (unsigned long long)mk->sof_height,
+                 (unsigned long long)ctx->opt.max_pixels);
+bailout:
+    return st;
+}
+
 unsharp_status unsharp__jpeg_decode(const img_ctx *ctx, const unsigned char *data, size_t size,
                                     int channels, int scale, img_buf *out, int *stored_w, int *stored_h)
 {
@@ -113,10 +125,7 @@ unsharp_status unsharp__jpeg_decode(const img_ctx *ctx, const unsigned char *dat
     unsigned char *px = NULL, *cmyk = NULL;
     jpeg_markers mk;
     unsharp__jpeg_scan(data, size, &mk);
-    if (mk.sof_width > 0 && mk.sof_height > 0 && unsharp__img_too_large(ctx, (uint64_t)mk.sof_width, (uint64_t)mk.sof_height))
-        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %dx%d (%llu pixels), over the limit of %llu pixels",
-                 mk.sof_width, mk.sof_height, (unsigned long long)mk.sof_width * (unsigned long long)mk.sof_height,
-                 (unsigned long long)ctx->opt.max_pixels);
+    CHECK(unsharp__jpeg_check_size(ctx, &mk));
     if (mk.sof_width > JPEG_MAX_SIDE || mk.sof_height > JPEG_MAX_SIDE)
         IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %dx%d, over the JPEG decoder's limit of %d pixels a side",
                  mk.sof_width, mk.sof_height, JPEG_MAX_SIDE);
