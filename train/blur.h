@@ -113,10 +113,11 @@ typedef struct blur_config {
     float p_motion;           /* 0.5: of the blurred ones, motion (else defocus) */
     float p_shake;            /* 0.5: of the motion ones, a shake trajectory (else linear) */
     float p_disc;             /* 0.5: of the defocus ones, a disc (else Gaussian) */
-    float gauss_sigma_min, gauss_sigma_max;   /* 1.2, 6 */
-    float disc_radius_min, disc_radius_max;   /* 1.5, 8 */
-    float motion_len_min, motion_len_max;     /* 5, 25 (linear) */
-    float shake_len_min, shake_len_max;       /* 5, 25 (trajectory path length) */
+    /* blur strengths, each drawn log-uniformly in [min, max] */
+    float gauss_sigma_min, gauss_sigma_max;   /* 1.0, 6 */
+    float disc_radius_min, disc_radius_max;   /* 1.2, 8 */
+    float motion_len_min, motion_len_max;     /* 4, 25 (linear) */
+    float shake_len_min, shake_len_max;       /* 4, 25 (trajectory path length) */
 
     float p_noise;            /* 0.7: add sensor noise */
     float noise_sigma_max;    /* 0.02: its sigma in [0, max] (at mid grey when Poisson-like) */

@@ -13,6 +13,13 @@
 #define M_PI 3.14159265358979323846
 #endif
 
+/* A blur strength: log-uniform in [lo, hi], so mild blur, the hardest to tell from sharp, is
+ * drawn as often as strong blur of the same ratio. */
+static float log_uniform(blur_rng *rng, float lo, float hi)
+{
+    return lo * expf(blur_uniform(rng, 0.0f, 1.0f) * logf(hi / lo));
+}
+
 blur_config blur_config_default(void)
 {
     blur_config c;
@@ -30,13 +37,13 @@ blur_config blur_config_default(void)
     c.p_motion = 0.5f;
     c.p_shake = 0.5f;
     c.p_disc = 0.5f;
-    c.gauss_sigma_min = 1.2f;
+    c.gauss_sigma_min = 1.0f;
     c.gauss_sigma_max = 6.0f;
-    c.disc_radius_min = 1.5f;
+    c.disc_radius_min = 1.2f;
     c.disc_radius_max = 8.0f;
-    c.motion_len_min = 5.0f;
+    c.motion_len_min = 4.0f;
     c.motion_len_max = 25.0f;
-    c.shake_len_min = 5.0f;
+    c.shake_len_min = 4.0f;
     c.shake_len_max = 25.0f;
     c.p_noise = 0.7f;
     c.noise_sigma_max = 0.02f;
@@ -347,21 +354,21 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
         if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_motion) {
             if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_shake) {
                 kind = BLUR_KIND_SHAKE;
-                param = blur_uniform(rng, cfg->shake_len_min, cfg->shake_len_max);
+                param = log_uniform(rng, cfg->shake_len_min, cfg->shake_len_max);
                 st = blur_kernel_shake(rng, param, k, &ksize);
             } else {
                 kind = BLUR_KIND_MOTION;
-                param = blur_uniform(rng, cfg->motion_len_min, cfg->motion_len_max);
+                param = log_uniform(rng, cfg->motion_len_min, cfg->motion_len_max);
                 angle = blur_uniform(rng, 0.0f, (float)M_PI);
                 st = blur_kernel_motion(param, angle, k, &ksize);
             }
         } else if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_disc) {
             kind = BLUR_KIND_DISC;
-            param = blur_uniform(rng, cfg->disc_radius_min, cfg->disc_radius_max);
+            param = log_uniform(rng, cfg->disc_radius_min, cfg->disc_radius_max);
             st = blur_kernel_disc(param, k, &ksize);
         } else {
             kind = BLUR_KIND_GAUSSIAN;
-            param = blur_uniform(rng, cfg->gauss_sigma_min, cfg->gauss_sigma_max);
+            param = log_uniform(rng, cfg->gauss_sigma_min, cfg->gauss_sigma_max);
             st = blur_kernel_gaussian(param, k, &ksize);
         }
     }

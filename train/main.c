@@ -20,7 +20,7 @@
 #define PROG "unsharp-train"
 
 typedef struct options {
-    int epochs, batch, crop, threads, producers, crops_per_photo;
+    int epochs, batch, crop, threads, producers, crops_per_photo, scratch;
     float lr, weight_decay, threshold;
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
@@ -36,7 +36,9 @@ static void usage(FILE *f)
             "(searched recursively); blurred copies are made on the fly.\n\n"
             "  -e, --epochs N          passes over the photos (required)\n"
             "  -o, --out FILE          weights to write at the end (default unsharp.usw)\n"
-            "      --init FILE         start from these weights (fine-tuning)\n"
+            "      --init FILE         start from these weights (fine-tuning); the default is the\n"
+            "                          shipped weights, when they are found\n"
+            "      --scratch           start a new network instead (also with --arch)\n"
             "      --resume FILE       continue a run from its checkpoint (FILE.ckpt)\n"
             "      --checkpoint FILE   where to write the checkpoint every epoch (default OUT.ckpt)\n"
             "      --val DIR           report accuracy, AUC and loss on DIR/sharp + DIR/blurry every epoch\n"
@@ -45,7 +47,8 @@ static void usage(FILE *f)
             "      --arch FILE         architecture text for a new network (default: the built-in one)\n"
             "  -b, --batch N           samples per step (default 16)\n"
             "      --crop N            crop size in pixels, a multiple of 32 (default 256)\n"
-            "      --crops-per-photo N samples from each photo per epoch (default 4)\n"
+            "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
+            "                          (default 4)\n"
             "      --lr X              peak learning rate (default 0.002; cosine decay, 1 epoch warm-up)\n"
             "      --weight-decay X    AdamW weight decay (default 0.0001)\n"
             "      --seed N            random seed (default 1); same seed and threads, same weights\n"
@@ -196,7 +199,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"lr", required_argument, 0, 8},       {"weight-decay", required_argument, 0, 9},
         {"seed", required_argument, 0, 10},    {"threads", required_argument, 0, 'j'},
         {"producers", required_argument, 0, 11}, {"quiet", no_argument, 0, 'q'},
-        {"evaluate", required_argument, 0, 12},
+        {"evaluate", required_argument, 0, 12}, {"scratch", no_argument, 0, 13},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
@@ -216,6 +219,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 3: o->checkpoint = optarg; break;
         case 4: o->val = optarg; break;
         case 5: o->arch_file = optarg; break;
+        case 13: o->scratch = 1; break;
         case 'b': o->batch = (int)strtol(optarg, &end, 10); if (*end || o->batch < 1 || o->batch > 1024) goto bad; break;
         case 6: o->crop = (int)strtol(optarg, &end, 10); if (*end || o->crop < 64 || o->crop % 32 || o->crop > 1024) goto bad; break;
         case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
@@ -258,10 +262,21 @@ static char *read_text(const char *path)
     return buf;
 }
 
-/* Shuffles photo indices for one epoch: each photo crops_per_photo times. */
-static void epoch_order(int *order, int n, int nphotos, uint64_t seed)
+/* Samples a photo gives per epoch: crops_per_photo for each 512x512 of its area (at least
+ * crops_per_photo), so a large photo is sampled as often as the small photos that would
+ * cover it. */
+static int photo_crops(const train_photo *p, int crops_per_photo)
 {
-    for (int i = 0; i < n; i++) order[i] = i % nphotos;
+    double k = (double)p->w * p->h / (512.0 * 512.0);
+    int n = (int)(crops_per_photo * (k > 1 ? k : 1) + 0.5);
+    return n > crops_per_photo ? n : crops_per_photo;
+}
+
+/* The photo of every sample of an epoch (each photo photo_crops() times), shuffled. */
+static void epoch_order(int *order, int n, const train_photos *photos, int crops_per_photo, uint64_t seed)
+{
+    for (int i = 0, k = 0; i < n; k++)
+        for (int c = photo_crops(&photos->items[k % photos->count], crops_per_photo); c > 0 && i < n; c--) order[i++] = k % photos->count;
     blur_rng r = {seed};
     for (int i = n - 1; i > 0; i--) {
         int j = (int)(blur_rng_next(&r) % (uint64_t)(i + 1));
@@ -306,6 +321,15 @@ int main(int argc, char **argv)
 
     /* the network: resumed, fine-tuned, or new */
     unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o.threads};
+    char shipped[4096];
+    if (!o.resume && !o.init && !o.arch_file && !o.scratch) {
+        if (unsharp_default_weights(shipped, sizeof shipped) == UNSHARP_OK) {
+            o.init = shipped;
+            fprintf(stderr, PROG ": fine-tuning the shipped weights %s (--scratch for a new network)\n", shipped);
+        } else {
+            fprintf(stderr, PROG ": %s: training a new network\n", unsharp_errmsg());
+        }
+    }
     const char *from = o.resume ? o.resume : o.init;
     int first_epoch = 0;
     if (from) {
@@ -321,7 +345,11 @@ int main(int argc, char **argv)
         if (st != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
     }
     unsharp_optimizer_config oc = {UNSHARP_OPT_ADAM, o.lr, 0.9f, 0.999f, 1e-8f, 0, o.weight_decay};
-    if (unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
+    /* a checkpoint carries the optimiser's state: a resumed run goes on exactly where it stopped */
+    int restored = o.resume && unsharp_model_get_optimizer(m, NULL);
+    if (o.resume && !restored)
+        fprintf(stderr, PROG ": %s has no optimiser state (an older checkpoint): Adam starts afresh\n", o.resume);
+    if (!restored && unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
 
     /* the photos, once */
     double t0 = now();
@@ -330,7 +358,9 @@ int main(int argc, char **argv)
     fprintf(stderr, PROG ": %d photos (%d failed, %d smaller than %d px) in %.1f s\n", photos.count, photos.failed,
             photos.too_small, o.crop, now() - t0);
 
-    int per_epoch = photos.count * o.crops_per_photo / o.batch * o.batch;
+    int per_epoch = 0;
+    for (int i = 0; i < photos.count; i++) per_epoch += photo_crops(&photos.items[i], o.crops_per_photo);
+    per_epoch = per_epoch / o.batch * o.batch;
     if (per_epoch < o.batch) per_epoch = o.batch;
     int steps = per_epoch / o.batch, tiles = (o.crop / 32) * (o.crop / 32);
     order = malloc(sizeof *order * (size_t)per_epoch);
@@ -362,7 +392,7 @@ int main(int argc, char **argv)
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
         double e0 = now(), loss_sum = 0;
         q.epoch_seed = o.seed * 0x100000001B3ull + (uint64_t)epoch * 0x9E3779B97F4A7C15ull;
-        epoch_order(order, per_epoch, photos.count, q.epoch_seed);
+        epoch_order(order, per_epoch, &photos, o.crops_per_photo, q.epoch_seed);
         q.next_make = 0;
         q.n_batches = steps;
         for (int k = 0; k < o.producers; k++) pthread_create(&threads[k], NULL, producer, &q);
@@ -405,7 +435,7 @@ int main(int argc, char **argv)
         char done_s[32];
         snprintf(done_s, sizeof done_s, "%d", epoch + 1);
         unsharp_model_set_meta(m, "train.epochs_done", done_s);
-        if (unsharp_model_save(m, o.checkpoint) != UNSHARP_OK) {
+        if (unsharp_model_save_checkpoint(m, o.checkpoint) != UNSHARP_OK) {
             fprintf(stderr, PROG ": checkpoint: %s\n", unsharp_model_errmsg(m));
             goto done;
         }

@@ -40,7 +40,7 @@ int train_validate(unsharp_model *m, const char *dir, float threshold, FILE *err
     int total = count[0] + count[1], rc = -1, k = 0;
     float *score = malloc(sizeof *score * (total ? total : 1));
     int *label = malloc(sizeof *label * (total ? total : 1));
-    if (!count[0] || !count[1]) {
+    if (!count[0] && !count[1]) {
         fprintf(err, "%s: needs sharp/ and blurry/ (or good/ and bad/) folders with photos\n", dir);
         goto done;
     }

@@ -8,7 +8,7 @@
 typedef struct train_val_result {
     int n_sharp, n_blurry, failed;
     double accuracy; /* at the decision threshold: sharp when sharpness >= threshold */
-    double auc;      /* area under the ROC curve of sharpness for "sharp" */
+    double auc;      /* area under the ROC curve of sharpness for "sharp"; NAN with one class */
     double loss;     /* mean binary cross-entropy of sharpness against the labels */
 } train_val_result;
 

@@ -52,3 +52,10 @@ unsharp_status unsharp_model_step(unsharp_model *m)
     return m->be->sgd_step(m->be, m->param_mem, m->grad_mem, m->opt_mem, m->n_floats, m->opt.lr, m->opt.momentum,
                            m->opt.weight_decay);
 }
+
+int unsharp_model_get_optimizer(const unsharp_model *m, unsharp_optimizer_config *cfg)
+{
+    if (!m || !m->opt_ready) return 0;
+    if (cfg) *cfg = m->opt;
+    return 1;
+}

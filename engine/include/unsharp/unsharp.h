@@ -57,6 +57,18 @@ UNSHARP_API const char *unsharp_status_name(unsharp_status st);
  * Its text says what failed and where, e.g. "unsharp_model_load(): w.usw: CRC32 mismatch". */
 UNSHARP_API const char *unsharp_errmsg(void);
 
+/* The file name of the shipped weights. */
+#define UNSHARP_WEIGHTS_FILE "unsharp-v1.usw"
+
+/* Finds the shipped weights when the caller names none, and writes their path into buf
+ * (size bytes). Looks, in this order, at: $UNSHARP_WEIGHTS (a file; an error when unreadable);
+ * $XDG_DATA_HOME/unsharp/ (default ~/.local/share/unsharp/); the install prefix's
+ * share/unsharp/; the program's own folder; the program's ../share/unsharp/; and, for
+ * programs run from a build tree, the source tree's weights/. The first readable file wins.
+ * @return UNSHARP_OK, UNSHARP_ERR_IO when none is found (the message lists where it looked),
+ *         or UNSHARP_ERR_INVALID when buf is too small. */
+UNSHARP_API unsharp_status unsharp_default_weights(char *buf, size_t size);
+
 /* A host tensor in NCHW float32. Strides are in elements; unsharp_tensor_make fills them in
  * for a contiguous layout. The engine never frees data it did not allocate. */
 typedef struct unsharp_tensor {
@@ -175,6 +187,18 @@ UNSHARP_API unsharp_status unsharp_model_set_optimizer(unsharp_model *m, const u
 UNSHARP_API unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr);
 /* One update from the current gradients. */
 UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
+
+/* Writes a training checkpoint atomically, as unsharp_model_save does, with the optimiser's
+ * state (moments, step count, configuration) besides the parameters, so that a run resumed from
+ * it takes exactly the steps the uninterrupted run would have. unsharp_model_load() restores
+ * that state: the loaded model has its optimiser set (a later unsharp_model_set_optimizer()
+ * call would reset it). A plain unsharp_model_save() leaves the optimiser out.
+ * @return UNSHARP_OK, UNSHARP_ERR_STATE when no optimiser is set, or UNSHARP_ERR_IO. */
+UNSHARP_API unsharp_status unsharp_model_save_checkpoint(unsharp_model *m, const char *path);
+
+/* 1 when the model has an optimiser set (by unsharp_model_set_optimizer() or restored from a
+ * checkpoint), with its configuration in cfg when cfg is not NULL; else 0. */
+UNSHARP_API int unsharp_model_get_optimizer(const unsharp_model *m, unsharp_optimizer_config *cfg);
 
 /* ---- images ----
  * Photos are decoded straight to the working size: JPEG through TurboJPEG with DCT scaling
