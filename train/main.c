@@ -128,7 +128,7 @@ static void *producer(void *arg)
         /* a free slot, and the next batch number to make */
         int slot = -1;
         for (int k = 0; k < QUEUE; k++)
-            if (q->slots[k].index < 0 && q->slots[k].x) { slot = k; break; }
+            if (q->slots[k].index == -1 && q->slots[k].x) { slot = k; break; }
         if (slot < 0) {
             pthread_cond_wait(&q->cv, &q->mu);
             continue;
