@@ -15,7 +15,7 @@ for i in $(seq -w 1 300); do cp "$T/small.jpg" "$T/p/p$i.jpg"; done
 pid=$!
 killed=0
 for _ in $(seq 3000); do
-  n=$(ls "$XDG_DATA_HOME/Trash/info" 2>/dev/null | wc -l)
+  n=$( (ls "$XDG_DATA_HOME/Trash/info" 2>/dev/null || true) | wc -l)
   if [ "$n" -ge 30 ]; then kill -9 $pid; killed=1; break; fi
   kill -0 $pid 2>/dev/null || break
   sleep 0.01
