@@ -23,7 +23,7 @@ N=5
 "$BIN" -q --format jsonl "$P" > "$T/out.jsonl" 2> "$T/err.txt" || fail "jsonl run exited $?: $(cat "$T/err.txt")"
 $PY - "$T/out.jsonl" "$N" <<'PYEOF' || fail "jsonl check"
 import json, os, sys
-rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8", errors="surrogateescape")]
+rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]  # strict: JSON must be UTF-8
 assert len(rows) == int(sys.argv[2]), rows
 names = [os.fsencode(r["path"]) for r in rows]
 assert names == sorted(names), "input order is name order"
@@ -46,7 +46,7 @@ grep -qE '^unsharp-classify: 5 photos: [0-9]+ sharp, [0-9]+ unsure, [0-9]+ blurr
 $PY - "$T/out.csv" "$T/out.jsonl" <<'PYEOF' || fail "csv check"
 import csv, json, os, sys
 rows = list(csv.DictReader(open(sys.argv[1], encoding="utf-8", errors="surrogateescape", newline="")))
-js = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8", errors="surrogateescape")]
+js = [json.loads(l) for l in open(sys.argv[2], encoding="utf-8")]
 assert len(rows) == len(js) == 5
 for c, j in zip(rows, js):
     assert c["path"] == j["path"], (c["path"], j["path"])
