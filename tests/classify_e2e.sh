@@ -2,7 +2,8 @@
 # classify_e2e.sh: unsharp-classify end to end on generated photos: JSONL and CSV read back by
 # Python's json and csv modules (names with quotes, commas, a newline and a non-UTF-8 byte),
 # the table, the nasty folder (one error line per bad file, results for the good ones, exit 1),
-# --dry-run changes nothing, --move-to keeps relative paths and never overwrites, a photo
+# --dry-run changes nothing, --move-to keeps relative paths and never overwrites (also across
+# filesystems, as root), a photo
 # changed between judging and acting is left alone, usage errors exit 2.
 # usage: classify_e2e.sh BUILD_DIR
 set -euo pipefail
@@ -149,6 +150,24 @@ grep -q 'clash.jpg.*already exists' "$T/move.err" || fail "no message for the cl
 blurry_jpg 4 "$M/single.jpg"
 "$BIN" "${ALL_BLURRY[@]}" --move-to "$D/single" "$M/single.jpg" > /dev/null 2>&1 || fail "move a file argument"
 [ -f "$D/single/single.jpg" ] || fail "a file argument should land in DEST/NAME"
+
+# across filesystems (a tmpfs in a private mount namespace, as root): copy, fsync, unlink
+if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
+  X="$T/x"; mkdir -p "$X/src/sub" "$T/xmnt"
+  blurry_jpg 7 "$X/src/sub/far.jpg"; blurry_jpg 8 "$X/src/taken.jpg"; cp "$X/src/sub/far.jpg" "$T/far.orig"
+  set +e
+  unshare -m bash -c 'mount -t tmpfs none "$1/xmnt" || exit 77
+    mkdir "$1/xmnt/d" && echo mine > "$1/xmnt/d/taken.jpg"
+    "$2" --threshold 1 --unsure 0 -q --move-to "$1/xmnt/d" "$1/x/src" > /dev/null 2> "$1/x.err"; echo $? > "$1/x.rc"
+    cmp -s "$1/far.orig" "$1/xmnt/d/sub/far.jpg" && [ "$(cat "$1/xmnt/d/taken.jpg")" = mine ] && echo good > "$1/x.res"' _ "$T" "$BIN"
+  urc=$?
+  set -e
+  if [ $urc != 77 ]; then
+    [ "$(cat "$T/x.res" 2>/dev/null)" = good ] || fail "move across filesystems: $(cat "$T/x.err")"
+    [ "$(cat "$T/x.rc")" = 1 ] || fail "a clash across filesystems should exit 1"
+    [ ! -e "$X/src/sub/far.jpg" ] && [ -f "$X/src/taken.jpg" ] || fail "across filesystems: original kept or clash removed"
+  fi
+fi
 
 # ---- a photo changed after it was judged is not acted on ----
 C="$T/c"; mkdir -p "$C"
