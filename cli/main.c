@@ -1,0 +1,210 @@
+/* main.c: unsharp-classify, the command that judges photos sharp, unsure or blurry. It reads
+ * the options, lists the photos (scan.c), judges them on worker threads (pipeline.c), prints
+ * one result a photo in input order (output.c), then, only when asked, acts on the blurry ones
+ * (actions.c). Exit status: 0 all fine, 1 some files failed, 2 usage or fatal error. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "classify.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "Usage: " PROG " [options] PATH...\n"
+            "Judge photos (JPEG, PNG) sharp, unsure or blurry. Folders are searched recursively.\n\n"
+            "Output:\n"
+            "  -f, --format FMT      table (default), jsonl or csv; fields path, sharpness, verdict,\n"
+            "                        kind, width, height, error\n"
+            "  -q, --quiet           no progress bar\n"
+            "Judging:\n"
+            "  -t, --threshold T     sharpness (0..1) that splits sharp from blurry (default 0.5, or\n"
+            "                        the middle of the weights' thresholds)\n"
+            "  -u, --unsure W        unsure when |sharpness - T| < W (default 0.1, or from the weights)\n"
+            "  -w, --weights FILE    the model (default: the shipped weights)\n"
+            "  -j, --jobs N          photos judged at once (default: the number of cores)\n"
+            "Actions (only on request, on the blurry photos):\n"
+            "      --select WHICH    blurry (default) or unsure (blurry and unsure ones)\n"
+            "      --trash           move them to the desktop Trash, with sidecars and RAW files\n"
+            "      --move-to DIR     move them under DIR, keeping their paths; never overwrites\n"
+            "      --xmp             mark them rejected in their XMP sidecars (Rating -1, PickLabel 1)\n"
+            "  -n, --dry-run         say what the actions would do, do nothing\n"
+            "  -h, --help            this help\n"
+            "  -V, --version         version\n"
+            "Exit status: 0 all fine, 1 some files failed, 2 usage or fatal error.\n");
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, PROG ": ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\nTry '" PROG " --help' for more information.\n");
+    return 2;
+}
+
+static int parse_number(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi) return -1;
+    *out = v;
+    return 0;
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+typedef struct run {
+    const options *o;
+    item_list *items;
+    size_t counts[3], failed;
+    double t0;
+} run;
+
+static void on_done(size_t i, void *ctx)
+{
+    run *r = ctx;
+    item *it = &r->items->items[i];
+    if (it->error) {
+        r->failed++;
+        progress_clear();
+        fputs(PROG ": ", stderr);
+        put_readable(stderr, it->path);
+        fputs(": ", stderr);
+        put_readable(stderr, it->error);
+        fputc('\n', stderr);
+    } else {
+        double s = it->sharpness, t = r->o->threshold;
+        it->verdict = fabs(s - t) < r->o->unsure ? UNSHARP_VERDICT_UNSURE
+                      : s >= t                  ? UNSHARP_VERDICT_SHARP
+                                                : UNSHARP_VERDICT_BLURRY;
+        r->counts[it->verdict]++;
+    }
+    output_item(r->o, it);
+    progress_show(i + 1, r->items->n, now() - r->t0);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longs[] = {
+        {"format", required_argument, 0, 'f'}, {"threshold", required_argument, 0, 't'},
+        {"unsure", required_argument, 0, 'u'}, {"weights", required_argument, 0, 'w'},
+        {"jobs", required_argument, 0, 'j'},   {"select", required_argument, 0, 1},
+        {"trash", no_argument, 0, 2},          {"move-to", required_argument, 0, 3},
+        {"xmp", no_argument, 0, 4},            {"dry-run", no_argument, 0, 'n'},
+        {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    options o = {.format = FORMAT_TABLE, .threshold = 0.5, .unsure = 0.1, .jobs = cores > 0 ? (int)cores : 1};
+    int c;
+    double v;
+    while ((c = getopt_long(argc, argv, "f:t:u:w:j:nqhV", longs, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            if (strcmp(optarg, "table") == 0) o.format = FORMAT_TABLE;
+            else if (strcmp(optarg, "jsonl") == 0) o.format = FORMAT_JSONL;
+            else if (strcmp(optarg, "csv") == 0) o.format = FORMAT_CSV;
+            else return bad_usage("--format must be table, jsonl or csv, not '%s'", optarg);
+            break;
+        case 't':
+            if (parse_number(optarg, 0, 1, &o.threshold)) return bad_usage("--threshold must be in 0..1, not '%s'", optarg);
+            o.threshold_set = 1;
+            break;
+        case 'u':
+            if (parse_number(optarg, 0, 1, &o.unsure)) return bad_usage("--unsure must be in 0..1, not '%s'", optarg);
+            o.unsure_set = 1;
+            break;
+        case 'w': o.weights = optarg; break;
+        case 'j':
+            if (parse_number(optarg, 1, 1024, &v) || v != floor(v))
+                return bad_usage("--jobs must be a whole number from 1 to 1024, not '%s'", optarg);
+            o.jobs = (int)v;
+            break;
+        case 1:
+            if (strcmp(optarg, "blurry") == 0) o.select_unsure = 0;
+            else if (strcmp(optarg, "unsure") == 0) o.select_unsure = 1;
+            else return bad_usage("--select must be blurry or unsure, not '%s'", optarg);
+            break;
+        case 2:
+            if (o.remove == ACT_MOVE) return bad_usage("%s", "--trash and --move-to exclude each other");
+            o.remove = ACT_TRASH;
+            break;
+        case 3:
+            if (o.remove == ACT_TRASH) return bad_usage("%s", "--trash and --move-to exclude each other");
+            if (!*optarg) return bad_usage("%s", "--move-to needs a folder");
+            o.remove = ACT_MOVE;
+            o.move_to = optarg;
+            break;
+        case 4: o.xmp = 1; break;
+        case 'n': o.dry_run = 1; break;
+        case 'q': o.quiet = 1; break;
+        case 'h': usage(stdout); return 0;
+        case 'V': printf(PROG " " UNSHARP_VERSION_STRING "\n"); return 0;
+        default: fprintf(stderr, "Try '" PROG " --help' for more information.\n"); return 2;
+        }
+    }
+    if (optind >= argc) return bad_usage("%s", "no PATH given");
+
+    /* the model: found, loadable, and its thresholds as the default bands */
+    char found[4096];
+    const char *weights = o.weights;
+    if (!weights) {
+        if (unsharp_default_weights(found, sizeof found) != UNSHARP_OK) {
+            fprintf(stderr, PROG ": %s\n", unsharp_errmsg());
+            return 2;
+        }
+        weights = found;
+    }
+    unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
+    unsharp_model *m = NULL;
+    if (unsharp_model_load(weights, &mo, &m) != UNSHARP_OK) {
+        fprintf(stderr, PROG ": %s\n", unsharp_errmsg());
+        return 2;
+    }
+    const char *ms = unsharp_model_get_meta(m, "threshold.sharp"), *mb = unsharp_model_get_meta(m, "threshold.blurry");
+    double sharp_at = ms ? atof(ms) : 0, blurry_below = mb ? atof(mb) : 0;
+    if (ms && mb && blurry_below > 0 && sharp_at <= 1 && blurry_below <= sharp_at) {
+        if (!o.threshold_set) o.threshold = (sharp_at + blurry_below) / 2;
+        if (!o.unsure_set) o.unsure = (sharp_at - blurry_below) / 2;
+    }
+    unsharp_model_free(m);
+
+    item_list items = {0};
+    if (scan_paths(argv + optind, argc - optind, &items)) {
+        fprintf(stderr, PROG ": out of memory\n");
+        item_list_free(&items);
+        return 2;
+    }
+    run r = {.o = &o, .items = &items, .t0 = now()};
+    output_begin(&o);
+    if (pipeline_run(&o, weights, &items, on_done, &r)) {
+        item_list_free(&items);
+        return 2;
+    }
+    progress_clear();
+    fflush(stdout);
+    double secs = now() - r.t0;
+    int action_failures = actions_run(&o, &items);
+    xmp_done();
+    fprintf(stderr, PROG ": %zu photos: %zu sharp, %zu unsure, %zu blurry, %zu failed", items.n - r.failed,
+            r.counts[UNSHARP_VERDICT_SHARP], r.counts[UNSHARP_VERDICT_UNSURE], r.counts[UNSHARP_VERDICT_BLURRY],
+            r.failed);
+    if (action_failures) fprintf(stderr, ", %d not acted on", action_failures);
+    fprintf(stderr, " in %.1f s (%.1f photos/s)\n", secs, secs > 0 ? items.n / secs : 0.0);
+    item_list_free(&items);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROG ": cannot write the results: %s\n", strerror(errno));
+        return 2;
+    }
+    return r.failed || action_failures ? 1 : 0;
+}

@@ -1,0 +1,158 @@
+/* xmp.c: marks a photo rejected in its XMP sidecar with Exempi: xmp:Rating = -1 (darktable,
+ * Lightroom) and digiKam:PickLabel = 1 (digiKam's "rejected"). Everything else already in the
+ * sidecar is kept. The new sidecar is written to a temporary file beside it, fsync'ed, then
+ * renamed over the old one, so a crash leaves either the old or the new sidecar. */
+#include <errno.h>
+#include <exempi/xmp.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "classify.h"
+
+#define NS_XMP_BASIC "http://ns.adobe.com/xap/1.0/"
+#define NS_DIGIKAM "http://www.digikam.org/ns/1.0/"
+
+static int inited;
+
+int xmp_init_once(void)
+{
+    if (inited) return 0;
+    if (!xmp_init()) return -1;
+    xmp_register_namespace(NS_DIGIKAM, "digiKam", NULL);
+    inited = 1;
+    return 0;
+}
+
+void xmp_done(void)
+{
+    if (inited) xmp_terminate();
+    inited = 0;
+}
+
+/* Reads a whole file; *buf is malloc'ed. Returns 0, 1 when it does not exist, -1 on error. */
+static int read_all(const char *path, char **buf, size_t *len, struct stat *st)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return errno == ENOENT ? 1 : -1;
+    *buf = NULL;
+    if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > (64 << 20)) {
+        if (!S_ISREG(st->st_mode)) errno = EINVAL;
+        if (st->st_size > (64 << 20)) errno = EFBIG;
+        close(fd);
+        return -1;
+    }
+    *buf = malloc((size_t)st->st_size + 1);
+    size_t got = 0;
+    while (*buf && got < (size_t)st->st_size) {
+        ssize_t n = read(fd, *buf + got, (size_t)st->st_size - got);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        got += (size_t)n;
+    }
+    close(fd);
+    if (!*buf || got != (size_t)st->st_size) {
+        free(*buf);
+        *buf = NULL;
+        return -1;
+    }
+    *len = got;
+    return 0;
+}
+
+int xmp_mark_rejected(const char *sidecar, char *err, size_t errsize)
+{
+    char *old = NULL, *tmp = NULL, *dir = NULL;
+    size_t len = 0;
+    struct stat st;
+    XmpPtr x = NULL;
+    XmpStringPtr out = NULL;
+    int fd = -1, rc = -1;
+
+    if (xmp_init_once()) {
+        snprintf(err, errsize, "cannot start the XMP library");
+        return -1;
+    }
+    int r = read_all(sidecar, &old, &len, &st);
+    if (r < 0) {
+        snprintf(err, errsize, "cannot read sidecar %s: %s", sidecar, strerror(errno));
+        goto bailout;
+    }
+    x = r == 0 ? xmp_new(old, len) : xmp_new_empty();
+    if (!x) {
+        snprintf(err, errsize, "sidecar %s is not valid XMP (error %d); left unchanged", sidecar, xmp_get_error());
+        goto bailout;
+    }
+    if (!xmp_set_property(x, NS_XMP_BASIC, "Rating", "-1", 0) ||
+        !xmp_set_property(x, NS_DIGIKAM, "PickLabel", "1", 0) || !(out = xmp_string_new()) ||
+        !xmp_serialize(x, out, XMP_SERIAL_OMITPACKETWRAPPER, 0)) {
+        snprintf(err, errsize, "cannot update sidecar %s (XMP error %d)", sidecar, xmp_get_error());
+        goto bailout;
+    }
+    const char *text = xmp_string_cstr(out);
+    size_t n = strlen(text);
+    tmp = malloc(strlen(sidecar) + 16);
+    if (!tmp) {
+        snprintf(err, errsize, "out of memory");
+        goto bailout;
+    }
+    sprintf(tmp, "%s.tmp-XXXXXX", sidecar);
+    if ((fd = mkstemp(tmp)) < 0) {
+        snprintf(err, errsize, "cannot create %s: %s", tmp, strerror(errno));
+        free(tmp);
+        tmp = NULL;
+        goto bailout;
+    }
+    mode_t mode;
+    if (r == 0) {
+        mode = st.st_mode & 07777;
+    } else {
+        mode_t um = umask(0);
+        umask(um);
+        mode = 0666 & ~um;
+    }
+    size_t done = 0;
+    while (done < n) {
+        ssize_t w = write(fd, text + done, n - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w < 0) break;
+        done += (size_t)w;
+    }
+    if (done != n || fchmod(fd, mode) != 0 || fsync(fd) != 0) {
+        snprintf(err, errsize, "cannot write %s: %s", tmp, strerror(errno));
+        goto bailout;
+    }
+    if (close(fd) != 0) {
+        fd = -1;
+        snprintf(err, errsize, "cannot write %s: %s", tmp, strerror(errno));
+        goto bailout;
+    }
+    fd = -1;
+    if (rename(tmp, sidecar) != 0) {
+        snprintf(err, errsize, "cannot replace %s: %s", sidecar, strerror(errno));
+        goto bailout;
+    }
+    free(tmp);
+    tmp = NULL;
+    /* make the rename itself durable */
+    if ((dir = strdup(sidecar))) {
+        int dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd >= 0) {
+            fsync(dfd);
+            close(dfd);
+        }
+    }
+    rc = 0;
+bailout:
+    if (fd >= 0) close(fd);
+    if (tmp) unlink(tmp);
+    free(tmp);
+    free(dir);
+    free(old);
+    if (out) xmp_string_free(out);
+    if (x) xmp_free(x);
+    return rc;
+}
