@@ -11,22 +11,9 @@ tuned on the answers), and the AUC. Written independently of the engine: numpy o
 
 usage: laplacian_baseline.py [--threshold T] DIR
 """
-import argparse, os, subprocess, sys
+import argparse, os, sys
 import numpy as np
-
-def read_gray(path):
-    pgm = subprocess.run(["djpeg", "-grayscale", "-pnm", path], check=True, capture_output=True).stdout
-    fields, pos = [], 0
-    while len(fields) < 4:
-        while pgm[pos:pos + 1].isspace():
-            pos += 1
-        end = pos
-        while not pgm[end:end + 1].isspace():
-            end += 1
-        fields.append(pgm[pos:end])
-        pos = end + 1
-    w, h = int(fields[1]), int(fields[2])
-    return np.frombuffer(pgm[pos:pos + w * h], dtype=np.uint8).reshape(h, w).astype(np.float64)
+from pgm import read_gray
 
 def lap_var(img):
     lap = (img[:-2, 1:-1] + img[2:, 1:-1] + img[1:-1, :-2] + img[1:-1, 2:] - 4 * img[1:-1, 1:-1])

@@ -11,21 +11,7 @@ usage: synthetic_check.py OUT PHOTO.jpg...
 """
 import os, subprocess, sys
 import numpy as np
-
-def read_gray(path):
-    pgm = subprocess.run(["djpeg", "-grayscale", "-pnm", path], check=True, capture_output=True).stdout
-    # header: magic, width, height, maxval, each followed by one whitespace byte
-    fields, pos = [], 0
-    while len(fields) < 4:
-        while pgm[pos:pos + 1].isspace():
-            pos += 1
-        end = pos
-        while not pgm[end:end + 1].isspace():
-            end += 1
-        fields.append(pgm[pos:end])
-        pos = end + 1
-    w, h = int(fields[1]), int(fields[2])
-    return np.frombuffer(pgm[pos:pos + w * h], dtype=np.uint8).reshape(h, w).astype(np.float64)
+from pgm import read_gray
 
 def write_jpeg(img, path):
     h, w = img.shape

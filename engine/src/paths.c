@@ -30,7 +30,7 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
     char *errbuf = unsharp__tls_errbuf();
     if (!buf || size == 0) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "no buffer");
     buf[0] = 0;
-    char cand[PATH_MAX + 64], dir[PATH_MAX];
+    char dir[PATH_MAX];
     const char *env = getenv("UNSHARP_WEIGHTS");
     if (env && *env) {
         if (!readable(env)) return unsharp__seterr(errbuf, UNSHARP_ERR_IO, __func__, "UNSHARP_WEIGHTS=%s: not a readable file", env);
@@ -56,9 +56,8 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
 #endif
     for (int i = 0; i < 5; i++) {
         if (!tries[i] || !*tries[i] || !readable(tries[i])) continue;
-        snprintf(cand, sizeof cand, "%s", tries[i]);
-        if (strlen(cand) >= size) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "buffer too small");
-        strcpy(buf, cand);
+        if (strlen(tries[i]) >= size) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "buffer too small");
+        strcpy(buf, tries[i]);
         return UNSHARP_OK;
     }
     return unsharp__seterr(errbuf, UNSHARP_ERR_IO, __func__,

@@ -293,20 +293,11 @@ static size_t opt_config_from_meta(const unsharp_model *m, unsharp_optimizer_con
     return (c->kind == UNSHARP_OPT_ADAM ? 2 : 1) * m->n_floats;
 }
 
-static size_t opt_floats_in_meta(const unsharp_model *m)
-{
-    unsharp_optimizer_config c;
-    int step;
-    return opt_config_from_meta(m, &c, &step);
-}
-
-static unsharp_status restore_optimizer(unsharp_model *m, const float *state, size_t n, const char *what, char *errbuf)
+static unsharp_status restore_optimizer(unsharp_model *m, const unsharp_optimizer_config *c, int step,
+                                        const float *state, size_t n, const char *what, char *errbuf)
 {
     unsharp_status st = UNSHARP_OK;
-    unsharp_optimizer_config c;
-    int step;
-    opt_config_from_meta(m, &c, &step);
-    if (unsharp_model_set_optimizer(m, &c) != UNSHARP_OK) FAIL(UNSHARP_ERR_CORRUPT, "%s: optimiser: %s", what, m->err);
+    if (unsharp_model_set_optimizer(m, c) != UNSHARP_OK) FAIL(UNSHARP_ERR_CORRUPT, "%s: optimiser: %s", what, m->err);
     st = m->be->upload(m->be, m->opt_mem, state, n * sizeof(float));
     if (st != UNSHARP_OK) FAIL(st, "%s: %s", what, m->err);
     m->opt_t = step;
@@ -352,7 +343,9 @@ static unsharp_status load_buffer(const unsigned char *buf, size_t size, const c
     if (st != UNSHARP_OK) FAIL(st == UNSHARP_ERR_NOMEM ? st : UNSHARP_ERR_CORRUPT, "%s: bad architecture: %s", what, why);
     CHECK(parse_meta(m, (const char *)buf + k, meta_len, errbuf));
     k += meta_len;
-    const size_t n_opt = n_tensors == (size_t)m->n_params + 1 ? opt_floats_in_meta(m) : 0;
+    unsharp_optimizer_config opt_cfg;
+    int opt_step = 0;
+    const size_t n_opt = n_tensors == (size_t)m->n_params + 1 ? opt_config_from_meta(m, &opt_cfg, &opt_step) : 0;
     if (n_tensors != (size_t)m->n_params && !n_opt)
         FAIL(UNSHARP_ERR_CORRUPT, "%s: %zu tensors for an architecture with %d parameters", what, n_tensors, m->n_params);
 
@@ -406,7 +399,7 @@ static unsharp_status load_buffer(const unsigned char *buf, size_t size, const c
     if (n_opt && !seen_opt) FAIL(UNSHARP_ERR_CORRUPT, "%s: %zu tensors for an architecture with %d parameters", what, n_tensors, m->n_params);
     st = m->be->upload(m->be, m->param_mem, host, m->n_floats * sizeof(float));
     if (st != UNSHARP_OK) FAIL(st, "%s: %s", what, m->err);
-    if (n_opt) CHECK(restore_optimizer(m, host + m->n_floats, n_opt, what, errbuf));
+    if (n_opt) CHECK(restore_optimizer(m, &opt_cfg, opt_step, host + m->n_floats, n_opt, what, errbuf));
     *out = m;
     m = NULL;
 bailout:
