@@ -109,35 +109,63 @@ static void valid_cols(const unsharp_conv_shape *s, int kj, int *lo, int *hi)
     if (*lo > *hi) *lo = *hi;
 }
 
-/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). */
-static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col)
+/* One tap's output row d[0, ow): src[0, hi - lo) copied to [lo, hi), zeros outside. */
+static inline void tap_row(float *restrict d, const float *restrict src, int lo, int hi, int ow)
+{
+    for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+    for (int ox = lo; ox < hi; ox++) d[ox] = src[ox - lo];
+    for (int ox = hi; ox < ow; ox++) d[ox] = 0.0f;
+}
+
+/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). With stride 2
+ * along x and eo (w + 2 floats of scratch) given, each input row is split once into its even
+ * and odd columns, and every tap kj of that row becomes a contiguous copy from one of them. */
+static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
+    const int ow = s->ow, ne = (s->w + 1) / 2, no = s->w / 2;
     for (int c = 0; c < s->cin; c++) {
         const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
-        for (int ki = 0; ki < s->kh; ki++)
-            for (int kj = 0; kj < s->kw; kj++) {
-                float *dst = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * Pb;
-                int lo, hi;
-                valid_cols(s, kj, &lo, &hi);
-                for (int oy = oy0; oy < oy1; oy++) {
-                    float *d = dst + (size_t)(oy - oy0) * s->ow;
-                    int iy = oy * s->sh - s->ph + ki;
-                    if (iy < 0 || iy >= s->h) {
-                        memset(d, 0, (size_t)s->ow * sizeof(float));
-                        continue;
+        for (int ki = 0; ki < s->kh; ki++) {
+            float *dk = col + (size_t)(c * s->kh + ki) * s->kw * Pb;
+            for (int oy = oy0; oy < oy1; oy++) {
+                float *d = dk + (size_t)(oy - oy0) * ow;
+                int iy = oy * s->sh - s->ph + ki;
+                if (iy < 0 || iy >= s->h) {
+                    for (int kj = 0; kj < s->kw; kj++) memset(d + kj * Pb, 0, (size_t)ow * sizeof(float));
+                    continue;
+                }
+                const float *row = xc + (size_t)iy * s->w;
+                if (s->sw == 2 && eo) {
+                    float *restrict even = eo, *restrict odd = eo + ne + 1;
+                    for (int j = 0; j < no; j++) {
+                        even[j] = row[2 * j];
+                        odd[j] = row[2 * j + 1];
                     }
-                    const float *src = xc + (size_t)iy * s->w - s->pw + kj;
-                    for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+                    if (ne > no) even[no] = row[2 * no];
+                    for (int kj = 0; kj < s->kw; kj++) {
+                        int lo, hi, base = kj - s->pw; /* ix = 2*ox + base */
+                        valid_cols(s, kj, &lo, &hi);
+                        /* ox = lo reads column 2*lo + base: even[lo + base/2] or odd[lo + (base-1)/2] */
+                        const float *src = (base & 1) == 0 ? even + (lo + base / 2) : odd + (lo + (base - 1) / 2);
+                        tap_row(d + kj * Pb, src, lo, hi, ow);
+                    }
+                    continue;
+                }
+                for (int kj = 0; kj < s->kw; kj++) {
+                    float *dj = d + kj * Pb;
+                    int lo, hi;
+                    valid_cols(s, kj, &lo, &hi);
+                    const float *src = row - s->pw + kj;
+                    for (int ox = 0; ox < lo; ox++) dj[ox] = 0.0f;
                     if (s->sw == 1)
-                        memcpy(d + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-                    else if (s->sw == 2)
-                        for (int ox = lo; ox < hi; ox++) d[ox] = src[2 * ox];
+                        memcpy(dj + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
                     else
-                        for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * s->sw];
-                    for (int ox = hi; ox < s->ow; ox++) d[ox] = 0.0f;
+                        for (int ox = lo; ox < hi; ox++) dj[ox] = src[ox * s->sw];
+                    for (int ox = hi; ox < ow; ox++) dj[ox] = 0.0f;
                 }
             }
+        }
     }
 }
 
@@ -222,6 +250,8 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
+        float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
+        float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         int lo, hi;
         slot_range(s->n, p.nt, t, &lo, &hi);
         for (int i = lo; i < hi; i++) {
@@ -234,7 +264,7 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
-                    im2col(s, xi, oy0, oy1, col);
+                    im2col(s, xi, oy0, oy1, col, eo);
                     /* y[:, block] (cout, pb) = W (cout, K) col (K, pb) */
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, pb, p.K, 1.0f, w, p.K,
                                 col, pb, 0.0f, yi + (size_t)oy0 * s->ow, p.P);
@@ -298,6 +328,8 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
     for (int t = 0; t < p.nt; t++) {
         float *slice = p.slice ? (float *)work + (size_t)t * p.slice : NULL;
         float *col = p.col ? slice : NULL;
+        float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
+        float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         float *acc = dw;
         if (p.nt > 1) {
             acc = slice + p.col;
@@ -316,7 +348,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
-                    im2col(s, xi, oy0, oy1, col);
+                    im2col(s, xi, oy0, oy1, col, eo);
                     /* dW (cout, K) += dy[:, block] (cout, pb) col^T (pb, K) */
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, p.K, pb, 1.0f,
                                 dyi + (size_t)oy0 * s->ow, p.P, col, pb, 1.0f, acc, ldw);
