@@ -63,12 +63,18 @@ struct unsharp_backend {
                            float alpha, const float *a, int lda, const float *b, int ldb,
                            float beta, float *c, int ldc);
 
-    /* -- convolution (no bias); work is conv_workspace() bytes -- */
+    /* -- convolution; work is conv_workspace() bytes. Forward adds the bias b when it is not
+     *    NULL, and writes leaky_relu(y, slope) to act as well when act is not NULL (the model
+     *    fuses an activation layer that is a convolution's only consumer); the bias gradient
+     *    is bias_backward's -- */
     size_t (*conv_workspace)(unsharp_backend *be, const unsharp_conv_shape *s);
     unsharp_status (*conv2d_forward)(unsharp_backend *be, const unsharp_conv_shape *s,
                                      const float *x,  /* (n, cin, h, w) */
                                      const float *w,  /* (cout, cin, kh, kw) */
+                                     const float *b,  /* (cout) or NULL */
                                      float *y,        /* (n, cout, oh, ow), overwritten */
+                                     float *act,      /* (n, cout, oh, ow) or NULL, overwritten */
+                                     float slope,
                                      void *work);
     unsharp_status (*conv2d_backward_data)(unsharp_backend *be, const unsharp_conv_shape *s,
                                            const float *dy, /* (n, cout, oh, ow) */

@@ -70,6 +70,28 @@ bailout:
     return st;
 }
 
+/* A convolution read only by a ReLU or leaky ReLU computes that activation in its forward
+ * output pass (conv2d_forward's act), sparing one pass over the activation in memory. */
+static void fuse_activations(unsharp_model *m)
+{
+    const unsharp_layer_kind *conv = unsharp__layer_kind("conv"), *relu = unsharp__layer_kind("relu"),
+                             *lrelu = unsharp__layer_kind("lrelu");
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].act_layer = -1;
+        m->layers[i].fused = 0;
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        unsharp_layer *A = &m->layers[i];
+        if ((A->kind != relu && A->kind != lrelu) || A->n_in != 1 || m->layers[A->in[0]].kind != conv) continue;
+        int readers = 0;
+        for (int j = 0; j < m->n_layers; j++)
+            for (int k = 0; k < m->layers[j].n_in; k++) readers += m->layers[j].in[k] == A->in[0];
+        if (readers != 1) continue;
+        m->layers[A->in[0]].act_layer = i;
+        A->fused = 1;
+    }
+}
+
 unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options *opt, unsharp_model **out, char *errbuf)
 {
     unsharp_status st = UNSHARP_OK;
@@ -90,6 +112,7 @@ unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options 
         goto bailout;
     }
 
+    fuse_activations(m);
     /* needs_grad: whether any parameter lies at or before a layer */
     for (int i = 0; i < m->n_layers; i++) {
         unsharp_layer *L = &m->layers[i];

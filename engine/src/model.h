@@ -55,6 +55,11 @@ struct unsharp_layer {
 
     int weight_param, bias_param;    /* indices into m->params, or -1 */
 
+    /* Fusion, decided once the architecture is parsed: a convolution whose only consumer is a
+     * ReLU or leaky ReLU writes that layer's output in its own forward (act_layer, or -1), and
+     * the activation's forward then has nothing to do (fused). */
+    int act_layer, fused;
+
     /* into the activation arena, valid after forward */
     float *y;                        /* (n, c, h, w) */
     float *dy;                       /* (n, c, h, w), training only */

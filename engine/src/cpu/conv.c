@@ -6,22 +6,24 @@
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
  * result depends only on the thread count, never on scheduling.
  *
- * The lowering works on blocks of output rows whose im2col matrix fits in the L2 cache
- * (COL_BLOCK_FLOATS), so the matrix never travels through main memory and the workspace stays
- * small at any image size.
+ * The lowering works on blocks of output rows whose im2col matrix and forward output fit in the
+ * L2 cache together (COL_BLOCK_FLOATS), so neither travels through main memory and the
+ * workspace stays small at any image size. Forward multiplies each block into the cache, then
+ * writes y in one pass that also adds the bias and, when asked, writes the leaky ReLU of y (a
+ * fused activation layer): no separate zeroing, bias or activation pass over y.
  *
  * Workspace layout (conv_workspace bytes): nt = min(threads, n) slices of `slice` floats;
- * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw; none when
- * direct), then, when nt > 1, a partial dW of cout*K floats; both parts are rounded up to 64
- * bytes. */
+ * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw), the
+ * forward output of one block (cout*rows*ow floats; neither when direct), then, when nt > 1,
+ * a partial dW of cout*K floats; each part is rounded up to 64 bytes. */
 #include <cblas.h>
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
 
-/* Target size of one block's im2col matrix: half of a 512 KiB L2, leaving room for the
- * packed GEMM panels. */
+/* Target size of one block's im2col matrix plus its forward output: half of a 512 KiB L2,
+ * leaving room for the packed GEMM panels. */
 #define COL_BLOCK_FLOATS (64 * 1024)
 
 typedef struct conv_plan {
@@ -30,6 +32,7 @@ typedef struct conv_plan {
     int nt;        /* slots: min(threads, n) */
     int K, P;      /* cin*kh*kw, oh*ow */
     size_t col;    /* floats reserved for one im2col buffer */
+    size_t out;    /* floats reserved for one block of forward output (cout, rows*ow) */
     size_t dwn;    /* floats reserved for one partial dW */
     size_t slice;  /* floats per slot */
     size_t bytes;  /* whole workspace */
@@ -57,15 +60,17 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     int threads = ((const cpu_impl *)be->impl)->threads;
     p->nt = threads < s->n ? threads : s->n;
 
-    size_t col = 0, dwn = 0, slice, bytes;
-    int64_t rows = COL_BLOCK_FLOATS / (K * s->ow);
+    size_t col = 0, out = 0, dwn = 0, slice, bytes;
+    int64_t rows = COL_BLOCK_FLOATS / ((K + s->cout) * s->ow);
     p->rows = (int)(rows < 1 ? 1 : rows > s->oh ? s->oh : rows);
     if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
+    if (!p->direct && __builtin_mul_overflow((size_t)s->cout, (size_t)p->rows * (size_t)s->ow, &out)) return 2;
     if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
-    if (col > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
+    if (col > SIZE_MAX / 8 || out > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
     p->col = round16(col);
+    p->out = round16(out);
     p->dwn = round16(dwn);
-    slice = p->col + p->dwn;
+    slice = p->col + p->out + p->dwn;
     if (__builtin_mul_overflow(slice, (size_t)p->nt, &bytes) ||
         __builtin_mul_overflow(bytes, sizeof(float), &bytes))
         return 2;
@@ -85,7 +90,7 @@ static unsharp_status conv_prepare(unsharp_backend *be, const unsharp_conv_shape
     if (r == 2)
         return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "convolution too large");
     if (!a || !b || !c) return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "NULL tensor");
-    if (p->col + p->dwn > 0 && !work)
+    if (p->slice > 0 && !work)
         return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func,
                                "workspace is NULL, %zu bytes needed", p->bytes);
     return UNSHARP_OK;
@@ -239,8 +244,42 @@ size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape
     return p.bytes;
 }
 
-unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s,
-                                           const float *x, const float *w, float *y, void *work)
+/* rows (rows, len), contiguous: row r filled with b[r], or zeros when b is NULL. */
+static void fill_rows(float *restrict out, int rows, size_t len, const float *b)
+{
+    if (!b) {
+        memset(out, 0, (size_t)rows * len * sizeof(float));
+        return;
+    }
+    for (int r = 0; r < rows; r++)
+        for (size_t j = 0; j < len; j++) out[(size_t)r * len + j] = b[r];
+}
+
+/* The forward output pass over len columns of each output channel: y = g + b[c] (g itself when
+ * b is NULL) and, when act is not NULL, act = leaky_relu(y, slope). g has row stride ldg; y and
+ * act have row stride ldy; g may be y itself. */
+static void forward_epilogue(int cout, size_t len, const float *g, size_t ldg, const float *b, float *y,
+                             float *act, float slope, size_t ldy)
+{
+    for (int c = 0; c < cout; c++) {
+        const float *gr = g + (size_t)c * ldg;
+        float *yr = y + (size_t)c * ldy;
+        const float bc = b ? b[c] : 0.0f;
+        if (b)
+            for (size_t j = 0; j < len; j++) yr[j] = gr[j] + bc;
+        else if (gr != yr)
+            memcpy(yr, gr, len * sizeof(float));
+        if (act) {
+            float *ar = act + (size_t)c * ldy;
+            /* the same expression as the leaky ReLU slot, so the values match it bit for bit */
+            for (size_t j = 0; j < len; j++) ar[j] = yr[j] * (yr[j] > 0.0f ? 1.0f : slope);
+        }
+    }
+}
+
+unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
+                                           const float *w, const float *b, float *y, float *act, float slope,
+                                           void *work)
 {
     conv_plan p;
     unsharp_status st = UNSHARP_OK;
@@ -250,24 +289,31 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
+        float *out = p.out ? (float *)work + (size_t)t * p.slice + p.col : NULL;
         float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
         float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         int lo, hi;
         slot_range(s->n, p.nt, t, &lo, &hi);
         for (int i = lo; i < hi; i++) {
             const float *xi = x + (size_t)i * xs;
-            float *yi = y + (size_t)i * ys;
+            float *yi = y + (size_t)i * ys, *ai = act ? act + (size_t)i * ys : NULL;
             if (p.direct) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
                             s->cin, xi, p.P, 0.0f, yi, p.P);
+                if (b || ai) forward_epilogue(s->cout, (size_t)p.P, yi, p.P, b, yi, ai, slope, p.P);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
+                    size_t at = (size_t)oy0 * s->ow;
                     im2col(s, xi, oy0, oy1, col, eo);
-                    /* y[:, block] (cout, pb) = W (cout, K) col (K, pb) */
+                    /* out (cout, pb) = bias + W (cout, K) col (K, pb), in the cache (beta = 1 on the
+                     * bias rows: OpenBLAS's own beta = 0 pass zeroes with scalar stores); then one
+                     * pass to y */
+                    fill_rows(out, s->cout, (size_t)pb, b);
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, pb, p.K, 1.0f, w, p.K,
-                                col, pb, 0.0f, yi + (size_t)oy0 * s->ow, p.P);
+                                col, pb, 1.0f, out, pb);
+                    forward_epilogue(s->cout, (size_t)pb, out, pb, NULL, yi + at, ai ? ai + at : NULL, slope, p.P);
                 }
             }
         }
@@ -302,9 +348,10 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
-                    /* col (K, pb) = W^T (K, cout) dy[:, block] (cout, pb) */
+                    /* col (K, pb) = W^T (K, cout) dy[:, block] (cout, pb), onto zeros (see forward) */
+                    memset(col, 0, (size_t)p.K * (size_t)pb * sizeof(float));
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p.K, pb, s->cout, 1.0f, w, p.K,
-                                dyi + (size_t)oy0 * s->ow, p.P, 0.0f, col, pb);
+                                dyi + (size_t)oy0 * s->ow, p.P, 1.0f, col, pb);
                     col2im_add(s, col, oy0, oy1, dxi, eo);
                 }
             }
@@ -332,7 +379,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
         float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         float *acc = dw;
         if (p.nt > 1) {
-            acc = slice + p.col;
+            acc = slice + p.col + p.out;
             memset(acc, 0, nw * sizeof(float));
         }
         int lo, hi;
@@ -359,7 +406,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
 
     if (p.nt > 1) {
         /* Partials in slot order, element by element: the same sum for every run. */
-        const float *base = (const float *)work + p.col;
+        const float *base = (const float *)work + p.col + p.out;
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
         for (size_t j = 0; j < nw; j++) {
             float a = dw[j];

@@ -25,8 +25,9 @@ unsharp_status unsharp__cpu_gemm(unsharp_backend *be, int trans_a, int trans_b, 
 
 /* conv.c */
 size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape *s);
-unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s,
-                                           const float *x, const float *w, float *y, void *work);
+unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
+                                           const float *w, const float *b, float *y, float *act, float slope,
+                                           void *work);
 unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
                                                  const float *dy, const float *w, float *dx, void *work);
 unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s,

@@ -19,6 +19,9 @@ static inline unsharp_status unsharp__same_channels(unsharp_model *m, unsharp_la
 
 static inline size_t unsharp__count(const unsharp_layer *L) { return (size_t)L->n * L->c * L->h * L->w; }
 
+/* The slope of a ReLU (0) or leaky ReLU layer. */
+static inline float unsharp__act_slope(const unsharp_layer *L) { return L->kind->keys[0] ? L->slope : 0.0f; }
+
 /* Whether backward must produce the input's gradient. */
 static inline int unsharp__want_dx(unsharp_model *m, unsharp_layer *L, int k) { return unsharp__input(m, L, k)->dy != NULL; }
 
