@@ -339,7 +339,7 @@ static unsharp_conv_shape conv_case(int i)
  * backward-filter of one shape on a backend; the outputs are host copies, dx and dw after
  * accumulating onto dx0 and dw0. */
 typedef struct conv_run {
-    float *y, *yb, *act, *dx, *dw;
+    float *y, *yb, *act, *dx, *dx_over, *dw;
 } conv_run;
 
 static conv_run conv_exec(unsharp_backend *be, const unsharp_conv_shape *s, const float *x, const float *w,
@@ -354,13 +354,15 @@ static conv_run conv_exec(unsharp_backend *be, const unsharp_conv_shape *s, cons
     OK(be->alloc(be, conv_ny(s) * sizeof(float), (void **)&yd));
     OK(be->alloc(be, conv_ny(s) * sizeof(float), (void **)&ybd));
     OK(be->alloc(be, conv_ny(s) * sizeof(float), (void **)&ad));
-    float *gx = dput(be, dx0, conv_nx(s)), *gw = dput(be, dw0, conv_nw(s));
+    float *gx = dput(be, dx0, conv_nx(s)), *gw = dput(be, dw0, conv_nw(s)), *gxo = dput(be, dx0, conv_nx(s));
     OK(be->conv2d_forward(be, s, dxd, dwd, NULL, yd, NULL, 0.0f, work));
     OK(be->conv2d_forward(be, s, dxd, dwd, bd, ybd, ad, CONV_SLOPE, work));
-    OK(be->conv2d_backward_data(be, s, dyd, dwd, gx, work));
+    OK(be->conv2d_backward_data(be, s, dyd, dwd, gx, 1, work));
+    OK(be->conv2d_backward_data(be, s, dyd, dwd, gxo, 0, work));
     OK(be->conv2d_backward_filter(be, s, dxd, dyd, gw, work));
     conv_run r = {dget(be, yd, conv_ny(s)), dget(be, ybd, conv_ny(s)), dget(be, ad, conv_ny(s)),
-                  dget(be, gx, conv_nx(s)), dget(be, gw, conv_nw(s))};
+                  dget(be, gx, conv_nx(s)), dget(be, gxo, conv_nx(s)), dget(be, gw, conv_nw(s))};
+    be->release(be, gxo);
     be->release(be, ybd);
     be->release(be, ad);
     be->release(be, bd);
@@ -380,6 +382,7 @@ static void conv_run_free(conv_run *r)
     free(r->yb);
     free(r->act);
     free(r->dx);
+    free(r->dx_over);
     free(r->dw);
 }
 
@@ -423,6 +426,8 @@ START_TEST(test_conv_vs_naive)
     sub_base(run.dw, dw0, nw);
     snprintf(label, sizeof label, "conv case %d backward-data", ci);
     ASSERT_CLOSE(label, run.dx, gx, nx, 1e-3);
+    snprintf(label, sizeof label, "conv case %d backward-data, overwriting", ci);
+    ASSERT_CLOSE(label, run.dx_over, gx, nx, 1e-3);
     snprintf(label, sizeof label, "conv case %d backward-filter", ci);
     ASSERT_CLOSE(label, run.dw, gw, nw, 1e-3);
 
@@ -463,6 +468,8 @@ START_TEST(test_conv_threads)
         ck_assert_msg(memcmp(ra.dx, r1.dx, nx * sizeof(float)) == 0,
                       "case %d threads=%d backward-data differs from threads=1 (max |diff| %g)", ci, threads,
                       maxdiff(ra.dx, to_double(r1.dx, nx), nx, &mx, &at));
+        ck_assert_msg(memcmp(ra.dx_over, r1.dx_over, nx * sizeof(float)) == 0,
+                      "case %d threads=%d overwriting backward-data differs from threads=1", ci, threads);
         char label[96];
         snprintf(label, sizeof label, "case %d threads=%d backward-filter vs threads=1", ci, threads);
         ASSERT_CLOSE(label, ra.dw, dw1, nw, 1e-5);
@@ -491,7 +498,7 @@ START_TEST(test_conv_errors)
     FAILS(UNSHARP_ERR_INVALID, be->conv2d_forward(be, &bad, buf, buf, NULL, buf, NULL, 0.0f, buf));
     bad = s;
     bad.kh = 0;
-    FAILS(UNSHARP_ERR_INVALID, be->conv2d_backward_data(be, &bad, buf, buf, buf, buf));
+    FAILS(UNSHARP_ERR_INVALID, be->conv2d_backward_data(be, &bad, buf, buf, buf, 1, buf));
     /* A workspace is needed for 3x3 and missing. */
     ck_assert_uint_gt(be->conv_workspace(be, &s), 0);
     FAILS(UNSHARP_ERR_INVALID, be->conv2d_backward_filter(be, &s, buf, buf, buf, NULL));
@@ -605,7 +612,7 @@ START_TEST(test_leaky_relu)
         snprintf(label, sizeof label, "lrelu slope %g forward", slope);
         ASSERT_CLOSE(label, got, ref, n, 1e-6);
 
-        OK(be->leaky_relu_backward(be, xd, rd, dxd, n, slope));
+        OK(be->leaky_relu_backward(be, xd, rd, dxd, n, slope, 1));
         float *gx = dget(be, dxd, n);
         sub_base(gx, dx0, n);
         double *xdd = to_double(x, n), *rdd = to_double(r, n), *fd = dzeros(n);
@@ -613,6 +620,12 @@ START_TEST(test_leaky_relu)
         fd_grad(lrelu_L, xdd, n, &ctx, fd);
         snprintf(label, sizeof label, "lrelu slope %g backward", slope);
         ASSERT_CLOSE(label, gx, fd, n, 1e-3);
+        /* overwriting (accumulate 0): the gradient alone, whatever dx held */
+        OK(be->leaky_relu_backward(be, xd, rd, dxd, n, slope, 0));
+        float *gx_over = dget(be, dxd, n);
+        snprintf(label, sizeof label, "lrelu slope %g backward, overwriting", slope);
+        ASSERT_CLOSE(label, gx_over, fd, n, 1e-3);
+        free(gx_over);
 
         /* In place: y aliases x. */
         OK(be->leaky_relu_forward(be, xd, xd, n, slope));

@@ -322,8 +322,17 @@ bailout:
     return st;
 }
 
+/* Zeroes rows [r0, r1) of every channel of one image's dx (cin, h, w). */
+static void zero_rows(const unsharp_conv_shape *s, float *dx, int r0, int r1)
+{
+    if (r1 <= r0) return;
+    for (int c = 0; c < s->cin; c++)
+        memset(dx + ((size_t)c * s->h + r0) * s->w, 0, (size_t)(r1 - r0) * s->w * sizeof(float));
+}
+
 unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
-                                                 const float *dy, const float *w, float *dx, void *work)
+                                                 const float *dy, const float *w, float *dx, int accumulate,
+                                                 void *work)
 {
     conv_plan p;
     unsharp_status st = UNSHARP_OK;
@@ -341,19 +350,30 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
             const float *dyi = dy + (size_t)i * ys;
             float *dxi = dx + (size_t)i * xs;
             if (p.direct) {
-                /* dx (cin, P) += W^T (cin, cout) dy (cout, P) */
+                /* dx (cin, P) (+)= W^T (cin, cout) dy (cout, P) */
+                if (!accumulate) memset(dxi, 0, xs * sizeof(float));
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->cin, p.P, s->cout, 1.0f, w,
                             s->cin, dyi, p.P, 1.0f, dxi, p.P);
             } else {
+                /* Overwriting: the input rows a block reaches first are zeroed just before it adds
+                 * to them (rows [0, zeroed) are done), while they are about to be in the cache. */
+                int zeroed = accumulate ? s->h : 0;
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
+                    int reach = (oy1 - 1) * s->sh - s->ph + s->kh; /* one past the last input row */
+                    if (reach > s->h) reach = s->h;
+                    if (reach > zeroed) {
+                        zero_rows(s, dxi, zeroed, reach);
+                        zeroed = reach;
+                    }
                     /* col (K, pb) = W^T (K, cout) dy[:, block] (cout, pb), onto zeros (see forward) */
                     memset(col, 0, (size_t)p.K * (size_t)pb * sizeof(float));
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p.K, pb, s->cout, 1.0f, w, p.K,
                                 dyi + (size_t)oy0 * s->ow, p.P, 1.0f, col, pb);
                     col2im_add(s, col, oy0, oy1, dxi, eo);
                 }
+                zero_rows(s, dxi, zeroed, s->h);
             }
         }
     }

@@ -29,7 +29,8 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
                                            const float *w, const float *b, float *y, float *act, float slope,
                                            void *work);
 unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
-                                                 const float *dy, const float *w, float *dx, void *work);
+                                                 const float *dy, const float *w, float *dx, int accumulate,
+                                                 void *work);
 unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s,
                                                    const float *x, const float *dy, float *dw, void *work);
 
@@ -49,7 +50,7 @@ unsharp_status unsharp__cpu_bias_forward(unsharp_backend *be, float *y, const fl
 unsharp_status unsharp__cpu_bias_backward(unsharp_backend *be, const float *dy, float *db, int n, int c, int hw);
 unsharp_status unsharp__cpu_leaky_relu_forward(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
 unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
-                                                size_t n, float slope);
+                                                size_t n, float slope, int accumulate);
 unsharp_status unsharp__cpu_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n);
 unsharp_status unsharp__cpu_copy_channels(unsharp_backend *be, float *dst, int dst_c, int dst_off,
                                           const float *src, int src_c, int n, int hw, int accumulate);

@@ -65,11 +65,14 @@ bailout:
 }
 
 unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
-                                                size_t n, float slope)
+                                                size_t n, float slope, int accumulate)
 {
     CPU_ERRCTX(be);
     if (n > 0 && (!x || !dy || !dx)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
-    for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+    if (accumulate)
+        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+    else
+        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
 bailout:
     return st;
 }

@@ -14,15 +14,15 @@ static unsharp_status act_backward(unsharp_model *m, unsharp_layer *L)
     unsharp_layer *x = unsharp__input(m, L, 0);
     float slope = unsharp__act_slope(L);
     if (!x->dy) return UNSHARP_OK;
-    return m->be->leaky_relu_backward(m->be, x->y, L->dy, x->dy, unsharp__count(L), slope);
+    return m->be->leaky_relu_backward(m->be, x->y, L->dy, x->dy, unsharp__count(L), slope, unsharp__dx_accumulates(m, L));
 }
 
 const unsharp_layer_kind unsharp__relu_kind = {
-    .name = "relu", .keys = "", .is_loss = 0,
+    .name = "relu", .keys = "", .is_loss = 0, .overwrites_dx = 1,
     .setup = unsharp__same_channels, .shape = unsharp__same_shape, .forward = act_forward, .backward = act_backward,
 };
 
 const unsharp_layer_kind unsharp__lrelu_kind = {
-    .name = "lrelu", .keys = "slope", .is_loss = 0,
+    .name = "lrelu", .keys = "slope", .is_loss = 0, .overwrites_dx = 1,
     .setup = unsharp__same_channels, .shape = unsharp__same_shape, .forward = act_forward, .backward = act_backward,
 };

@@ -66,12 +66,14 @@ static unsharp_status conv_backward(unsharp_model *m, unsharp_layer *L)
     if (L->bias_param >= 0)
         CHECK(be->bias_backward(be, L->dy, unsharp__grad(m, L->bias_param), s.n, s.cout, s.oh * s.ow));
     CHECK(be->conv2d_backward_filter(be, &s, x->y, L->dy, unsharp__grad(m, L->weight_param), m->work));
-    if (x->dy) CHECK(be->conv2d_backward_data(be, &s, L->dy, unsharp__param(m, L->weight_param), x->dy, m->work));
+    if (x->dy)
+        CHECK(be->conv2d_backward_data(be, &s, L->dy, unsharp__param(m, L->weight_param), x->dy,
+                                       unsharp__dx_accumulates(m, L), m->work));
 bailout:
     return st;
 }
 
 const unsharp_layer_kind unsharp__conv_kind = {
-    .name = "conv", .keys = "out k kh kw s p bias", .is_loss = 0,
+    .name = "conv", .keys = "out k kh kw s p bias", .is_loss = 0, .overwrites_dx = 1,
     .setup = conv_setup, .shape = conv_shape, .forward = conv_forward, .backward = conv_backward,
 };
