@@ -18,6 +18,7 @@
  * a partial dW of cout*K floats; each part is rounded up to 64 bytes. */
 #include <cblas.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
@@ -122,51 +123,62 @@ static inline void tap_row(float *restrict d, const float *restrict src, int lo,
     for (int ox = hi; ox < ow; ox++) d[ox] = 0.0f;
 }
 
-/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). With stride 2
- * along x and eo (w + 2 floats of scratch) given, each input row is split once into its even
- * and odd columns, and every tap kj of that row becomes a contiguous copy from one of them. */
+/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). The input
+ * rows are read once each, in order (a sequential stream from memory), and written to every
+ * (ki, oy) that takes them. With stride 2 along x and eo (w + 2 floats of scratch) given, each
+ * row is first split into its even and odd columns, and every tap kj becomes a contiguous
+ * copy from one of them. */
 static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
     const int ow = s->ow, ne = (s->w + 1) / 2, no = s->w / 2;
+    int iy_lo = oy0 * s->sh - s->ph, iy_hi = (oy1 - 1) * s->sh - s->ph + s->kh; /* rows reached */
+    if (iy_lo < 0) iy_lo = 0;
+    if (iy_hi > s->h) iy_hi = s->h;
     for (int c = 0; c < s->cin; c++) {
         const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
-        for (int ki = 0; ki < s->kh; ki++) {
-            float *dk = col + (size_t)(c * s->kh + ki) * s->kw * Pb;
+        float *cc = col + (size_t)c * s->kh * s->kw * Pb;
+        /* taps that fall in the top or bottom padding */
+        for (int ki = 0; ki < s->kh; ki++)
             for (int oy = oy0; oy < oy1; oy++) {
-                float *d = dk + (size_t)(oy - oy0) * ow;
                 int iy = oy * s->sh - s->ph + ki;
-                if (iy < 0 || iy >= s->h) {
-                    for (int kj = 0; kj < s->kw; kj++) memset(d + kj * Pb, 0, (size_t)ow * sizeof(float));
-                    continue;
+                if (iy >= 0 && iy < s->h) continue;
+                float *d = cc + (size_t)ki * s->kw * Pb + (size_t)(oy - oy0) * ow;
+                for (int kj = 0; kj < s->kw; kj++) memset(d + kj * Pb, 0, (size_t)ow * sizeof(float));
+            }
+        for (int iy = iy_lo; iy < iy_hi; iy++) {
+            const float *row = xc + (size_t)iy * s->w;
+            int split = s->sw == 2 && eo;
+            float *restrict even = eo, *restrict odd = eo ? eo + ne + 1 : NULL;
+            if (split) {
+                for (int j = 0; j < no; j++) {
+                    even[j] = row[2 * j];
+                    odd[j] = row[2 * j + 1];
                 }
-                const float *row = xc + (size_t)iy * s->w;
-                if (s->sw == 2 && eo) {
-                    float *restrict even = eo, *restrict odd = eo + ne + 1;
-                    for (int j = 0; j < no; j++) {
-                        even[j] = row[2 * j];
-                        odd[j] = row[2 * j + 1];
-                    }
-                    if (ne > no) even[no] = row[2 * no];
-                    for (int kj = 0; kj < s->kw; kj++) {
-                        int lo, hi, base = kj - s->pw; /* ix = 2*ox + base */
-                        valid_cols(s, kj, &lo, &hi);
-                        /* ox = lo reads column 2*lo + base: even[lo + base/2] or odd[lo + (base-1)/2] */
-                        const float *src = (base & 1) == 0 ? even + (lo + base / 2) : odd + (lo + (base - 1) / 2);
-                        tap_row(d + kj * Pb, src, lo, hi, ow);
-                    }
-                    continue;
-                }
+                if (ne > no) even[no] = row[2 * no];
+            }
+            for (int ki = 0; ki < s->kh; ki++) {
+                int t = iy + s->ph - ki; /* = oy * sh */
+                if (t < 0 || t % s->sh) continue;
+                int oy = t / s->sh;
+                if (oy < oy0 || oy >= oy1) continue;
+                float *d = cc + (size_t)ki * s->kw * Pb + (size_t)(oy - oy0) * ow;
                 for (int kj = 0; kj < s->kw; kj++) {
                     float *dj = d + kj * Pb;
-                    int lo, hi;
+                    int lo, hi, base = kj - s->pw; /* ix = ox*sw + base */
                     valid_cols(s, kj, &lo, &hi);
-                    const float *src = row - s->pw + kj;
+                    if (split) {
+                        /* ox = lo reads column 2*lo + base: even[lo + base/2] or odd[lo + (base-1)/2] */
+                        const float *src = (base & 1) == 0 ? even + (lo + base / 2) : odd + (lo + (base - 1) / 2);
+                        tap_row(dj, src, lo, hi, ow);
+                        continue;
+                    }
+                    const float *src = row + (ptrdiff_t)lo * s->sw + base;
                     for (int ox = 0; ox < lo; ox++) dj[ox] = 0.0f;
                     if (s->sw == 1)
-                        memcpy(dj + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
+                        memcpy(dj + lo, src, (size_t)(hi - lo) * sizeof(float));
                     else
-                        for (int ox = lo; ox < hi; ox++) dj[ox] = src[ox * s->sw];
+                        for (int ox = lo; ox < hi; ox++) dj[ox] = src[(ox - lo) * s->sw];
                     for (int ox = hi; ox < ow; ox++) dj[ox] = 0.0f;
                 }
             }
