@@ -2,7 +2,9 @@
  * from the functions declared here; each op family lives in its own file (conv.c, pool.c,
  * elementwise.c, loss.c, optim.c) with forward and backward side by side. The private state
  * is only the thread count: convolutions split the images of a batch across that many
- * OpenMP threads, and everything else runs on the calling thread. */
+ * OpenMP threads, and the large per-element passes (leaky ReLU, bias, fill) split their range,
+ * each element or channel computed wholly by one thread, so results never depend on the
+ * thread count; everything else runs on the calling thread. */
 #ifndef UNSHARP_CPU_OPS_H
 #define UNSHARP_CPU_OPS_H
 
@@ -12,6 +14,14 @@
 typedef struct cpu_impl {
     int threads; /* >= 1 */
 } cpu_impl;
+
+/* Threads for a per-element pass over n values: the backend's count when n is large enough to
+ * be worth waking them, else 1. */
+#define CPU_PAR_MIN 65536
+static inline int cpu_par_threads(const unsharp_backend *be, size_t n)
+{
+    return n >= CPU_PAR_MIN ? ((const cpu_impl *)be->impl)->threads : 1;
+}
 
 /* Declares the st / errbuf pair that FAIL and CHECK expect. */
 #define CPU_ERRCTX(be)                          \
