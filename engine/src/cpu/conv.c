@@ -135,6 +135,7 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
     int iy_lo = oy0 * s->sh - s->ph, iy_hi = (oy1 - 1) * s->sh - s->ph + s->kh; /* rows reached */
     if (iy_lo < 0) iy_lo = 0;
     if (iy_hi > s->h) iy_hi = s->h;
+    const int s3p1 = s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * ow;
     for (int c = 0; c < s->cin; c++) {
         const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
         float *cc = col + (size_t)c * s->kh * s->kw * Pb;
@@ -148,6 +149,25 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
             }
         for (int iy = iy_lo; iy < iy_hi; iy++) {
             const float *row = xc + (size_t)iy * s->w;
+            if (s3p1) {
+                /* the network's 3-tap stride-2 pad-1 rows: taps 1 and 2 are the even and odd
+                 * columns, split straight into place; tap 0 is tap 2 shifted by one */
+                for (int ki = 0; ki < s->kh; ki++) {
+                    int t = iy + s->ph - ki;
+                    if (t < 0 || t % s->sh) continue;
+                    int oy = t / s->sh;
+                    if (oy < oy0 || oy >= oy1) continue;
+                    float *restrict d0 = cc + (size_t)ki * 3 * Pb + (size_t)(oy - oy0) * ow;
+                    float *restrict d1 = d0 + Pb, *restrict d2 = d0 + 2 * Pb;
+                    for (int j = 0; j < ow; j++) {
+                        d1[j] = row[2 * j];
+                        d2[j] = row[2 * j + 1];
+                    }
+                    d0[0] = 0.0f;
+                    for (int j = 1; j < ow; j++) d0[j] = d2[j - 1];
+                }
+                continue;
+            }
             int split = s->sw == 2 && eo;
             float *restrict even = eo, *restrict odd = eo ? eo + ne + 1 : NULL;
             if (split) {
