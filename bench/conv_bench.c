@@ -72,8 +72,8 @@ static void bench_config(const char *arch, int threads, int n, int h, int w, con
         void *work = malloc(be->conv_workspace(be, &s) + 64);
         double flops = 2.0 * s.n * s.cout * s.oh * s.ow * (double)s.cin * s.kh * s.kw;
         double tf, td, tw;
-        TIME_BEST(tf, be->conv2d_forward(be, &s, cx, cw, cy, work));
-        TIME_BEST(td, be->conv2d_backward_data(be, &s, cdy, cw, cdx, work));
+        TIME_BEST(tf, be->conv2d_forward(be, &s, cx, cw, NULL, cy, NULL, 0.0f, work));
+        TIME_BEST(td, be->conv2d_backward_data(be, &s, cdy, cw, cdx, 1, work));
         TIME_BEST(tw, be->conv2d_backward_filter(be, &s, cx, cdy, cdw, work));
         int gm = s.cout, gn = s.oh * s.ow, gk = s.cin * s.kh * s.kw;
         double same = sgemm_gflops(gm, gn, gk, s.n);

@@ -333,27 +333,39 @@ static unsharp_conv_shape conv_case(int i)
     return conv_shape(c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8], c[9], c[10]);
 }
 
-/* Runs forward, backward-data and backward-filter of one shape on a backend; the outputs
- * are host copies, dx and dw after accumulating onto dx0 and dw0. */
+#define CONV_SLOPE 0.1f /* the fused leaky ReLU's slope in the forward checks */
+
+/* Runs forward (plain, then with bias b and the fused leaky ReLU), backward-data and
+ * backward-filter of one shape on a backend; the outputs are host copies, dx and dw after
+ * accumulating onto dx0 and dw0. */
 typedef struct conv_run {
-    float *y, *dx, *dw;
+    float *y, *yb, *act, *dx, *dx_over, *dw;
 } conv_run;
 
 static conv_run conv_exec(unsharp_backend *be, const unsharp_conv_shape *s, const float *x, const float *w,
-                          const float *dy, const float *dx0, const float *dw0)
+                          const float *b, const float *dy, const float *dx0, const float *dw0)
 {
     size_t ws = be->conv_workspace(be, s);
     ck_assert_msg(ws < ((size_t)1 << 32), "workspace %zu bytes is absurd", ws);
     void *work = NULL;
     OK(be->alloc(be, ws, &work));
     float *dxd = dput(be, x, conv_nx(s)), *dwd = dput(be, w, conv_nw(s)), *dyd = dput(be, dy, conv_ny(s));
-    float *yd = NULL;
+    float *yd = NULL, *ybd = NULL, *ad = NULL, *bd = dput(be, b, (size_t)s->cout);
     OK(be->alloc(be, conv_ny(s) * sizeof(float), (void **)&yd));
-    float *gx = dput(be, dx0, conv_nx(s)), *gw = dput(be, dw0, conv_nw(s));
-    OK(be->conv2d_forward(be, s, dxd, dwd, yd, work));
-    OK(be->conv2d_backward_data(be, s, dyd, dwd, gx, work));
+    OK(be->alloc(be, conv_ny(s) * sizeof(float), (void **)&ybd));
+    OK(be->alloc(be, conv_ny(s) * sizeof(float), (void **)&ad));
+    float *gx = dput(be, dx0, conv_nx(s)), *gw = dput(be, dw0, conv_nw(s)), *gxo = dput(be, dx0, conv_nx(s));
+    OK(be->conv2d_forward(be, s, dxd, dwd, NULL, yd, NULL, 0.0f, work));
+    OK(be->conv2d_forward(be, s, dxd, dwd, bd, ybd, ad, CONV_SLOPE, work));
+    OK(be->conv2d_backward_data(be, s, dyd, dwd, gx, 1, work));
+    OK(be->conv2d_backward_data(be, s, dyd, dwd, gxo, 0, work));
     OK(be->conv2d_backward_filter(be, s, dxd, dyd, gw, work));
-    conv_run r = {dget(be, yd, conv_ny(s)), dget(be, gx, conv_nx(s)), dget(be, gw, conv_nw(s))};
+    conv_run r = {dget(be, yd, conv_ny(s)), dget(be, ybd, conv_ny(s)), dget(be, ad, conv_ny(s)),
+                  dget(be, gx, conv_nx(s)), dget(be, gxo, conv_nx(s)), dget(be, gw, conv_nw(s))};
+    be->release(be, gxo);
+    be->release(be, ybd);
+    be->release(be, ad);
+    be->release(be, bd);
     be->release(be, work);
     be->release(be, dxd);
     be->release(be, dwd);
@@ -367,7 +379,10 @@ static conv_run conv_exec(unsharp_backend *be, const unsharp_conv_shape *s, cons
 static void conv_run_free(conv_run *r)
 {
     free(r->y);
+    free(r->yb);
+    free(r->act);
     free(r->dx);
+    free(r->dx_over);
     free(r->dw);
 }
 
@@ -379,14 +394,27 @@ START_TEST(test_conv_vs_naive)
     seed_rng(1000 + ci);
     size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s);
     float *x = rand_host(nx, -1, 1), *w = rand_host(nw, -1, 1), *r = rand_host(ny, -1, 1);
-    float *dx0 = rand_host(nx, -1, 1), *dw0 = rand_host(nw, -1, 1);
-    conv_run run = conv_exec(be, &s, x, w, r, dx0, dw0);
+    float *dx0 = rand_host(nx, -1, 1), *dw0 = rand_host(nw, -1, 1), *b = rand_host((size_t)s.cout, -1, 1);
+    conv_run run = conv_exec(be, &s, x, w, b, r, dx0, dw0);
     char label[96];
 
     double *xd = to_double(x, nx), *wd = to_double(w, nw), *rd = to_double(r, ny), *yref = dzeros(ny);
     naive_conv(&s, xd, wd, yref);
     snprintf(label, sizeof label, "conv case %d forward", ci);
     ASSERT_CLOSE(label, run.y, yref, ny, 1e-5);
+    /* with the bias, and the leaky ReLU of that, against the naive sums */
+    double *ybref = dzeros(ny), *aref = dzeros(ny);
+    size_t plane = (size_t)s.oh * s.ow;
+    for (size_t k = 0; k < ny; k++) {
+        ybref[k] = yref[k] + b[(k / plane) % (size_t)s.cout];
+        aref[k] = ybref[k] > 0 ? ybref[k] : (double)CONV_SLOPE * ybref[k];
+    }
+    snprintf(label, sizeof label, "conv case %d forward with bias", ci);
+    ASSERT_CLOSE(label, run.yb, ybref, ny, 1e-5);
+    snprintf(label, sizeof label, "conv case %d forward, fused leaky ReLU", ci);
+    ASSERT_CLOSE(label, run.act, aref, ny, 1e-5);
+    free(ybref);
+    free(aref);
 
     /* dL/dx and dL/dw of L = sum(r * y) by finite differences; dy = r. */
     conv_ctx ctx = {&s, xd, wd, rd, yref, 0};
@@ -398,11 +426,13 @@ START_TEST(test_conv_vs_naive)
     sub_base(run.dw, dw0, nw);
     snprintf(label, sizeof label, "conv case %d backward-data", ci);
     ASSERT_CLOSE(label, run.dx, gx, nx, 1e-3);
+    snprintf(label, sizeof label, "conv case %d backward-data, overwriting", ci);
+    ASSERT_CLOSE(label, run.dx_over, gx, nx, 1e-3);
     snprintf(label, sizeof label, "conv case %d backward-filter", ci);
     ASSERT_CLOSE(label, run.dw, gw, nw, 1e-3);
 
     conv_run_free(&run);
-    free(x); free(w); free(r); free(dx0); free(dw0);
+    free(x); free(w); free(r); free(dx0); free(dw0); free(b);
     free(xd); free(wd); free(rd); free(yref); free(gx); free(gw);
     be->destroy(be);
 }
@@ -418,24 +448,28 @@ START_TEST(test_conv_threads)
     seed_rng(2000 + ci);
     size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s);
     float *x = rand_host(nx, -1, 1), *w = rand_host(nw, -1, 1), *dy = rand_host(ny, -1, 1);
-    float *dx0 = rand_host(nx, -1, 1), *dw0 = rand_host(nw, -1, 1);
-    conv_run r1 = conv_exec(b1, &s, x, w, dy, dx0, dw0);
+    float *dx0 = rand_host(nx, -1, 1), *dw0 = rand_host(nw, -1, 1), *b = rand_host((size_t)s.cout, -1, 1);
+    conv_run r1 = conv_exec(b1, &s, x, w, b, dy, dx0, dw0);
     double *dw1 = to_double(r1.dw, nw);
 
     for (int threads = 2; threads <= 3; threads++) {
         unsharp_backend *bt = backend(threads);
         ck_assert_msg(bt->conv_workspace(bt, &s) >= b1->conv_workspace(b1, &s),
                       "threads=%d workspace smaller than threads=1", threads);
-        conv_run ra = conv_exec(bt, &s, x, w, dy, dx0, dw0);
-        conv_run rb = conv_exec(bt, &s, x, w, dy, dx0, dw0);
+        conv_run ra = conv_exec(bt, &s, x, w, b, dy, dx0, dw0);
+        conv_run rb = conv_exec(bt, &s, x, w, b, dy, dx0, dw0);
         double mx;
         size_t at;
         ck_assert_msg(memcmp(ra.y, r1.y, ny * sizeof(float)) == 0,
                       "case %d threads=%d forward differs from threads=1 (max |diff| %g)", ci, threads,
                       maxdiff(ra.y, to_double(r1.y, ny), ny, &mx, &at)); /* leaks only on failure */
+        ck_assert_msg(memcmp(ra.yb, r1.yb, ny * sizeof(float)) == 0 && memcmp(ra.act, r1.act, ny * sizeof(float)) == 0,
+                      "case %d threads=%d forward with bias and leaky ReLU differs from threads=1", ci, threads);
         ck_assert_msg(memcmp(ra.dx, r1.dx, nx * sizeof(float)) == 0,
                       "case %d threads=%d backward-data differs from threads=1 (max |diff| %g)", ci, threads,
                       maxdiff(ra.dx, to_double(r1.dx, nx), nx, &mx, &at));
+        ck_assert_msg(memcmp(ra.dx_over, r1.dx_over, nx * sizeof(float)) == 0,
+                      "case %d threads=%d overwriting backward-data differs from threads=1", ci, threads);
         char label[96];
         snprintf(label, sizeof label, "case %d threads=%d backward-filter vs threads=1", ci, threads);
         ASSERT_CLOSE(label, ra.dw, dw1, nw, 1e-5);
@@ -448,7 +482,7 @@ START_TEST(test_conv_threads)
     }
     conv_run_free(&r1);
     free(dw1);
-    free(x); free(w); free(dy); free(dx0); free(dw0);
+    free(x); free(w); free(dy); free(dx0); free(dw0); free(b);
     b1->destroy(b1);
 }
 END_TEST
@@ -461,10 +495,10 @@ START_TEST(test_conv_errors)
     unsharp_conv_shape bad = s;
     bad.oh = 7; /* inconsistent */
     ck_assert_uint_eq(be->conv_workspace(be, &bad), 0);
-    FAILS(UNSHARP_ERR_INVALID, be->conv2d_forward(be, &bad, buf, buf, buf, buf));
+    FAILS(UNSHARP_ERR_INVALID, be->conv2d_forward(be, &bad, buf, buf, NULL, buf, NULL, 0.0f, buf));
     bad = s;
     bad.kh = 0;
-    FAILS(UNSHARP_ERR_INVALID, be->conv2d_backward_data(be, &bad, buf, buf, buf, buf));
+    FAILS(UNSHARP_ERR_INVALID, be->conv2d_backward_data(be, &bad, buf, buf, buf, 1, buf));
     /* A workspace is needed for 3x3 and missing. */
     ck_assert_uint_gt(be->conv_workspace(be, &s), 0);
     FAILS(UNSHARP_ERR_INVALID, be->conv2d_backward_filter(be, &s, buf, buf, buf, NULL));
@@ -480,7 +514,7 @@ START_TEST(test_conv_errors)
     ck_assert_uint_eq(b1->conv_workspace(b1, &one), 0);
     float *x = rand_host(conv_nx(&one), -1, 1), *w = rand_host(conv_nw(&one), -1, 1);
     float *y = malloc(conv_ny(&one) * sizeof(float));
-    OK(b1->conv2d_forward(b1, &one, x, w, y, NULL));
+    OK(b1->conv2d_forward(b1, &one, x, w, NULL, y, NULL, 0.0f, NULL));
     free(x); free(w); free(y);
     be->release(be, buf);
     b1->destroy(b1);
@@ -578,7 +612,7 @@ START_TEST(test_leaky_relu)
         snprintf(label, sizeof label, "lrelu slope %g forward", slope);
         ASSERT_CLOSE(label, got, ref, n, 1e-6);
 
-        OK(be->leaky_relu_backward(be, xd, rd, dxd, n, slope));
+        OK(be->leaky_relu_backward(be, xd, rd, dxd, n, slope, 1));
         float *gx = dget(be, dxd, n);
         sub_base(gx, dx0, n);
         double *xdd = to_double(x, n), *rdd = to_double(r, n), *fd = dzeros(n);
@@ -586,6 +620,12 @@ START_TEST(test_leaky_relu)
         fd_grad(lrelu_L, xdd, n, &ctx, fd);
         snprintf(label, sizeof label, "lrelu slope %g backward", slope);
         ASSERT_CLOSE(label, gx, fd, n, 1e-3);
+        /* overwriting (accumulate 0): the gradient alone, whatever dx held */
+        OK(be->leaky_relu_backward(be, xd, rd, dxd, n, slope, 0));
+        float *gx_over = dget(be, dxd, n);
+        snprintf(label, sizeof label, "lrelu slope %g backward, overwriting", slope);
+        ASSERT_CLOSE(label, gx_over, fd, n, 1e-3);
+        free(gx_over);
 
         /* In place: y aliases x. */
         OK(be->leaky_relu_forward(be, xd, xd, n, slope));

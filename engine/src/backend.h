@@ -5,6 +5,8 @@
  * - float and int32 pointers are backend memory (host for CPU, device for CUDA), from alloc;
  * - tensors are NCHW and contiguous; shapes are given beside each argument;
  * - "+=" marks outputs that accumulate: the caller zeroes them when it wants a fresh sum;
+ *   "(+)=" marks outputs that accumulate when the slot's accumulate argument is non-zero and
+ *   are overwritten when it is 0 (the first write of a gradient, with no zeroing pass);
  * - a slot returns UNSHARP_OK, or a status with a message written to be->errbuf that names
  *   the file and line of the failing device call. */
 #ifndef UNSHARP_BACKEND_H
@@ -63,17 +65,24 @@ struct unsharp_backend {
                            float alpha, const float *a, int lda, const float *b, int ldb,
                            float beta, float *c, int ldc);
 
-    /* -- convolution (no bias); work is conv_workspace() bytes -- */
+    /* -- convolution; work is conv_workspace() bytes. Forward adds the bias b when it is not
+     *    NULL, and writes leaky_relu(y, slope) to act as well when act is not NULL (the model
+     *    fuses an activation layer that is a convolution's only consumer); the bias gradient
+     *    is bias_backward's -- */
     size_t (*conv_workspace)(unsharp_backend *be, const unsharp_conv_shape *s);
     unsharp_status (*conv2d_forward)(unsharp_backend *be, const unsharp_conv_shape *s,
                                      const float *x,  /* (n, cin, h, w) */
                                      const float *w,  /* (cout, cin, kh, kw) */
+                                     const float *b,  /* (cout) or NULL */
                                      float *y,        /* (n, cout, oh, ow), overwritten */
+                                     float *act,      /* (n, cout, oh, ow) or NULL, overwritten */
+                                     float slope,
                                      void *work);
     unsharp_status (*conv2d_backward_data)(unsharp_backend *be, const unsharp_conv_shape *s,
                                            const float *dy, /* (n, cout, oh, ow) */
                                            const float *w,  /* (cout, cin, kh, kw) */
-                                           float *dx,       /* (n, cin, h, w) += */
+                                           float *dx,       /* (n, cin, h, w) (+)= */
+                                           int accumulate,
                                            void *work);
     unsharp_status (*conv2d_backward_filter)(unsharp_backend *be, const unsharp_conv_shape *s,
                                              const float *x,  /* (n, cin, h, w) */
@@ -90,7 +99,8 @@ struct unsharp_backend {
     /* -- leaky ReLU (slope 0 is ReLU); y and dx may alias x and dy -- */
     unsharp_status (*leaky_relu_forward)(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
     unsharp_status (*leaky_relu_backward)(unsharp_backend *be, const float *x /* forward input */,
-                                          const float *dy, float *dx /* += */, size_t n, float slope);
+                                          const float *dy, float *dx /* (+)= */, size_t n, float slope,
+                                          int accumulate);
 
     /* -- sigmoid, for probabilities at inference -- */
     unsharp_status (*sigmoid_forward)(unsharp_backend *be, const float *x, float *y, size_t n);

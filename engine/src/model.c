@@ -70,6 +70,48 @@ bailout:
     return st;
 }
 
+/* A convolution read only by a ReLU or leaky ReLU computes that activation in its forward
+ * output pass (conv2d_forward's act), sparing one pass over the activation in memory. */
+static void fuse_activations(unsharp_model *m)
+{
+    const unsharp_layer_kind *conv = unsharp__layer_kind("conv"), *relu = unsharp__layer_kind("relu"),
+                             *lrelu = unsharp__layer_kind("lrelu");
+    for (int i = 0; i < m->n_layers; i++) {
+        m->layers[i].act_layer = -1;
+        m->layers[i].fused = 0;
+    }
+    for (int i = 0; i < m->n_layers; i++) {
+        unsharp_layer *A = &m->layers[i];
+        if ((A->kind != relu && A->kind != lrelu) || A->n_in != 1 || m->layers[A->in[0]].kind != conv) continue;
+        int readers = 0;
+        for (int j = 0; j < m->n_layers; j++)
+            for (int k = 0; k < m->layers[j].n_in; k++) readers += m->layers[j].in[k] == A->in[0];
+        if (readers != 1) continue;
+        m->layers[A->in[0]].act_layer = i;
+        A->fused = 1;
+    }
+}
+
+/* Each layer's dy is written first by the backward of its last reader (backward runs in reverse
+ * order). When that reader can overwrite, the zeroing pass over dy is not needed; loss layers
+ * add into their input's dy during forward, so their inputs are always zeroed. */
+static void plan_dy_writers(unsharp_model *m)
+{
+    for (int i = 0; i < m->n_layers; i++) {
+        unsharp_layer *X = &m->layers[i];
+        int last = -1, loss = 0;
+        for (int j = i + 1; j < m->n_layers; j++)
+            for (int k = 0; k < m->layers[j].n_in; k++)
+                if (m->layers[j].in[k] == i) {
+                    last = j;
+                    loss |= m->layers[j].kind->is_loss;
+                }
+        X->dy_writer = -1;
+        if (last >= 0 && !loss && m->layers[last].kind->overwrites_dx && m->layers[last].n_in == 1)
+            X->dy_writer = last;
+    }
+}
+
 unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options *opt, unsharp_model **out, char *errbuf)
 {
     unsharp_status st = UNSHARP_OK;
@@ -90,6 +132,8 @@ unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options 
         goto bailout;
     }
 
+    fuse_activations(m);
+    plan_dy_writers(m);
     /* needs_grad: whether any parameter lies at or before a layer */
     for (int i = 0; i < m->n_layers; i++) {
         unsharp_layer *L = &m->layers[i];
@@ -281,7 +325,6 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
     unsharp_status st = UNSHARP_OK;
     char *errbuf = m->err;
     size_t off = 0, work = 0;
-    size_t dy_begin, dy_end;
     /* pass 0 measures, pass 1 assigns pointers */
     for (int pass = 0; pass < 2; pass++) {
         char *base = pass ? (char *)m->act_mem : NULL;
@@ -299,7 +342,6 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
             }
             if (L->work_bytes > work) work = L->work_bytes;
         }
-        dy_begin = off;
         for (int i = 0; i < m->n_layers; i++) {
             unsharp_layer *L = &m->layers[i];
             L->dy = NULL;
@@ -307,7 +349,6 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
             L->dy = base ? (float *)(base + off) : NULL;
             off += ALIGN64((size_t)L->n * L->c * L->h * L->w * sizeof(float));
         }
-        dy_end = off;
         m->work = base && work ? base + off : NULL;
         off += ALIGN64(work);
         if (pass == 0 && off > m->act_capacity) {
@@ -319,8 +360,12 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
             m->act_capacity = off;
         }
     }
-    if (training && dy_end > dy_begin)
-        CHECK(m->be->fill(m->be, (float *)((char *)m->act_mem + dy_begin), 0.0f, (dy_end - dy_begin) / sizeof(float)));
+    /* gradients that are added to from the start; the others are overwritten by their first writer */
+    for (int i = 0; i < m->n_layers; i++) {
+        unsharp_layer *L = &m->layers[i];
+        if (L->dy && L->dy_writer < 0)
+            CHECK(m->be->fill(m->be, L->dy, 0.0f, (size_t)L->n * L->c * L->h * L->w));
+    }
 bailout:
     return st;
 }

@@ -22,6 +22,7 @@ typedef struct unsharp_layer_kind {
     const char *name;
     const char *keys;  /* the key=value names it accepts, space separated */
     int is_loss;
+    int overwrites_dx; /* backward can write its one input's dy with "=" when it writes it first */
     /* From the input channels: output channels and parameter shapes. */
     unsharp_status (*setup)(unsharp_model *m, unsharp_layer *L);
     /* From the input shapes: output (n, c, h, w), cache bytes and workspace bytes. */
@@ -54,6 +55,14 @@ struct unsharp_layer {
     int needs_grad;                  /* a parameter at or before this layer: dy is wanted */
 
     int weight_param, bias_param;    /* indices into m->params, or -1 */
+
+    /* Fusion, decided once the architecture is parsed: a convolution whose only consumer is a
+     * ReLU or leaky ReLU writes that layer's output in its own forward (act_layer, or -1), and
+     * the activation's forward then has nothing to do (fused). */
+    int act_layer, fused;
+    /* The layer whose backward writes this layer's dy first, overwriting it (its last reader,
+     * when that reader's kind can), or -1: then dy is zeroed before it is written. */
+    int dy_writer;
 
     /* into the activation arena, valid after forward */
     float *y;                        /* (n, c, h, w) */

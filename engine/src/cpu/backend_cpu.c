@@ -55,6 +55,8 @@ static unsharp_status cpu_fill(unsharp_backend *be, float *dst, float value, siz
     CPU_ERRCTX(be);
     if (n == 0) goto bailout;
     if (!dst) FAIL(UNSHARP_ERR_INVALID, "dst is NULL");
+    const int nt = cpu_par_threads(be, n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t i = 0; i < n; i++) dst[i] = value;
 bailout:
     return st;

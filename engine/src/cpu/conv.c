@@ -6,22 +6,25 @@
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
  * result depends only on the thread count, never on scheduling.
  *
- * The lowering works on blocks of output rows whose im2col matrix fits in the L2 cache
- * (COL_BLOCK_FLOATS), so the matrix never travels through main memory and the workspace stays
- * small at any image size.
+ * The lowering works on blocks of output rows whose im2col matrix and forward output fit in the
+ * L2 cache together (COL_BLOCK_FLOATS), so neither travels through main memory and the
+ * workspace stays small at any image size. Forward multiplies each block into the cache, then
+ * writes y in one pass that also adds the bias and, when asked, writes the leaky ReLU of y (a
+ * fused activation layer): no separate zeroing, bias or activation pass over y.
  *
  * Workspace layout (conv_workspace bytes): nt = min(threads, n) slices of `slice` floats;
- * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw; none when
- * direct), then, when nt > 1, a partial dW of cout*K floats; both parts are rounded up to 64
- * bytes. */
+ * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw), the
+ * forward output of one block (cout*rows*ow floats; neither when direct), then, when nt > 1,
+ * a partial dW of cout*K floats; each part is rounded up to 64 bytes. */
 #include <cblas.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
 
-/* Target size of one block's im2col matrix: half of a 512 KiB L2, leaving room for the
- * packed GEMM panels. */
+/* Target size of one block's im2col matrix plus its forward output: half of a 512 KiB L2,
+ * leaving room for the packed GEMM panels. */
 #define COL_BLOCK_FLOATS (64 * 1024)
 
 typedef struct conv_plan {
@@ -30,6 +33,7 @@ typedef struct conv_plan {
     int nt;        /* slots: min(threads, n) */
     int K, P;      /* cin*kh*kw, oh*ow */
     size_t col;    /* floats reserved for one im2col buffer */
+    size_t out;    /* floats reserved for one block of forward output (cout, rows*ow) */
     size_t dwn;    /* floats reserved for one partial dW */
     size_t slice;  /* floats per slot */
     size_t bytes;  /* whole workspace */
@@ -57,15 +61,17 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     int threads = ((const cpu_impl *)be->impl)->threads;
     p->nt = threads < s->n ? threads : s->n;
 
-    size_t col = 0, dwn = 0, slice, bytes;
-    int64_t rows = COL_BLOCK_FLOATS / (K * s->ow);
+    size_t col = 0, out = 0, dwn = 0, slice, bytes;
+    int64_t rows = COL_BLOCK_FLOATS / ((K + s->cout) * s->ow);
     p->rows = (int)(rows < 1 ? 1 : rows > s->oh ? s->oh : rows);
     if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
+    if (!p->direct && __builtin_mul_overflow((size_t)s->cout, (size_t)p->rows * (size_t)s->ow, &out)) return 2;
     if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
-    if (col > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
+    if (col > SIZE_MAX / 8 || out > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
     p->col = round16(col);
+    p->out = round16(out);
     p->dwn = round16(dwn);
-    slice = p->col + p->dwn;
+    slice = p->col + p->out + p->dwn;
     if (__builtin_mul_overflow(slice, (size_t)p->nt, &bytes) ||
         __builtin_mul_overflow(bytes, sizeof(float), &bytes))
         return 2;
@@ -85,7 +91,7 @@ static unsharp_status conv_prepare(unsharp_backend *be, const unsharp_conv_shape
     if (r == 2)
         return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "convolution too large");
     if (!a || !b || !c) return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func, "NULL tensor");
-    if (p->col + p->dwn > 0 && !work)
+    if (p->slice > 0 && !work)
         return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, func,
                                "workspace is NULL, %zu bytes needed", p->bytes);
     return UNSHARP_OK;
@@ -109,35 +115,94 @@ static void valid_cols(const unsharp_conv_shape *s, int kj, int *lo, int *hi)
     if (*lo > *hi) *lo = *hi;
 }
 
-/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). */
-static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col)
+/* One tap's output row d[0, ow): src[0, hi - lo) copied to [lo, hi), zeros outside. */
+static inline void tap_row(float *restrict d, const float *restrict src, int lo, int hi, int ow)
+{
+    for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+    for (int ox = lo; ox < hi; ox++) d[ox] = src[ox - lo];
+    for (int ox = hi; ox < ow; ox++) d[ox] = 0.0f;
+}
+
+/* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). The input
+ * rows are read once each, in order (a sequential stream from memory), and written to every
+ * (ki, oy) that takes them. With stride 2 along x and eo (w + 2 floats of scratch) given, each
+ * row is first split into its even and odd columns, and every tap kj becomes a contiguous
+ * copy from one of them. */
+static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
+    const int ow = s->ow, ne = (s->w + 1) / 2, no = s->w / 2;
+    int iy_lo = oy0 * s->sh - s->ph, iy_hi = (oy1 - 1) * s->sh - s->ph + s->kh; /* rows reached */
+    if (iy_lo < 0) iy_lo = 0;
+    if (iy_hi > s->h) iy_hi = s->h;
+    const int s3p1 = s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * ow;
     for (int c = 0; c < s->cin; c++) {
         const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
+        float *cc = col + (size_t)c * s->kh * s->kw * Pb;
+        /* taps that fall in the top or bottom padding */
         for (int ki = 0; ki < s->kh; ki++)
-            for (int kj = 0; kj < s->kw; kj++) {
-                float *dst = col + ((size_t)(c * s->kh + ki) * s->kw + kj) * Pb;
-                int lo, hi;
-                valid_cols(s, kj, &lo, &hi);
-                for (int oy = oy0; oy < oy1; oy++) {
-                    float *d = dst + (size_t)(oy - oy0) * s->ow;
-                    int iy = oy * s->sh - s->ph + ki;
-                    if (iy < 0 || iy >= s->h) {
-                        memset(d, 0, (size_t)s->ow * sizeof(float));
+            for (int oy = oy0; oy < oy1; oy++) {
+                int iy = oy * s->sh - s->ph + ki;
+                if (iy >= 0 && iy < s->h) continue;
+                float *d = cc + (size_t)ki * s->kw * Pb + (size_t)(oy - oy0) * ow;
+                for (int kj = 0; kj < s->kw; kj++) memset(d + kj * Pb, 0, (size_t)ow * sizeof(float));
+            }
+        for (int iy = iy_lo; iy < iy_hi; iy++) {
+            const float *row = xc + (size_t)iy * s->w;
+            if (s3p1) {
+                /* the network's 3-tap stride-2 pad-1 rows: taps 1 and 2 are the even and odd
+                 * columns, split straight into place; tap 0 is tap 2 shifted by one */
+                for (int ki = 0; ki < s->kh; ki++) {
+                    int t = iy + s->ph - ki;
+                    if (t < 0 || t % s->sh) continue;
+                    int oy = t / s->sh;
+                    if (oy < oy0 || oy >= oy1) continue;
+                    float *restrict d0 = cc + (size_t)ki * 3 * Pb + (size_t)(oy - oy0) * ow;
+                    float *restrict d1 = d0 + Pb, *restrict d2 = d0 + 2 * Pb;
+                    for (int j = 0; j < ow; j++) {
+                        d1[j] = row[2 * j];
+                        d2[j] = row[2 * j + 1];
+                    }
+                    d0[0] = 0.0f;
+                    for (int j = 1; j < ow; j++) d0[j] = d2[j - 1];
+                }
+                continue;
+            }
+            int split = s->sw == 2 && eo;
+            float *restrict even = eo, *restrict odd = eo ? eo + ne + 1 : NULL;
+            if (split) {
+                for (int j = 0; j < no; j++) {
+                    even[j] = row[2 * j];
+                    odd[j] = row[2 * j + 1];
+                }
+                if (ne > no) even[no] = row[2 * no];
+            }
+            for (int ki = 0; ki < s->kh; ki++) {
+                int t = iy + s->ph - ki; /* = oy * sh */
+                if (t < 0 || t % s->sh) continue;
+                int oy = t / s->sh;
+                if (oy < oy0 || oy >= oy1) continue;
+                float *d = cc + (size_t)ki * s->kw * Pb + (size_t)(oy - oy0) * ow;
+                for (int kj = 0; kj < s->kw; kj++) {
+                    float *dj = d + kj * Pb;
+                    int lo, hi, base = kj - s->pw; /* ix = ox*sw + base */
+                    valid_cols(s, kj, &lo, &hi);
+                    if (split) {
+                        /* ox = lo reads column 2*lo + base: even[lo + base/2] or odd[lo + (base-1)/2] */
+                        const float *src = (base & 1) == 0 ? even + (lo + base / 2) : odd + (lo + (base - 1) / 2);
+                        tap_row(dj, src, lo, hi, ow);
                         continue;
                     }
-                    const float *src = xc + (size_t)iy * s->w - s->pw + kj;
-                    for (int ox = 0; ox < lo; ox++) d[ox] = 0.0f;
+                    const float *src = row + (ptrdiff_t)lo * s->sw + base;
+                    for (int ox = 0; ox < lo; ox++) dj[ox] = 0.0f;
                     if (s->sw == 1)
-                        memcpy(d + lo, src + lo, (size_t)(hi - lo) * sizeof(float));
-                    else if (s->sw == 2)
-                        for (int ox = lo; ox < hi; ox++) d[ox] = src[2 * ox];
+                        memcpy(dj + lo, src, (size_t)(hi - lo) * sizeof(float));
                     else
-                        for (int ox = lo; ox < hi; ox++) d[ox] = src[ox * s->sw];
-                    for (int ox = hi; ox < s->ow; ox++) d[ox] = 0.0f;
+                        for (int ox = lo; ox < hi; ox++) dj[ox] = src[(ox - lo) * s->sw];
+                    for (int ox = hi; ox < ow; ox++) dj[ox] = 0.0f;
                 }
             }
+        }
     }
 }
 
@@ -211,8 +276,42 @@ size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape
     return p.bytes;
 }
 
-unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s,
-                                           const float *x, const float *w, float *y, void *work)
+/* rows (rows, len), contiguous: row r filled with b[r], or zeros when b is NULL. */
+static void fill_rows(float *restrict out, int rows, size_t len, const float *b)
+{
+    if (!b) {
+        memset(out, 0, (size_t)rows * len * sizeof(float));
+        return;
+    }
+    for (int r = 0; r < rows; r++)
+        for (size_t j = 0; j < len; j++) out[(size_t)r * len + j] = b[r];
+}
+
+/* The forward output pass over len columns of each output channel: y = g + b[c] (g itself when
+ * b is NULL) and, when act is not NULL, act = leaky_relu(y, slope). g has row stride ldg; y and
+ * act have row stride ldy; g may be y itself. */
+static void forward_epilogue(int cout, size_t len, const float *g, size_t ldg, const float *b, float *y,
+                             float *act, float slope, size_t ldy)
+{
+    for (int c = 0; c < cout; c++) {
+        const float *gr = g + (size_t)c * ldg;
+        float *yr = y + (size_t)c * ldy;
+        const float bc = b ? b[c] : 0.0f;
+        if (b)
+            for (size_t j = 0; j < len; j++) yr[j] = gr[j] + bc;
+        else if (gr != yr)
+            memcpy(yr, gr, len * sizeof(float));
+        if (act) {
+            float *ar = act + (size_t)c * ldy;
+            /* the same expression as the leaky ReLU slot, so the values match it bit for bit */
+            for (size_t j = 0; j < len; j++) ar[j] = yr[j] * (yr[j] > 0.0f ? 1.0f : slope);
+        }
+    }
+}
+
+unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
+                                           const float *w, const float *b, float *y, float *act, float slope,
+                                           void *work)
 {
     conv_plan p;
     unsharp_status st = UNSHARP_OK;
@@ -222,22 +321,31 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
+        float *out = p.out ? (float *)work + (size_t)t * p.slice + p.col : NULL;
+        float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
+        float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         int lo, hi;
         slot_range(s->n, p.nt, t, &lo, &hi);
         for (int i = lo; i < hi; i++) {
             const float *xi = x + (size_t)i * xs;
-            float *yi = y + (size_t)i * ys;
+            float *yi = y + (size_t)i * ys, *ai = act ? act + (size_t)i * ys : NULL;
             if (p.direct) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
                             s->cin, xi, p.P, 0.0f, yi, p.P);
+                if (b || ai) forward_epilogue(s->cout, (size_t)p.P, yi, p.P, b, yi, ai, slope, p.P);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
-                    im2col(s, xi, oy0, oy1, col);
-                    /* y[:, block] (cout, pb) = W (cout, K) col (K, pb) */
+                    size_t at = (size_t)oy0 * s->ow;
+                    im2col(s, xi, oy0, oy1, col, eo);
+                    /* out (cout, pb) = bias + W (cout, K) col (K, pb), in the cache (beta = 1 on the
+                     * bias rows: OpenBLAS's own beta = 0 pass zeroes with scalar stores); then one
+                     * pass to y */
+                    fill_rows(out, s->cout, (size_t)pb, b);
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, pb, p.K, 1.0f, w, p.K,
-                                col, pb, 0.0f, yi + (size_t)oy0 * s->ow, p.P);
+                                col, pb, 1.0f, out, pb);
+                    forward_epilogue(s->cout, (size_t)pb, out, pb, NULL, yi + at, ai ? ai + at : NULL, slope, p.P);
                 }
             }
         }
@@ -246,8 +354,17 @@ bailout:
     return st;
 }
 
+/* Zeroes rows [r0, r1) of every channel of one image's dx (cin, h, w). */
+static void zero_rows(const unsharp_conv_shape *s, float *dx, int r0, int r1)
+{
+    if (r1 <= r0) return;
+    for (int c = 0; c < s->cin; c++)
+        memset(dx + ((size_t)c * s->h + r0) * s->w, 0, (size_t)(r1 - r0) * s->w * sizeof(float));
+}
+
 unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
-                                                 const float *dy, const float *w, float *dx, void *work)
+                                                 const float *dy, const float *w, float *dx, int accumulate,
+                                                 void *work)
 {
     conv_plan p;
     unsharp_status st = UNSHARP_OK;
@@ -265,18 +382,30 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
             const float *dyi = dy + (size_t)i * ys;
             float *dxi = dx + (size_t)i * xs;
             if (p.direct) {
-                /* dx (cin, P) += W^T (cin, cout) dy (cout, P) */
+                /* dx (cin, P) (+)= W^T (cin, cout) dy (cout, P) */
+                if (!accumulate) memset(dxi, 0, xs * sizeof(float));
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->cin, p.P, s->cout, 1.0f, w,
                             s->cin, dyi, p.P, 1.0f, dxi, p.P);
             } else {
+                /* Overwriting: the input rows a block reaches first are zeroed just before it adds
+                 * to them (rows [0, zeroed) are done), while they are about to be in the cache. */
+                int zeroed = accumulate ? s->h : 0;
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
-                    /* col (K, pb) = W^T (K, cout) dy[:, block] (cout, pb) */
+                    int reach = (oy1 - 1) * s->sh - s->ph + s->kh; /* one past the last input row */
+                    if (reach > s->h) reach = s->h;
+                    if (reach > zeroed) {
+                        zero_rows(s, dxi, zeroed, reach);
+                        zeroed = reach;
+                    }
+                    /* col (K, pb) = W^T (K, cout) dy[:, block] (cout, pb), onto zeros (see forward) */
+                    memset(col, 0, (size_t)p.K * (size_t)pb * sizeof(float));
                     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, p.K, pb, s->cout, 1.0f, w, p.K,
-                                dyi + (size_t)oy0 * s->ow, p.P, 0.0f, col, pb);
+                                dyi + (size_t)oy0 * s->ow, p.P, 1.0f, col, pb);
                     col2im_add(s, col, oy0, oy1, dxi, eo);
                 }
+                zero_rows(s, dxi, zeroed, s->h);
             }
         }
     }
@@ -298,9 +427,11 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
     for (int t = 0; t < p.nt; t++) {
         float *slice = p.slice ? (float *)work + (size_t)t * p.slice : NULL;
         float *col = p.col ? slice : NULL;
+        float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
+        float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         float *acc = dw;
         if (p.nt > 1) {
-            acc = slice + p.col;
+            acc = slice + p.col + p.out;
             memset(acc, 0, nw * sizeof(float));
         }
         int lo, hi;
@@ -316,7 +447,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
-                    im2col(s, xi, oy0, oy1, col);
+                    im2col(s, xi, oy0, oy1, col, eo);
                     /* dW (cout, K) += dy[:, block] (cout, pb) col^T (pb, K) */
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, p.K, pb, 1.0f,
                                 dyi + (size_t)oy0 * s->ow, p.P, col, pb, 1.0f, acc, ldw);
@@ -327,7 +458,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
 
     if (p.nt > 1) {
         /* Partials in slot order, element by element: the same sum for every run. */
-        const float *base = (const float *)work + p.col;
+        const float *base = (const float *)work + p.col + p.out;
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
         for (size_t j = 0; j < nw; j++) {
             float a = dw[j];

@@ -2,7 +2,9 @@
  * from the functions declared here; each op family lives in its own file (conv.c, pool.c,
  * elementwise.c, loss.c, optim.c) with forward and backward side by side. The private state
  * is only the thread count: convolutions split the images of a batch across that many
- * OpenMP threads, and everything else runs on the calling thread. */
+ * OpenMP threads, and the large per-element passes (leaky ReLU, bias, fill) split their range,
+ * each element or channel computed wholly by one thread, so results never depend on the
+ * thread count; everything else runs on the calling thread. */
 #ifndef UNSHARP_CPU_OPS_H
 #define UNSHARP_CPU_OPS_H
 
@@ -12,6 +14,14 @@
 typedef struct cpu_impl {
     int threads; /* >= 1 */
 } cpu_impl;
+
+/* Threads for a per-element pass over n values: the backend's count when n is large enough to
+ * be worth waking them, else 1. */
+#define CPU_PAR_MIN 65536
+static inline int cpu_par_threads(const unsharp_backend *be, size_t n)
+{
+    return n >= CPU_PAR_MIN ? ((const cpu_impl *)be->impl)->threads : 1;
+}
 
 /* Declares the st / errbuf pair that FAIL and CHECK expect. */
 #define CPU_ERRCTX(be)                          \
@@ -25,10 +35,12 @@ unsharp_status unsharp__cpu_gemm(unsharp_backend *be, int trans_a, int trans_b, 
 
 /* conv.c */
 size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape *s);
-unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s,
-                                           const float *x, const float *w, float *y, void *work);
+unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
+                                           const float *w, const float *b, float *y, float *act, float slope,
+                                           void *work);
 unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
-                                                 const float *dy, const float *w, float *dx, void *work);
+                                                 const float *dy, const float *w, float *dx, int accumulate,
+                                                 void *work);
 unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s,
                                                    const float *x, const float *dy, float *dw, void *work);
 
@@ -48,7 +60,7 @@ unsharp_status unsharp__cpu_bias_forward(unsharp_backend *be, float *y, const fl
 unsharp_status unsharp__cpu_bias_backward(unsharp_backend *be, const float *dy, float *db, int n, int c, int hw);
 unsharp_status unsharp__cpu_leaky_relu_forward(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
 unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
-                                                size_t n, float slope);
+                                                size_t n, float slope, int accumulate);
 unsharp_status unsharp__cpu_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n);
 unsharp_status unsharp__cpu_copy_channels(unsharp_backend *be, float *dst, int dst_c, int dst_off,
                                           const float *src, int src_c, int n, int hw, int accumulate);

@@ -16,6 +16,8 @@ unsharp_status unsharp__cpu_bias_forward(unsharp_backend *be, float *y, const fl
     if (n < 0 || c < 0 || hw < 0) FAIL(UNSHARP_ERR_INVALID, "negative size n=%d c=%d hw=%d", n, c, hw);
     if ((size_t)n * c * hw == 0) goto bailout;
     if (!y || !b) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
+    const int nt = cpu_par_threads(be, (size_t)n * c * hw);
+#pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if (nt > 1)
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < c; ch++) {
             float *yr = y + ((size_t)i * c + ch) * (size_t)hw;
@@ -32,6 +34,9 @@ unsharp_status unsharp__cpu_bias_backward(unsharp_backend *be, const float *dy, 
     if (n < 0 || c < 0 || hw < 0) FAIL(UNSHARP_ERR_INVALID, "negative size n=%d c=%d hw=%d", n, c, hw);
     if (c == 0) goto bailout;
     if (!db || ((size_t)n * hw > 0 && !dy)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
+    const int nt = cpu_par_threads(be, (size_t)n * c * hw);
+    /* one thread sums a whole channel, in the same order at any thread count */
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int ch = 0; ch < c; ch++) {
         double sum = 0.0;
         for (int i = 0; i < n; i++) {
@@ -59,17 +64,26 @@ unsharp_status unsharp__cpu_leaky_relu_forward(unsharp_backend *be, const float 
     CPU_ERRCTX(be);
     if (n > 0 && (!x || !y)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
     /* branch-free (a multiply by 1 or slope) so the loop vectorises; same values */
+    const int nt = cpu_par_threads(be, n);
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (size_t i = 0; i < n; i++) y[i] = x[i] * (x[i] > 0.0f ? 1.0f : slope);
 bailout:
     return st;
 }
 
 unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
-                                                size_t n, float slope)
+                                                size_t n, float slope, int accumulate)
 {
     CPU_ERRCTX(be);
     if (n > 0 && (!x || !dy || !dx)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
-    for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+    const int nt = cpu_par_threads(be, n);
+    if (accumulate) {
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+    } else {
+#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
+        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+    }
 bailout:
     return st;
 }

@@ -19,6 +19,16 @@ static inline unsharp_status unsharp__same_channels(unsharp_model *m, unsharp_la
 
 static inline size_t unsharp__count(const unsharp_layer *L) { return (size_t)L->n * L->c * L->h * L->w; }
 
+/* The slope of a ReLU (0) or leaky ReLU layer. */
+static inline float unsharp__act_slope(const unsharp_layer *L) { return L->kind->keys[0] ? L->slope : 0.0f; }
+
+/* 0 when L is the first writer of its input's dy (model.c: plan_dy_writers), which it then
+ * overwrites; 1 when it adds to what is there. */
+static inline int unsharp__dx_accumulates(unsharp_model *m, unsharp_layer *L)
+{
+    return unsharp__input(m, L, 0)->dy_writer != (int)(L - m->layers);
+}
+
 /* Whether backward must produce the input's gradient. */
 static inline int unsharp__want_dx(unsharp_model *m, unsharp_layer *L, int k) { return unsharp__input(m, L, k)->dy != NULL; }
 

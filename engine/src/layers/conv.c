@@ -1,5 +1,5 @@
 /* conv.c: 2-D convolution with an optional per-channel bias; forward and backward over the
- * backend's conv slots. */
+ * backend's conv slots. Forward also writes a fused activation's output (model.c). */
 #include "common.h"
 
 static unsharp_status conv_setup(unsharp_model *m, unsharp_layer *L)
@@ -44,9 +44,15 @@ static unsharp_status conv_forward(unsharp_model *m, unsharp_layer *L, int train
     unsharp_status st = UNSHARP_OK;
     unsharp_conv_shape s = conv_shape_of(m, L);
     unsharp_backend *be = m->be;
-    CHECK(be->conv2d_forward(be, &s, unsharp__input(m, L, 0)->y, unsharp__param(m, L->weight_param), L->y, m->work));
-    if (L->bias_param >= 0)
-        CHECK(be->bias_forward(be, L->y, unsharp__param(m, L->bias_param), s.n, s.cout, s.oh * s.ow));
+    const float *b = L->bias_param >= 0 ? unsharp__param(m, L->bias_param) : NULL;
+    float *act = NULL, slope = 0.0f;
+    if (L->act_layer >= 0) { /* the fused activation (model.c): its output, written here */
+        unsharp_layer *A = &m->layers[L->act_layer];
+        act = A->y;
+        slope = unsharp__act_slope(A);
+    }
+    CHECK(be->conv2d_forward(be, &s, unsharp__input(m, L, 0)->y, unsharp__param(m, L->weight_param), b, L->y, act,
+                             slope, m->work));
 bailout:
     return st;
 }
@@ -60,12 +66,14 @@ static unsharp_status conv_backward(unsharp_model *m, unsharp_layer *L)
     if (L->bias_param >= 0)
         CHECK(be->bias_backward(be, L->dy, unsharp__grad(m, L->bias_param), s.n, s.cout, s.oh * s.ow));
     CHECK(be->conv2d_backward_filter(be, &s, x->y, L->dy, unsharp__grad(m, L->weight_param), m->work));
-    if (x->dy) CHECK(be->conv2d_backward_data(be, &s, L->dy, unsharp__param(m, L->weight_param), x->dy, m->work));
+    if (x->dy)
+        CHECK(be->conv2d_backward_data(be, &s, L->dy, unsharp__param(m, L->weight_param), x->dy,
+                                       unsharp__dx_accumulates(m, L), m->work));
 bailout:
     return st;
 }
 
 const unsharp_layer_kind unsharp__conv_kind = {
-    .name = "conv", .keys = "out k kh kw s p bias", .is_loss = 0,
+    .name = "conv", .keys = "out k kh kw s p bias", .is_loss = 0, .overwrites_dx = 1,
     .setup = conv_setup, .shape = conv_shape, .forward = conv_forward, .backward = conv_backward,
 };
