@@ -4,9 +4,9 @@
 # weights) and (b) djpeg's full decode of the same files with 2 processes (xargs -P2), one
 # right after the other, so that both see the same machine load. Reported: wall and CPU time
 # of each round and their ratios (median over the rounds), the peak RSS of unsharp-classify,
-# and the median time per photo of one-photo runs (--jobs 1) less the program's start-up time
-# (measured on a 16x16 photo). The corpus comes from ../shared/bench/make-perf-corpus.sh DIR
-# and is made when absent. Prints a markdown table.
+# and the median CPU time per photo of the decode and the judging on one thread (judge_bench).
+# The corpus comes from ../shared/bench/make-perf-corpus.sh DIR and is made when absent.
+# Prints a markdown table.
 # usage: bench/classify_speed.sh [CORPUS_DIR (/tmp/perf-corpus)] [ROUNDS (3)]
 #        (env: UNSHARP_BUILD, default build: a configured build dir)
 set -euo pipefail
@@ -23,13 +23,13 @@ if [ ! -d "$CORPUS" ] || ! ls "$CORPUS"/*.jpg > /dev/null 2>&1; then
     echo "classify_speed: skipped: no corpus in $CORPUS and no ../shared/bench/make-perf-corpus.sh to make it"; exit 0
   fi
 fi
-for tool in djpeg cjpeg /usr/bin/time; do
+for tool in djpeg rdjpgcom /usr/bin/time; do
   command -v $tool > /dev/null || { echo "classify_speed: skipped: $tool missing (scripts/install-deps.sh)"; exit 0; }
 done
 if [ ! -f "$BUILD/CMakeCache.txt" ]; then
   echo "classify_speed: skipped: $BUILD is not configured (run scripts/setup.sh)"; exit 0
 fi
-cmake --build "$BUILD" --target unsharp-classify > /dev/null
+cmake --build "$BUILD" --target unsharp-classify judge_bench > /dev/null
 BIN=$BUILD/cli/unsharp-classify
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
@@ -61,16 +61,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 [ "$(grep -c '"error"' "$T/out.jsonl" || true)" = 0 ] || { echo "classify_speed: some photos failed" >&2; exit 1; }
 
-# per photo: one-photo runs with --jobs 1, less the start-up time of a run on a 16x16 photo
-printf 'P5\n16 16\n255\n' > "$T/tiny.pgm"; head -c 256 /dev/urandom >> "$T/tiny.pgm"
-cjpeg "$T/tiny.pgm" > "$T/tiny.jpg"
-one() {
-  local t0 t1
-  t0=$(date +%s%N); "$BIN" --jobs 1 -q "$1" > /dev/null 2>&1; t1=$(date +%s%N)
-  calc "($t1 - $t0) / 1e9"
-}
-startup=$(for i in 1 2 3 4 5; do one "$T/tiny.jpg"; done | median)
-per=$(while read -r f; do one "$f"; done < "$T/files" | median)
+# per photo: bench/judge_bench (the same decode and judging, one thread, CPU time per photo)
+per=$("$BUILD/bench/judge_bench" "$CORPUS")
 
 echo "corpus: $CORPUS, $n JPEG files, mean ${mp} MP; $P processes; $(nproc) cores; $(date +%F)"
 echo
@@ -85,5 +77,4 @@ rss=$(awk '{print $4}' "$T/rounds" | sort -g | tail -1)
 echo
 printf 'median wall ratio %.2fx (spread %.2f-%.2f), median CPU ratio %.2fx\n' "$wr" $wl "$cr"
 printf 'unsharp-classify peak RSS: %.0f MB (--jobs %d)\n' "$(calc "$rss / 1024")" $P
-printf 'median per photo (one-photo runs, --jobs 1): %.0f ms, less %.0f ms of start-up: %.0f ms\n' \
-  "$(calc "$per * 1000")" "$(calc "$startup * 1000")" "$(calc "($per - $startup) * 1000")"
+echo "median per photo, one thread (judge_bench, CPU ms): $per"
