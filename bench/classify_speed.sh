@@ -8,7 +8,8 @@
 # The corpus comes from ../shared/bench/make-perf-corpus.sh DIR and is made when absent.
 # Prints a markdown table.
 # usage: bench/classify_speed.sh [CORPUS_DIR (/tmp/perf-corpus)] [ROUNDS (3)]
-#        (env: UNSHARP_BUILD, default build: a configured build dir)
+#        (env: UNSHARP_BUILD, default build: a configured build dir; BASE_BIN: another
+#        unsharp-classify, e.g. an older commit's, timed too in each round, for before/after)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CORPUS=${1:-/tmp/perf-corpus}
@@ -46,7 +47,7 @@ cat "$CORPUS"/*.jpg > /dev/null
 
 # one round: "wall user sys maxrss_kb" of each
 time_cls() {
-  /usr/bin/time -o "$T/t" -f "%e %U %S %M" "$BIN" --jobs $P --format jsonl -q "$CORPUS" > "$T/out.jsonl" 2> "$T/err" ||
+  /usr/bin/time -o "$T/t" -f "%e %U %S %M" "${1:-$BIN}" --jobs $P --format jsonl -q "$CORPUS" > "$T/out.jsonl" 2> "$T/err" ||
     { echo "classify_speed: unsharp-classify failed: $(cat "$T/err")" >&2; exit 1; }
   cat "$T/t"
 }
@@ -58,6 +59,7 @@ time_cls > /dev/null # warm-up: the weights file and the code into the page cach
 : > "$T/rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
   echo "$(time_cls) $(time_djpeg)" >> "$T/rounds"
+  [ -z "${BASE_BIN:-}" ] || time_cls "$BASE_BIN" >> "$T/base"
 done
 [ "$(grep -c '"error"' "$T/out.jsonl" || true)" = 0 ] || { echo "classify_speed: some photos failed" >&2; exit 1; }
 
@@ -77,4 +79,10 @@ rss=$(awk '{print $4}' "$T/rounds" | sort -g | tail -1)
 echo
 printf 'median wall ratio %.2fx (spread %.2f-%.2f), median CPU ratio %.2fx\n' "$wr" $wl "$cr"
 printf 'unsharp-classify peak RSS: %.0f MB (--jobs %d)\n' "$(calc "$rss / 1024")" $P
+if [ -n "${BASE_BIN:-}" ]; then
+  echo "BASE_BIN $BASE_BIN, wall s (CPU s) by round: $(awk '{printf "%s%.2f (%.2f)", NR > 1 ? ", " : "", $1, $2 + $3}' "$T/base")"
+  printf 'this build / BASE_BIN: median wall %.2fx, median CPU %.2fx\n' \
+    "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print $1 / $9}' | median)" \
+    "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print ($2 + $3) / ($10 + $11)}' | median)"
+fi
 echo "median per photo, one thread (judge_bench, CPU ms): $per"
