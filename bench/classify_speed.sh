@@ -80,7 +80,7 @@ echo
 printf 'median wall ratio %.2fx (spread %.2f-%.2f), median CPU ratio %.2fx\n' "$wr" $wl "$cr"
 printf 'unsharp-classify peak RSS: %.0f MB (--jobs %d)\n' "$(calc "$rss / 1024")" $P
 if [ -n "${BASE_BIN:-}" ]; then
-  echo "BASE_BIN $BASE_BIN, wall s (CPU s) by round: $(awk '{printf "%s%.2f (%.2f)", NR > 1 ? ", " : "", $1, $2 + $3}' "$T/base")"
+  echo "BASE_BIN $BASE_BIN, wall s (CPU s) by round: $(awk '{printf "%s%.2f (%.2f)", (NR > 1 ? ", " : ""), $1, $2 + $3}' "$T/base")"
   printf 'this build / BASE_BIN: median wall %.2fx, median CPU %.2fx\n' \
     "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print $1 / $9}' | median)" \
     "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print ($2 + $3) / ($10 + $11)}' | median)"
