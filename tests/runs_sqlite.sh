@@ -20,7 +20,7 @@ BUILD_DIR=${1:?usage: runs_sqlite.sh BUILD_DIR}
 NAME=runs_sqlite
 . "$(dirname "$0")/runs_lib.sh"
 pids=()
-trap 'for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
+trap 'set +e; for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done; rm -rf "$T"' EXIT
 DB=$T/exp.db
 unset UNSHARP_DB
 q() { "$PY" -c 'import sqlite3, sys

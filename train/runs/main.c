@@ -55,7 +55,7 @@ static int run_list(run_store *s, const char *status)
                    "SELECT r.id, r.status, r.created, (SELECT count(*) FROM epochs e WHERE e.run_id = r.id),"
                    " (SELECT max(val_acc) FROM epochs e WHERE e.run_id = r.id),"
                    " (SELECT max(val_auc) FROM epochs e WHERE e.run_id = r.id), r.weights, r.message"
-                   " FROM runs r WHERE $1 IS NULL OR r.status = $1 ORDER BY r.id",
+                   " FROM runs r WHERE CAST($1 AS TEXT) IS NULL OR r.status = CAST($1 AS TEXT) ORDER BY r.id",
                    1, p, &r) != 0)
         return -1;
     printf("%6s  %-11s  %-19s  %6s  %8s  %8s  %s\n", "id", "status", "created (UTC)", "epochs", "best_acc", "best_auc", "weights");
