@@ -436,8 +436,8 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
         if (i) store_buf_add(&b, ", ");
         store_buf_json_string(&b, args[i]);
     }
-    store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.9g, "
-                         "\"weight_decay\": %.9g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s",
+    store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
+                         "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false");
     const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch"};
