@@ -79,7 +79,7 @@ set -e
 [ $rc = 2 ] || fail "an unusable --db should exit 2, not $rc"
 
 # ---- 2. SIGINT
-long=(--scratch --crop 128 --batch 4 --crops-per-photo 150 --threads 1 -q --epochs 200)
+long=(--scratch --crop 128 --batch 4 --crops-per-photo 40 --threads 1 -q --epochs 200)
 "$BIN" --db "$DB" "${long[@]}" --out "$T/i.usw" "$T/photos" > "$T/i.out" 2>&1 &
 p=$!; pids+=($p)
 for _ in $(seq 600); do [ "$(q "SELECT count(*) FROM epochs WHERE run_id = 3")" -ge 1 ] && break; sleep 0.1; done
@@ -140,12 +140,12 @@ crash_one 200 1
 "$BIN" --db "$C" --worker --drain --max-attempts 1 > "$T/r1.log" 2>&1 || fail "recovering worker: $(cat "$T/r1.log")"
 grep -q "0 abandoned run(s) put back in the queue, 1 marked interrupted" "$T/r1.log" || fail "recovery log: $(cat "$T/r1.log")"
 [ "$(q "SELECT status, attempts FROM runs WHERE id = 1" "$C")" = "interrupted|1" ] || fail "max-attempts 1: $(q "SELECT id, status, attempts, message FROM runs" "$C")"
-crash_one 3 2
+crash_one 6 2
 "$BIN" --db "$C" --worker --drain > "$T/r2.log" 2>&1 || fail "recovering worker: $(cat "$T/r2.log")"
 grep -q "1 abandoned run(s) put back in the queue, 0 marked interrupted" "$T/r2.log" || fail "recovery log: $(cat "$T/r2.log")"
 [ "$(q "SELECT status, attempts FROM runs WHERE id = 2" "$C")" = "done|2" ] || fail "requeued run: $(q "SELECT id, status, attempts, message FROM runs" "$C")"
 [ "$(q "SELECT count(*) FROM takes WHERE run_id = 2" "$C")" = 2 ] || fail "requeued run taken $(q "SELECT count(*) FROM takes WHERE run_id = 2" "$C") times"
-[ "$(q "SELECT count(*) FROM epochs WHERE run_id = 2" "$C")" = 3 ] || fail "requeued run's epochs"
+[ "$(q "SELECT count(*) FROM epochs WHERE run_id = 2" "$C")" = 6 ] || fail "requeued run's epochs"
 # a run on another host whose heartbeat stopped 10 minutes ago
 "$BIN" --db "$C" --queue "${tiny[@]}" --epochs 1 --out "$T/h.usw" "$T/photos" > /dev/null
 q "UPDATE runs SET status = 'running', host = 'elsewhere', pid = 1, attempts = 1, heartbeat = strftime('%s', 'now') - 600 WHERE id = 3" "$C"
