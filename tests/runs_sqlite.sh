@@ -6,7 +6,8 @@
 #     $XDG_DATA_HOME/unsharp/experiments.db; --db none records nothing; a failed run is failed.
 #  2. SIGINT stops a run after a step: exit 130, status interrupted, its epochs kept.
 #  3. --queue stores runs without training; --worker --once takes one, --drain the rest, in
-#     order; a run that fails is marked failed and the worker goes on.
+#     order; a run that fails is marked failed and the worker goes on; SIGTERM to a worker
+#     marks its run interrupted.
 #  4. Two workers started together on one queue of 8 runs: every run done, each taken once.
 #  5. Crash recovery: a worker killed with SIGKILL mid-run leaves the run "running" (its child
 #     stops too); the next worker puts it back in the queue and trains it again (attempt 2),
@@ -107,6 +108,15 @@ cmp -s "$T/q1.usw" "$T/q1.usw" && [ -s "$T/q1.usw" ] && [ -s "$T/q3.usw" ] || fa
 # the same run trained directly gives the same bytes: the worker ran the stored arguments
 "$BIN" --db none "${tiny[@]}" --epochs 2 --seed 2 --out "$T/direct2.usw" "$T/photos" > /dev/null 2>&1
 cmp -s "$T/q2.usw" "$T/direct2.usw" || fail "the worker's run differs from the same run trained directly"
+
+# a worker stopped with SIGTERM stops its run, which is marked interrupted; the worker exits 143
+"$BIN" --db "$Q" --queue "${long[@]}" --out "$T/sg.usw" "$T/photos" > /dev/null
+"$BIN" --db "$Q" --worker > "$T/ws.log" 2>&1 & w=$!; pids+=($w)
+for _ in $(seq 600); do [ "$(q "SELECT count(*) FROM epochs WHERE run_id = 5" "$Q")" -ge 1 ] && break; sleep 0.1; done
+kill -TERM $w
+set +e; wait $w; rc=$?; set -e
+[ $rc = 143 ] || fail "a worker stopped by SIGTERM should exit 143, not $rc: $(tail -3 "$T/ws.log")"
+[ "$(q "SELECT status FROM runs WHERE id = 5" "$Q")" = interrupted ] || fail "SIGTERM to the worker: $(q "SELECT id, status, message FROM runs" "$Q")"
 
 # ---- 4. two workers, one queue
 W=$T/two.db

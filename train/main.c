@@ -208,27 +208,29 @@ static void progress(int epoch, int epochs, int done, int total, double rate, do
 
 /* ---- the run ---- */
 
-static const struct option longs[] = {
-    {"epochs", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
-    {"init", required_argument, 0, 1},     {"resume", required_argument, 0, 2},
-    {"checkpoint", required_argument, 0, 3}, {"val", required_argument, 0, 4},
-    {"arch", required_argument, 0, 5},     {"batch", required_argument, 0, 'b'},
-    {"crop", required_argument, 0, 6},     {"crops-per-photo", required_argument, 0, 7},
-    {"lr", required_argument, 0, 8},       {"weight-decay", required_argument, 0, 9},
-    {"seed", required_argument, 0, 10},    {"threads", required_argument, 0, 'j'},
-    {"producers", required_argument, 0, 11}, {"quiet", no_argument, 0, 'q'},
-    {"evaluate", required_argument, 0, 12}, {"scratch", no_argument, 0, 13},
-    {"db", required_argument, 0, 14},      {"queue", no_argument, 0, 15},
-    {"worker", no_argument, 0, 16},        {"drain", no_argument, 0, 17},
-    {"once", no_argument, 0, 18},          {"poll", required_argument, 0, 19},
-    {"stale", required_argument, 0, 20},   {"max-attempts", required_argument, 0, 21},
-    {"run-id", required_argument, 0, 22},
-    {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
-    {0, 0, 0, 0},
-};
+static const struct option *long_opts; /* parse_args's table, for stored_args */
 
 static int parse_args(int argc, char **argv, options *o)
 {
+    static const struct option longs[] = {
+        {"epochs", required_argument, 0, 'e'}, {"out", required_argument, 0, 'o'},
+        {"init", required_argument, 0, 1},     {"resume", required_argument, 0, 2},
+        {"checkpoint", required_argument, 0, 3}, {"val", required_argument, 0, 4},
+        {"arch", required_argument, 0, 5},     {"batch", required_argument, 0, 'b'},
+        {"crop", required_argument, 0, 6},     {"crops-per-photo", required_argument, 0, 7},
+        {"lr", required_argument, 0, 8},       {"weight-decay", required_argument, 0, 9},
+        {"seed", required_argument, 0, 10},    {"threads", required_argument, 0, 'j'},
+        {"producers", required_argument, 0, 11}, {"quiet", no_argument, 0, 'q'},
+        {"evaluate", required_argument, 0, 12}, {"scratch", no_argument, 0, 13},
+        {"db", required_argument, 0, 200},      {"queue", no_argument, 0, 201},
+        {"worker", no_argument, 0, 202},        {"drain", no_argument, 0, 203},
+        {"once", no_argument, 0, 204},          {"poll", required_argument, 0, 205},
+        {"stale", required_argument, 0, 206},   {"max-attempts", required_argument, 0, 207},
+        {"run-id", required_argument, 0, 208},
+        {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0},
+    };
+    long_opts = longs;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
                    .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
@@ -256,15 +258,15 @@ static int parse_args(int argc, char **argv, options *o)
         case 11: o->producers = (int)strtol(optarg, &end, 10); if (*end || o->producers < 1 || o->producers > 64) goto bad; break;
         case 12: o->evaluate = optarg; break;
         case 'q': o->quiet = 1; break;
-        case 14: o->db = optarg; break;
-        case 15: o->queue = 1; break;
-        case 16: o->worker = 1; break;
-        case 17: o->wo.drain = 1; break;
-        case 18: o->wo.once = 1; break;
-        case 19: o->wo.poll = strtod(optarg, &end); if (*end || !(o->wo.poll >= 0)) goto bad; break;
-        case 20: o->wo.stale = strtod(optarg, &end); if (*end || !(o->wo.stale > 0)) goto bad; break;
-        case 21: o->wo.max_attempts = (int)strtol(optarg, &end, 10); if (*end || o->wo.max_attempts < 1) goto bad; break;
-        case 22: o->run_id = strtoll(optarg, &end, 10); if (*end || o->run_id < 1) goto bad; break;
+        case 200: o->db = optarg; break;
+        case 201: o->queue = 1; break;
+        case 202: o->worker = 1; break;
+        case 203: o->wo.drain = 1; break;
+        case 204: o->wo.once = 1; break;
+        case 205: o->wo.poll = strtod(optarg, &end); if (*end || !(o->wo.poll >= 0)) goto bad; break;
+        case 206: o->wo.stale = strtod(optarg, &end); if (*end || !(o->wo.stale > 0)) goto bad; break;
+        case 207: o->wo.max_attempts = (int)strtol(optarg, &end, 10); if (*end || o->wo.max_attempts < 1) goto bad; break;
+        case 208: o->run_id = strtoll(optarg, &end, 10); if (*end || o->run_id < 1) goto bad; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf(PROG " %s\n", UNSHARP_VERSION_STRING); exit(0);
         default: usage(stderr); return -1;
@@ -404,15 +406,15 @@ static char **stored_args(int argc, char **argv, int *n)
         if (!strncmp(t, "--", 2)) {
             size_t len = strcspn(t + 2, "=");
             int match = -1, count = 0;
-            for (int k = 0; longs[k].name; k++) {
-                if (strncmp(longs[k].name, t + 2, len)) continue;
-                if (strlen(longs[k].name) == len) { match = k; count = 1; break; }
+            for (int k = 0; long_opts[k].name; k++) {
+                if (strncmp(long_opts[k].name, t + 2, len)) continue;
+                if (strlen(long_opts[k].name) == len) { match = k; count = 1; break; }
                 match = k;
                 count++;
             }
             if (count == 1) {
-                drop = longs[match].val == 14 || longs[match].val == 15 || longs[match].val == 22;
-                takes_next = longs[match].has_arg == required_argument && !t[2 + len];
+                drop = long_opts[match].val == 200 || long_opts[match].val == 201 || long_opts[match].val == 208;
+                takes_next = long_opts[match].has_arg == required_argument && !t[2 + len];
             }
         } else if (t[0] == '-' && t[1]) {
             for (const char *c = t + 1; *c; c++)

@@ -87,8 +87,9 @@ typedef struct store_worker_options {
  * a time and trains each in a child process (the program at /proc/self/exe with the stored
  * arguments plus --db SPEC --run-id ID), heartbeats while it trains, then marks the run done
  * (exit 0), interrupted (SIGINT/SIGTERM, exit 130/143) or failed. SIGINT/SIGTERM to the worker
- * stop its run, mark it interrupted, and end the worker. Returns the exit status: 0, or 2 when
- * the store fails. */
+ * stop its run, mark it interrupted, and end the worker. Returns the exit status: 0; 128 + the
+ * signal when stopped by one; 2 when the store fails (a worker without --drain or --once
+ * retries a failing store every poll interval instead). */
 int store_worker_main(const char *spec, const store_worker_options *o, const char *prog);
 
 /* ---- JSON text for the configuration ---- */

@@ -29,6 +29,8 @@ static int pg_open(const char *spec, void **db, char *err, size_t errn)
 static int pg_exec(void *db, const char *sql, int n, const char *const *params, store_rows *out, char *err, size_t errn)
 {
     PGconn *c = db;
+    /* a server restarted or a network cut since the last statement: connect again */
+    if (PQstatus(c) == CONNECTION_BAD) PQreset(c);
     PGresult *r = n ? PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0) : PQexec(c, sql);
     ExecStatusType st = PQresultStatus(r);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {

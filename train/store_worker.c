@@ -103,10 +103,12 @@ int store_worker_main(const char *spec, const store_worker_options *o, const cha
     int rc = 0, taken = 0;
     while (!stop_sig) {
         int requeued = 0, interrupted = 0;
+        /* a store error ends a --drain or --once worker; a long-lived one tries again later */
         if (store_recover(s, host, o->stale, o->max_attempts, &requeued, &interrupted) != 0) {
             fprintf(stderr, "%s: recovering abandoned runs: %s\n", prog, store_errmsg(s));
-            rc = 2;
-            break;
+            if (o->drain || o->once) { rc = 2; break; }
+            for (double w = 0; w < o->poll + 1 && !stop_sig; w += 0.2) nap(0.2);
+            continue;
         }
         if (requeued || interrupted)
             fprintf(stderr, "%s: worker %s: %d abandoned run(s) put back in the queue, %d marked interrupted\n", prog, worker,
@@ -117,8 +119,9 @@ int store_worker_main(const char *spec, const store_worker_options *o, const cha
         int t = store_take(s, worker, host, pid, &id, &args, &nargs);
         if (t < 0) {
             fprintf(stderr, "%s: taking a queued run: %s\n", prog, store_errmsg(s));
-            rc = 2;
-            break;
+            if (o->drain || o->once) { rc = 2; break; }
+            for (double w = 0; w < o->poll + 1 && !stop_sig; w += 0.2) nap(0.2);
+            continue;
         }
         if (t == 0) {
             if (o->drain || o->once) break;
@@ -131,7 +134,9 @@ int store_worker_main(const char *spec, const store_worker_options *o, const cha
         const char *st = train_child(s, spec, prog, id, args, nargs, hb_every, msg, sizeof msg);
         for (int i = 0; i < nargs; i++) free(args[i]);
         free(args);
-        if (store_finish(s, id, st, msg[0] ? msg : NULL) != 0) {
+        int tries = 0;
+        while (store_finish(s, id, st, msg[0] ? msg : NULL) != 0 && ++tries < 5) nap(2);
+        if (tries == 5) {
             fprintf(stderr, "%s: recording the end of run %lld: %s\n", prog, (long long)id, store_errmsg(s));
             rc = 2;
             break;
@@ -140,6 +145,7 @@ int store_worker_main(const char *spec, const store_worker_options *o, const cha
         if (o->once) break;
     }
     if (stop_sig) fprintf(stderr, "%s: worker %s stopped by signal %d after %d run(s)\n", prog, worker, (int)stop_sig, taken);
+    if (stop_sig && rc == 0) rc = 128 + stop_sig;
     store_close(s);
     return rc;
 }
