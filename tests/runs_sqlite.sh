@@ -120,7 +120,7 @@ set +e; wait $w; rc=$?; set -e
 
 # ---- 4. two workers, one queue
 W=$T/two.db
-for s in $(seq 8); do "$BIN" --db "$W" --queue "${tiny[@]}" --crops-per-photo 40 --epochs 2 --seed $s --out "$T/t$s.usw" "$T/photos" > /dev/null; done
+for s in $(seq 8); do "$BIN" --db "$W" --queue "${tiny[@]}" --crops-per-photo 10 --epochs 2 --seed $s --out "$T/t$s.usw" "$T/photos" > /dev/null; done
 "$BIN" --db "$W" --worker --drain > "$T/wa.log" 2>&1 & a=$!; pids+=($a)
 "$BIN" --db "$W" --worker --drain > "$T/wb.log" 2>&1 & b=$!; pids+=($b)
 wait $a || fail "worker a: $(cat "$T/wa.log")"
