@@ -18,11 +18,16 @@
 extern "C" {
 #endif
 
+/* The version of this header. It follows the project version in CMakeLists.txt (configuring
+ * fails when they differ). The shared library's SONAME carries the major number
+ * (libunsharp-engine.so.0): a new major may break programs built against an older one; a new
+ * minor only adds. */
 #define UNSHARP_VERSION_MAJOR 0
 #define UNSHARP_VERSION_MINOR 1
 #define UNSHARP_VERSION_PATCH 0
 #define UNSHARP_VERSION_STRING "0.1.0"
 
+/* Marks the calls the shared library exports; everything else in it is hidden. */
 #if defined(__GNUC__)
 #define UNSHARP_API __attribute__((visibility("default")))
 #else
@@ -50,6 +55,25 @@ typedef enum unsharp_status {
     UNSHARP_ERR_DECODE       /* an image file is damaged: truncated or corrupt data */
 } unsharp_status;
 
+/* ---- version ---- */
+
+/* The version of the library actually running, such as "0.1.0": UNSHARP_VERSION_STRING as it
+ * was when the library was built, which differs from the header's when a program built against
+ * one version runs with another.
+ * @return a static string owned by the library; never NULL. */
+UNSHARP_API const char *unsharp_version(void);
+
+/* Checks that the running library can serve a program written against version major.minor:
+ * the same major, and a minor at least as new. Call it first, as
+ * unsharp_check_version(UNSHARP_VERSION_MAJOR, UNSHARP_VERSION_MINOR), or through
+ * UNSHARP_CHECK_VERSION().
+ * @return UNSHARP_OK, or UNSHARP_ERR_VERSION with both versions in unsharp_errmsg() when the
+ *         library is older (smaller minor) or of another major. */
+UNSHARP_API unsharp_status unsharp_check_version(int major, int minor);
+#define UNSHARP_CHECK_VERSION() unsharp_check_version(UNSHARP_VERSION_MAJOR, UNSHARP_VERSION_MINOR)
+
+/* ---- errors ---- */
+
 /* A short constant name for a status, such as "UNSHARP_ERR_CHECKSUM". */
 UNSHARP_API const char *unsharp_status_name(unsharp_status st);
 
@@ -61,12 +85,19 @@ UNSHARP_API const char *unsharp_errmsg(void);
 #define UNSHARP_WEIGHTS_FILE "unsharp-v1.usw"
 
 /* Finds the shipped weights when the caller names none, and writes their path into buf
- * (size bytes). Looks, in this order, at: $UNSHARP_WEIGHTS (a file; an error when unreadable);
- * $XDG_DATA_HOME/unsharp/ (default ~/.local/share/unsharp/); the install prefix's
- * share/unsharp/; the program's own folder; the program's ../share/unsharp/; and, for
- * programs run from a build tree, the source tree's weights/. The first readable file wins.
- * @return UNSHARP_OK, UNSHARP_ERR_IO when none is found (the message lists where it looked),
- *         or UNSHARP_ERR_INVALID when buf is too small. */
+ * (size bytes; PATH_MAX is enough). Looks, in this order, at:
+ *   1. $UNSHARP_WEIGHTS, a file (an error when it is set but unreadable);
+ *   2. $XDG_DATA_HOME/unsharp/ (default ~/.local/share/unsharp/), the user's own copy;
+ *   3. the configured install prefix's share/unsharp/ (e.g. /usr/local/share/unsharp/);
+ *   4. share/unsharp/ of the prefix the library itself lies in (found from the library's own
+ *      path, so a tree installed with cmake --install --prefix elsewhere still works);
+ *   5. the running program's own folder;
+ *   6. the running program's ../share/unsharp/;
+ *   7. the source tree's weights/, only for a program that runs from the build tree.
+ * The first readable file wins. Reads the environment; safe from any thread.
+ * @return UNSHARP_OK; UNSHARP_ERR_IO when none is found (the message, from unsharp_errmsg(),
+ *         lists where it looked) or $UNSHARP_WEIGHTS is unreadable; UNSHARP_ERR_INVALID when
+ *         buf is NULL or too small. */
 UNSHARP_API unsharp_status unsharp_default_weights(char *buf, size_t size);
 
 /* A host tensor in NCHW float32. Strides are in elements; unsharp_tensor_make fills them in
