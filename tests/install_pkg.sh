@@ -124,7 +124,7 @@ cp "$EX" "$T/cm/"
 cat > "$T/cm/CMakeLists.txt" <<'CM'
 cmake_minimum_required(VERSION 3.20)
 project(classify_one C)
-find_package(unsharp 0.1 REQUIRED)
+find_package(unsharp 0.1 REQUIRED COMPONENTS static)
 add_executable(ex_shared classify_one.c)
 target_link_libraries(ex_shared PRIVATE unsharp::engine)
 add_executable(ex_static classify_one.c)
