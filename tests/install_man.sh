@@ -2,9 +2,10 @@
 # install_man.sh: each program's manual page (docs/man/PROGRAM.1) renders with man -l without a
 # groff warning, has the usual sections, names the program's --version, and lists exactly the
 # long options the program's --help lists. unsharp-review is checked only when it is built.
-# usage: install_man.sh BUILD_DIR SOURCE_DIR
+# usage: install_man.sh CLASSIFY_PROGRAM TRAIN_PROGRAM [REVIEW_PROGRAM] (each the built program;
+# REVIEW_PROGRAM empty or absent when the build has none)
 set -uo pipefail
-BUILD=$1 SRC=$2
+SRC=$(cd "$(dirname "$0")/.." && pwd)
 NAME=install_man
 fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
 skip() { echo "$NAME: SKIP: $*" >&2; exit 77; }
@@ -18,12 +19,11 @@ export MANWIDTH=80 LC_ALL=C.UTF-8
 long_options() { grep -o -- '--[a-z][a-z0-9-]*' | sort -u; }
 
 checked=0
-for entry in cli/unsharp-classify train/unsharp-train gui-sdl/unsharp-review; do
-  prog=${entry#*/} bin=$BUILD/$entry page=$SRC/docs/man/${entry#*/}.1
-  if [ ! -x "$bin" ]; then
-    [ "$prog" = unsharp-review ] && { echo "$NAME: $prog is not built: its page is not checked" >&2; continue; }
-    fail "$bin is missing"
-  fi
+[ -n "${3:-}" ] || echo "$NAME: unsharp-review is not built: its page is not checked" >&2
+for bin in "$@"; do
+  [ -n "$bin" ] || continue
+  [ -x "$bin" ] || fail "$bin is missing"
+  prog=$(basename "$bin") page=$SRC/docs/man/$(basename "$bin").1
   [ -f "$page" ] || fail "no manual page $page"
   man --warnings -l "$page" 2> "$T/warn" | col -b > "$T/$prog.txt"
   [ -s "$T/$prog.txt" ] || fail "$page renders to nothing"

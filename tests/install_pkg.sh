@@ -6,9 +6,10 @@
 # (shared and static) and with find_package(unsharp) (unsharp::engine, unsharp::engine-static),
 # runs each on generated photos with the installed weights (nothing points at the source tree),
 # and compares its sharpness and verdict with the installed unsharp-classify's.
-# usage: install_pkg.sh BUILD_DIR SOURCE_DIR LIBDIR DATADIR SANITIZE(ON/OFF) CC
+# usage: install_pkg.sh BUILD_DIR SOURCE_DIR LIBDIR DATADIR SANITIZE(ON/OFF) CC [REVIEW_PROGRAM]
+# (REVIEW_PROGRAM: the built unsharp-review, empty or absent when the build has none)
 set -uo pipefail
-BUILD=$1 SRC=$2 LIBDIR=$3 CONF_DATADIR=$4 SANITIZE=$5 CC=$6
+BUILD=$1 SRC=$2 LIBDIR=$3 CONF_DATADIR=$4 SANITIZE=$5 CC=$6 REVIEW=${7:-}
 NAME=install_pkg
 fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
 skip() { echo "$NAME: SKIP: $*" >&2; exit 77; }
@@ -36,7 +37,7 @@ for f in bin/unsharp-classify bin/unsharp-train include/unsharp/unsharp.h \
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
 cmp -s "$P/share/unsharp/unsharp-v1.usw" "$SRC/weights/unsharp-v1.usw" || fail "installed weights differ from weights/unsharp-v1.usw"
-if [ -e "$BUILD/gui-sdl/unsharp-review" ]; then
+if [ -n "$REVIEW" ]; then
   for f in bin/unsharp-review share/man/man1/unsharp-review.1 share/applications/unsharp-review.desktop; do
     [ -e "$P/$f" ] || fail "not installed: $f"
   done
