@@ -1,4 +1,7 @@
-/* paths.c: where the shipped weights are found when the caller names none. */
+/* paths.c: where the shipped weights are found when the caller names none. The order is
+ * documented on unsharp_default_weights() in unsharp.h and in docs/library.md. */
+#define _GNU_SOURCE /* dladdr */
+#include <dlfcn.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,8 +13,22 @@
 #ifndef UNSHARP_DATADIR
 #define UNSHARP_DATADIR "/usr/local/share/unsharp"
 #endif
+/* the data folder seen from the library folder, e.g. "../share/unsharp", so that a prefix
+ * installed somewhere else than configured (cmake --install --prefix) is still found */
+#ifndef UNSHARP_LIB_TO_DATA
+#define UNSHARP_LIB_TO_DATA "../share/unsharp"
+#endif
 
 static int readable(const char *p) { return access(p, R_OK) == 0; }
+
+/* Cuts path at its last slash, leaving its folder; 0 on success. */
+static int to_dir(char *path)
+{
+    char *slash = strrchr(path, '/');
+    if (!slash) return -1;
+    *slash = 0;
+    return 0;
+}
 
 /* Fills buf with the directory of the running program (no trailing slash); 0 on success. */
 static int exe_dir(char *buf, size_t n)
@@ -19,18 +36,38 @@ static int exe_dir(char *buf, size_t n)
     ssize_t k = readlink("/proc/self/exe", buf, n - 1);
     if (k <= 0 || (size_t)k >= n - 1) return -1;
     buf[k] = 0;
-    char *slash = strrchr(buf, '/');
-    if (!slash) return -1;
-    *slash = 0;
-    return 0;
+    return to_dir(buf);
 }
+
+/* Fills buf with the directory of the file this code is in: the shared library, or the program
+ * when the static library is linked in; 0 on success. */
+static int lib_dir(char *buf, size_t n)
+{
+    Dl_info info;
+    if (!dladdr((void *)unsharp_default_weights, &info) || !info.dli_fname || info.dli_fname[0] != '/') return -1;
+    if (strlen(info.dli_fname) >= n) return -1;
+    strcpy(buf, info.dli_fname);
+    return to_dir(buf);
+}
+
+#ifdef UNSHARP_SOURCE_WEIGHTS
+/* 1 when the running program lies under the build tree, where the source tree's weights are
+ * the right ones; an installed program never looks there. */
+static int in_build_tree(const char *dir)
+{
+    char build[PATH_MAX]; /* resolved, as /proc/self/exe is */
+    if (!realpath(UNSHARP_BUILD_DIR, build)) return 0;
+    size_t k = strlen(build);
+    return strncmp(dir, build, k) == 0 && (dir[k] == '/' || dir[k] == 0);
+}
+#endif
 
 unsharp_status unsharp_default_weights(char *buf, size_t size)
 {
     char *errbuf = unsharp__tls_errbuf();
     if (!buf || size == 0) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "no buffer");
     buf[0] = 0;
-    char dir[PATH_MAX];
+    char dir[PATH_MAX], ldir[PATH_MAX];
     const char *env = getenv("UNSHARP_WEIGHTS");
     if (env && *env) {
         if (!readable(env)) return unsharp__seterr(errbuf, UNSHARP_ERR_IO, __func__, "UNSHARP_WEIGHTS=%s: not a readable file", env);
@@ -39,22 +76,27 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
         return UNSHARP_OK;
     }
     const char *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-    const char *tries[5] = {0};
-    char xdg_path[PATH_MAX + 64] = "", exe1[PATH_MAX + 64] = "", exe2[PATH_MAX + 64] = "";
+    enum { TRIES = 6 };
+    const char *tries[TRIES] = {0};
+    char xdg_path[PATH_MAX + 64] = "", lib1[PATH_MAX + 64] = "", exe1[PATH_MAX + 64] = "", exe2[PATH_MAX + 64] = "";
     if (xdg && *xdg == '/') snprintf(xdg_path, sizeof xdg_path, "%s/unsharp/" UNSHARP_WEIGHTS_FILE, xdg);
     else if (home && *home) snprintf(xdg_path, sizeof xdg_path, "%s/.local/share/unsharp/" UNSHARP_WEIGHTS_FILE, home);
-    if (exe_dir(dir, sizeof dir) == 0) {
+    if (lib_dir(ldir, sizeof ldir) == 0)
+        snprintf(lib1, sizeof lib1, "%s/" UNSHARP_LIB_TO_DATA "/" UNSHARP_WEIGHTS_FILE, ldir);
+    int have_exe = exe_dir(dir, sizeof dir) == 0;
+    if (have_exe) {
         snprintf(exe1, sizeof exe1, "%s/" UNSHARP_WEIGHTS_FILE, dir);
         snprintf(exe2, sizeof exe2, "%s/../share/unsharp/" UNSHARP_WEIGHTS_FILE, dir);
     }
     tries[0] = xdg_path;
     tries[1] = UNSHARP_DATADIR "/" UNSHARP_WEIGHTS_FILE;
-    tries[2] = exe1;
-    tries[3] = exe2;
+    tries[2] = lib1;
+    tries[3] = exe1;
+    tries[4] = exe2;
 #ifdef UNSHARP_SOURCE_WEIGHTS
-    tries[4] = UNSHARP_SOURCE_WEIGHTS; /* the source tree, for programs run from a build tree */
+    if (have_exe && in_build_tree(dir)) tries[5] = UNSHARP_SOURCE_WEIGHTS;
 #endif
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < TRIES; i++) {
         if (!tries[i] || !*tries[i] || !readable(tries[i])) continue;
         if (strlen(tries[i]) >= size) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "buffer too small");
         strcpy(buf, tries[i]);
@@ -62,5 +104,6 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
     }
     return unsharp__seterr(errbuf, UNSHARP_ERR_IO, __func__,
                            "no shipped weights found (looked for " UNSHARP_WEIGHTS_FILE " in $UNSHARP_WEIGHTS, "
-                           "$XDG_DATA_HOME/unsharp, " UNSHARP_DATADIR ", and beside the program)");
+                           "$XDG_DATA_HOME/unsharp, " UNSHARP_DATADIR ", the library's folder/" UNSHARP_LIB_TO_DATA ", "
+                           "and beside the program)");
 }

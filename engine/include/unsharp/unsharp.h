@@ -7,7 +7,14 @@
  * handle (unsharp_errmsg). The library never prints and never exits.
  *
  * Threads: calls on different handles may run concurrently. One handle is used by one thread
- * at a time. */
+ * at a time.
+ *
+ * Ownership: what the library allocates (models, images, judgement maps) is freed by the
+ * matching *_free call; strings it returns are owned by it (copy them to keep them); what the
+ * caller passes in (paths, text, buffers, tensors) stays the caller's and is not kept after the
+ * call, unless a call says otherwise. A call on a handle given NULL fails with
+ * UNSHARP_ERR_INVALID and its message in unsharp_errmsg(); other failures of a call on a handle
+ * leave their message in unsharp_model_errmsg(). docs/library.md walks through the API. */
 #ifndef UNSHARP_H
 #define UNSHARP_H
 
@@ -18,11 +25,16 @@
 extern "C" {
 #endif
 
+/* The version of this header. It follows the project version in CMakeLists.txt (configuring
+ * fails when they differ). The shared library's SONAME carries the major number
+ * (libunsharp-engine.so.0): a new major may break programs built against an older one; a new
+ * minor only adds. */
 #define UNSHARP_VERSION_MAJOR 0
 #define UNSHARP_VERSION_MINOR 1
 #define UNSHARP_VERSION_PATCH 0
 #define UNSHARP_VERSION_STRING "0.1.0"
 
+/* Marks the calls the shared library exports; everything else in it is hidden. */
 #if defined(__GNUC__)
 #define UNSHARP_API __attribute__((visibility("default")))
 #else
@@ -50,23 +62,53 @@ typedef enum unsharp_status {
     UNSHARP_ERR_DECODE       /* an image file is damaged: truncated or corrupt data */
 } unsharp_status;
 
-/* A short constant name for a status, such as "UNSHARP_ERR_CHECKSUM". */
+/* ---- version ---- */
+
+/* The version of the library actually running, such as "0.1.0": UNSHARP_VERSION_STRING as it
+ * was when the library was built, which differs from the header's when a program built against
+ * one version runs with another.
+ * @return a static string owned by the library; never NULL. */
+UNSHARP_API const char *unsharp_version(void);
+
+/* Checks that the running library can serve a program written against version major.minor:
+ * the same major, and a minor at least as new. Call it first, as
+ * unsharp_check_version(UNSHARP_VERSION_MAJOR, UNSHARP_VERSION_MINOR), or through
+ * UNSHARP_CHECK_VERSION().
+ * @return UNSHARP_OK, or UNSHARP_ERR_VERSION with both versions in unsharp_errmsg() when the
+ *         library is older (smaller minor) or of another major. */
+UNSHARP_API unsharp_status unsharp_check_version(int major, int minor);
+#define UNSHARP_CHECK_VERSION() unsharp_check_version(UNSHARP_VERSION_MAJOR, UNSHARP_VERSION_MINOR)
+
+/* ---- errors ---- */
+
+/* A short constant name for a status, such as "UNSHARP_ERR_CHECKSUM".
+ * @return a static string owned by the library; "UNSHARP_ERR_UNKNOWN" for a value outside
+ *         the enum; never NULL. */
 UNSHARP_API const char *unsharp_status_name(unsharp_status st);
 
 /* The message of the last failed call on this thread that had no handle, or "" if none.
- * Its text says what failed and where, e.g. "unsharp_model_load(): w.usw: CRC32 mismatch". */
+ * Its text says what failed and where, e.g. "unsharp_model_load(): w.usw: CRC32 mismatch".
+ * @return a thread-local buffer owned by the library, valid until this thread's next failing
+ *         call; never NULL. */
 UNSHARP_API const char *unsharp_errmsg(void);
 
 /* The file name of the shipped weights. */
 #define UNSHARP_WEIGHTS_FILE "unsharp-v1.usw"
 
 /* Finds the shipped weights when the caller names none, and writes their path into buf
- * (size bytes). Looks, in this order, at: $UNSHARP_WEIGHTS (a file; an error when unreadable);
- * $XDG_DATA_HOME/unsharp/ (default ~/.local/share/unsharp/); the install prefix's
- * share/unsharp/; the program's own folder; the program's ../share/unsharp/; and, for
- * programs run from a build tree, the source tree's weights/. The first readable file wins.
- * @return UNSHARP_OK, UNSHARP_ERR_IO when none is found (the message lists where it looked),
- *         or UNSHARP_ERR_INVALID when buf is too small. */
+ * (size bytes; PATH_MAX is enough). Looks, in this order, at:
+ *   1. $UNSHARP_WEIGHTS, a file (an error when it is set but unreadable);
+ *   2. $XDG_DATA_HOME/unsharp/ (default ~/.local/share/unsharp/), the user's own copy;
+ *   3. the configured install prefix's share/unsharp/ (e.g. /usr/local/share/unsharp/);
+ *   4. share/unsharp/ of the prefix the library itself lies in (found from the library's own
+ *      path, so a tree installed with cmake --install --prefix elsewhere still works);
+ *   5. the running program's own folder;
+ *   6. the running program's ../share/unsharp/;
+ *   7. the source tree's weights/, only for a program that runs from the build tree.
+ * The first readable file wins. Reads the environment; safe from any thread.
+ * @return UNSHARP_OK; UNSHARP_ERR_IO when none is found (the message, from unsharp_errmsg(),
+ *         lists where it looked) or $UNSHARP_WEIGHTS is unreadable; UNSHARP_ERR_INVALID when
+ *         buf is NULL or too small. */
 UNSHARP_API unsharp_status unsharp_default_weights(char *buf, size_t size);
 
 /* A host tensor in NCHW float32. Strides are in elements; unsharp_tensor_make fills them in
@@ -77,7 +119,8 @@ typedef struct unsharp_tensor {
     int64_t sn, sc, sh, sw;  /* strides in elements */
 } unsharp_tensor;
 
-/* A contiguous tensor over caller-owned data. */
+/* A contiguous tensor over caller-owned data: fills shape and strides, allocates nothing.
+ * @return the tensor (it cannot fail; the shape is checked by the call that uses it). */
 UNSHARP_API unsharp_tensor unsharp_tensor_make(float *data, int n, int c, int h, int w);
 
 /* Opaque model handle. */
@@ -96,77 +139,113 @@ typedef struct unsharp_model_options {
 } unsharp_model_options;
 
 /* Builds a model from architecture text with parameters initialised from seed (He init for
- * weights, zero biases). options may be NULL.
- * @return UNSHARP_OK, UNSHARP_ERR_INVALID with the offending line, or UNSHARP_ERR_NOMEM. */
+ * weights, zero biases). options may be NULL. arch is copied; *out is the caller's, to free
+ * with unsharp_model_free, and NULL on failure (the message is in unsharp_errmsg()).
+ * @return UNSHARP_OK, UNSHARP_ERR_INVALID with the offending line, UNSHARP_ERR_NOMEM, or
+ *         UNSHARP_ERR_UNSUPPORTED for a device this build lacks. */
 UNSHARP_API unsharp_status unsharp_model_create(const char *arch, uint64_t seed,
                                                 const unsharp_model_options *options,
                                                 unsharp_model **out);
 
-/* Loads a .usw weights file: architecture, parameters and metadata.
- * @return UNSHARP_OK, UNSHARP_ERR_IO, _BAD_MAGIC, _VERSION, _TRUNCATED, _CHECKSUM or _CORRUPT. */
+/* Loads a .usw weights file: architecture, parameters, metadata and, for a checkpoint, the
+ * optimiser state. options may be NULL (CPU, one thread). *out is the caller's, to free with
+ * unsharp_model_free, and NULL on failure (the message, naming the file, is in unsharp_errmsg()).
+ * @return UNSHARP_OK, UNSHARP_ERR_IO, _BAD_MAGIC, _VERSION, _TRUNCATED, _CHECKSUM, _CORRUPT,
+ *         _INVALID (a NULL argument) or _NOMEM. */
 UNSHARP_API unsharp_status unsharp_model_load(const char *path, const unsharp_model_options *options,
                                               unsharp_model **out);
 
-/* Loads from memory; the same checks as unsharp_model_load. */
+/* Loads from memory; the same checks as unsharp_model_load. data is read during the call
+ * and not kept.
+ * @return as unsharp_model_load, without UNSHARP_ERR_IO. */
 UNSHARP_API unsharp_status unsharp_model_load_memory(const void *data, size_t size,
                                                      const unsharp_model_options *options,
                                                      unsharp_model **out);
 
 /* Writes architecture, parameters and metadata to path atomically: path.tmp, fsync, rename.
- * @return UNSHARP_OK or UNSHARP_ERR_IO; path is untouched on failure. */
+ * @return UNSHARP_OK, UNSHARP_ERR_IO (message in unsharp_model_errmsg()) or _INVALID (m is
+ *         NULL); path is untouched on failure. */
 UNSHARP_API unsharp_status unsharp_model_save(unsharp_model *m, const char *path);
 
-/* Frees the model; NULL is a no-op. */
+/* Frees the model and everything it owns (strings it returned included); NULL is a no-op. */
 UNSHARP_API void unsharp_model_free(unsharp_model *m);
 
-/* The message of the last failed call on this handle, or "". */
+/* The message of the last failed call on this handle.
+ * @return a buffer owned by the model, valid until its next failing call; "" when none failed
+ *         or m is NULL. */
 UNSHARP_API const char *unsharp_model_errmsg(const unsharp_model *m);
 
-/* The architecture text the model was built from (owned by the model). */
+/* The architecture text the model was built from.
+ * @return text owned by the model, valid until it is freed; NULL when m is NULL. */
 UNSHARP_API const char *unsharp_model_arch(const unsharp_model *m);
 
 /* Metadata: short key=value strings carried in the weights file (thresholds, training info).
- * get returns NULL when the key is absent. set replaces; value NULL removes. */
+ * get: @return the value, owned by the model and valid until the key is set again or the model
+ *      is freed; NULL when the key is absent.
+ * set: copies key and value; replaces an existing value; value NULL removes the key.
+ *      @return UNSHARP_OK, UNSHARP_ERR_INVALID (a key of 1..255 characters without '=' or
+ *      newline, a value of at most 4095 without newline) or UNSHARP_ERR_NOMEM. */
 UNSHARP_API const char *unsharp_model_get_meta(const unsharp_model *m, const char *key);
 UNSHARP_API unsharp_status unsharp_model_set_meta(unsharp_model *m, const char *key, const char *value);
 
 /* Parameters, by index 0..count-1 in architecture order, named "LAYER.weight" / "LAYER.bias".
- * info gives name, element count and shape (unused dims are 1). */
+ * count: @return the number of parameter tensors (0 when m is NULL).
+ * info: gives name (owned by the model), element count and shape (unused dims are 1); any
+ *       output pointer may be NULL. @return UNSHARP_OK or UNSHARP_ERR_NOT_FOUND for an index out
+ *       of range (message in unsharp_errmsg()).
+ * total: @return the number of floats in all parameters (0 when m is NULL). */
 UNSHARP_API int unsharp_model_param_count(const unsharp_model *m);
 UNSHARP_API unsharp_status unsharp_model_param_info(const unsharp_model *m, int i, const char **name,
                                                     size_t *count, int shape[4]);
 UNSHARP_API size_t unsharp_model_param_total(const unsharp_model *m);
-/* Copies a parameter (or its gradient) to or from host memory of exactly count floats. */
+/* Copies a parameter (or its gradient) to or from caller memory of exactly count floats.
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no parameter of that name), _SHAPE (count is not
+ *         the parameter's size) or _INVALID (a NULL argument). */
 UNSHARP_API unsharp_status unsharp_model_get_param(unsharp_model *m, const char *name, float *dst, size_t count);
 UNSHARP_API unsharp_status unsharp_model_set_param(unsharp_model *m, const char *name, const float *src, size_t count);
 UNSHARP_API unsharp_status unsharp_model_get_grad(unsharp_model *m, const char *name, float *dst, size_t count);
 
 /* Runs the network on x (N, C, H, W). training=1 keeps what backward needs, applies dropout
  * and evaluates the loss layers against the targets set below. Activation memory is sized
- * from x's shape and reused while shapes do not grow. */
+ * from x's shape and reused while shapes do not grow. x is read, not kept.
+ * @return UNSHARP_OK, UNSHARP_ERR_SHAPE (wrong channel count, too small or too large an input,
+ *         or targets whose count does not fit), _STATE (a training pass without targets),
+ *         _INVALID (no input, or a target out of range), _NOMEM or _BACKEND. */
 UNSHARP_API unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, int training);
 
-/* The shape of a named layer's output after the last forward (n,c,h,w). */
+/* The shape of a named layer's output after the last forward (n,c,h,w).
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no such layer), _STATE (no forward yet) or
+ *         _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4]);
-/* Copies a named layer's output after the last forward into out, whose shape must match. */
+/* Copies a named layer's output after the last forward into out (caller memory, any strides),
+ * whose shape must match.
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND, _SHAPE, _STATE (no forward yet) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, unsharp_tensor *out);
 
 /* Targets of a loss layer for the next forward(training=1). The counts follow the loss
  * layer's input (N, C, H, W):
  *   sigmoid_ce: target and weight have N*C*H*W values in [0,1]; weight may be NULL (all 1);
  *   softmax_ce: target has N*H*W class indices (as floats) in [0, C); weight has N*H*W values
- *               or is NULL. */
+ *               or is NULL.
+ * The values are copied and stay until replaced; count and range are checked by the next
+ * forward(training=1).
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no such loss layer), _INVALID (no targets) or
+ *         _NOMEM. */
 UNSHARP_API unsharp_status unsharp_model_set_target(unsharp_model *m, const char *loss_layer,
                                                     const float *target, const float *weight, size_t count);
 
-/* The summed loss of the last forward(training=1); each loss layer is a weighted mean. */
+/* The summed loss of the last forward(training=1); each loss layer is a weighted mean.
+ * @return UNSHARP_OK, UNSHARP_ERR_STATE (no training forward yet) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss);
 
-/* Zeroes the parameter gradients. */
+/* Zeroes the parameter gradients.
+ * @return UNSHARP_OK or UNSHARP_ERR_INVALID (m is NULL). */
 UNSHARP_API unsharp_status unsharp_model_zero_grad(unsharp_model *m);
 
 /* Back-propagates the loss layers of the last forward(training=1); gradients accumulate (+=)
- * into the parameter gradients. */
+ * into the parameter gradients.
+ * @return UNSHARP_OK, UNSHARP_ERR_STATE (no training forward since the last backward) or
+ *         _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_backward(unsharp_model *m);
 
 /* Optimisers. Weight decay is decoupled (AdamW) for Adam, and L2 added to the gradient for SGD. */
@@ -180,12 +259,16 @@ typedef struct unsharp_optimizer_config {
     float weight_decay;  /* 0 for none */
 } unsharp_optimizer_config;
 
-/* Sets up the optimiser; its state (moments) is one allocation, zeroed. Calling it again
- * resets the state. */
+/* Sets up the optimiser; its state (moments) is one allocation, zeroed, owned by the model.
+ * Calling it again resets the state. cfg is copied.
+ * @return UNSHARP_OK, UNSHARP_ERR_INVALID (bad kind, rates, betas, eps or momentum) or _NOMEM. */
 UNSHARP_API unsharp_status unsharp_model_set_optimizer(unsharp_model *m, const unsharp_optimizer_config *cfg);
-/* Changes the learning rate (for schedules) without touching the state. */
+/* Changes the learning rate (for schedules) without touching the state.
+ * @return UNSHARP_OK, UNSHARP_ERR_STATE (no optimiser set) or _INVALID (a negative or
+ *         non-finite rate). */
 UNSHARP_API unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr);
-/* One update from the current gradients. */
+/* One update of the parameters from the current gradients.
+ * @return UNSHARP_OK, UNSHARP_ERR_STATE (no optimiser set) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
 
 /* Writes a training checkpoint atomically, as unsharp_model_save does, with the optimiser's
@@ -196,8 +279,9 @@ UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
  * @return UNSHARP_OK, UNSHARP_ERR_STATE when no optimiser is set, or UNSHARP_ERR_IO. */
 UNSHARP_API unsharp_status unsharp_model_save_checkpoint(unsharp_model *m, const char *path);
 
-/* 1 when the model has an optimiser set (by unsharp_model_set_optimizer() or restored from a
- * checkpoint), with its configuration in cfg when cfg is not NULL; else 0. */
+/* Whether the model has an optimiser set (by unsharp_model_set_optimizer() or restored from
+ * a checkpoint); its configuration is copied into cfg when cfg is not NULL.
+ * @return 1 when set, else 0 (also when m is NULL). */
 UNSHARP_API int unsharp_model_get_optimizer(const unsharp_model *m, unsharp_optimizer_config *cfg);
 
 /* ---- images ----
@@ -247,17 +331,20 @@ typedef struct unsharp_image {
     int from_exif_thumbnail;    /* 1 when the pixels are the embedded EXIF thumbnail */
 } unsharp_image;
 
-/* Decodes a photo file. options may be NULL (RGB8, stored size, orientation applied).
+/* Decodes a photo file. options may be NULL (RGB8, stored size, orientation applied). *out
+ * is the caller's, to free with unsharp_image_free, and NULL on failure.
  * @return UNSHARP_OK; UNSHARP_ERR_IO (cannot open or read: missing, unreadable, a directory);
  *         UNSHARP_ERR_FORMAT (neither JPEG nor PNG); UNSHARP_ERR_TOO_LARGE; UNSHARP_ERR_DECODE
  *         (truncated or corrupt); UNSHARP_ERR_NOMEM. The message, from unsharp_errmsg(), names
  *         the file. */
 UNSHARP_API unsharp_status unsharp_image_load(const char *path, const unsharp_image_options *options,
                                               unsharp_image **out);
-/* The same from a memory buffer; messages say "(memory)" for the name. */
+/* The same from a memory buffer, read during the call and not kept; messages say "(memory)"
+ * for the name.
+ * @return as unsharp_image_load, without UNSHARP_ERR_IO. */
 UNSHARP_API unsharp_status unsharp_image_load_memory(const void *data, size_t size,
                                                      const unsharp_image_options *options, unsharp_image **out);
-/* Frees an image; NULL is a no-op. */
+/* Frees an image and its pixels; NULL is a no-op. */
 UNSHARP_API void unsharp_image_free(unsharp_image *img);
 
 /* ---- judging a photo ----
@@ -294,10 +381,16 @@ typedef struct unsharp_judgement {
 /* Judges a decoded photo (luma, 8-bit or float, at the working size). The score is
  * subject-aware: the mean sharpness of the sharpest tenth of the tiles that have detail, so a
  * sharp subject on a blurred background is sharp and flat sky neither helps nor hurts.
- * options may be NULL. */
+ * options may be NULL. img is read, not kept; out's maps are allocated for the caller, to free
+ * with unsharp_judgement_free (a failure leaves them NULL). Runs a forward
+ * pass on m, replacing its last outputs.
+ * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL argument, a photo not decoded as luma, a model
+ *         that does not take luma), _SHAPE (the model lacks the judging outputs), _NOMEM, or a
+ *         failure of the forward pass; the message is in unsharp_model_errmsg(m). */
 UNSHARP_API unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
                                          unsharp_judgement *out);
-/* Frees the maps of a judgement (not the struct itself); safe on a zeroed struct. */
+/* Frees the maps of a judgement (not the struct itself) and sets them to NULL; safe on a
+ * zeroed struct and on NULL. */
 UNSHARP_API void unsharp_judgement_free(unsharp_judgement *j);
 
 #ifdef __cplusplus
