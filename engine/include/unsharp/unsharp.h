@@ -125,6 +125,9 @@ UNSHARP_API const char *unsharp_model_errmsg(const unsharp_model *m);
 /* The architecture text the model was built from (owned by the model). */
 UNSHARP_API const char *unsharp_model_arch(const unsharp_model *m);
 
+/* The backend the model runs on: "cpu" or "cuda" (what UNSHARP_DEVICE_AUTO picked). */
+UNSHARP_API const char *unsharp_model_backend(const unsharp_model *m);
+
 /* Metadata: short key=value strings carried in the weights file (thresholds, training info).
  * get returns NULL when the key is absent. set replaces; value NULL removes. */
 UNSHARP_API const char *unsharp_model_get_meta(const unsharp_model *m, const char *key);
