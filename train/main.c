@@ -25,6 +25,7 @@ typedef struct options {
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
     int quiet;
+    unsharp_device device; /* --device: cpu, cuda or auto (default) */
 } options;
 
 static void usage(FILE *f)
@@ -53,6 +54,7 @@ static void usage(FILE *f)
             "      --weight-decay X    AdamW weight decay (default 0.0001)\n"
             "      --seed N            random seed (default 1); same seed and threads, same weights\n"
             "  -j, --threads N         threads for the network (default: all cores)\n"
+            "      --device DEV        cpu, cuda or auto (default: CUDA when a device is present)\n"
             "      --producers N       threads making samples (default 1)\n"
             "  -q, --quiet             no progress bar\n"
             "  -h, --help              this help\n"
@@ -201,12 +203,13 @@ static int parse_args(int argc, char **argv, options *o)
         {"producers", required_argument, 0, 11}, {"quiet", no_argument, 0, 'q'},
         {"evaluate", required_argument, 0, 12}, {"scratch", no_argument, 0, 13},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {"device", required_argument, 0, 14},
         {0, 0, 0, 0},
     };
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
                    .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
-                   .out = "unsharp.usw", .quiet = !isatty(2)};
+                   .out = "unsharp.usw", .quiet = !isatty(2), .device = UNSHARP_DEVICE_AUTO};
     int c, li = -1;
     char *end;
     while ((li = -1, c = getopt_long(argc, argv, "e:o:b:j:qhV", longs, &li)) != -1) {
@@ -229,6 +232,12 @@ static int parse_args(int argc, char **argv, options *o)
         case 'j': o->threads = (int)strtol(optarg, &end, 10); if (*end || o->threads < 1 || o->threads > 256) goto bad; break;
         case 11: o->producers = (int)strtol(optarg, &end, 10); if (*end || o->producers < 1 || o->producers > 64) goto bad; break;
         case 12: o->evaluate = optarg; break;
+        case 14:
+            if (strcmp(optarg, "cpu") == 0) o->device = UNSHARP_DEVICE_CPU;
+            else if (strcmp(optarg, "cuda") == 0) o->device = UNSHARP_DEVICE_CUDA;
+            else if (strcmp(optarg, "auto") == 0) o->device = UNSHARP_DEVICE_AUTO;
+            else goto bad;
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf(PROG " %s\n", UNSHARP_VERSION_STRING); exit(0);
@@ -288,7 +297,7 @@ static void epoch_order(int *order, int n, const train_photos *photos, int crops
 static int evaluate(const options *o)
 {
     unsharp_model *m = NULL;
-    unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o->threads};
+    unsharp_model_options mo = {o->device, o->threads};
     if (unsharp_model_load(o->init, &mo, &m) != UNSHARP_OK) {
         fprintf(stderr, PROG ": %s\n", unsharp_errmsg());
         return 2;
@@ -320,7 +329,7 @@ int main(int argc, char **argv)
     }
 
     /* the network: resumed, fine-tuned, or new */
-    unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o.threads};
+    unsharp_model_options mo = {o.device, o.threads};
     char shipped[4096];
     if (!o.resume && !o.init && !o.arch_file && !o.scratch) {
         if (unsharp_default_weights(shipped, sizeof shipped) == UNSHARP_OK) {
@@ -385,8 +394,8 @@ int main(int argc, char **argv)
         if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
     }
 
-    printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu\n", PROG, photos.count,
-           per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed);
+    printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu, device %s\n", PROG,
+           photos.count, per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed, unsharp_model_backend(m));
     printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds\n");
     double run_start = now();
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {

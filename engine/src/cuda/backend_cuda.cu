@@ -177,15 +177,18 @@ static void conv_entry_free(cuda_conv_entry *e)
 }
 
 #ifdef UNSHARP_HAVE_CUDNN
-/* The first of cuDNN's ranked candidates that works within the cap, preferring FMA math (no
- * TF32); then the descriptor is set to that candidate's math type, as cuDNN asks. */
+/* The first of cuDNN's ranked candidates that works within the cap, preferring deterministic
+ * ones in FMA math (no TF32), then deterministic ones, then any; the descriptor is then set to
+ * that candidate's math type, as cuDNN asks. Deterministic algorithms keep a training run's
+ * weights repeatable for a given seed. */
 #define PICK_ALGO(perf, count, out_algo, out_ws, cd)                                                 \
     do {                                                                                           \
         int pick_ = -1;                                                                            \
-        for (int pass_ = 0; pass_ < 2 && pick_ < 0; pass_++)                                       \
+        for (int pass_ = 0; pass_ < 3 && pick_ < 0; pass_++)                                       \
             for (int i_ = 0; i_ < (count) && pick_ < 0; i_++)                                      \
                 if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= CONV_WORKSPACE_CAP && \
-                    (pass_ == 1 || (perf)[i_].mathType == CUDNN_FMA_MATH))                         \
+                    (pass_ == 2 || (perf)[i_].determinism == CUDNN_DETERMINISTIC) &&               \
+                    (pass_ >= 1 || (perf)[i_].mathType == CUDNN_FMA_MATH))                         \
                     pick_ = i_;                                                                    \
         if (pick_ < 0) return unsharp__seterr(be->errbuf, UNSHARP_ERR_BACKEND, __func__,           \
                                               "%s:%d: cuDNN has no usable algorithm for this convolution", \
