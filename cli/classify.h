@@ -23,6 +23,7 @@ typedef struct options {
     remove_action remove;       /* --trash or --move-to */
     const char *move_to;
     int xmp, dry_run, select_unsure, quiet;
+    unsharp_device device;      /* --device: cpu, cuda or auto (default) */
 } options;
 
 /* What identifies a file at judging time; an action needs the same again (lstat). */

@@ -28,6 +28,7 @@ static void usage(FILE *f)
             "  -u, --unsure W        unsure when |sharpness - T| < W (default 0.1, or from the weights)\n"
             "  -w, --weights FILE    the model (default: the shipped weights)\n"
             "  -j, --jobs N          photos judged at once (default: the number of cores)\n"
+            "      --device DEV      cpu, cuda or auto (default: CUDA when a device is present)\n"
             "Actions (only on request, on the blurry photos):\n"
             "      --select WHICH    blurry (default) or unsure (blurry and unsure ones)\n"
             "      --trash           move them to the desktop Trash, with sidecars and RAW files\n"
@@ -103,9 +104,11 @@ int main(int argc, char **argv)
         {"trash", no_argument, 0, 2},          {"move-to", required_argument, 0, 3},
         {"xmp", no_argument, 0, 4},            {"dry-run", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},      {0, 0, 0, 0}};
+        {"version", no_argument, 0, 'V'},      {"device", required_argument, 0, 5},
+        {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    options o = {.format = FORMAT_TABLE, .threshold = 0.5, .unsure = 0.1, .jobs = cores > 0 ? (int)cores : 1};
+    options o = {.format = FORMAT_TABLE, .threshold = 0.5, .unsure = 0.1, .jobs = cores > 0 ? (int)cores : 1,
+                 .device = UNSHARP_DEVICE_AUTO};
     int c;
     double v;
     while ((c = getopt_long(argc, argv, "f:t:u:w:j:nqhV", longs, NULL)) != -1) {
@@ -146,6 +149,12 @@ int main(int argc, char **argv)
             o.move_to = optarg;
             break;
         case 4: o.xmp = 1; break;
+        case 5:
+            if (strcmp(optarg, "cpu") == 0) o.device = UNSHARP_DEVICE_CPU;
+            else if (strcmp(optarg, "cuda") == 0) o.device = UNSHARP_DEVICE_CUDA;
+            else if (strcmp(optarg, "auto") == 0) o.device = UNSHARP_DEVICE_AUTO;
+            else return bad_usage("--device must be cpu, cuda or auto, not '%s'", optarg);
+            break;
         case 'n': o.dry_run = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -165,7 +174,7 @@ int main(int argc, char **argv)
         }
         weights = found;
     }
-    unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
+    unsharp_model_options mo = {.device = o.device, .threads = 1};
     unsharp_model *m = NULL;
     if (unsharp_model_load(weights, &mo, &m) != UNSHARP_OK) {
         fprintf(stderr, PROG ": %s\n", unsharp_errmsg());

@@ -78,7 +78,7 @@ static void judge_one(unsharp_model *m, item *it)
 static void *worker(void *arg)
 {
     shared *s = arg;
-    unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
+    unsharp_model_options mo = {.device = s->o->device, .threads = 1};
     unsharp_model *m = NULL;
     if (unsharp_model_load(s->weights, &mo, &m) != UNSHARP_OK) {
         pthread_mutex_lock(&s->mu);

@@ -16,7 +16,7 @@ scripts/install-deps.sh clang libclang-rt-14-dev
 
 BUILD=${UNSHARP_FUZZ_BUILD:-build-fuzz}
 cmake -S . -B "$BUILD" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DUNSHARP_FUZZ=ON -DUNSHARP_TESTS=OFF >/dev/null
+  -DUNSHARP_FUZZ=ON -DUNSHARP_TESTS=OFF -DUNSHARP_CUDA=OFF >/dev/null
 cmake --build "$BUILD" -j"$(nproc)" --target "${TARGETS[@]}" make_usw_seed >/dev/null
 tests/fuzz/make-seeds.sh "$BUILD/seeds" "$BUILD/tests/fuzz/make_usw_seed"
 

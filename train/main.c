@@ -33,6 +33,7 @@ typedef struct options {
     int queue, worker;
     long long run_id; /* set by a worker for the run it trains: record into this run */
     store_worker_options wo;
+    unsharp_device device; /* --device: cpu, cuda or auto (default) */
 } options;
 
 static void usage(FILE *f)
@@ -61,6 +62,7 @@ static void usage(FILE *f)
             "      --weight-decay X    AdamW weight decay (default 0.0001)\n"
             "      --seed N            random seed (default 1); same seed and threads, same weights\n"
             "  -j, --threads N         threads for the network (default: all cores)\n"
+            "      --device DEV        cpu, cuda or auto (default: CUDA when a device is present)\n"
             "      --producers N       threads making samples (default 1)\n"
             "  -q, --quiet             no progress bar\n"
             "\nExperiment tracking (docs/experiments.md): every run is recorded.\n"
@@ -228,13 +230,15 @@ static int parse_args(int argc, char **argv, options *o)
         {"stale", required_argument, 0, 206},   {"max-attempts", required_argument, 0, 207},
         {"run-id", required_argument, 0, 208},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
+        {"device", required_argument, 0, 14},
         {0, 0, 0, 0},
     };
     long_opts = longs;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
                    .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
-                   .out = "unsharp.usw", .quiet = !isatty(2), .wo = {.poll = 10, .stale = 120, .max_attempts = 3}};
+                   .out = "unsharp.usw", .quiet = !isatty(2), .wo = {.poll = 10, .stale = 120, .max_attempts = 3},
+                   .device = UNSHARP_DEVICE_AUTO};
     int c, li = -1;
     char *end;
     while ((li = -1, c = getopt_long(argc, argv, "e:o:b:j:qhV", longs, &li)) != -1) {
@@ -257,6 +261,12 @@ static int parse_args(int argc, char **argv, options *o)
         case 'j': o->threads = (int)strtol(optarg, &end, 10); if (*end || o->threads < 1 || o->threads > 256) goto bad; break;
         case 11: o->producers = (int)strtol(optarg, &end, 10); if (*end || o->producers < 1 || o->producers > 64) goto bad; break;
         case 12: o->evaluate = optarg; break;
+        case 14:
+            if (strcmp(optarg, "cpu") == 0) o->device = UNSHARP_DEVICE_CPU;
+            else if (strcmp(optarg, "cuda") == 0) o->device = UNSHARP_DEVICE_CUDA;
+            else if (strcmp(optarg, "auto") == 0) o->device = UNSHARP_DEVICE_AUTO;
+            else goto bad;
+            break;
         case 'q': o->quiet = 1; break;
         case 200: o->db = optarg; break;
         case 201: o->queue = 1; break;
@@ -329,7 +339,7 @@ static void epoch_order(int *order, int n, const train_photos *photos, int crops
 static int evaluate(const options *o)
 {
     unsharp_model *m = NULL;
-    unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o->threads};
+    unsharp_model_options mo = {o->device, o->threads};
     if (unsharp_model_load(o->init, &mo, &m) != UNSHARP_OK) {
         fprintf(stderr, PROG ": %s\n", unsharp_errmsg());
         return 2;
@@ -587,7 +597,7 @@ int main(int argc, char **argv)
     }
 
     /* the network: resumed, fine-tuned, or new */
-    unsharp_model_options mo = {UNSHARP_DEVICE_CPU, o.threads};
+    unsharp_model_options mo = {o.device, o.threads};
     char shipped[4096];
     if (!o.resume && !o.init && !o.arch_file && !o.scratch) {
         if (unsharp_default_weights(shipped, sizeof shipped) == UNSHARP_OK) {
@@ -655,8 +665,8 @@ int main(int argc, char **argv)
         if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
     }
 
-    printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu\n", PROG, photos.count,
-           per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed);
+    printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu, device %s\n", PROG,
+           photos.count, per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed, unsharp_model_backend(m));
     printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds         lr  samples/s\n");
     double run_start = now();
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {

@@ -153,8 +153,18 @@ struct unsharp_backend {
 /* Creates the CPU backend; threads > 1 splits convolution work across images. */
 unsharp_status unsharp__cpu_backend_create(int threads, char *errbuf, unsharp_backend **out);
 
-/* The dropout draw shared by every backend: a uniform in [0, 1) from (seed, i). */
-static inline float unsharp__hash_uniform(uint64_t seed, uint64_t i)
+/* Creates the CUDA backend on device 0: UNSHARP_ERR_UNSUPPORTED when the build has no CUDA
+ * backend, UNSHARP_ERR_BACKEND ("no CUDA device: ...") when no usable device is present. */
+unsharp_status unsharp__cuda_backend_create(char *errbuf, unsharp_backend **out);
+
+/* The dropout draw shared by every backend: a uniform in [0, 1) from (seed, i). It compiles
+ * for the host and, under nvcc, for the device too, so every backend draws the same mask. */
+#ifdef __CUDACC__
+#define UNSHARP_HOST_DEVICE __host__ __device__
+#else
+#define UNSHARP_HOST_DEVICE
+#endif
+static inline UNSHARP_HOST_DEVICE float unsharp__hash_uniform(uint64_t seed, uint64_t i)
 {
     uint64_t z = seed + 0x9E3779B97F4A7C15ull * (i + 1);
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;

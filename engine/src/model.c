@@ -120,12 +120,15 @@ unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options 
     if (!arch) FAIL(UNSHARP_ERR_INVALID, "no architecture text");
     unsharp_device dev = opt ? opt->device : UNSHARP_DEVICE_CPU;
     int threads = opt && opt->threads > 1 ? opt->threads : 1;
-    if (dev == UNSHARP_DEVICE_CUDA) FAIL(UNSHARP_ERR_UNSUPPORTED, "this build has no CUDA backend");
+    if (dev != UNSHARP_DEVICE_CPU && dev != UNSHARP_DEVICE_CUDA && dev != UNSHARP_DEVICE_AUTO)
+        FAIL(UNSHARP_ERR_INVALID, "unknown device %d", (int)dev);
     m = calloc(1, sizeof *m);
     if (!m) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
     m->arch = strdup(arch);
     if (!m->arch) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
-    st = unsharp__cpu_backend_create(threads, m->err, &m->be);
+    /* CUDA when asked for (failing without a device), or when AUTO finds one; else the CPU */
+    st = dev == UNSHARP_DEVICE_CPU ? UNSHARP_ERR_UNSUPPORTED : unsharp__cuda_backend_create(m->err, &m->be);
+    if (st != UNSHARP_OK && dev != UNSHARP_DEVICE_CUDA) st = unsharp__cpu_backend_create(threads, m->err, &m->be);
     if (st == UNSHARP_OK) st = unsharp__arch_parse(m, arch);
     if (st != UNSHARP_OK) {
         snprintf(errbuf, UNSHARP_ERRMSG_MAX, "%s", m->err);
@@ -204,6 +207,7 @@ void unsharp_model_free(unsharp_model *m)
 
 const char *unsharp_model_errmsg(const unsharp_model *m) { return m ? m->err : ""; }
 const char *unsharp_model_arch(const unsharp_model *m) { return m ? m->arch : NULL; }
+const char *unsharp_model_backend(const unsharp_model *m) { return m && m->be ? m->be->name : NULL; }
 
 /* ---- metadata ---- */
 

@@ -340,6 +340,8 @@ static unsharp_status load_buffer(const unsigned char *buf, size_t size, const c
     k += arch_len;
     char why[UNSHARP_ERRMSG_MAX];
     st = unsharp__model_new(arch, opt, &m, why);
+    /* a backend that cannot be had (no CUDA device) is not the file's fault */
+    if (st == UNSHARP_ERR_BACKEND || st == UNSHARP_ERR_UNSUPPORTED) FAIL(st, "%s: %s", what, why);
     if (st != UNSHARP_OK) FAIL(st == UNSHARP_ERR_NOMEM ? st : UNSHARP_ERR_CORRUPT, "%s: bad architecture: %s", what, why);
     CHECK(parse_meta(m, (const char *)buf + k, meta_len, errbuf));
     k += meta_len;

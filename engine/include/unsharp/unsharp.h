@@ -179,6 +179,9 @@ UNSHARP_API const char *unsharp_model_errmsg(const unsharp_model *m);
  * @return text owned by the model, valid until it is freed; NULL when m is NULL. */
 UNSHARP_API const char *unsharp_model_arch(const unsharp_model *m);
 
+/* The backend the model runs on: "cpu" or "cuda" (what UNSHARP_DEVICE_AUTO picked). */
+UNSHARP_API const char *unsharp_model_backend(const unsharp_model *m);
+
 /* Metadata: short key=value strings carried in the weights file (thresholds, training info).
  * get: @return the value, owned by the model and valid until the key is set again or the model
  *      is freed; NULL when the key is absent.
