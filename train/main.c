@@ -5,7 +5,9 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +16,7 @@
 #include "blur.h"
 #include "default_arch.h"
 #include "photos.h"
+#include "store.h"
 #include "unsharp/unsharp.h"
 #include "val.h"
 
@@ -25,6 +28,11 @@ typedef struct options {
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
     int quiet;
+    /* experiment tracking (store.h, docs/experiments.md) */
+    const char *db;
+    int queue, worker;
+    long long run_id; /* set by a worker for the run it trains: record into this run */
+    store_worker_options wo;
 } options;
 
 static void usage(FILE *f)
@@ -55,6 +63,18 @@ static void usage(FILE *f)
             "  -j, --threads N         threads for the network (default: all cores)\n"
             "      --producers N       threads making samples (default 1)\n"
             "  -q, --quiet             no progress bar\n"
+            "\nExperiment tracking (docs/experiments.md): every run is recorded.\n"
+            "      --db SPEC           the store: a SQLite file, postgresql://..., or none (default\n"
+            "                          $UNSHARP_DB, else $XDG_DATA_HOME/unsharp/experiments.db)\n"
+            "      --queue             store the run in the queue instead of training now\n"
+            "      --worker            train queued runs one at a time, each in a child process\n"
+            "      --drain             with --worker: exit when the queue is empty\n"
+            "      --once              with --worker: train at most one run, then exit\n"
+            "      --poll S            with --worker: seconds between looks at an empty queue (default 10)\n"
+            "      --stale S           a running run without a heartbeat for S seconds, or whose process\n"
+            "                          on this host is gone, is abandoned (default 120)\n"
+            "      --max-attempts N    an abandoned queued run goes back to the queue until it has been\n"
+            "                          taken N times, then is marked interrupted (default 3)\n"
             "  -h, --help              this help\n"
             "  -V, --version           version\n");
 }
@@ -190,6 +210,8 @@ static void progress(int epoch, int epochs, int done, int total, double rate, do
 
 /* ---- the run ---- */
 
+static const struct option *long_opts; /* parse_args's table, for stored_args */
+
 static int parse_args(int argc, char **argv, options *o)
 {
     static const struct option longs[] = {
@@ -202,13 +224,19 @@ static int parse_args(int argc, char **argv, options *o)
         {"seed", required_argument, 0, 10},    {"threads", required_argument, 0, 'j'},
         {"producers", required_argument, 0, 11}, {"quiet", no_argument, 0, 'q'},
         {"evaluate", required_argument, 0, 12}, {"scratch", no_argument, 0, 13},
+        {"db", required_argument, 0, 200},      {"queue", no_argument, 0, 201},
+        {"worker", no_argument, 0, 202},        {"drain", no_argument, 0, 203},
+        {"once", no_argument, 0, 204},          {"poll", required_argument, 0, 205},
+        {"stale", required_argument, 0, 206},   {"max-attempts", required_argument, 0, 207},
+        {"run-id", required_argument, 0, 208},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
         {0, 0, 0, 0},
     };
+    long_opts = longs;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
                    .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
-                   .out = "unsharp.usw", .quiet = !isatty(2)};
+                   .out = "unsharp.usw", .quiet = !isatty(2), .wo = {.poll = 10, .stale = 120, .max_attempts = 3}};
     int c, li = -1;
     char *end;
     while ((li = -1, c = getopt_long(argc, argv, "e:o:b:j:qhV", longs, &li)) != -1) {
@@ -232,6 +260,15 @@ static int parse_args(int argc, char **argv, options *o)
         case 11: o->producers = (int)strtol(optarg, &end, 10); if (*end || o->producers < 1 || o->producers > 64) goto bad; break;
         case 12: o->evaluate = optarg; break;
         case 'q': o->quiet = 1; break;
+        case 200: o->db = optarg; break;
+        case 201: o->queue = 1; break;
+        case 202: o->worker = 1; break;
+        case 203: o->wo.drain = 1; break;
+        case 204: o->wo.once = 1; break;
+        case 205: o->wo.poll = strtod(optarg, &end); if (*end || !(o->wo.poll >= 0)) goto bad; break;
+        case 206: o->wo.stale = strtod(optarg, &end); if (*end || !(o->wo.stale > 0)) goto bad; break;
+        case 207: o->wo.max_attempts = (int)strtol(optarg, &end, 10); if (*end || o->wo.max_attempts < 1) goto bad; break;
+        case 208: o->run_id = strtoll(optarg, &end, 10); if (*end || o->run_id < 1) goto bad; break;
         case 'h': usage(stdout); exit(0);
         case 'V': printf(PROG " %s\n", UNSHARP_VERSION_STRING); exit(0);
         default: usage(stderr); return -1;
@@ -243,6 +280,10 @@ static int parse_args(int argc, char **argv, options *o)
                 if (longs[k].val == c) li = k;
         fprintf(stderr, PROG ": bad value '%s' for --%s\n", optarg, li >= 0 ? longs[li].name : "?");
         return -1;
+    }
+    if (o->worker) {
+        if (optind < argc || o->queue) { fprintf(stderr, PROG ": --worker takes no PHOTOS and no --queue\n"); return -1; }
+        return 0;
     }
     if (o->evaluate) {
         if (!o->init) { fprintf(stderr, PROG ": --evaluate needs --init WEIGHTS\n"); return -1; }
@@ -304,11 +345,237 @@ static int evaluate(const options *o)
     return rc == 0 ? (v.failed ? 1 : 0) : 2;
 }
 
+/* ---- experiment tracking (store.h, docs/experiments.md) ---- */
+
+#ifndef UNSHARP_CODE_VERSION
+#define UNSHARP_CODE_VERSION UNSHARP_VERSION_STRING
+#endif
+
+/* SIGINT/SIGTERM stop the run after the current step; it is recorded as interrupted. A second
+ * signal ends the program at once (SA_RESETHAND). */
+static volatile sig_atomic_t stop_signal;
+static void on_signal(int sig)
+{
+    static const char m[] = "\n" PROG ": stopping after this step (again to stop at once)\n";
+    stop_signal = sig;
+    if (write(2, m, sizeof m - 1) < 0) stop_signal = sig;
+}
+
+typedef struct recorder {
+    run_store *st;
+    int64_t id;
+    int owns_status; /* 0 when a worker records the status of the run it trains */
+    int warned;
+    double last_beat;
+} recorder;
+
+static void rec_check(recorder *r, int rc)
+{
+    if (rc != 0 && !r->warned) {
+        fprintf(stderr, PROG ": recording run %lld: %s (training goes on)\n", (long long)r->id, store_errmsg(r->st));
+        r->warned = 1;
+    }
+}
+
+/* The store named by --db, else $UNSHARP_DB, else the default file; NULL for "none" or when
+ * the default cannot be made (with a warning). *explicit_db: named by the user. */
+static const char *resolve_db(const options *o, char *buf, size_t n, int *explicit_db)
+{
+    const char *spec = o->db ? o->db : getenv("UNSHARP_DB");
+    *explicit_db = spec && *spec;
+    if (*explicit_db) return strcmp(spec, "none") == 0 ? NULL : spec;
+    char err[512];
+    if (store_default_path(buf, n, err, sizeof err) == 0) return buf;
+    fprintf(stderr, PROG ": %s: this run is not recorded\n", err);
+    return NULL;
+}
+
+/* The arguments to store for a run: argv without the program name and without the tracking
+ * options (--db, --queue, --run-id), which belong to where the run is queued or trained.
+ * Long options are matched like getopt_long does: exactly or by an unambiguous prefix. */
+static char **stored_args(int argc, char **argv, int *n)
+{
+    char **out = calloc((size_t)argc + 1, sizeof *out);
+    if (!out) return NULL;
+    *n = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *t = argv[i];
+        if (!strcmp(t, "--")) {
+            while (i < argc) out[(*n)++] = argv[i++];
+            break;
+        }
+        int drop = 0, takes_next = 0;
+        if (!strncmp(t, "--", 2)) {
+            size_t len = strcspn(t + 2, "=");
+            int match = -1, count = 0;
+            for (int k = 0; long_opts[k].name; k++) {
+                if (strncmp(long_opts[k].name, t + 2, len)) continue;
+                if (strlen(long_opts[k].name) == len) { match = k; count = 1; break; }
+                match = k;
+                count++;
+            }
+            if (count == 1) {
+                drop = long_opts[match].val == 200 || long_opts[match].val == 201 || long_opts[match].val == 208;
+                takes_next = long_opts[match].has_arg == required_argument && !t[2 + len];
+            }
+        } else if (t[0] == '-' && t[1]) {
+            for (const char *c = t + 1; *c; c++)
+                if (strchr("eobj", *c)) { takes_next = !c[1]; break; }
+        }
+        if (!drop) out[(*n)++] = argv[i];
+        if (takes_next && i + 1 < argc) {
+            i++;
+            if (!drop) out[(*n)++] = argv[i];
+        }
+    }
+    return out;
+}
+
+/* The configuration: the arguments as given and the values they resolve to here. */
+static char *config_json(const options *o, int nargs, char **args, char *const *photos, int nphotos)
+{
+    store_buf b = {0};
+    store_buf_add(&b, "{\"argv\": [");
+    for (int i = 0; i < nargs; i++) {
+        if (i) store_buf_add(&b, ", ");
+        store_buf_json_string(&b, args[i]);
+    }
+    store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
+                         "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s",
+                     o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
+                     (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false");
+    const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch"};
+    const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file};
+    for (int i = 0; i < 6; i++) {
+        store_buf_printf(&b, ", \"%s\": ", names[i]);
+        store_buf_json_string(&b, vals[i]);
+    }
+    store_buf_add(&b, ", \"photos\": [");
+    for (int i = 0; i < nphotos; i++) {
+        if (i) store_buf_add(&b, ", ");
+        store_buf_json_string(&b, photos[i]);
+    }
+    store_buf_add(&b, "]}");
+    if (b.oom) { free(b.p); return NULL; }
+    return b.p;
+}
+
+/* --queue: store the run for a worker. */
+static int queue_run(const options *o, const char *spec, int nargs, char **args, char *const *photos, int nphotos)
+{
+    char err[1024];
+    run_store *st = NULL;
+    int64_t id = 0;
+    char *cfg = config_json(o, nargs, args, photos, nphotos);
+    if (!cfg) { fprintf(stderr, PROG ": out of memory\n"); return 2; }
+    int rc = 2;
+    if (store_open(spec, &st, err, sizeof err) != 0) fprintf(stderr, PROG ": %s\n", err);
+    else if (store_new_run(st, "queued", nargs, args, cfg, UNSHARP_CODE_VERSION, NULL, 0, &id) != 0)
+        fprintf(stderr, PROG ": queueing: %s\n", store_errmsg(st));
+    else {
+        printf("queued run %lld\n", (long long)id);
+        rc = 0;
+    }
+    store_close(st);
+    free(cfg);
+    return rc;
+}
+
+/* Starts recording this run: a new "running" run, or (under a worker) the run it was given.
+ * Returns 0, or -1 when a store the user named cannot be used. */
+static int record_begin(recorder *r, const options *o, const char *spec, int explicit_db, int nargs, char **args,
+                        char *const *photos, int nphotos)
+{
+    char err[1024], host[256] = "localhost";
+    *r = (recorder){0};
+    if (!spec) return 0;
+    if (store_open(spec, &r->st, err, sizeof err) != 0) {
+        fprintf(stderr, PROG ": %s%s\n", err, explicit_db ? "" : ": this run is not recorded");
+        return explicit_db ? -1 : 0;
+    }
+    char *cfg = config_json(o, nargs, args, photos, nphotos);
+    gethostname(host, sizeof host - 1);
+    int rc;
+    if (o->run_id) {
+        r->id = o->run_id;
+        rc = store_set_config(r->st, r->id, cfg, UNSHARP_CODE_VERSION);
+    } else {
+        r->owns_status = 1;
+        rc = store_new_run(r->st, "running", nargs, args, cfg, UNSHARP_CODE_VERSION, host, (long)getpid(), &r->id);
+        if (rc == 0) fprintf(stderr, PROG ": recording run %lld in %s\n", (long long)r->id, store_is_postgres(r->st) ? "postgresql" : spec);
+    }
+    free(cfg);
+    if (rc != 0) {
+        fprintf(stderr, PROG ": %s\n", store_errmsg(r->st));
+        store_close(r->st);
+        r->st = NULL;
+        return explicit_db ? -1 : 0;
+    }
+    r->last_beat = now();
+    return 0;
+}
+
+static void record_data(recorder *r, char *const *paths, int npaths)
+{
+    char **files = NULL, hex[17];
+    int n = 0;
+    if (!r->st || train_list_photos(paths, npaths, &files, &n) != 0) return;
+    store_fingerprint(files, n, hex);
+    rec_check(r, store_set_data(r->st, r->id, hex, n));
+    for (int i = 0; i < n; i++) free(files[i]);
+    free(files);
+}
+
+static void record_end(recorder *r, int status, const char *out)
+{
+    if (!r->st) return;
+    if (status == 0) {
+        char full[PATH_MAX];
+        rec_check(r, store_set_weights(r->st, r->id, realpath(out, full) ? full : out));
+    }
+    if (r->owns_status) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "exit status %d", status);
+        rec_check(r, store_finish(r->st, r->id, status == 0 ? "done" : stop_signal ? "interrupted" : "failed",
+                                  status == 0 ? NULL : msg));
+    }
+    store_close(r->st);
+    r->st = NULL;
+}
+
 int main(int argc, char **argv)
 {
     options o;
-    if (parse_args(argc, argv, &o) != 0) return 2;
-    if (o.evaluate) return evaluate(&o);
+    /* getopt_long reorders argv: the run is recorded with its arguments as given */
+    char **given = malloc(sizeof *given * ((size_t)argc + 1)), **args = NULL;
+    if (!given) { fprintf(stderr, PROG ": out of memory\n"); return 2; }
+    memcpy(given, argv, sizeof *given * ((size_t)argc + 1));
+    if (parse_args(argc, argv, &o) != 0) { free(given); return 2; }
+    if (o.evaluate) { free(given); return evaluate(&o); }
+    char dbpath[4096];
+    int explicit_db = 0, nargs = 0;
+    const char *spec = resolve_db(&o, dbpath, sizeof dbpath, &explicit_db);
+    if ((o.worker || o.queue) && !spec) {
+        fprintf(stderr, PROG ": --%s needs a store (--db)\n", o.worker ? "worker" : "queue");
+        free(given);
+        return 2;
+    }
+    if (o.worker) { free(given); return store_worker_main(spec, &o.wo, PROG); }
+    args = stored_args(argc, given, &nargs);
+    free(given);
+    if (!args) { fprintf(stderr, PROG ": out of memory\n"); return 2; }
+    if (o.queue) {
+        int rc = queue_run(&o, spec, nargs, args, argv + optind, argc - optind);
+        free(args);
+        return rc;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    recorder rec = {0};
     int status = 2;
     unsharp_model *m = NULL;
     train_photos photos = {0};
@@ -332,6 +599,7 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": %s: training a new network\n", unsharp_errmsg());
         }
     }
+    if (record_begin(&rec, &o, spec, explicit_db, nargs, args, argv + optind, argc - optind) != 0) goto done;
     const char *from = o.resume ? o.resume : o.init;
     int first_epoch = 0;
     if (from) {
@@ -365,6 +633,8 @@ int main(int argc, char **argv)
     if (train_photos_load(argv + optind, argc - optind, UNSHARP_WORKING_LONG_SIDE, o.crop, stderr, &photos) != 0) goto done;
     fprintf(stderr, PROG ": %d photos (%d failed, %d smaller than %d px) in %.1f s\n", photos.count, photos.failed,
             photos.too_small, o.crop, now() - t0);
+    record_data(&rec, argv + optind, argc - optind);
+    if (stop_signal) goto done;
 
     int per_epoch = 0;
     for (int i = 0; i < photos.count; i++) per_epoch += photo_crops(&photos.items[i], o.crops_per_photo);
@@ -396,10 +666,10 @@ int main(int argc, char **argv)
 
     printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu\n", PROG, photos.count,
            per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed);
-    printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds\n");
+    printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds         lr  samples/s\n");
     double run_start = now();
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
-        double e0 = now(), loss_sum = 0;
+        double e0 = now(), loss_sum = 0, lr = 0;
         q.epoch_seed = o.seed * 0x100000001B3ull + (uint64_t)epoch * 0x9E3779B97F4A7C15ull;
         epoch_order(order, per_epoch, &photos, o.crops_per_photo, q.epoch_seed);
         q.next_make = 0;
@@ -409,7 +679,13 @@ int main(int argc, char **argv)
             /* cosine decay after a one-epoch linear warm-up */
             double t = (double)(epoch * steps + s) / ((double)o.epochs * steps);
             double warm = fmin(1.0, (epoch * steps + s + 1.0) / steps);
-            unsharp_model_set_lr(m, (float)(o.lr * warm * 0.5 * (1 + cos(M_PI * t))));
+            lr = (float)(o.lr * warm * 0.5 * (1 + cos(M_PI * t)));
+            unsharp_model_set_lr(m, (float)lr);
+            if (stop_signal) goto stop;
+            if (rec.st && rec.owns_status && now() - rec.last_beat > 10) {
+                rec_check(&rec, store_heartbeat(rec.st, rec.id));
+                rec.last_beat = now();
+            }
             int slot = take(&q, s);
             if (slot < 0) { fprintf(stderr, "\n" PROG ": making samples failed\n"); goto stop; }
             batch *b = &q.slots[slot];
@@ -435,12 +711,19 @@ int main(int argc, char **argv)
         }
         for (int k = 0; k < o.producers; k++) pthread_join(threads[k], NULL);
         if (!o.quiet) fprintf(stderr, "\n");
+        double rate = per_epoch / (now() - e0);
 
         train_val_result v = {0};
         int have_val = o.val && train_validate(m, o.val, o.threshold, stderr, NULL, &v) == 0;
-        if (have_val) printf("%7d  %10.4f  %8.4f  %7.3f  %7.3f  %7.1f\n", epoch + 1, loss_sum / steps, v.loss, v.accuracy, v.auc, now() - e0);
-        else printf("%7d  %10.4f  %8s  %7s  %7s  %7.1f\n", epoch + 1, loss_sum / steps, "-", "-", "-", now() - e0);
+        double secs = now() - e0;
+        if (have_val) printf("%7d  %10.4f  %8.4f  %7.3f  %7.3f  %7.1f  %9.3e  %9.1f\n", epoch + 1, loss_sum / steps, v.loss, v.accuracy, v.auc, secs, lr, rate);
+        else printf("%7d  %10.4f  %8s  %7s  %7s  %7.1f  %9.3e  %9.1f\n", epoch + 1, loss_sum / steps, "-", "-", "-", secs, lr, rate);
         fflush(stdout);
+        if (rec.st) {
+            rec_check(&rec, store_add_epoch(rec.st, rec.id, epoch + 1, loss_sum / steps, have_val ? v.loss : NAN,
+                                            have_val ? v.accuracy : NAN, have_val ? v.auc : NAN, lr, rate, secs));
+            rec.last_beat = now();
+        }
 
         char done_s[32];
         snprintf(done_s, sizeof done_s, "%d", epoch + 1);
@@ -449,6 +732,7 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": checkpoint: %s\n", unsharp_model_errmsg(m));
             goto done;
         }
+        if (stop_signal) goto done;
         continue;
     stop:
         pthread_mutex_lock(&q.mu);
@@ -469,6 +753,13 @@ int main(int argc, char **argv)
     fprintf(stderr, PROG ": wrote %s (%s) in %.0f s\n", o.out, meta, now() - run_start);
     status = 0;
 done:
+    if (stop_signal && status != 0) {
+        status = 128 + stop_signal;
+        fprintf(stderr, PROG ": stopped by %s; the checkpoint %s has the last finished epoch\n",
+                stop_signal == SIGINT ? "SIGINT" : "SIGTERM", o.checkpoint);
+    }
+    record_end(&rec, status, o.out);
+    free(args);
     if (started) {
         for (int k = 0; k < QUEUE; k++) {
             free(q.slots[k].x);

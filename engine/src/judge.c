@@ -2,6 +2,7 @@
  * per-tile logits into a focus map, marks the tiles that have enough detail to be judged, and
  * aggregates the sharpest tenth of those into one subject-aware sharpness (docs/model.md). */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -38,16 +39,22 @@ static int cmp_desc(const void *a, const void *b)
 /* Mean |Laplacian| of the luma inside each tile of a (th, tw) grid over (h, w), away from the
  * tile's edges (MARGIN px), so a step between two tiles lends no detail to a flat one. */
 #define MARGIN 2
+static void tile_span(int t, int nt, int size, int *a, int *b)
+{
+    *a = (int)((int64_t)t * size / nt) + MARGIN;
+    *b = (int)((int64_t)(t + 1) * size / nt) - MARGIN;
+    if (*a < 1) *a = 1;
+    if (*b > size - 1) *b = size - 1;
+}
+
+/* The float version, for LUMAF photos. */
 static void texture_map(const float *luma, int w, int h, int tw, int th, float *tex)
 {
     for (int ty = 0; ty < th; ty++)
         for (int tx = 0; tx < tw; tx++) {
-            int y0 = (int)((int64_t)ty * h / th) + MARGIN, y1 = (int)((int64_t)(ty + 1) * h / th) - MARGIN;
-            int x0 = (int)((int64_t)tx * w / tw) + MARGIN, x1 = (int)((int64_t)(tx + 1) * w / tw) - MARGIN;
-            if (y0 < 1) y0 = 1;
-            if (x0 < 1) x0 = 1;
-            if (y1 > h - 1) y1 = h - 1;
-            if (x1 > w - 1) x1 = w - 1;
+            int y0, y1, x0, x1;
+            tile_span(ty, th, h, &y0, &y1);
+            tile_span(tx, tw, w, &x0, &x1);
             double sum = 0;
             long n = 0;
             for (int y = y0; y < y1; y++) {
@@ -56,6 +63,40 @@ static void texture_map(const float *luma, int w, int h, int tw, int th, float *
             }
             tex[ty * tw + tx] = n ? (float)(sum / n) : 0.0f;
         }
+}
+
+/* The same for LUMA8 photos, exact in integers on the 8-bit samples (then scaled by 1/255):
+ * one pass over each row computes |Laplacian| per pixel (vectorised), then each tile sums its
+ * part. lap holds w values; sums and counts hold tw. */
+static void texture_map_u8(const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex,
+                           uint16_t *lap, int64_t *sums, int64_t *counts)
+{
+    for (int ty = 0; ty < th; ty++) {
+        int y0, y1;
+        tile_span(ty, th, h, &y0, &y1);
+        for (int tx = 0; tx < tw; tx++) sums[tx] = counts[tx] = 0;
+        for (int y = y0; y < y1; y++) {
+            const unsigned char *r = px + (size_t)y * stride, *u = r - stride, *d = r + stride;
+            for (int x = 1; x < w - 1; x++) {
+                int v = 4 * r[x] - r[x - 1] - r[x + 1] - u[x] - d[x];
+                lap[x] = (uint16_t)(v < 0 ? -v : v);
+            }
+            for (int tx = 0; tx < tw; tx++) {
+                int x0, x1;
+                tile_span(tx, tw, w, &x0, &x1);
+                /* at most 1020 a pixel: 2^21 of them fit in 32 bits */
+                for (int x = x0; x < x1;) {
+                    int e = x1 - x > (1 << 21) ? x + (1 << 21) : x1;
+                    uint32_t s = 0;
+                    for (; x < e; x++) s += lap[x];
+                    sums[tx] += s;
+                }
+                if (x1 > x0) counts[tx] += x1 - x0;
+            }
+        }
+        for (int tx = 0; tx < tw; tx++)
+            tex[ty * tw + tx] = counts[tx] ? (float)((double)sums[tx] / (255.0 * (double)counts[tx])) : 0.0f;
+    }
 }
 
 void unsharp_judgement_free(unsharp_judgement *j)
@@ -73,6 +114,8 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     unsharp_status st = UNSHARP_OK;
     char *errbuf = m->err;
     float *luma = NULL, *top = NULL, image_logit[3];
+    uint16_t *lap = NULL;
+    int64_t *sums = NULL;
     if (!img || !img->pixels || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     memset(out, 0, sizeof *out);
     if (img->channels != 1) FAIL(UNSHARP_ERR_INVALID, "the photo must be decoded as luma (LUMA8 or LUMAF)");
@@ -80,10 +123,14 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     const int w = img->width, h = img->height;
     luma = malloc(sizeof *luma * (size_t)w * h);
     if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
+    const int is_u8 = img->format != UNSHARP_PIXEL_LUMAF;
     for (int y = 0; y < h; y++) {
         const unsigned char *row = (const unsigned char *)img->pixels + (size_t)y * img->stride;
-        for (int x = 0; x < w; x++)
-            luma[(size_t)y * w + x] = img->format == UNSHARP_PIXEL_LUMAF ? ((const float *)row)[x] : row[x] * (1.0f / 255);
+        float *dst = luma + (size_t)y * w;
+        if (is_u8)
+            for (int x = 0; x < w; x++) dst[x] = row[x] * (1.0f / 255);
+        else
+            memcpy(dst, row, sizeof(float) * (size_t)w);
     }
     unsharp_tensor x = unsharp_tensor_make(luma, 1, 1, h, w);
     CHECK(unsharp_model_forward(m, &x, 0));
@@ -107,7 +154,14 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     out->map_h = th;
 
     /* the sharpest tenth of the tiles with detail; all tiles when none has any */
-    texture_map(luma, w, h, tw, th, out->texture);
+    if (is_u8) {
+        lap = malloc(sizeof *lap * (size_t)w);
+        sums = malloc(sizeof *sums * 2 * (size_t)tw);
+        if (!lap || !sums) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the texture map");
+        texture_map_u8(img->pixels, img->stride, w, h, tw, th, out->texture, lap, sums, sums + tw);
+    } else {
+        texture_map(luma, w, h, tw, th, out->texture);
+    }
     int k = 0;
     for (int i = 0; i < n; i++) {
         out->texture[i] = out->texture[i] >= TEXTURE_MIN ? 1.0f : 0.0f;
@@ -136,5 +190,7 @@ bailout:
     if (st != UNSHARP_OK && out) unsharp_judgement_free(out);
     free(luma);
     free(top);
+    free(lap);
+    free(sums);
     return st;
 }
