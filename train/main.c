@@ -621,9 +621,10 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s has no optimiser state (an older checkpoint): Adam starts afresh\n", o.resume);
     if (!restored && unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
 
-    /* An optional loss "peak_loss" on the sharpest tile (a global max over the tile map): a
-     * blurred crop's sharpest tile must still be blurry, a sharp crop's must be sharp. It trains
-     * the tail of the tile map that the subject-aware score reads. */
+    /* An optional loss "peak_loss" on the crop's sharpest part (in the shipped network a global
+     * max over 2x2 blocks of the tile map): a blurred crop's sharpest part must still look
+     * blurry, a sharp crop's must look sharp. It trains the tail of the tile map that the
+     * subject-aware score reads. Its target is 1 for a sharp (or keeper) crop, else 0. */
     const float no_target = 0.0f;
     int has_peak = unsharp_model_set_target(m, "peak_loss", &no_target, NULL, 1) == UNSHARP_OK;
 
