@@ -51,6 +51,13 @@ static void gradcheck(const char *arch, int n, int c, int h, int w, int tiles_c,
         free(label);
     }
 
+    if (strstr(arch, "peak_loss")) { /* a loss on the sharpest block of the tile map */
+        float *peak = malloc((size_t)n * sizeof *peak);
+        for (int i = 0; i < n; i++) peak[i] = (float)(rand_r(&seed) % 2);
+        ck_assert_int_eq(unsharp_model_set_target(m, "peak_loss", peak, NULL, (size_t)n), UNSHARP_OK);
+        free(peak);
+    }
+
     ck_assert_int_eq(unsharp_model_zero_grad(m), UNSHARP_OK);
     model_loss(m, &t);
     ck_assert_int_eq(unsharp_model_backward(m), UNSHARP_OK);
@@ -137,6 +144,25 @@ START_TEST(two_heads_share_a_trunk)
 }
 END_TEST
 
+/* The shipped network's three losses: per tile, on the sharpest 2x2 block of tiles (a max over
+ * an average pool of the same tile map) and on the image head. */
+START_TEST(peak_loss_shares_the_tile_map)
+{
+    gradcheck("input x 1\n"
+              "conv c1 x out=4 k=3 s=2 p=1\n"
+              "lrelu a1 c1 slope=0.1\n"
+              "conv tiles a1 out=1 k=1\n"
+              "sigmoid_ce tile_loss tiles\n"
+              "gmean g a1\n"
+              "dense image g out=3\n"
+              "avgpool blocks tiles k=2 s=1\n"
+              "gmax peak blocks\n"
+              "sigmoid_ce peak_loss peak weight=3\n"
+              "softmax_ce image_loss image\n",
+              3, 1, 16, 14, 1, 3);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gradcheck");
@@ -145,6 +171,7 @@ int main(void)
     tcase_add_test(tc, tile_network);
     tcase_add_test(tc, image_network_with_branches);
     tcase_add_test(tc, two_heads_share_a_trunk);
+    tcase_add_test(tc, peak_loss_shares_the_tile_map);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

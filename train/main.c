@@ -96,6 +96,7 @@ typedef struct batch {
     float *tile_w;
     float *label;    /* (B) */
     float *label_w;  /* (B): 0 when the crop has no detail to judge */
+    float *peak;     /* (B): 1 when the crop's sharpest part is sharp (label sharp), else 0 */
     int index;       /* batch number within the epoch, -1 when free */
 } batch;
 
@@ -133,6 +134,7 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         memcpy(out->tile_w + (size_t)i * tiles, s->tile_weight, sizeof(float) * tiles);
         out->label[i] = (float)s->label;
         out->label_w[i] = s->image_weight;
+        out->peak[i] = s->label == BLUR_LABEL_SHARP ? 1.0f : 0.0f;
     }
     return 0;
 }
@@ -629,6 +631,13 @@ int main(int argc, char **argv)
         fprintf(stderr, PROG ": %s has no optimiser state (an older checkpoint): Adam starts afresh\n", o.resume);
     if (!restored && unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
 
+    /* An optional loss "peak_loss" on the crop's sharpest part (in the shipped network a global
+     * max over 2x2 blocks of the tile map): a blurred crop's sharpest part must still look
+     * blurry, a sharp crop's must look sharp. It trains the tail of the tile map that the
+     * subject-aware score reads. Its target is 1 for a sharp (or keeper) crop, else 0. */
+    const float no_target = 0.0f;
+    int has_peak = unsharp_model_set_target(m, "peak_loss", &no_target, NULL, 1) == UNSHARP_OK;
+
     /* the photos, once */
     double t0 = now();
     fprintf(stderr, PROG ": decoding photos at long side %d...\n", UNSHARP_WORKING_LONG_SIDE);
@@ -661,8 +670,9 @@ int main(int argc, char **argv)
         b->tile_w = malloc(sizeof(float) * o.batch * tiles);
         b->label = malloc(sizeof(float) * o.batch);
         b->label_w = malloc(sizeof(float) * o.batch);
+        b->peak = malloc(sizeof(float) * o.batch);
         b->index = -1;
-        if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+        if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w || !b->peak) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
     }
 
     printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu, device %s\n", PROG,
@@ -694,6 +704,7 @@ int main(int argc, char **argv)
             double loss = 0;
             if (unsharp_model_set_target(m, "tile_loss", b->tiles, b->tile_w, (size_t)o.batch * tiles) != UNSHARP_OK ||
                 unsharp_model_set_target(m, "image_loss", b->label, b->label_w, (size_t)o.batch) != UNSHARP_OK ||
+                (has_peak && unsharp_model_set_target(m, "peak_loss", b->peak, b->label_w, (size_t)o.batch) != UNSHARP_OK) ||
                 unsharp_model_zero_grad(m) != UNSHARP_OK || unsharp_model_forward(m, &x, 1) != UNSHARP_OK ||
                 unsharp_model_loss(m, &loss) != UNSHARP_OK || unsharp_model_backward(m) != UNSHARP_OK ||
                 unsharp_model_step(m) != UNSHARP_OK) {
@@ -767,6 +778,7 @@ done:
             free(q.slots[k].tile_w);
             free(q.slots[k].label);
             free(q.slots[k].label_w);
+            free(q.slots[k].peak);
         }
         pthread_mutex_destroy(&q.mu);
         pthread_cond_destroy(&q.cv);
