@@ -6,7 +6,8 @@ set -euo pipefail
 
 PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev
           libturbojpeg0-dev libpng-dev libexif-dev libjpeg-turbo-progs netpbm
-          libglib2.0-dev libexempi-dev exiv2 "$@")
+          libglib2.0-dev libexempi-dev exiv2
+          libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do
