@@ -98,7 +98,7 @@ int folder_open(app *a, const char *dir)
         n++;
     }
     closedir(d);
-    qsort(names, n, sizeof *names, by_name);
+    if (n) qsort(names, n, sizeof *names, by_name);
 
     folder_close(a);
     a->folder = strdup(real);

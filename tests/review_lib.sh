@@ -15,7 +15,8 @@ $PY -c 'import numpy' 2>/dev/null || skip "$PY has no numpy"
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || skip "no DejaVu Sans (fonts-dejavu-core)"
 T=$(mktemp -d /tmp/unsharp-review-XXXXXX)
 trap 'rm -rf "$T"' EXIT
-export XDG_DATA_HOME=$T/xdg HOME=$T/home SDL_RENDER_DRIVER=software SDL_AUDIODRIVER=dummy
+# software rendering straight to the X11 framebuffer (no GL, so no Mesa threads under Xvfb)
+export XDG_DATA_HOME=$T/xdg HOME=$T/home SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0 SDL_AUDIODRIVER=dummy
 mkdir -p "$XDG_DATA_HOME" "$HOME"
 
 # make_folder DIR: 3 sharp, 2 lightly blurred, 3 blurred photos, a damaged JPEG, a text file
