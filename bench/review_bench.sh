@@ -35,12 +35,13 @@ for f in "$T"/photos/*.jpg; do djpeg -scale 1/8 -outfile /dev/null "$f"; done
 t1=$(date +%s.%N)
 REF=$(echo "$t1 - $t0" | bc)
 
-WAIT=wait-thumbs
-[ "${REVIEW_BENCH_CLASSIFY:-0}" = 1 ] && WAIT=$'wait-thumbs\nwait-classified'
+WAIT="wait-thumbs 7200"
+[ "${REVIEW_BENCH_CLASSIFY:-0}" = 1 ] && WAIT=$'wait-thumbs 7200\nwait-classified 7200'
 printf '%s\nquit\n' "$WAIT" > "$T/script.txt"
 export XDG_DATA_HOME=$T/xdg SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0 SDL_AUDIODRIVER=dummy
 xvfb-run -a -s "-screen 0 1280x800x24 -nolisten tcp" /usr/bin/time -v -o "$T/time.txt" \
-  "$BIN" --geometry 1280x800 --timing --test-script "$T/script.txt" "$T/photos" 2> "$T/err.txt"
+  "$BIN" --geometry 1280x800 --timing --test-script "$T/script.txt" "$T/photos" 2> "$T/err.txt" ||
+  { cat "$T/err.txt" >&2; echo "review_bench: the window failed"; exit 1; }
 cat "$T/err.txt" >&2
 first=$(grep -o 'first thumbnail shown after [0-9]*' "$T/err.txt" | grep -o '[0-9]*$')
 all=$(grep -o 'thumbnails decoded after [0-9]*' "$T/err.txt" | grep -o '[0-9]*$')

@@ -66,6 +66,7 @@ static void load(app *a, const char *dir)
 void browser_open(app *a, const char *dir)
 {
     a->browser = 1;
+    a->n_browser++;
     load(a, dir);
     if (!a->br_dir) load(a, a->start_folder ? a->start_folder : "/");
     if (!a->br_dir) a->browser = 0;

@@ -211,7 +211,7 @@ int main(int argc, char **argv)
 
     while (!a->exiting) {
         SDL_Event e;
-        if (SDL_WaitEventTimeout(&e, a->script || a->monkey_on ? 5 : 30)) {
+        if (SDL_WaitEventTimeout(&e, a->monkey_on ? 5 : 30)) {
             input_event(a, &e);
             while (SDL_PollEvent(&e)) input_event(a, &e);
         }
@@ -238,6 +238,8 @@ int main(int argc, char **argv)
     SDL_Quit();
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
-    if (a->monkey_on) fprintf(stderr, RPROG ": monkey: all events sent, no crash\n");
+    if (a->monkey_on)
+        fprintf(stderr, RPROG ": monkey: all events sent, no crash (previews %d, trash batches %d, undos %d, browser %d)\n",
+                a->n_previews, a->n_trash, a->n_undo, a->n_browser);
     return script_failed() ? 1 : 0;
 }

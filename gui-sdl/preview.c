@@ -11,6 +11,7 @@ void preview_open(app *a, int photo)
     if (photo < 0 || photo >= a->n) return;
     a->view = VIEW_PREVIEW;
     a->sel = photo;
+    a->n_previews++;
     pthread_mutex_lock(&a->mu);
     if (a->pv_want != photo) {
         a->pv_want = photo;
@@ -70,7 +71,7 @@ void preview_draw(app *a)
     /* the line above the photo */
     char info[512];
     if (p->js == J_DONE)
-        snprintf(info, sizeof info, "%s   sharpness %.2f, %s%s%s%s   [%s, heat map %s]", p->name, p->sharpness,
+        snprintf(info, sizeof info, "%s   sharpness %.2f, %s%s%s%s   [%s; heat map %s: red = blurred tile, green = sharp tile]", p->name, p->sharpness,
                  p->verdict == UNSHARP_VERDICT_SHARP ? "sharp" : p->verdict == UNSHARP_VERDICT_UNSURE ? "unsure" : "blurry",
                  p->kind == UNSHARP_KIND_DEFOCUS ? " (defocus)" : p->kind == UNSHARP_KIND_MOTION ? " (motion)" : "",
                  p->mark == MARK_KEEP ? ", marked keep" : "", p->mark == MARK_DELETE ? ", marked delete" : "",

@@ -126,6 +126,7 @@ typedef struct app {
     int first_thumb_logged, all_thumbs_logged, all_judged_logged;
     int mouse_x, mouse_y;
     int exiting;                 /* the window is closing */
+    int n_previews, n_trash, n_undo, n_browser; /* what happened, told after --monkey */
 } app;
 
 /* folder.c */

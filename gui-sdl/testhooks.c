@@ -176,7 +176,11 @@ int script_step(app *a)
             return 1;
         }
         if (r == 0) {
-            if (now_ms() - wait_since > WAIT_LIMIT_MS) {
+            /* a wait may name its own limit in seconds: "wait-thumbs 600" */
+            char cmd[64] = "";
+            long secs = 0;
+            uint64_t limit = sscanf(lines[cur], "%63s %ld", cmd, &secs) == 2 && secs > 0 ? (uint64_t)secs * 1000 : WAIT_LIMIT_MS;
+            if (now_ms() - wait_since > limit) {
                 bad(lines[cur], "timed out");
                 a->exiting = 1;
                 return 1;

@@ -104,6 +104,7 @@ int trash_marked(app *a)
     int moved = 0, failed = 0, untracked = 0;
     char lasterr[600] = "";
     undo_clear(a);
+    a->n_trash++;
     for (int i = 0; i < a->n; i++) {
         photo *p = &a->ph[i];
         if (p->mark != MARK_DELETE || p->trashed) continue;
@@ -166,6 +167,7 @@ int trash_undo(app *a)
         return 0;
     }
     int back = 0, failed = 0;
+    a->n_undo++;
     char lasterr[600] = "";
     for (int k = 0; k < a->nundo; k++) {
         undo_entry *e = &a->undo[k];
