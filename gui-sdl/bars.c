@@ -101,21 +101,23 @@ int bars_click(app *a, int x, int y)
 
 static const char *help_lines[] = {
     "Keys",
-    "Arrows          move between photos",
-    "Enter, Space    preview the selected photo (a click on a thumbnail does too)",
-    "Escape          back to the grid; close a dialog",
-    "K               mark keep          D, Delete   mark delete",
-    "U               clear the mark",
-    "T               Move the photos marked delete to the Trash (asks first)",
-    "Ctrl+Z          undo the last move to the Trash",
-    "H               heat map on/off (preview)",
-    "Z, 1            fit / 100 % (preview); drag to pan",
-    "+, -            bigger / smaller thumbnails",
-    "S               sort by name / by score (blurriest first)",
-    "F               show all / sharp / unsure / blurry",
-    "Page Up/Down, Home, End, wheel   scroll the grid",
-    "O               open another folder",
-    "?, F1           this help          Q, Ctrl+Q   quit",
+    "Arrows\tmove between photos",
+    "Enter, Space\tpreview the selected photo (a click on a thumbnail does too)",
+    "Escape\tback to the grid; close a dialog",
+    "K\tmark keep",
+    "D, Delete\tmark delete",
+    "U\tclear the mark",
+    "T\tmove the photos marked delete to the Trash (asks first)",
+    "Ctrl+Z\tundo the last move to the Trash",
+    "H\theat map on / off (preview)",
+    "Z, 1, wheel\tfit / 100 % (preview); drag to pan",
+    "+, -\tbigger / smaller thumbnails",
+    "S\tsort by name / by score (blurriest first)",
+    "F\tshow all / sharp / unsure / blurry",
+    "PgUp, PgDn, Home, End\tscroll the grid (the wheel too)",
+    "O\topen another folder",
+    "?, F1\tthis help",
+    "Q, Ctrl+Q\tquit",
     "",
     "Borders: dashed = the network's opinion (green sharp, brown unsure, red blurry,",
     "grey moving = not judged yet); solid = your mark (green keep, red delete).",
@@ -130,9 +132,19 @@ void help_draw(app *a)
     draw_fill(a, (SDL_Rect){0, 0, a->w, a->h}, (SDL_Color){0, 0, 0, 150});
     draw_fill(a, box, (SDL_Color){40, 44, 52, 255});
     draw_rect(a, box, (SDL_Color){120, 130, 150, 255}, 2);
-    for (int k = 0; k < n; k++)
-        draw_text(a, k ? a->font : a->font_big, help_lines[k], box.x + 16, box.y + 12 + k * lh,
-                  (SDL_Color){235, 235, 235, 255}, box.w - 32);
+    for (int k = 0; k < n; k++) {
+        char key[64];
+        const char *tab = strchr(help_lines[k], '\t');
+        SDL_Color c = {235, 235, 235, 255};
+        int y = box.y + 12 + k * lh;
+        if (!tab) {
+            draw_text(a, k ? a->font : a->font_big, help_lines[k], box.x + 16, y, c, box.w - 32);
+            continue;
+        }
+        snprintf(key, sizeof key, "%.*s", (int)(tab - help_lines[k]), help_lines[k]);
+        draw_text(a, a->font, key, box.x + 16, y, (SDL_Color){140, 200, 255, 255}, 200);
+        draw_text(a, a->font, tab + 1, box.x + 226, y, c, box.w - 242);
+    }
 }
 
 static void confirm_layout(app *a, SDL_Rect *box, SDL_Rect *cancel, SDL_Rect *ok)

@@ -47,7 +47,7 @@ static void load(app *a, const char *dir)
         if (de->d_name[0] == '.') continue;
         char p[PATH_MAX];
         struct stat st;
-        snprintf(p, sizeof p, "%s/%s", real, de->d_name);
+        if (snprintf(p, sizeof p, "%s/%s", real, de->d_name) >= (int)sizeof p) continue;
         if (stat(p, &st) != 0 || !S_ISDIR(st.st_mode)) continue;
         if (a->br_n == cap) {
             cap = cap ? cap * 2 : 32;

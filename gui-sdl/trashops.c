@@ -43,8 +43,9 @@ static int find_in(const char *trash, const char *topdir, const char *orig, cons
         size_t ln = strlen(de->d_name);
         if (ln <= 10 || strcmp(de->d_name + ln - 10, ".trashinfo") != 0) continue;
         char info[PATH_MAX], files[PATH_MAX];
-        snprintf(info, sizeof info, "%s/%s", infodir, de->d_name);
-        snprintf(files, sizeof files, "%s/files/%.*s", trash, (int)(ln - 10), de->d_name);
+        if (snprintf(info, sizeof info, "%s/%s", infodir, de->d_name) >= (int)sizeof info ||
+            snprintf(files, sizeof files, "%s/files/%.*s", trash, (int)(ln - 10), de->d_name) >= (int)sizeof files)
+            continue;
         struct stat st;
         if (lstat(files, &st) != 0 || st.st_ino != id->ino || st.st_dev != id->dev) continue;
         gchar *text = NULL;
@@ -90,10 +91,12 @@ static int find_entry(const char *orig, const file_id *id, undo_entry *e)
         else *slash = 0;
         char t[PATH_MAX];
         const char *top = dir[1] ? dir : "";
-        snprintf(t, sizeof t, "%s/.Trash-%u", top, (unsigned)getuid());
-        if (find_in(t, dir, orig, id, e) == 0) return 0;
-        snprintf(t, sizeof t, "%s/.Trash/%u", top, (unsigned)getuid());
-        if (find_in(t, dir, orig, id, e) == 0) return 0;
+        if (snprintf(t, sizeof t, "%s/.Trash-%u", top, (unsigned)getuid()) < (int)sizeof t &&
+            find_in(t, dir, orig, id, e) == 0)
+            return 0;
+        if (snprintf(t, sizeof t, "%s/.Trash/%u", top, (unsigned)getuid()) < (int)sizeof t &&
+            find_in(t, dir, orig, id, e) == 0)
+            return 0;
         if (!dir[1]) break;
     }
     return -1;

@@ -46,10 +46,13 @@ click-trash
 screenshot $T/confirm.png
 click-confirm
 screenshot $T/after.png
+key ?
+screenshot $T/help.png
+key Escape
 quit
 EOS
 run_window --test-script "$T/s1.txt" "$P" || fail "the window failed on the trash script"
-for s in grid preview marked confirm after; do [ -s "$T/$s.png" ] || fail "no screenshot $s.png"; done
+for s in grid preview marked confirm after help; do [ -s "$T/$s.png" ] || fail "no screenshot $s.png"; done
 [ -e "$P/blurry-01.jpg" ] && fail "blurry-01.jpg, marked delete and confirmed, is still in place"
 [ -f "$XDG_DATA_HOME/Trash/files/blurry-01.jpg" ] || fail "blurry-01.jpg is not in the Trash"
 grep -q "^Path=$P/blurry-01.jpg\$" "$XDG_DATA_HOME/Trash/info/blurry-01.jpg.trashinfo" || fail "no .trashinfo with its path"
@@ -84,6 +87,6 @@ run_window --test-script "$T/s2.txt" "$P" || fail "the window failed on the undo
 grep -v blurry-01 "$T/before.md5" | md5sum -c --quiet || fail "a restored file differs"
 
 if [ -n "${REVIEW_SHOTS:-}" ]; then
-  mkdir -p "$REVIEW_SHOTS" && cp "$T"/{grid,preview,marked,confirm,after}.png "$REVIEW_SHOTS"/
+  mkdir -p "$REVIEW_SHOTS" && cp "$T"/{grid,preview,marked,confirm,after,help}.png "$REVIEW_SHOTS"/
 fi
 echo "$NAME: ok"
