@@ -18,6 +18,8 @@ trap 'rm -rf "$T"' EXIT
 # software rendering straight to the X11 framebuffer (no GL, so no Mesa threads under Xvfb)
 export XDG_DATA_HOME=$T/xdg HOME=$T/home SDL_RENDER_DRIVER=software SDL_FRAMEBUFFER_ACCELERATION=0 SDL_AUDIODRIVER=dummy
 mkdir -p "$XDG_DATA_HOME" "$HOME"
+# sanitizer build: leaks inside system libraries only are suppressed (see the file)
+export LSAN_OPTIONS="suppressions=$SRC/tests/review_lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 
 # make_folder DIR: 3 sharp, 2 lightly blurred, 3 blurred photos, a damaged JPEG, a text file
 make_folder() {

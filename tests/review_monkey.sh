@@ -10,7 +10,6 @@ P=$T/photos
 make_folder "$P"
 mkdir -p "$P/sub/deeper"
 cp "$P/sharp-02.jpg" "$P/sub/"
-export LSAN_OPTIONS="suppressions=$SRC/tests/review_lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 for seed in ${REVIEW_MONKEY_SEEDS:-1 2 3}; do
   run_window --monkey "${REVIEW_MONKEY_EVENTS:-10000}" --seed "$seed" -j 1 "$P" 2> "$T/err.txt"
   rc=$?
