@@ -22,13 +22,6 @@ static int pick(app *a, int (*needs)(const photo *))
     return -1;
 }
 
-static int is_visible(app *a, int i)
-{
-    for (int k = a->vis_first; k <= a->vis_last && k < a->norder; k++)
-        if (k >= 0 && a->order[k] == i) return 1;
-    return 0;
-}
-
 static int needs_first_thumb(const photo *p) { return p->th == TH_NONE && !p->th_seen && !p->trashed; }
 static int needs_judging(const photo *p) { return p->js == J_PENDING && !p->trashed; }
 
@@ -122,7 +115,6 @@ static void *loader_main(void *arg)
             p->th_err = err ? err : strdup("cannot decode");
             p->th = TH_FAILED;
         }
-        (void)is_visible;
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
