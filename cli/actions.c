@@ -16,22 +16,6 @@
 
 #define MAX_COMPANIONS 16
 
-int file_id_read(const char *path, file_id *id)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return -1;
-    if (S_ISDIR(st.st_mode)) {
-        errno = EISDIR;
-        return -1;
-    }
-    id->dev = st.st_dev;
-    id->ino = st.st_ino;
-    id->size = st.st_size;
-    id->mtime_sec = st.st_mtim.tv_sec;
-    id->mtime_nsec = st.st_mtim.tv_nsec;
-    return 0;
-}
-
 static int is_raw_ext(const char *ext)
 {
     static const char *raws[] = {"cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2", "pef", "srw"};

@@ -7,7 +7,8 @@ set -euo pipefail
 PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev
           libturbojpeg0-dev libpng-dev libexif-dev libjpeg-turbo-progs netpbm
           libglib2.0-dev libexempi-dev exiv2 man-db groff-base desktop-file-utils
-          libsqlite3-dev libpq-dev postgresql python3 procps "$@")
+          libsqlite3-dev libpq-dev postgresql python3 procps
+          libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth "$@")
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,0 +1,219 @@
+/* grid.c: the thumbnail grid: tile layout and hit testing, the tiles themselves (thumbnail,
+ * the border that tells the verdict, the caption with score and the keep/delete buttons, the
+ * error of a bad file), and the upload of finished thumbnails to textures with the bounded
+ * LRU cache. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "review.h"
+
+#define PAD 10
+#define CAPTION 46
+#define BTN_W 44
+#define BTN_H 19
+
+static int cell_w(const app *a) { return a->thumb + 2 * PAD; }
+static int cell_h(const app *a) { return a->thumb + 2 * PAD + CAPTION; }
+static int grid_top(void) { return TOPBAR_H + 4; }
+static int grid_bottom(const app *a) { return a->h - STATUS_H; }
+
+int grid_columns(app *a)
+{
+    int c = (a->w - PAD) / cell_w(a);
+    return c < 1 ? 1 : c;
+}
+
+SDL_Rect grid_tile_rect(app *a, int pos)
+{
+    int cols = grid_columns(a);
+    int margin = (a->w - cols * cell_w(a)) / 2;
+    return (SDL_Rect){margin + (pos % cols) * cell_w(a), grid_top() + (pos / cols) * cell_h(a) - a->scroll, cell_w(a),
+                      cell_h(a)};
+}
+
+static SDL_Rect image_box(app *a, SDL_Rect t) { return (SDL_Rect){t.x + PAD, t.y + PAD, a->thumb, a->thumb}; }
+static SDL_Rect keep_btn(app *a, SDL_Rect t)
+{
+    return (SDL_Rect){t.x + PAD + a->thumb - 2 * BTN_W - 4, t.y + 2 * PAD + a->thumb + 22, BTN_W, BTN_H};
+}
+static SDL_Rect del_btn(app *a, SDL_Rect t)
+{
+    return (SDL_Rect){t.x + PAD + a->thumb - BTN_W, t.y + 2 * PAD + a->thumb + 22, BTN_W, BTN_H};
+}
+
+static void clamp_scroll(app *a)
+{
+    int rows = (a->norder + grid_columns(a) - 1) / grid_columns(a);
+    int maxs = rows * cell_h(a) + 8 - (grid_bottom(a) - grid_top());
+    if (a->scroll > maxs) a->scroll = maxs;
+    if (a->scroll < 0) a->scroll = 0;
+}
+
+void grid_scroll_to(app *a, int photo)
+{
+    int pos = order_pos(a, photo);
+    if (pos < 0) return;
+    SDL_Rect t = grid_tile_rect(a, pos);
+    if (t.y < grid_top()) a->scroll -= grid_top() - t.y;
+    else if (t.y + t.h > grid_bottom(a)) a->scroll += t.y + t.h - grid_bottom(a);
+    clamp_scroll(a);
+}
+
+int grid_hit(app *a, int x, int y, int *part)
+{
+    if (y < grid_top() || y >= grid_bottom(a)) return -1;
+    for (int pos = 0; pos < a->norder; pos++) {
+        SDL_Rect t = grid_tile_rect(a, pos);
+        if (t.y > y) break;
+        if (!in_rect(t, x, y)) continue;
+        *part = in_rect(keep_btn(a, t), x, y) ? 1 : in_rect(del_btn(a, t), x, y) ? 2 : 0;
+        return a->order[pos];
+    }
+    return -1;
+}
+
+void grid_upload(app *a)
+{
+    int uploaded = 0;
+    for (int i = 0; i < a->n; i++) {
+        photo *p = &a->ph[i];
+        if (p->th != TH_READY || !p->th_px) continue;
+        SDL_Surface *s = SDL_CreateRGBSurfaceWithFormatFrom(p->th_px, p->th_w, p->th_h, 24, p->th_w * 3,
+                                                            SDL_PIXELFORMAT_RGB24);
+        SDL_Texture *t = s ? SDL_CreateTextureFromSurface(a->ren, s) : NULL;
+        if (s) SDL_FreeSurface(s);
+        free(p->th_px);
+        p->th_px = NULL;
+        a->pending_uploads--;
+        if (!t) {
+            p->th = TH_FAILED;
+            free(p->th_err);
+            p->th_err = strdup("cannot make a texture");
+            continue;
+        }
+        if (p->tex) SDL_DestroyTexture(p->tex);
+        else a->cached++;
+        p->tex = t;
+        p->tex_used = a->frame;
+        uploaded++;
+    }
+    if (uploaded && a->timing && !a->first_thumb_logged) {
+        a->first_thumb_logged = 1;
+        fprintf(stderr, RPROG ": timing: first thumbnail shown after %llu ms\n", (unsigned long long)(now_ms() - a->t0));
+    }
+    if (a->timing && !a->all_thumbs_logged && a->n && a->thumbs_done == a->n && a->pending_uploads == 0) {
+        a->all_thumbs_logged = 1;
+        fprintf(stderr, RPROG ": timing: all %d thumbnails decoded after %llu ms\n", a->n,
+                (unsigned long long)(now_ms() - a->t0));
+    }
+    /* the least recently drawn textures go first; visible ones (drawn this frame) stay */
+    while (a->cached > a->cache_cap) {
+        int victim = -1;
+        for (int i = 0; i < a->n; i++)
+            if (a->ph[i].tex && a->ph[i].tex_used + 1 < a->frame &&
+                (victim < 0 || a->ph[i].tex_used < a->ph[victim].tex_used))
+                victim = i;
+        if (victim < 0) break;
+        SDL_DestroyTexture(a->ph[victim].tex);
+        a->ph[victim].tex = NULL;
+        a->ph[victim].th = TH_NONE;
+        a->cached--;
+    }
+}
+
+static void draw_tile(app *a, int i, SDL_Rect t)
+{
+    photo *p = &a->ph[i];
+    SDL_Rect box = image_box(a, t);
+    SDL_Color grey = {128, 128, 128, 255}, white = {235, 235, 235, 255}, dim = {160, 160, 160, 255};
+    if (i == a->sel) draw_fill(a, t, (SDL_Color){70, 78, 96, 255});
+    else if (i == a->hover) draw_fill(a, t, (SDL_Color){52, 56, 64, 255});
+    draw_fill(a, box, (SDL_Color){28, 28, 30, 255});
+
+    const char *err = p->th == TH_FAILED ? p->th_err : p->js == J_FAILED ? p->j_err : NULL;
+    if (p->tex) {
+        p->tex_used = a->frame;
+        int w = p->th_w, h = p->th_h, L = w > h ? w : h;
+        SDL_Rect d = {0, 0, w * a->thumb / L, h * a->thumb / L};
+        d.x = box.x + (box.w - d.w) / 2;
+        d.y = box.y + (box.h - d.h) / 2;
+        SDL_RenderCopy(a->ren, p->tex, NULL, &d);
+    } else if (!err) {
+        draw_text(a, a->font_small, "loading...", box.x + 8, box.y + box.h / 2 - 8, dim, box.w - 16);
+    }
+    if (err) {
+        draw_fill(a, box, (SDL_Color){90, 24, 24, 255});
+        draw_text(a, a->font, "cannot read", box.x + 6, box.y + 6, white, box.w - 12);
+        draw_text_wrapped(a, a->font_small, err, (SDL_Rect){box.x + 6, box.y + 28, box.w - 12, box.h - 34}, white);
+    }
+
+    /* the border: solid once marked, dashed while only the network has decided */
+    SDL_Rect b = {box.x - 5, box.y - 5, box.w + 10, box.h + 10};
+    if (p->mark == MARK_KEEP) draw_rect(a, b, verdict_color(UNSHARP_VERDICT_SHARP), 4);
+    else if (p->mark == MARK_DELETE) draw_rect(a, b, verdict_color(UNSHARP_VERDICT_BLURRY), 4);
+    else if (p->js == J_DONE) draw_dashed(a, b, verdict_color(p->verdict), 4, 10, 0);
+    else if (p->js == J_FAILED) draw_rect(a, b, (SDL_Color){90, 24, 24, 255}, 2);
+    else draw_dashed(a, b, grey, 4, 10, (int)(now_ms() / 30)); /* pending: the dashes move */
+
+    if (p->mark != MARK_NONE) {
+        const char *lbl = p->mark == MARK_KEEP ? "KEEP" : "DELETE";
+        SDL_Color c = p->mark == MARK_KEEP ? verdict_color(UNSHARP_VERDICT_SHARP) : verdict_color(UNSHARP_VERDICT_BLURRY);
+        SDL_Rect r = {box.x, box.y, text_width(a->font_small, lbl) + 10, 18};
+        draw_fill(a, r, c);
+        draw_text(a, a->font_small, lbl, r.x + 5, r.y + 1, white, 0);
+    }
+
+    /* caption: name, then score and verdict, and the two buttons */
+    int cy = t.y + 2 * PAD + a->thumb;
+    draw_text(a, a->font_small, p->name, t.x + PAD, cy, white, a->thumb);
+    char line[64];
+    SDL_Color lc = dim;
+    if (p->js == J_DONE) {
+        snprintf(line, sizeof line, "%.2f %s", p->sharpness,
+                 p->verdict == UNSHARP_VERDICT_SHARP ? "sharp" : p->verdict == UNSHARP_VERDICT_UNSURE ? "unsure" : "blurry");
+        lc = verdict_color(p->verdict);
+    } else if (p->js == J_FAILED) {
+        snprintf(line, sizeof line, "error");
+        lc = (SDL_Color){230, 90, 90, 255};
+    } else {
+        snprintf(line, sizeof line, "judging...");
+    }
+    draw_text(a, a->font, line, t.x + PAD, cy + 20, lc, a->thumb - 2 * BTN_W - 8);
+    SDL_Rect kb = keep_btn(a, t), db = del_btn(a, t);
+    draw_button(a, kb, "keep", p->mark == MARK_KEEP ? verdict_color(UNSHARP_VERDICT_SHARP) : (SDL_Color){60, 64, 70, 255},
+                white);
+    draw_button(a, db, "del", p->mark == MARK_DELETE ? verdict_color(UNSHARP_VERDICT_BLURRY) : (SDL_Color){60, 64, 70, 255},
+                white);
+    if (i == a->sel) draw_rect(a, t, white, 2);
+}
+
+void grid_draw(app *a)
+{
+    clamp_scroll(a);
+    SDL_Rect clip = {0, grid_top(), a->w, grid_bottom(a) - grid_top()};
+    SDL_RenderSetClipRect(a->ren, &clip);
+    int first = -1, last = -1;
+    for (int pos = 0; pos < a->norder; pos++) {
+        SDL_Rect t = grid_tile_rect(a, pos);
+        if (t.y + t.h < grid_top()) continue;
+        if (t.y >= grid_bottom(a)) break;
+        if (first < 0) first = pos;
+        last = pos;
+        draw_tile(a, a->order[pos], t);
+    }
+    a->vis_first = first;
+    a->vis_last = last;
+    if (a->norder == 0) {
+        const char *msg = !a->folder ? "No folder open: press O to choose one."
+                          : a->n == 0 ? "No JPEG or PNG photos in this folder (O opens another)."
+                                      : "No photo matches this filter (F changes it).";
+        draw_text(a, a->font_big, msg, 40, grid_top() + 40, (SDL_Color){200, 200, 200, 255}, a->w - 80);
+    }
+    SDL_RenderSetClipRect(a->ren, NULL);
+}
+
+SDL_Rect grid_button_rect(app *a, int pos, int which)
+{
+    SDL_Rect t = grid_tile_rect(a, pos);
+    return which == 1 ? keep_btn(a, t) : which == 2 ? del_btn(a, t) : image_box(a, t);
+}
