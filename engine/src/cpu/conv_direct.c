@@ -1,0 +1,180 @@
+/* conv_direct.c: the forward pass of a convolution with one input channel (the network's first
+ * layer, on the luma image), computed straight from the input rows without an im2col matrix.
+ *
+ * Each input row is split once into its sw phases (the columns ix with ix + pw = p mod sw,
+ * zero-padded at both ends), kept in a ring of kh rows. Output column ox of tap kj then reads
+ * phase kj % sw at index ox + kj / sw: every tap is a contiguous vector load. An output row is
+ * computed in strips of vector width for blocks of C1_CB output channels at once, the
+ * accumulators (one vector a channel) staying in registers over all kh*kw taps: one load of
+ * input and C1_CB multiply-adds a tap. The bias starts the sums; the leaky ReLU of the row is
+ * written in the same pass with the expression of the leaky ReLU slot (bit for bit the same
+ * from the same y).
+ *
+ * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, picked at run time when the
+ * CPU has them (x86-64 with GCC or Clang), and 4-float vectors in plain C (GCC vector
+ * extensions: SSE2 on x86-64, NEON on ARM) otherwise. They differ only in rounding (FMA).
+ *
+ * Workspace (conv_direct_floats): the ring, kh*sw*L floats with L = ow rounded up to C1_V
+ * plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
+ * (zero-padded in the last block) and the bias likewise, nblk*C1_CB*(K + 1) floats. */
+#include <stdint.h>
+#include <string.h>
+#include "cpu_ops.h"
+
+#define C1_V 8  /* the widest strip in floats: rows are padded to it */
+#define C1_CB 8 /* output channels a block */
+#define C1_KH_MAX 16 /* larger kernels take the im2col path */
+#define C1_KW_MAX 16
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+static size_t phase_len(const unsharp_conv_shape *s)
+{
+    return round_up((size_t)s->ow, C1_V) + (size_t)(s->kw - 1) / (size_t)s->sw;
+}
+
+int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
+{
+    return s->cin == 1 && s->kh * s->kw > 1 && s->kh <= C1_KH_MAX && s->kw <= C1_KW_MAX;
+}
+
+size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
+{
+    size_t K = (size_t)s->kh * s->kw, nblk = ((size_t)s->cout + C1_CB - 1) / C1_CB;
+    return (size_t)s->kh * s->sw * phase_len(s) + nblk * C1_CB * (K + 1);
+}
+
+/* The sw phases of one input row, each L floats. */
+static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L)
+{
+    const int sw = s->sw;
+    for (int p = 0; p < sw; p++) {
+        float *restrict d = ph + (size_t)p * L;
+        /* j takes ix = j*sw + p - pw; the valid j are [lo, hi) */
+        int a = s->pw - p; /* j*sw >= a */
+        size_t lo = a <= 0 ? 0 : (size_t)(a + sw - 1) / sw;
+        int b = s->w + s->pw - p; /* j*sw < b */
+        size_t hi = b <= 0 ? 0 : (size_t)(b - 1) / sw + 1;
+        if (hi > L) hi = L;
+        if (lo > hi) lo = hi;
+        for (size_t j = 0; j < lo; j++) d[j] = 0.0f;
+        const float *restrict src = row + (ptrdiff_t)lo * sw + p - s->pw;
+        if (sw == 4)
+            for (size_t j = lo; j < hi; j++) d[j] = src[(j - lo) * 4];
+        else if (sw == 2)
+            for (size_t j = lo; j < hi; j++) d[j] = src[(j - lo) * 2];
+        else
+            for (size_t j = lo; j < hi; j++) d[j] = src[(j - lo) * (size_t)sw];
+        for (size_t j = hi; j < L; j++) d[j] = 0.0f;
+    }
+}
+
+/* One output row of every channel: y (and act) at column stride 1, channel stride ys. The nt
+ * taps that fall inside the image read src[t] + ox and take weight row t of each block (wb,
+ * regrouped, and bb the bias, see above). */
+#define C1_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
+    typedef float NAME##_v __attribute__((vector_size(VW * 4)));                                      \
+    ATTR static void NAME(const unsharp_conv_shape *s, const float *const *src, const int *tap, int nt,  \
+                          const float *wb, const float *bb, float *y, size_t ys)                       \
+    {                                                                                                   \
+        const int K = s->kh * s->kw, nblk = (s->cout + C1_CB - 1) / C1_CB;                            \
+        for (int blk = 0; blk < nblk; blk++) {                                                          \
+            const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
+            const int cb = s->cout - blk * C1_CB < C1_CB ? s->cout - blk * C1_CB : C1_CB;               \
+            for (int x0 = 0; x0 < s->ow; x0 += VW) {                                                    \
+                NAME##_v acc[C1_CB];                                                                    \
+                for (int c = 0; c < C1_CB; c++)                                                         \
+                    for (int l = 0; l < VW; l++) acc[c][l] = bk[c];                                     \
+                for (int t = 0; t < nt; t++) {                                                          \
+                    const float *wt = wk + (size_t)tap[t] * C1_CB;                                      \
+                    NAME##_v v;                                                                         \
+                    memcpy(&v, src[t] + x0, sizeof v);                                                  \
+                    for (int c = 0; c < C1_CB; c++) acc[c] += wt[c] * v;                                \
+                }                                                                                       \
+                int n = s->ow - x0 < VW ? s->ow - x0 : VW;                                              \
+                for (int c = 0; c < cb; c++) {                                                          \
+                    float *d = y + (size_t)(blk * C1_CB + c) * ys + x0;                                 \
+                    if (n == VW)                                                                        \
+                        memcpy(d, &acc[c], sizeof acc[c]);                                              \
+                    else                                                                                \
+                        for (int l = 0; l < n; l++) d[l] = acc[c][l];                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+C1_ROW_KERNEL(row_plain, 4, )
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+C1_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
+#define C1_HAVE_AVX2 1
+#endif
+
+typedef void (*row_fn)(const unsharp_conv_shape *, const float *const *, const int *, int, const float *,
+                       const float *, float *, size_t);
+
+/* -1: not yet chosen; 0: plain; 1: AVX2 */
+static int simd_choice = -1;
+
+int unsharp__conv_direct_simd(int want)
+{
+#ifdef C1_HAVE_AVX2
+    __builtin_cpu_init();
+    int have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    int have = 0;
+#endif
+    if (want >= 0) __atomic_store_n(&simd_choice, want && have, __ATOMIC_RELAXED);
+    else if (__atomic_load_n(&simd_choice, __ATOMIC_RELAXED) < 0) __atomic_store_n(&simd_choice, have, __ATOMIC_RELAXED);
+    return __atomic_load_n(&simd_choice, __ATOMIC_RELAXED);
+}
+
+void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
+                                  float *y, float *act, float slope, float *work)
+{
+    const size_t L = phase_len(s), slot = (size_t)s->sw * L, K = (size_t)s->kh * s->kw;
+    const size_t P = (size_t)s->oh * s->ow;
+    const int nblk = (s->cout + C1_CB - 1) / C1_CB;
+    float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * C1_CB * K;
+    row_fn row = row_plain;
+#ifdef C1_HAVE_AVX2
+    if (unsharp__conv_direct_simd(-1)) row = row_avx2;
+#endif
+    /* weights (cout, K) to blocks of (K, C1_CB), zero-padded */
+    memset(wb, 0, (size_t)nblk * C1_CB * (K + 1) * sizeof(float));
+    for (int c = 0; c < s->cout; c++) {
+        float *d = wb + (size_t)(c / C1_CB) * C1_CB * K + c % C1_CB;
+        for (size_t k = 0; k < K; k++) d[k * C1_CB] = w[(size_t)c * K + k];
+        bb[c] = b ? b[c] : 0.0f;
+    }
+    /* ring slot of input row iy: iy mod kh (the kh rows an output row reads are consecutive) */
+    int held[C1_KH_MAX]; /* the input row each slot holds, -1 none */
+    const float *src[C1_KH_MAX * C1_KW_MAX];
+    int tap[C1_KH_MAX * C1_KW_MAX];
+    for (int k = 0; k < s->kh; k++) held[k] = -1;
+    for (int oy = 0; oy < s->oh; oy++) {
+        int nt = 0;
+        for (int ki = 0; ki < s->kh; ki++) {
+            int iy = oy * s->sh - s->ph + ki;
+            if (iy < 0 || iy >= s->h) continue; /* padding rows add nothing */
+            float *ph = ring + (size_t)(iy % s->kh) * slot;
+            if (held[iy % s->kh] != iy) {
+                split_row(s, x + (size_t)iy * s->w, ph, L);
+                held[iy % s->kh] = iy;
+            }
+            for (int kj = 0; kj < s->kw; kj++, nt++) {
+                src[nt] = ph + (size_t)(kj % s->sw) * L + kj / s->sw;
+                tap[nt] = ki * s->kw + kj;
+            }
+        }
+        float *yr = y + (size_t)oy * s->ow;
+        row(s, src, tap, nt, wb, bb, yr, P);
+        if (act) {
+            for (int c = 0; c < s->cout; c++) {
+                const float *restrict yc = yr + (size_t)c * P;
+                float *restrict ac = act + (size_t)oy * s->ow + (size_t)c * P;
+                /* the same expression as the leaky ReLU slot, so the values match it bit for bit */
+                for (int j = 0; j < s->ow; j++) ac[j] = yc[j] * (yc[j] > 0.0f ? 1.0f : slope);
+            }
+        }
+    }
+}
