@@ -135,6 +135,11 @@ static void add_scaled(float *restrict acc, const float *restrict h, float wy, s
     for (size_t i = 0; i < n; i++) acc[i] += wy * h[i];
 }
 
+/* Built twice on x86-64 (GCC, Clang): with AVX2 (no FMA, so the same operations in the same
+ * order and the same bits) for CPUs that have it, and plain, picked at load time. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target_clones("avx2", "default")))
+#endif
 unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side)
 {
     unsharp_status st = UNSHARP_OK;
