@@ -74,9 +74,13 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
  * regrouped, and bb the bias, see above). */
 #define C1_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
     typedef float NAME##_v __attribute__((vector_size(VW * 4)));                                      \
+    typedef int32_t NAME##_i __attribute__((vector_size(VW * 4)));                                    \
     ATTR static void NAME(const unsharp_conv_shape *s, const float *const *src, const int *tap, int nt,  \
-                          const float *wb, const float *bb, float *y, size_t ys)                       \
+                          const float *wb, const float *bb, float *y, float *act, float slope, size_t ys) \
     {                                                                                                   \
+        NAME##_v one_v, slope_v;                                                                        \
+        for (int l = 0; l < VW; l++) one_v[l] = 1.0f, slope_v[l] = slope;                               \
+        const NAME##_i one_i = (NAME##_i)one_v, slope_i = (NAME##_i)slope_v;                            \
         const int K = s->kh * s->kw, nblk = (s->cout + C1_CB - 1) / C1_CB;                            \
         for (int blk = 0; blk < nblk; blk++) {                                                          \
             const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
@@ -93,11 +97,18 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
                 }                                                                                       \
                 int n = s->ow - x0 < VW ? s->ow - x0 : VW;                                              \
                 for (int c = 0; c < cb; c++) {                                                          \
-                    float *d = y + (size_t)(blk * C1_CB + c) * ys + x0;                                 \
-                    if (n == VW)                                                                        \
-                        memcpy(d, &acc[c], sizeof acc[c]);                                              \
-                    else                                                                                \
-                        for (int l = 0; l < n; l++) d[l] = acc[c][l];                                   \
+                    size_t at = (size_t)(blk * C1_CB + c) * ys + x0;                                    \
+                    /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it */                   \
+                    NAME##_i pos = acc[c] > 0.0f;                                                       \
+                    NAME##_v a = acc[c] * (NAME##_v)((pos & one_i) | (~pos & slope_i));                 \
+                    if (n == VW) {                                                                      \
+                        memcpy(y + at, &acc[c], sizeof acc[c]);                                         \
+                        if (act) memcpy(act + at, &a, sizeof a);                                        \
+                    } else {                                                                            \
+                        for (int l = 0; l < n; l++) y[at + l] = acc[c][l];                              \
+                        if (act)                                                                        \
+                            for (int l = 0; l < n; l++) act[at + l] = a[l];                             \
+                    }                                                                                   \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
@@ -110,7 +121,7 @@ C1_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
 #endif
 
 typedef void (*row_fn)(const unsharp_conv_shape *, const float *const *, const int *, int, const float *,
-                       const float *, float *, size_t);
+                       const float *, float *, float *, float, size_t);
 
 /* -1: not yet chosen; 0: plain; 1: AVX2 */
 static int simd_choice = -1;
@@ -166,15 +177,7 @@ void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, c
                 tap[nt] = ki * s->kw + kj;
             }
         }
-        float *yr = y + (size_t)oy * s->ow;
-        row(s, src, tap, nt, wb, bb, yr, P);
-        if (act) {
-            for (int c = 0; c < s->cout; c++) {
-                const float *restrict yc = yr + (size_t)c * P;
-                float *restrict ac = act + (size_t)oy * s->ow + (size_t)c * P;
-                /* the same expression as the leaky ReLU slot, so the values match it bit for bit */
-                for (int j = 0; j < s->ow; j++) ac[j] = yc[j] * (yc[j] > 0.0f ? 1.0f : slope);
-            }
-        }
+        size_t at = (size_t)oy * s->ow;
+        row(s, src, tap, nt, wb, bb, y + at, act ? act + at : NULL, slope, P);
     }
 }
