@@ -14,15 +14,16 @@
  * CPU has them (x86-64 with GCC or Clang), and 4-float vectors in plain C (GCC vector
  * extensions: SSE2 on x86-64, NEON on ARM) otherwise. They differ only in rounding (FMA).
  *
- * Workspace (conv_direct_floats): the ring, kh*sw*L floats with L = ow rounded up to C1_V
+ * Workspace (conv_direct_floats): the ring, kh*sw*L floats with L = ow rounded up to C1_SPAN
  * plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
  * (zero-padded in the last block) and the bias likewise, nblk*C1_CB*(K + 1) floats. */
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
 
-#define C1_V 8  /* the widest strip in floats: rows are padded to it */
-#define C1_CB 8 /* output channels a block */
+#define C1_NS 3           /* strips computed together */
+#define C1_SPAN (8 * C1_NS) /* floats of the widest strip group: rows are padded to it */
+#define C1_CB 4           /* output channels a block: C1_CB * C1_NS accumulators in registers */
 #define C1_KH_MAX 16 /* larger kernels take the im2col path */
 #define C1_KW_MAX 16
 
@@ -30,7 +31,7 @@ static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 static size_t phase_len(const unsharp_conv_shape *s)
 {
-    return round_up((size_t)s->ow, C1_V) + (size_t)(s->kw - 1) / (size_t)s->sw;
+    return round_up((size_t)s->ow, C1_SPAN) + (size_t)(s->kw - 1) / (size_t)s->sw;
 }
 
 int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
@@ -75,6 +76,7 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
 #define C1_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
     typedef float NAME##_v __attribute__((vector_size(VW * 4)));                                      \
     typedef int32_t NAME##_i __attribute__((vector_size(VW * 4)));                                    \
+    typedef float NAME##_u __attribute__((vector_size(VW * 4), aligned(4), may_alias)); /* unaligned */ \
     ATTR static void NAME(const unsharp_conv_shape *s, const float *const *src, const int *tap, int nt,  \
                           const float *wb, const float *bb, float *y, float *act, float slope, size_t ys) \
     {                                                                                                   \
@@ -85,30 +87,32 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
         for (int blk = 0; blk < nblk; blk++) {                                                          \
             const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
             const int cb = s->cout - blk * C1_CB < C1_CB ? s->cout - blk * C1_CB : C1_CB;               \
-            for (int x0 = 0; x0 < s->ow; x0 += VW) {                                                    \
-                NAME##_v acc[C1_CB];                                                                    \
+            for (int x0 = 0; x0 < s->ow; x0 += VW * C1_NS) {                                            \
+                NAME##_v acc[C1_CB][C1_NS];                                                             \
                 for (int c = 0; c < C1_CB; c++)                                                         \
-                    for (int l = 0; l < VW; l++) acc[c][l] = bk[c];                                     \
+                    for (int k = 0; k < C1_NS; k++)                                                     \
+                        for (int l = 0; l < VW; l++) acc[c][k][l] = bk[c];                              \
                 for (int t = 0; t < nt; t++) {                                                          \
                     const float *wt = wk + (size_t)tap[t] * C1_CB;                                      \
-                    NAME##_v v;                                                                         \
-                    memcpy(&v, src[t] + x0, sizeof v);                                                  \
-                    for (int c = 0; c < C1_CB; c++) acc[c] += wt[c] * v;                                \
+                    NAME##_v v[C1_NS];                                                                  \
+                    for (int k = 0; k < C1_NS; k++) v[k] = *(const NAME##_u *)(src[t] + x0 + k * VW);  \
+                    for (int c = 0; c < C1_CB; c++)                                                     \
+                        for (int k = 0; k < C1_NS; k++) acc[c][k] += wt[c] * v[k];                      \
                 }                                                                                       \
-                int n = s->ow - x0 < VW ? s->ow - x0 : VW;                                              \
+                /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it; through ry and ra  \
+                 * so that acc is only indexed by constants and stays in registers */                  \
+                NAME##_v ry[C1_CB][C1_NS], ra[C1_CB][C1_NS];                                            \
+                for (int c = 0; c < C1_CB; c++)                                                         \
+                    for (int k = 0; k < C1_NS; k++) {                                                   \
+                        NAME##_i pos = acc[c][k] > 0.0f;                                                \
+                        ry[c][k] = acc[c][k];                                                           \
+                        ra[c][k] = acc[c][k] * (NAME##_v)((pos & one_i) | (~pos & slope_i));            \
+                    }                                                                                   \
+                int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                              \
                 for (int c = 0; c < cb; c++) {                                                          \
                     size_t at = (size_t)(blk * C1_CB + c) * ys + x0;                                    \
-                    /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it */                   \
-                    NAME##_i pos = acc[c] > 0.0f;                                                       \
-                    NAME##_v a = acc[c] * (NAME##_v)((pos & one_i) | (~pos & slope_i));                 \
-                    if (n == VW) {                                                                      \
-                        memcpy(y + at, &acc[c], sizeof acc[c]);                                         \
-                        if (act) memcpy(act + at, &a, sizeof a);                                        \
-                    } else {                                                                            \
-                        for (int l = 0; l < n; l++) y[at + l] = acc[c][l];                              \
-                        if (act)                                                                        \
-                            for (int l = 0; l < n; l++) act[at + l] = a[l];                             \
-                    }                                                                                   \
+                    memcpy(y + at, ry[c], (size_t)n * sizeof(float));                                   \
+                    if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                        \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
