@@ -111,8 +111,13 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
                 int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                              \
                 for (int c = 0; c < cb; c++) {                                                          \
                     size_t at = (size_t)(blk * C1_CB + c) * ys + x0;                                    \
-                    memcpy(y + at, ry[c], (size_t)n * sizeof(float));                                   \
-                    if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                        \
+                    if (n == VW * C1_NS) { /* a constant size: vector moves, not rep movs */            \
+                        memcpy(y + at, ry[c], sizeof ry[c]);                                            \
+                        if (act) memcpy(act + at, ra[c], sizeof ra[c]);                                 \
+                    } else {                                                                            \
+                        memcpy(y + at, ry[c], (size_t)n * sizeof(float));                               \
+                        if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                    \
+                    }                                                                                   \
                 }                                                                                       \
             }                                                                                           \
         }                                                                                               \
