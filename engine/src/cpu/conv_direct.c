@@ -45,28 +45,36 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
     return (size_t)s->kh * s->sw * phase_len(s) + nblk * C1_CB * (K + 1);
 }
 
-/* The sw phases of one input row, each L floats. */
+/* The sw phases of one input row, each L floats: phase p at j holds the column
+ * ix = j*sw + p - pw, or 0 outside the row. With sw = 4 the columns where all four phases are
+ * inside the row are split in one pass (four loads and a transpose for four j). */
 static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L)
 {
     const int sw = s->sw;
+    size_t all_lo = 0, all_hi = 0; /* the j done by the four-phase pass */
+    if (sw == 4) {
+        all_lo = (size_t)(s->pw + 3) / 4; /* 4j - pw >= 0 */
+        int64_t e = (int64_t)s->w + s->pw - 3; /* 4j + 3 - pw < w: 4j < e */
+        all_hi = e <= 0 ? 0 : (size_t)((e + 3) / 4);
+        if (all_hi > L) all_hi = L;
+        if (all_lo > all_hi) all_lo = all_hi;
+        float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
+        const float *restrict src = row - s->pw;
+        for (size_t j = all_lo; j < all_hi; j++) {
+            d0[j] = src[4 * j];
+            d1[j] = src[4 * j + 1];
+            d2[j] = src[4 * j + 2];
+            d3[j] = src[4 * j + 3];
+        }
+    }
     for (int p = 0; p < sw; p++) {
         float *restrict d = ph + (size_t)p * L;
-        /* j takes ix = j*sw + p - pw; the valid j are [lo, hi) */
-        int a = s->pw - p; /* j*sw >= a */
-        size_t lo = a <= 0 ? 0 : (size_t)(a + sw - 1) / sw;
-        int b = s->w + s->pw - p; /* j*sw < b */
-        size_t hi = b <= 0 ? 0 : (size_t)(b - 1) / sw + 1;
-        if (hi > L) hi = L;
-        if (lo > hi) lo = hi;
-        for (size_t j = 0; j < lo; j++) d[j] = 0.0f;
-        const float *restrict src = row + (ptrdiff_t)lo * sw + p - s->pw;
-        if (sw == 4)
-            for (size_t j = lo; j < hi; j++) d[j] = src[(j - lo) * 4];
-        else if (sw == 2)
-            for (size_t j = lo; j < hi; j++) d[j] = src[(j - lo) * 2];
-        else
-            for (size_t j = lo; j < hi; j++) d[j] = src[(j - lo) * (size_t)sw];
-        for (size_t j = hi; j < L; j++) d[j] = 0.0f;
+        for (size_t j = 0; j < L; j++) {
+            if (j == all_lo && all_hi > all_lo) j = all_hi;
+            if (j >= L) break;
+            int64_t ix = (int64_t)j * sw + p - s->pw;
+            d[j] = ix >= 0 && ix < s->w ? row[ix] : 0.0f;
+        }
     }
 }
 
