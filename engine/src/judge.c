@@ -140,16 +140,21 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     if (img->channels != 1) FAIL(UNSHARP_ERR_INVALID, "the photo must be decoded as luma (LUMA8 or LUMAF)");
     if (m->layers[0].c != 1) FAIL(UNSHARP_ERR_INVALID, "the model takes %d channels, not luma", m->layers[0].c);
     const int w = img->width, h = img->height;
-    luma = malloc(sizeof *luma * (size_t)w * h);
-    if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
+    /* straight into the model's input buffer when it is host memory: no copy in the forward */
+    float *input = unsharp__model_input_buffer(m, 1, h, w);
+    if (!input) {
+        luma = malloc(sizeof *luma * (size_t)w * h);
+        if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
+        input = luma;
+    }
     const int is_u8 = img->format != UNSHARP_PIXEL_LUMAF;
     if (is_u8)
-        luma_to_float(img->pixels, img->stride, w, h, luma);
+        luma_to_float(img->pixels, img->stride, w, h, input);
     else
         for (int y = 0; y < h; y++)
-            memcpy(luma + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
+            memcpy(input + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
                    sizeof(float) * (size_t)w);
-    unsharp_tensor x = unsharp_tensor_make(luma, 1, 1, h, w);
+    unsharp_tensor x = unsharp_tensor_make(input, 1, 1, h, w);
     CHECK(unsharp_model_forward(m, &x, 0));
 
     const char *tiles_name = meta_str(m, "judge.tiles", "tiles"), *image_name = meta_str(m, "judge.image", "image");
@@ -177,7 +182,7 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
         if (!lap || !sums) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the texture map");
         texture_map_u8(img->pixels, img->stride, w, h, tw, th, out->texture, lap, sums, sums + tw);
     } else {
-        texture_map(luma, w, h, tw, th, out->texture);
+        texture_map(input, w, h, tw, th, out->texture); /* the forward leaves its input as it was */
     }
     int k = 0;
     for (int i = 0; i < n; i++) {
