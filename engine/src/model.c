@@ -537,6 +537,7 @@ float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w)
     unsharp_layer *in = &m->layers[0];
     if (strcmp(m->be->name, "cpu") != 0 || c != in->c || h < 1 || w < 1 || (double)c * h * w > (double)(1u << 31))
         return NULL;
+    m->state = UNSHARP_STATE_NONE; /* the outputs of an earlier forward are gone */
     in->n = 1; in->h = h; in->w = w;
     for (int i = 1; i < m->n_layers; i++) {
         unsharp_layer *L = &m->layers[i];
