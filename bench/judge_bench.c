@@ -1,7 +1,8 @@
 /* judge_bench.c: time per photo of what unsharp-classify does for each photo, in one process
  * on one thread: unsharp_image_load to LUMA8 at the working long side, then unsharp_judge with
  * the default weights (or WEIGHTS). Prints the file count and the median ms per photo of the
- * decode, of the judging and of both (bench/classify_speed.sh reports them). Times are the
+ * decode, of the judging and of both, and the mean of both, which the total time follows
+ * (bench/classify_speed.sh reports them). Times are the
  * thread's CPU time (CLOCK_THREAD_CPUTIME_ID): the engine runs on the calling thread here, and
  * CPU time does not count the waits when other programs share the cores.
  *
@@ -111,8 +112,11 @@ int main(int argc, char **argv)
         jud[done] = (c - b) * 1e3;
         all[done++] = (c - a) * 1e3;
     }
-    printf("files %zu  decode_median_cpu_ms %.1f  judge_median_cpu_ms %.1f  both_median_cpu_ms %.1f%s\n", done,
-           median(dec, done), median(jud, done), median(all, done), failed ? "  (some files failed)" : "");
+    double sum = 0;
+    for (size_t i = 0; i < done; i++) sum += all[i];
+    printf("files %zu  decode_median_cpu_ms %.1f  judge_median_cpu_ms %.1f  both_median_cpu_ms %.1f  both_mean_cpu_ms %.1f%s\n",
+           done, median(dec, done), median(jud, done), median(all, done), done ? sum / done : 0.0,
+           failed ? "  (some files failed)" : "");
     for (size_t i = 0; i < n; i++) free(names[i]);
     free(names);
     free(dec);

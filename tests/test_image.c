@@ -251,6 +251,24 @@ START_TEST(resample_exact_and_never_up)
 }
 END_TEST
 
+/* Luma with windows of up to four pixels (the four-tap path, eight outputs at a time where
+ * the CPU has AVX2, and its tail): a lossless 203x150 gray PNG to long side 131, against the
+ * area average written out above. */
+START_TEST(resample_luma_four_taps)
+{
+    write_pattern(tu_path("g.pgm"), 203, 150, 1);
+    tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("g.pgm"), tu_path("g.png"));
+    int rw, rh, rc;
+    unsigned char *src = read_pnm(tu_path("g.pgm"), &rw, &rh, &rc);
+    unsigned char *ref = area_reference(src, rw, rh, 1, 131, 97);
+    unsharp_image *img = load_ok(tu_path("g.png"), UNSHARP_PIXEL_LUMA8, 131);
+    expect_same(img, ref, 131, 97, 1, 0.05, 1);
+    unsharp_image_free(img);
+    free(ref);
+    free(src);
+}
+END_TEST
+
 /* Float output is the 8-bit output divided by 255. */
 START_TEST(float_output)
 {
@@ -633,6 +651,7 @@ static Suite *image_suite(void)
     tcase_add_test(tc, jpeg_dct_scale_large);
     tcase_add_test(tc, jpeg_scale_then_resample);
     tcase_add_test(tc, resample_exact_and_never_up);
+    tcase_add_test(tc, resample_luma_four_taps);
     tcase_add_test(tc, float_output);
     tcase_add_test(tc, png_types);
     tcase_add_test(tc, jpeg_cmyk);

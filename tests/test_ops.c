@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "backend.h"
+#include "cpu/cpu_ops.h"
 #include "error.h"
 
 /* The NOMEM test asks calloc for SIZE_MAX bytes; under ASan that must fail, not abort. */
@@ -324,7 +325,17 @@ static const int conv_cases[][11] = {
     {2, 3, 9, 8, 4, 3, 3, 2, 2, 1, 1},  /* the network's 3x3 stride 2: even width */
     {2, 3, 8, 9, 4, 3, 3, 2, 2, 1, 1},  /* odd width */
     {1, 2, 7, 7, 3, 3, 3, 2, 2, 0, 0},  /* stride 2 unpadded */
+    /* one input channel: the forward pass without im2col (conv_direct.c) */
+    {2, 1, 23, 37, 8, 6, 6, 4, 4, 1, 1},  /* the network's first layer, ow 9: one strip and a tail */
+    {1, 1, 10, 75, 9, 6, 6, 4, 4, 1, 1},  /* ow 18, cout 9: two channel blocks */
+    {1, 1, 13, 70, 11, 3, 5, 2, 3, 2, 0}, /* kh != kw, strides 2 and 3 */
+    {2, 1, 9, 17, 3, 5, 5, 1, 1, 2, 2},   /* stride 1, pad 2 */
+    {1, 1, 6, 5, 16, 2, 2, 1, 1, 0, 0},   /* even kernel, unpadded, two full blocks */
+    {1, 1, 7, 7, 2, 7, 1, 1, 1, 3, 0},    /* a column kernel */
+    {1, 1, 5, 6, 3, 2, 2, 1, 2, 3, 3},    /* padding wider than the kernel: all-padding outputs */
+    {1, 1, 9, 30, 5, 4, 5, 4, 4, 0, 2},   /* stride 4, unpadded rows, pad 2 columns */
 };
+#define FIRST_CIN1_CASE 12
 #define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))
 
 static unsharp_conv_shape conv_case(int i)
@@ -484,6 +495,45 @@ START_TEST(test_conv_threads)
     free(dw1);
     free(x); free(w); free(dy); free(dx0); free(dw0); free(b);
     b1->destroy(b1);
+}
+END_TEST
+
+/* The one-input-channel forward in both of its builds (plain C vectors, and AVX2 where the
+ * CPU has it) against the naive loop, with the bias and the fused leaky ReLU. */
+START_TEST(test_conv_cin1_builds)
+{
+    const int ci = FIRST_CIN1_CASE + _i;
+    unsharp_conv_shape s = conv_case(ci);
+    ck_assert_int_eq(s.cin, 1);
+    unsharp_backend *be = backend(1);
+    seed_rng(3000 + ci);
+    size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s), plane = (size_t)s.oh * s.ow;
+    float *x = rand_host(nx, -1, 1), *w = rand_host(nw, -1, 1), *b = rand_host((size_t)s.cout, -1, 1);
+    double *xd = to_double(x, nx), *wd = to_double(w, nw), *yref = dzeros(ny), *aref = dzeros(ny);
+    naive_conv(&s, xd, wd, yref);
+    for (size_t k = 0; k < ny; k++) {
+        yref[k] += b[(k / plane) % (size_t)s.cout];
+        aref[k] = yref[k] > 0 ? yref[k] : (double)CONV_SLOPE * yref[k];
+    }
+    void *work = malloc(be->conv_workspace(be, &s));
+    float *y = malloc(ny * sizeof(float)), *act = malloc(ny * sizeof(float));
+    ck_assert_ptr_nonnull(work);
+    for (int simd = 0; simd <= 1; simd++) {
+        int got = unsharp__conv_direct_simd(simd);
+        if (simd && !got) continue; /* no AVX2 here: only the plain build runs */
+        ck_assert_int_eq(got, simd);
+        memset(y, 0xff, ny * sizeof(float)); /* NaNs: every output must be written */
+        OK(be->conv2d_forward(be, &s, x, w, b, y, act, CONV_SLOPE, work));
+        char label[96];
+        snprintf(label, sizeof label, "conv case %d, build %d, forward with bias", ci, simd);
+        ASSERT_CLOSE(label, y, yref, ny, 1e-5);
+        snprintf(label, sizeof label, "conv case %d, build %d, fused leaky ReLU", ci, simd);
+        ASSERT_CLOSE(label, act, aref, ny, 1e-5);
+    }
+    unsharp__conv_direct_simd(1);
+    free(work); free(y); free(act);
+    free(x); free(w); free(b); free(xd); free(wd); free(yref); free(aref);
+    be->destroy(be);
 }
 END_TEST
 
@@ -1244,6 +1294,7 @@ static Suite *ops_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_conv_vs_naive, 0, N_CONV_CASES);
     tcase_add_loop_test(tc, test_conv_threads, 0, N_CONV_CASES);
+    tcase_add_loop_test(tc, test_conv_cin1_builds, 0, N_CONV_CASES - FIRST_CIN1_CASE);
     tcase_add_test(tc, test_conv_errors);
     suite_add_tcase(s, tc);
 

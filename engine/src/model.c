@@ -383,6 +383,7 @@ static unsharp_status upload_input(unsharp_model *m, const unsharp_tensor *x)
     float *tmp = NULL;
     const float *src = x->data;
     int contiguous = x->sw == 1 && x->sh == x->w && x->sc == (int64_t)plane && x->sn == (int64_t)(x->c * plane);
+    if (contiguous && src == m->layers[0].y) return UNSHARP_OK; /* written in place (unsharp__model_input_buffer) */
     if (!contiguous) {
         tmp = malloc(total * sizeof *tmp);
         if (!tmp) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the input");
@@ -531,4 +532,21 @@ unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss)
         if (m->layers[i].kind->is_loss) sum += m->layers[i].loss;
     *loss = sum;
     return UNSHARP_OK;
+}
+
+/* See model.h. Lays the model out for the shape as unsharp_model_forward does (the same plan
+ * gives it the same buffer); NULL when that fails: the forward then reports why. */
+float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w)
+{
+    unsharp_layer *in = &m->layers[0];
+    if (strcmp(m->be->name, "cpu") != 0 || c != in->c || h < 1 || w < 1 || (double)c * h * w > (double)(1u << 31))
+        return NULL;
+    m->state = UNSHARP_STATE_NONE; /* the outputs of an earlier forward are gone */
+    in->n = 1; in->h = h; in->w = w;
+    for (int i = 1; i < m->n_layers; i++) {
+        unsharp_layer *L = &m->layers[i];
+        L->cache_bytes = L->work_bytes = 0;
+        if (L->kind->shape(m, L) != UNSHARP_OK || (!L->kind->is_loss && (L->h < 1 || L->w < 1))) return NULL;
+    }
+    return plan_activations(m, 0) == UNSHARP_OK ? in->y : NULL;
 }

@@ -129,5 +129,10 @@ static inline unsharp_layer *unsharp__input(unsharp_model *m, unsharp_layer *L, 
 
 /* Creates the backend named by options (model.c). */
 unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options *opt, unsharp_model **out, char *errbuf);
+/* For unsharp_judge: the host buffer that an inference forward of a (1, c, h, w) input reads
+ * it from, so the caller can write the input there itself; a forward whose x->data is this
+ * buffer (contiguous) skips its copy. NULL when the model's memory is not the host's (CUDA) or
+ * the shape is refused. Valid until another call on the handle lays out another shape. */
+float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w);
 
 #endif

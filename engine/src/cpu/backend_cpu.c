@@ -8,6 +8,9 @@
 #include <string.h>
 #include "cpu_ops.h"
 
+/* OpenBLAS (pthreads build): stops its thread pool; see unsharp__cpu_backend_create. */
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+
 /* ---- memory ---- */
 
 static unsharp_status cpu_alloc(unsharp_backend *be, size_t bytes, void **out)
@@ -150,8 +153,14 @@ unsharp_status unsharp__cpu_backend_create(int threads, char *errbuf, unsharp_ba
         .sgd_step = unsharp__cpu_sgd_step,
     };
 
-    /* The convolutions bring their own threads; BLAS must not add more under them. */
+    /* The convolutions bring their own threads; BLAS must not add more under them. OpenBLAS's
+     * pthreads build starts its own worker threads when it is loaded, and they spin on
+     * sched_yield for about 2^28 cycles before they sleep (50 ms of CPU a process, seen with
+     * perf); with one BLAS thread they never get work, so they are stopped here. (OpenBLAS
+     * starts them again by itself should a later call want them.) Weak: other BLAS builds lack
+     * the call. */
     openblas_set_num_threads(1);
+    if (blas_thread_shutdown_) blas_thread_shutdown_();
     *out = be;
     return UNSHARP_OK;
 bailout:

@@ -1,6 +1,7 @@
 /* conv.c: 2-D convolution on the CPU, forward and both backward passes side by side. Each
  * image is lowered with im2col to a (cin*kh*kw, oh*ow) matrix and multiplied with OpenBLAS;
- * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly.
+ * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly, and the
+ * forward pass of one-input-channel convolutions (the first layer) runs in conv_direct.c.
  * With threads > 1 the batch is cut into contiguous blocks of images, one per slot, and the
  * slots run under OpenMP, each on its own slice of the workspace. Backward-filter gives every
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
@@ -8,13 +9,14 @@
  *
  * The lowering works on blocks of output rows whose im2col matrix and forward output fit in the
  * L2 cache together (COL_BLOCK_FLOATS), so neither travels through main memory and the
- * workspace stays small at any image size. Forward multiplies each block into the cache, then
- * writes y in one pass that also adds the bias and, when asked, writes the leaky ReLU of y (a
- * fused activation layer): no separate zeroing, bias or activation pass over y.
+ * workspace stays small at any image size. Forward fills the block of y with the bias,
+ * multiplies onto it in place (row stride oh*ow) and, when asked, writes the leaky ReLU of that
+ * block while it is in the cache (a fused activation layer): no separate zeroing, bias, copy
+ * or activation pass over y.
  *
  * Workspace layout (conv_workspace bytes): nt = min(threads, n) slices of `slice` floats;
- * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw), the
- * forward output of one block (cout*rows*ow floats; neither when direct), then, when nt > 1,
+ * a slice holds the im2col buffer for one block (K*rows*ow floats, K = cin*kh*kw; none when
+ * direct; at least conv_direct.c's workspace when that runs the forward), then, when nt > 1,
  * a partial dW of cout*K floats; each part is rounded up to 64 bytes. */
 #include <cblas.h>
 #include <limits.h>
@@ -29,11 +31,11 @@
 
 typedef struct conv_plan {
     int direct;    /* 1x1, stride 1, no padding: no im2col */
+    int cin1;      /* one input channel: forward by conv_direct.c, in the col buffer */
     int rows;      /* output rows per block */
     int nt;        /* slots: min(threads, n) */
     int K, P;      /* cin*kh*kw, oh*ow */
     size_t col;    /* floats reserved for one im2col buffer */
-    size_t out;    /* floats reserved for one block of forward output (cout, rows*ow) */
     size_t dwn;    /* floats reserved for one partial dW */
     size_t slice;  /* floats per slot */
     size_t bytes;  /* whole workspace */
@@ -61,17 +63,22 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     int threads = ((const cpu_impl *)be->impl)->threads;
     p->nt = threads < s->n ? threads : s->n;
 
-    size_t col = 0, out = 0, dwn = 0, slice, bytes;
+    size_t col = 0, dwn = 0, slice, bytes;
     int64_t rows = COL_BLOCK_FLOATS / ((K + s->cout) * s->ow);
     p->rows = (int)(rows < 1 ? 1 : rows > s->oh ? s->oh : rows);
     if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
-    if (!p->direct && __builtin_mul_overflow((size_t)s->cout, (size_t)p->rows * (size_t)s->ow, &out)) return 2;
     if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
-    if (col > SIZE_MAX / 8 || out > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
+    /* (bounds that keep conv_direct.c's sizes far from overflow; beyond them, im2col) */
+    p->cin1 = !p->direct && unsharp__conv_direct_applies(s) && (int64_t)s->sw * (s->ow + s->kw + 8) < INT_MAX &&
+              (int64_t)(s->cout + 8) * (K + 1) < INT_MAX;
+    if (p->cin1) {
+        size_t dn = unsharp__conv_direct_floats(s);
+        if (dn > col) col = dn;
+    }
+    if (col > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
     p->col = round16(col);
-    p->out = round16(out);
     p->dwn = round16(dwn);
-    slice = p->col + p->out + p->dwn;
+    slice = p->col + p->dwn;
     if (__builtin_mul_overflow(slice, (size_t)p->nt, &bytes) ||
         __builtin_mul_overflow(bytes, sizeof(float), &bytes))
         return 2;
@@ -276,15 +283,16 @@ size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape
     return p.bytes;
 }
 
-/* rows (rows, len), contiguous: row r filled with b[r], or zeros when b is NULL. */
-static void fill_rows(float *restrict out, int rows, size_t len, const float *b)
+/* rows (rows, len) at row stride ld: row r filled with b[r], or zeros when b is NULL. */
+static void fill_rows(float *restrict out, int rows, size_t len, size_t ld, const float *b)
 {
-    if (!b) {
-        memset(out, 0, (size_t)rows * len * sizeof(float));
-        return;
+    for (int r = 0; r < rows; r++) {
+        float *o = out + (size_t)r * ld;
+        if (!b)
+            memset(o, 0, len * sizeof(float));
+        else
+            for (size_t j = 0; j < len; j++) o[j] = b[r];
     }
-    for (int r = 0; r < rows; r++)
-        for (size_t j = 0; j < len; j++) out[(size_t)r * len + j] = b[r];
 }
 
 /* The forward output pass over len columns of each output channel: y = g + b[c] (g itself when
@@ -321,7 +329,6 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
-        float *out = p.out ? (float *)work + (size_t)t * p.slice + p.col : NULL;
         float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
         float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         int lo, hi;
@@ -333,19 +340,21 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
                             s->cin, xi, p.P, 0.0f, yi, p.P);
                 if (b || ai) forward_epilogue(s->cout, (size_t)p.P, yi, p.P, b, yi, ai, slope, p.P);
+            } else if (p.cin1) {
+                unsharp__conv_direct_forward(s, xi, w, b, yi, ai, slope, col);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;
                     int pb = (oy1 - oy0) * s->ow;
                     size_t at = (size_t)oy0 * s->ow;
                     im2col(s, xi, oy0, oy1, col, eo);
-                    /* out (cout, pb) = bias + W (cout, K) col (K, pb), in the cache (beta = 1 on the
-                     * bias rows: OpenBLAS's own beta = 0 pass zeroes with scalar stores); then one
-                     * pass to y */
-                    fill_rows(out, s->cout, (size_t)pb, b);
+                    /* y[:, block] (cout, pb; row stride P) = bias + W (cout, K) col (K, pb), while
+                     * the block is in the cache (beta = 1 on the bias rows: OpenBLAS's own beta = 0
+                     * pass zeroes with scalar stores); then the activation from it */
+                    fill_rows(yi + at, s->cout, (size_t)pb, p.P, b);
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, pb, p.K, 1.0f, w, p.K,
-                                col, pb, 1.0f, out, pb);
-                    forward_epilogue(s->cout, (size_t)pb, out, pb, NULL, yi + at, ai ? ai + at : NULL, slope, p.P);
+                                col, pb, 1.0f, yi + at, p.P);
+                    if (ai) forward_epilogue(s->cout, (size_t)pb, yi + at, p.P, NULL, yi + at, ai + at, slope, p.P);
                 }
             }
         }
@@ -431,7 +440,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
         float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
         float *acc = dw;
         if (p.nt > 1) {
-            acc = slice + p.col + p.out;
+            acc = slice + p.col;
             memset(acc, 0, nw * sizeof(float));
         }
         int lo, hi;
@@ -458,7 +467,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
 
     if (p.nt > 1) {
         /* Partials in slot order, element by element: the same sum for every run. */
-        const float *base = (const float *)work + p.col + p.out;
+        const float *base = (const float *)work + p.col;
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
         for (size_t j = 0; j < nw; j++) {
             float a = dw[j];

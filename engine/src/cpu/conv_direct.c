@@ -1,0 +1,200 @@
+/* conv_direct.c: the forward pass of a convolution with one input channel (the network's first
+ * layer, on the luma image), computed straight from the input rows without an im2col matrix.
+ *
+ * Each input row is split once into its sw phases (the columns ix with ix + pw = p mod sw,
+ * zero-padded at both ends), kept in a ring of kh rows. Output column ox of tap kj then reads
+ * phase kj % sw at index ox + kj / sw: every tap is a contiguous vector load. An output row is
+ * computed in strips of vector width for blocks of C1_CB output channels at once, the
+ * accumulators (one vector a channel) staying in registers over all kh*kw taps: one load of
+ * input and C1_CB multiply-adds a tap. The bias starts the sums; the leaky ReLU of the row is
+ * written in the same pass with the expression of the leaky ReLU slot (bit for bit the same
+ * from the same y).
+ *
+ * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, picked at run time when the
+ * CPU has them (x86-64 with GCC or Clang), and 4-float vectors in plain C (GCC vector
+ * extensions: SSE2 on x86-64, NEON on ARM) otherwise. They differ only in rounding (FMA).
+ *
+ * Workspace (conv_direct_floats): the ring, kh*sw*L floats with L = ow rounded up to C1_SPAN
+ * plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
+ * (zero-padded in the last block) and the bias likewise, nblk*C1_CB*(K + 1) floats. */
+#include <stdint.h>
+#include <string.h>
+#include "cpu_ops.h"
+
+#define C1_NS 3           /* strips computed together */
+#define C1_SPAN (8 * C1_NS) /* floats of the widest strip group: rows are padded to it */
+#define C1_CB 4           /* output channels a block: C1_CB * C1_NS accumulators in registers */
+#define C1_KH_MAX 16 /* larger kernels take the im2col path */
+#define C1_KW_MAX 16
+
+static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+
+static size_t phase_len(const unsharp_conv_shape *s)
+{
+    return round_up((size_t)s->ow, C1_SPAN) + (size_t)(s->kw - 1) / (size_t)s->sw;
+}
+
+int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
+{
+    return s->cin == 1 && s->kh * s->kw > 1 && s->kh <= C1_KH_MAX && s->kw <= C1_KW_MAX;
+}
+
+size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
+{
+    size_t K = (size_t)s->kh * s->kw, nblk = ((size_t)s->cout + C1_CB - 1) / C1_CB;
+    return (size_t)s->kh * s->sw * phase_len(s) + nblk * C1_CB * (K + 1);
+}
+
+/* The sw phases of one input row, each L floats: phase p at j holds the column
+ * ix = j*sw + p - pw, or 0 outside the row. With sw = 4 the columns where all four phases are
+ * inside the row are split in one pass (four loads and a transpose for four j). */
+static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L)
+{
+    const int sw = s->sw;
+    size_t all_lo = 0, all_hi = 0; /* the j done by the four-phase pass */
+    if (sw == 4) {
+        all_lo = (size_t)(s->pw + 3) / 4; /* 4j - pw >= 0 */
+        int64_t e = (int64_t)s->w + s->pw - 3; /* 4j + 3 - pw < w: 4j < e */
+        all_hi = e <= 0 ? 0 : (size_t)((e + 3) / 4);
+        if (all_hi > L) all_hi = L;
+        if (all_lo > all_hi) all_lo = all_hi;
+        float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
+        const float *restrict src = row - s->pw;
+        for (size_t j = all_lo; j < all_hi; j++) {
+            d0[j] = src[4 * j];
+            d1[j] = src[4 * j + 1];
+            d2[j] = src[4 * j + 2];
+            d3[j] = src[4 * j + 3];
+        }
+    }
+    for (int p = 0; p < sw; p++) {
+        float *restrict d = ph + (size_t)p * L;
+        for (size_t j = 0; j < L; j++) {
+            if (j == all_lo && all_hi > all_lo) j = all_hi;
+            if (j >= L) break;
+            int64_t ix = (int64_t)j * sw + p - s->pw;
+            d[j] = ix >= 0 && ix < s->w ? row[ix] : 0.0f;
+        }
+    }
+}
+
+/* One output row of every channel: y (and act) at column stride 1, channel stride ys. The nt
+ * taps that fall inside the image read src[t] + ox and take weight row t of each block (wb,
+ * regrouped, and bb the bias, see above). */
+#define C1_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
+    typedef float NAME##_v __attribute__((vector_size(VW * 4)));                                      \
+    typedef int32_t NAME##_i __attribute__((vector_size(VW * 4)));                                    \
+    typedef float NAME##_u __attribute__((vector_size(VW * 4), aligned(4), may_alias)); /* unaligned */ \
+    ATTR static void NAME(const unsharp_conv_shape *s, const float *const *src, const int *tap, int nt,  \
+                          const float *wb, const float *bb, float *y, float *act, float slope, size_t ys) \
+    {                                                                                                   \
+        NAME##_v one_v, slope_v;                                                                        \
+        for (int l = 0; l < VW; l++) one_v[l] = 1.0f, slope_v[l] = slope;                               \
+        const NAME##_i one_i = (NAME##_i)one_v, slope_i = (NAME##_i)slope_v;                            \
+        const int K = s->kh * s->kw, nblk = (s->cout + C1_CB - 1) / C1_CB;                            \
+        for (int blk = 0; blk < nblk; blk++) {                                                          \
+            const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
+            const int cb = s->cout - blk * C1_CB < C1_CB ? s->cout - blk * C1_CB : C1_CB;               \
+            for (int x0 = 0; x0 < s->ow; x0 += VW * C1_NS) {                                            \
+                NAME##_v acc[C1_CB][C1_NS];                                                             \
+                for (int c = 0; c < C1_CB; c++)                                                         \
+                    for (int k = 0; k < C1_NS; k++)                                                     \
+                        for (int l = 0; l < VW; l++) acc[c][k][l] = bk[c];                              \
+                for (int t = 0; t < nt; t++) {                                                          \
+                    const float *wt = wk + (size_t)tap[t] * C1_CB;                                      \
+                    NAME##_v v[C1_NS];                                                                  \
+                    for (int k = 0; k < C1_NS; k++) v[k] = *(const NAME##_u *)(src[t] + x0 + k * VW);  \
+                    for (int c = 0; c < C1_CB; c++)                                                     \
+                        for (int k = 0; k < C1_NS; k++) acc[c][k] += wt[c] * v[k];                      \
+                }                                                                                       \
+                /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it; through ry and ra  \
+                 * so that acc is only indexed by constants and stays in registers */                  \
+                NAME##_v ry[C1_CB][C1_NS], ra[C1_CB][C1_NS];                                            \
+                for (int c = 0; c < C1_CB; c++)                                                         \
+                    for (int k = 0; k < C1_NS; k++) {                                                   \
+                        NAME##_i pos = acc[c][k] > 0.0f;                                                \
+                        ry[c][k] = acc[c][k];                                                           \
+                        ra[c][k] = acc[c][k] * (NAME##_v)((pos & one_i) | (~pos & slope_i));            \
+                    }                                                                                   \
+                int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                              \
+                for (int c = 0; c < cb; c++) {                                                          \
+                    size_t at = (size_t)(blk * C1_CB + c) * ys + x0;                                    \
+                    if (n == VW * C1_NS) { /* a constant size: vector moves, not rep movs */            \
+                        memcpy(y + at, ry[c], sizeof ry[c]);                                            \
+                        if (act) memcpy(act + at, ra[c], sizeof ra[c]);                                 \
+                    } else {                                                                            \
+                        memcpy(y + at, ry[c], (size_t)n * sizeof(float));                               \
+                        if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                    \
+                    }                                                                                   \
+                }                                                                                       \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
+C1_ROW_KERNEL(row_plain, 4, )
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+C1_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
+#define C1_HAVE_AVX2 1
+#endif
+
+typedef void (*row_fn)(const unsharp_conv_shape *, const float *const *, const int *, int, const float *,
+                       const float *, float *, float *, float, size_t);
+
+/* -1: not yet chosen; 0: plain; 1: AVX2 */
+static int simd_choice = -1;
+
+int unsharp__conv_direct_simd(int want)
+{
+#ifdef C1_HAVE_AVX2
+    __builtin_cpu_init();
+    int have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    int have = 0;
+#endif
+    if (want >= 0) __atomic_store_n(&simd_choice, want && have, __ATOMIC_RELAXED);
+    else if (__atomic_load_n(&simd_choice, __ATOMIC_RELAXED) < 0) __atomic_store_n(&simd_choice, have, __ATOMIC_RELAXED);
+    return __atomic_load_n(&simd_choice, __ATOMIC_RELAXED);
+}
+
+void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
+                                  float *y, float *act, float slope, float *work)
+{
+    const size_t L = phase_len(s), slot = (size_t)s->sw * L, K = (size_t)s->kh * s->kw;
+    const size_t P = (size_t)s->oh * s->ow;
+    const int nblk = (s->cout + C1_CB - 1) / C1_CB;
+    float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * C1_CB * K;
+    row_fn row = row_plain;
+#ifdef C1_HAVE_AVX2
+    if (unsharp__conv_direct_simd(-1)) row = row_avx2;
+#endif
+    /* weights (cout, K) to blocks of (K, C1_CB), zero-padded */
+    memset(wb, 0, (size_t)nblk * C1_CB * (K + 1) * sizeof(float));
+    for (int c = 0; c < s->cout; c++) {
+        float *d = wb + (size_t)(c / C1_CB) * C1_CB * K + c % C1_CB;
+        for (size_t k = 0; k < K; k++) d[k * C1_CB] = w[(size_t)c * K + k];
+        bb[c] = b ? b[c] : 0.0f;
+    }
+    /* ring slot of input row iy: iy mod kh (the kh rows an output row reads are consecutive) */
+    int held[C1_KH_MAX]; /* the input row each slot holds, -1 none */
+    const float *src[C1_KH_MAX * C1_KW_MAX];
+    int tap[C1_KH_MAX * C1_KW_MAX];
+    for (int k = 0; k < s->kh; k++) held[k] = -1;
+    for (int oy = 0; oy < s->oh; oy++) {
+        int nt = 0;
+        for (int ki = 0; ki < s->kh; ki++) {
+            int iy = oy * s->sh - s->ph + ki;
+            if (iy < 0 || iy >= s->h) continue; /* padding rows add nothing */
+            float *ph = ring + (size_t)(iy % s->kh) * slot;
+            if (held[iy % s->kh] != iy) {
+                split_row(s, x + (size_t)iy * s->w, ph, L);
+                held[iy % s->kh] = iy;
+            }
+            for (int kj = 0; kj < s->kw; kj++, nt++) {
+                src[nt] = ph + (size_t)(kj % s->sw) * L + kj / s->sw;
+                tap[nt] = ki * s->kw + kj;
+            }
+        }
+        size_t at = (size_t)oy * s->ow;
+        row(s, src, tap, nt, wb, bb, y + at, act ? act + at : NULL, slope, P);
+    }
+}
