@@ -28,11 +28,12 @@ cmake --install "$BUILD" --prefix "$P" > "$T/install.log" 2>&1 || { cat "$T/inst
 # ---- the installed tree ----
 VERSION=$(sed -n 's/^#define UNSHARP_VERSION_STRING "\(.*\)"/\1/p' "$SRC/engine/include/unsharp/unsharp.h")
 MAJOR=${VERSION%%.*}
-for f in bin/unsharp-classify bin/unsharp-train include/unsharp/unsharp.h \
+for f in bin/unsharp-classify bin/unsharp-train bin/unsharp-runs include/unsharp/unsharp.h \
          "$LIBDIR/libunsharp-engine.so.$VERSION" "$LIBDIR/libunsharp-engine.so.$MAJOR" "$LIBDIR/libunsharp-engine.so" \
          "$LIBDIR/libunsharp-engine.a" "$LIBDIR/pkgconfig/unsharp-engine.pc" \
          "$LIBDIR/cmake/unsharp/unsharpConfig.cmake" "$LIBDIR/cmake/unsharp/unsharpConfigVersion.cmake" \
          share/unsharp/unsharp-v1.usw share/man/man1/unsharp-classify.1 share/man/man1/unsharp-train.1 \
+         share/man/man1/unsharp-runs.1 \
          share/doc/unsharp/classify_one.c share/doc/unsharp/library.md; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
