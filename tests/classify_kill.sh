@@ -35,5 +35,7 @@ for i in $(seq -w 1 300); do
     cmp -s "$T/small.jpg" "$XDG_DATA_HOME/Trash/files/$f" || fail "$f: damaged in the trash"
   fi
 done
-[ $trashed -ge 30 ] && [ $trashed -lt 300 ] || fail "killed after $trashed of 300"
+# killed once 30 .trashinfo files existed: the .trashinfo is written before its photo is moved
+# (Trash specification), so with --jobs 1 the 30th photo may still be in place
+[ $trashed -ge 29 ] && [ $trashed -lt 300 ] || fail "killed after $trashed of 300"
 echo "classify_kill: ok ($trashed of 300 in the trash when killed)"

@@ -2,8 +2,8 @@
 # install_man.sh: each program's manual page (docs/man/PROGRAM.1) renders with man -l without a
 # groff warning, has the usual sections, names the program's --version, and lists exactly the
 # long options the program's --help lists. unsharp-review is checked only when it is built.
-# usage: install_man.sh CLASSIFY_PROGRAM TRAIN_PROGRAM [REVIEW_PROGRAM] (each the built program;
-# REVIEW_PROGRAM empty or absent when the build has none)
+# usage: install_man.sh CLASSIFY_PROGRAM TRAIN_PROGRAM [REVIEW_PROGRAM [OTHER_PROGRAM...]] (each
+# the built program; REVIEW_PROGRAM empty when the build has none; OTHER_PROGRAM: unsharp-runs)
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 NAME=install_man

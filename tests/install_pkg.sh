@@ -9,6 +9,9 @@
 # usage: install_pkg.sh BUILD_DIR SOURCE_DIR LIBDIR DATADIR SANITIZE(ON/OFF) CC [REVIEW_PROGRAM]
 # (REVIEW_PROGRAM: the built unsharp-review, empty or absent when the build has none)
 set -uo pipefail
+# (grep > /dev/null rather than grep -q after a pipe: grep -q stops reading at the first match,
+# and under pipefail the writer's SIGPIPE, likelier with the CUDA libraries' long ldd output,
+# would fail the check)
 BUILD=$1 SRC=$2 LIBDIR=$3 CONF_DATADIR=$4 SANITIZE=$5 CC=$6 REVIEW=${7:-}
 NAME=install_pkg
 fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
@@ -28,11 +31,12 @@ cmake --install "$BUILD" --prefix "$P" > "$T/install.log" 2>&1 || { cat "$T/inst
 # ---- the installed tree ----
 VERSION=$(sed -n 's/^#define UNSHARP_VERSION_STRING "\(.*\)"/\1/p' "$SRC/engine/include/unsharp/unsharp.h")
 MAJOR=${VERSION%%.*}
-for f in bin/unsharp-classify bin/unsharp-train include/unsharp/unsharp.h \
+for f in bin/unsharp-classify bin/unsharp-train bin/unsharp-runs include/unsharp/unsharp.h \
          "$LIBDIR/libunsharp-engine.so.$VERSION" "$LIBDIR/libunsharp-engine.so.$MAJOR" "$LIBDIR/libunsharp-engine.so" \
          "$LIBDIR/libunsharp-engine.a" "$LIBDIR/pkgconfig/unsharp-engine.pc" \
          "$LIBDIR/cmake/unsharp/unsharpConfig.cmake" "$LIBDIR/cmake/unsharp/unsharpConfigVersion.cmake" \
          share/unsharp/unsharp-v1.usw share/man/man1/unsharp-classify.1 share/man/man1/unsharp-train.1 \
+         share/man/man1/unsharp-runs.1 \
          share/doc/unsharp/classify_one.c share/doc/unsharp/library.md; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
@@ -55,7 +59,7 @@ fi
 
 # ---- the shared library: SONAME, and exactly the public calls exported ----
 SO="$P/$LIBDIR/libunsharp-engine.so.$VERSION"
-readelf -d "$SO" | grep -q "SONAME.*\[libunsharp-engine.so.$MAJOR\]" || fail "SONAME is not libunsharp-engine.so.$MAJOR"
+readelf -d "$SO" | grep "SONAME.*\[libunsharp-engine.so.$MAJOR\]" > /dev/null || fail "SONAME is not libunsharp-engine.so.$MAJOR"
 sed -n 's/^UNSHARP_API.*[ *]\(unsharp_[a-z0-9_]*\)(.*/\1/p' "$P/include/unsharp/unsharp.h" | sort -u > "$T/declared"
 nm -D --defined-only "$SO" | awk '{ print $3 }' | sort -u > "$T/exported"
 [ -s "$T/declared" ] || fail "no UNSHARP_API call found in the installed header"
@@ -107,13 +111,13 @@ export PKG_CONFIG_PATH=$P/$LIBDIR/pkgconfig
 EX=$SRC/engine/examples/classify_one.c
 # shellcheck disable=SC2046
 "$CC" "${SAN[@]}" -o "$T/ex_pc" "$EX" $(pkg-config --cflags --libs unsharp-engine) || fail "cc with pkg-config --cflags --libs"
-LD_LIBRARY_PATH=$P/$LIBDIR ldd "$T/ex_pc" | grep -q "$P/$LIBDIR/libunsharp-engine.so.$MAJOR" || fail "ex_pc does not use the installed shared library"
+LD_LIBRARY_PATH=$P/$LIBDIR ldd "$T/ex_pc" | grep -F "$P/$LIBDIR/libunsharp-engine.so.$MAJOR" > /dev/null || fail "ex_pc does not use the installed shared library"
 same_as_classify "pkg-config, shared" "$T/ex_pc" LD_LIBRARY_PATH="$P/$LIBDIR"
 # static: the .a named, its private dependencies from pkg-config --static
 # shellcheck disable=SC2046
 "$CC" "${SAN[@]}" -o "$T/ex_pc_static" "$EX" $(pkg-config --cflags unsharp-engine) "$P/$LIBDIR/libunsharp-engine.a" \
   $(pkg-config --static --libs unsharp-engine | sed 's/-lunsharp-engine//') || fail "cc with pkg-config --static --libs"
-! ldd "$T/ex_pc_static" | grep -q libunsharp-engine || fail "ex_pc_static needs the shared library"
+! ldd "$T/ex_pc_static" | grep libunsharp-engine > /dev/null || fail "ex_pc_static needs the shared library"
 # a statically linked program has no library path to go by: like an installed program, it finds
 # the weights from its own folder, here the prefix's bin/
 cp "$T/ex_pc_static" "$P/bin/"
@@ -136,7 +140,7 @@ cmake -S "$T/cm" -B "$T/cm/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$
   -DCMAKE_C_FLAGS="${SAN[*]}" > "$T/cm.log" 2>&1 || { cat "$T/cm.log" >&2; fail "configuring a find_package(unsharp) project"; }
 cmake --build "$T/cm/build" > "$T/cm.log" 2>&1 || { cat "$T/cm.log" >&2; fail "building a find_package(unsharp) project"; }
 [ "$(cat "$T/cm/build/weights.txt")" = "$P/share/unsharp/unsharp-v1.usw" ] || fail "unsharp_WEIGHTS is '$(cat "$T/cm/build/weights.txt")'"
-ldd "$T/cm/build/ex_shared" | grep -q "$P/$LIBDIR/libunsharp-engine.so.$MAJOR" || fail "ex_shared does not use the installed shared library"
+ldd "$T/cm/build/ex_shared" | grep -F "$P/$LIBDIR/libunsharp-engine.so.$MAJOR" > /dev/null || fail "ex_shared does not use the installed shared library"
 same_as_classify "find_package, unsharp::engine" "$T/cm/build/ex_shared"
 cp "$T/cm/build/ex_static" "$P/bin/"
 same_as_classify "find_package, unsharp::engine-static" "$P/bin/ex_static"

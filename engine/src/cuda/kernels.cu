@@ -659,7 +659,10 @@ unsharp_status unsharp__cuda_adam_step(unsharp_backend *be, float *p, const floa
     if (n == 0) return UNSHARP_OK;
     if (!p || !g || !m || !v) CU_INVALID("NULL tensor");
     const float decay = (float)(1.0 - (double)hp->lr * hp->weight_decay);
-    const double bc1 = 1.0 - pow(hp->beta1, hp->t), bc2 = 1.0 - pow(hp->beta2, hp->t);
+    /* pow(double, double), as the CPU backend's C code calls: pow(float, int) would instantiate
+     * the std::pow template, which an unoptimised build emits as a weak symbol with default
+     * visibility, exported from the shared library despite -fvisibility=hidden */
+    const double bc1 = 1.0 - pow((double)hp->beta1, (double)hp->t), bc2 = 1.0 - pow((double)hp->beta2, (double)hp->t);
     k_adam<<<cu_blocks(n), CU_THREADS>>>(p, g, m, v, n, hp->beta1, hp->beta2, hp->eps, decay, (float)(hp->lr / bc1),
                                          (float)sqrt(bc2));
     CU_LAUNCHED();
