@@ -174,11 +174,12 @@ static void add_scaled(float *restrict acc, const float *restrict h, float wy, s
 }
 
 /* Built twice on x86-64 (GCC, Clang): with AVX2 (no FMA, so the same operations in the same
- * order and the same bits) for CPUs that have it, and plain, picked at load time. */
+ * order and the same bits) for CPUs that have it, and plain, picked at load time. Static, so
+ * that its load-time resolver stays inside the library (a global one would be exported). */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 __attribute__((target_clones("avx2", "default")))
 #endif
-unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side)
+static unsharp_status resample(const img_ctx *ctx, img_buf *b, int long_side)
 {
     unsharp_status st = UNSHARP_OK;
     int ow, oh;
@@ -236,4 +237,9 @@ bailout:
     free(dst);
     free(srcf);
     return st;
+}
+
+unsharp_status unsharp__resample(const img_ctx *ctx, img_buf *b, int long_side)
+{
+    return resample(ctx, b, long_side);
 }
