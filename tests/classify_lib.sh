@@ -8,13 +8,8 @@ NAME=$(basename "$0" .sh)
 fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }
 skip() { echo "$NAME: SKIP: $*" >&2; exit 77; }
 
-# make_pgm SEED W H FILE: textured noise at several scales
-make_pgm() {
-  awk -v s="$1" -v w="$2" -v h="$3" 'BEGIN { srand(s); print "P2\n" w " " h "\n255";
-    for (y = 0; y < h; y++) { line = "";
-      for (x = 0; x < w; x++) line = line " " int(128 + 100 * sin(x * s / 7.0) * cos(y / (3.0 + s)) + 20 * rand());
-      print line } }' > "$4"
-}
+# make_pgm SEED W H FILE (test_photos.sh): textured noise at several scales
+source "$(dirname "${BASH_SOURCE[0]}")/test_photos.sh"
 # sharp_jpg SEED FILE, blurry_jpg SEED FILE: 256x192 photos
 sharp_jpg() { make_pgm "$1" 256 192 "$T/src.pgm"; cjpeg -quality 95 -grayscale -outfile "$2" "$T/src.pgm"; }
 blurry_jpg() {

@@ -66,12 +66,7 @@ nm -D --defined-only "$SO" | awk '{ print $3 }' | sort -u > "$T/exported"
 diff "$T/declared" "$T/exported" > "$T/sym.diff" || { cat "$T/sym.diff" >&2; fail "exported symbols (>) differ from the header's UNSHARP_API calls (<)"; }
 
 # ---- photos, and the environment: only the install prefix can provide weights ----
-make_pgm() {
-  awk -v s="$1" -v w="$2" -v h="$3" 'BEGIN { srand(s); print "P2\n" w " " h "\n255";
-    for (y = 0; y < h; y++) { line = "";
-      for (x = 0; x < w; x++) line = line " " int(128 + 100 * sin(x * s / 7.0) * cos(y / (3.0 + s)) + 20 * rand());
-      print line } }' > "$4"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/test_photos.sh"
 make_pgm 3 320 240 "$T/a.pgm" && cjpeg -quality 95 -grayscale -outfile "$T/photo1.jpg" "$T/a.pgm" || fail "cjpeg"
 make_pgm 5 320 240 "$T/b.pgm"
 command -v pnmsmooth >/dev/null && pnmsmooth -width 15 -height 15 "$T/b.pgm" 2>/dev/null > "$T/b2.pgm" && mv "$T/b2.pgm" "$T/b.pgm"

@@ -9,14 +9,8 @@ T=$(mktemp -d /tmp/unsharp-train-XXXXXX)
 trap 'rm -rf "$T"' EXIT
 mkdir -p "$T/photos" "$T/val/sharp" "$T/val/blurry"
 
-# Textured photos: random noise at several scales, written as PGM and encoded with cjpeg.
-for i in 1 2 3 4; do
-  awk -v s=$i 'BEGIN { srand(s); print "P2\n320 288\n255";
-    for (y = 0; y < 288; y++) { line = "";
-      for (x = 0; x < 320; x++) line = line " " int(128 + 100 * sin(x * s / 7.0) * cos(y / (3.0 + s)) + 20 * rand());
-      print line } }' > "$T/p$i.pgm"
-  cjpeg -quality 95 -grayscale -outfile "$T/photos/p$i.jpg" "$T/p$i.pgm"
-done
+source "$(dirname "${BASH_SOURCE[0]}")/test_photos.sh"
+make_train_photos "$T"
 cp "$T/photos/p1.jpg" "$T/val/sharp/"
 djpeg -pnm "$T/photos/p2.jpg" | pnmsmooth -width 9 -height 9 | cjpeg -quality 95 -grayscale > "$T/val/blurry/p2.jpg"
 

@@ -12,13 +12,8 @@ T=$(mktemp -d /tmp/unsharp-resume-XXXXXX)
 pid=
 trap '[ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$T"' EXIT
 mkdir -p "$T/photos"
-for i in 1 2 3 4; do
-  awk -v s=$i 'BEGIN { srand(s); print "P2\n320 288\n255";
-    for (y = 0; y < 288; y++) { line = "";
-      for (x = 0; x < 320; x++) line = line " " int(128 + 100 * sin(x * s / 7.0) * cos(y / (3.0 + s)) + 20 * rand());
-      print line } }' > "$T/p$i.pgm"
-  cjpeg -quality 95 -grayscale -outfile "$T/photos/p$i.jpg" "$T/p$i.pgm"
-done
+source "$(dirname "${BASH_SOURCE[0]}")/test_photos.sh"
+make_train_photos "$T"
 fail() { echo "train_resume: FAIL: $*" >&2; exit 1; }
 common=(--scratch --epochs 4 --crop 128 --batch 4 --crops-per-photo 120 --threads 2 --producers 2 --seed 5 -q)
 
