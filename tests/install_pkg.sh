@@ -21,6 +21,7 @@ for tool in cjpeg pkg-config nm readelf cmake; do
 done
 T=$(mktemp -d /tmp/unsharp-install-XXXXXX)
 trap 'rm -rf "$T"' EXIT
+source "$(dirname "${BASH_SOURCE[0]}")/test_photos.sh"
 P=$T/prefix
 # an installed ASan+UBSan library links only into programs built with the same flags
 SAN=()
@@ -57,6 +58,27 @@ else
   echo "$NAME: desktop-file-validate not installed (desktop-file-utils): desktop entry not validated" >&2
 fi
 
+# ---- the CUDA module: installed beside the library when built; nothing else links CUDA ----
+for f in "$P"/bin/* "$P/$LIBDIR"/libunsharp-engine.so.*; do
+  ! readelf -d "$f" | grep 'NEEDED.*\[libcu' > /dev/null || fail "installed $f links a CUDA library"
+done
+if [ -e "$BUILD/engine/libunsharp-cuda.so" ]; then
+  [ -e "$P/$LIBDIR/unsharp/libunsharp-cuda.so" ] || fail "not installed: $LIBDIR/unsharp/libunsharp-cuda.so"
+  if ldconfig -p 2> /dev/null | grep 'libcuda\.so\.1 ' > /dev/null || [ -e "$(dirname "$(dirname "$CONF_DATADIR")")/$LIBDIR/unsharp/libunsharp-cuda.so" ]; then
+    echo "$NAME: a driver or an install at the configured prefix: not checking which module the programs load" >&2
+  else
+    # with a stand-in driver that has no device, the installed program loads the installed
+    # module (nothing else is there to find), which then reports the missing device
+    mkdir "$T/drv"
+    echo 'int cuInit(unsigned flags) { (void)flags; return 100; }' > "$T/drv/drv.c"
+    "$CC" -shared -fPIC -o "$T/drv/libcuda.so.1" "$T/drv/drv.c" || fail "cannot build the stand-in driver"
+    make_pgm 5 320 240 "$T/m.pgm" && cjpeg -outfile "$T/m.jpg" "$T/m.pgm"
+    LD_LIBRARY_PATH=$T/drv "$P/bin/unsharp-classify" --device cuda "$T/m.jpg" > /dev/null 2> "$T/err" && fail "--device cuda worked without a device"
+    grep -F "no CUDA device: " "$T/err" > /dev/null && ! grep -F -e "no NVIDIA driver" -e "not installed" "$T/err" > /dev/null ||
+      { cat "$T/err" >&2; fail "the installed unsharp-classify did not load the installed CUDA module"; }
+  fi
+fi
+
 # ---- the shared library: SONAME, and exactly the public calls exported ----
 SO="$P/$LIBDIR/libunsharp-engine.so.$VERSION"
 readelf -d "$SO" | grep "SONAME.*\[libunsharp-engine.so.$MAJOR\]" > /dev/null || fail "SONAME is not libunsharp-engine.so.$MAJOR"
@@ -66,7 +88,6 @@ nm -D --defined-only "$SO" | awk '{ print $3 }' | sort -u > "$T/exported"
 diff "$T/declared" "$T/exported" > "$T/sym.diff" || { cat "$T/sym.diff" >&2; fail "exported symbols (>) differ from the header's UNSHARP_API calls (<)"; }
 
 # ---- photos, and the environment: only the install prefix can provide weights ----
-source "$(dirname "${BASH_SOURCE[0]}")/test_photos.sh"
 make_pgm 3 320 240 "$T/a.pgm" && cjpeg -quality 95 -grayscale -outfile "$T/photo1.jpg" "$T/a.pgm" || fail "cjpeg"
 make_pgm 5 320 240 "$T/b.pgm"
 command -v pnmsmooth >/dev/null && pnmsmooth -width 15 -height 15 "$T/b.pgm" 2>/dev/null > "$T/b2.pgm" && mv "$T/b2.pgm" "$T/b.pgm"

@@ -153,9 +153,16 @@ struct unsharp_backend {
 /* Creates the CPU backend; threads > 1 splits convolution work across images. */
 unsharp_status unsharp__cpu_backend_create(int threads, char *errbuf, unsharp_backend **out);
 
-/* Creates the CUDA backend on device 0: UNSHARP_ERR_UNSUPPORTED when the build has no CUDA
- * backend, UNSHARP_ERR_BACKEND ("no CUDA device: ...") when no usable device is present. */
+/* Creates the CUDA backend on device 0 (cuda/load.c): it loads the CUDA module on first use.
+ * UNSHARP_ERR_UNSUPPORTED when the build has no CUDA backend, the module is not installed or
+ * no NVIDIA driver is present; UNSHARP_ERR_BACKEND ("no CUDA device: ...") when the driver
+ * finds no usable device. */
 unsharp_status unsharp__cuda_backend_create(char *errbuf, unsharp_backend **out);
+
+/* The one call the CUDA module (libunsharp-cuda.so, from the .cu files in src/cuda) exports, found with dlsym.
+ * version is UNSHARP_BACKEND_VERSION as the engine has it; the module refuses another one. */
+#define UNSHARP_CUDA_MODULE_ENTRY "unsharp_cuda_module_create"
+typedef unsharp_status (*unsharp_cuda_module_create_fn)(int version, char *errbuf, unsharp_backend **out);
 
 /* The dropout draw shared by every backend: a uniform in [0, 1) from (seed, i). It compiles
  * for the host and, under nvcc, for the device too, so every backend draws the same mask. */

@@ -1,5 +1,4 @@
-/* error.c: status names and message slots (per handle, or thread-local without one). */
-#include <stdarg.h>
+/* error.c: status names and the thread-local message slot (seterr.c formats the messages). */
 #include <stdio.h>
 #include <string.h>
 #include "error.h"
@@ -9,18 +8,6 @@ static _Thread_local char tls_err[UNSHARP_ERRMSG_MAX];
 char *unsharp__tls_errbuf(void) { return tls_err; }
 
 const char *unsharp_errmsg(void) { return tls_err; }
-
-unsharp_status unsharp__seterr(char *buf, unsharp_status st, const char *func, const char *fmt, ...)
-{
-    if (!buf) return st;
-    int k = snprintf(buf, UNSHARP_ERRMSG_MAX, "%s(): ", func);
-    if (k < 0 || k >= UNSHARP_ERRMSG_MAX) return st;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(buf + k, UNSHARP_ERRMSG_MAX - (size_t)k, fmt, ap);
-    va_end(ap);
-    return st;
-}
 
 const char *unsharp_status_name(unsharp_status st)
 {

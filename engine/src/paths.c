@@ -1,5 +1,6 @@
-/* paths.c: where the shipped weights are found when the caller names none. The order is
- * documented on unsharp_default_weights() in unsharp.h and in docs/library.md. */
+/* paths.c: where the engine's files are found: the shipped weights when the caller names none
+ * (the order is documented on unsharp_default_weights() in unsharp.h and in docs/library.md),
+ * and the folders that cuda/load.c looks in for the CUDA module. */
 #define _GNU_SOURCE /* dladdr */
 #include <dlfcn.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "error.h"
+#include "paths.h"
 #include "unsharp/unsharp.h"
 
 #ifndef UNSHARP_DATADIR
@@ -31,7 +33,7 @@ static int to_dir(char *path)
 }
 
 /* Fills buf with the directory of the running program (no trailing slash); 0 on success. */
-static int exe_dir(char *buf, size_t n)
+int unsharp__exe_dir(char *buf, size_t n)
 {
     ssize_t k = readlink("/proc/self/exe", buf, n - 1);
     if (k <= 0 || (size_t)k >= n - 1) return -1;
@@ -41,7 +43,7 @@ static int exe_dir(char *buf, size_t n)
 
 /* Fills buf with the directory of the file this code is in: the shared library, or the program
  * when the static library is linked in; 0 on success. */
-static int lib_dir(char *buf, size_t n)
+int unsharp__lib_dir(char *buf, size_t n)
 {
     Dl_info info;
     if (!dladdr((void *)unsharp_default_weights, &info) || !info.dli_fname || info.dli_fname[0] != '/') return -1;
@@ -50,17 +52,20 @@ static int lib_dir(char *buf, size_t n)
     return to_dir(buf);
 }
 
-#ifdef UNSHARP_SOURCE_WEIGHTS
-/* 1 when the running program lies under the build tree, where the source tree's weights are
- * the right ones; an installed program never looks there. */
-static int in_build_tree(const char *dir)
+/* 1 when the running program lies under the build tree, where the source tree's weights and the
+ * build tree's CUDA module are the right ones; an installed program never looks there. */
+int unsharp__in_build_tree(const char *dir)
 {
+#ifdef UNSHARP_BUILD_DIR
     char build[PATH_MAX]; /* resolved, as /proc/self/exe is */
     if (!realpath(UNSHARP_BUILD_DIR, build)) return 0;
     size_t k = strlen(build);
     return strncmp(dir, build, k) == 0 && (dir[k] == '/' || dir[k] == 0);
-}
+#else
+    (void)dir;
+    return 0;
 #endif
+}
 
 unsharp_status unsharp_default_weights(char *buf, size_t size)
 {
@@ -81,9 +86,9 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
     char xdg_path[PATH_MAX + 64] = "", lib1[PATH_MAX + 64] = "", exe1[PATH_MAX + 64] = "", exe2[PATH_MAX + 64] = "";
     if (xdg && *xdg == '/') snprintf(xdg_path, sizeof xdg_path, "%s/unsharp/" UNSHARP_WEIGHTS_FILE, xdg);
     else if (home && *home) snprintf(xdg_path, sizeof xdg_path, "%s/.local/share/unsharp/" UNSHARP_WEIGHTS_FILE, home);
-    if (lib_dir(ldir, sizeof ldir) == 0)
+    if (unsharp__lib_dir(ldir, sizeof ldir) == 0)
         snprintf(lib1, sizeof lib1, "%s/" UNSHARP_LIB_TO_DATA "/" UNSHARP_WEIGHTS_FILE, ldir);
-    int have_exe = exe_dir(dir, sizeof dir) == 0;
+    int have_exe = unsharp__exe_dir(dir, sizeof dir) == 0;
     if (have_exe) {
         snprintf(exe1, sizeof exe1, "%s/" UNSHARP_WEIGHTS_FILE, dir);
         snprintf(exe2, sizeof exe2, "%s/../share/unsharp/" UNSHARP_WEIGHTS_FILE, dir);
@@ -94,7 +99,7 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
     tries[3] = exe1;
     tries[4] = exe2;
 #ifdef UNSHARP_SOURCE_WEIGHTS
-    if (have_exe && in_build_tree(dir)) tries[5] = UNSHARP_SOURCE_WEIGHTS;
+    if (have_exe && unsharp__in_build_tree(dir)) tries[5] = UNSHARP_SOURCE_WEIGHTS;
 #endif
     for (int i = 0; i < TRIES; i++) {
         if (!tries[i] || !*tries[i] || !readable(tries[i])) continue;

@@ -4,7 +4,9 @@
  * cached, else lowered image by image with the im2col/col2im kernels (kernels.cu) and
  * cuBLAS. Both keep full FP32 arithmetic: cuBLAS in its default math mode and cuDNN in FMA
  * math, so no TF32 tensor-core rounding makes the results drift from the CPU backend's.
- * Everything else is a kernel in kernels.cu. */
+ * Everything else is a kernel in kernels.cu. These files, with seterr.c, make the CUDA module
+ * libunsharp-cuda.so, which load.c opens only when a model asks for CUDA: a program on the CPU
+ * never maps the CUDA libraries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -463,10 +465,16 @@ static unsharp_status cuda_init(unsharp_backend *be)
     return UNSHARP_OK;
 }
 
-extern "C" unsharp_status unsharp__cuda_backend_create(char *errbuf, unsharp_backend **out)
+/* The module's one exported call (UNSHARP_CUDA_MODULE_ENTRY in backend.h); cuda/load.c finds it. */
+extern "C" __attribute__((visibility("default"))) unsharp_status unsharp_cuda_module_create(int version, char *errbuf,
+                                                                                            unsharp_backend **out)
 {
     if (!out) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "out is NULL");
     *out = NULL;
+    if (version != UNSHARP_BACKEND_VERSION)
+        return unsharp__seterr(errbuf, UNSHARP_ERR_VERSION, __func__,
+                               "the CUDA module has backend table version %d, the engine %d: install matching builds",
+                               UNSHARP_BACKEND_VERSION, version);
     unsharp_backend *be = (unsharp_backend *)calloc(1, sizeof *be);
     cuda_impl *impl = (cuda_impl *)calloc(1, sizeof *impl);
     if (!be || !impl) {
@@ -516,3 +524,6 @@ extern "C" unsharp_status unsharp__cuda_backend_create(char *errbuf, unsharp_bac
     *out = be;
     return UNSHARP_OK;
 }
+
+/* the exported call has exactly the type load.c casts it to */
+static const unsharp_cuda_module_create_fn entry_type_check __attribute__((unused)) = unsharp_cuda_module_create;
