@@ -4,6 +4,7 @@
  * flat tiles must not count, and the thresholds and blur kind must follow. */
 #include <check.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "testutil.h"
@@ -135,6 +136,41 @@ START_TEST(refuses_what_it_cannot_judge)
 }
 END_TEST
 
+/* A training-only branch that a small photo is too small for (the shipped network's 2x2
+ * blocks of tiles, read only by its peak loss) does not stop the photo from being judged:
+ * 320x40 pixels give a 10x1 map, and the score is still the mean of the sharpest two tiles. */
+START_TEST(small_photo_past_a_training_only_branch)
+{
+    unsharp_model *m = NULL;
+    char arch[512];
+    snprintf(arch, sizeof arch, "%savgpool blocks tiles k=2 s=1\ngmax peak blocks\nsigmoid_ce peak_loss peak\n", ARCH);
+    ck_assert_int_eq(unsharp_model_create(arch, 1, NULL, &m), UNSHARP_OK);
+    float w[1024], b[1] = {0}, dw[3] = {0, 0, 0}, db[3] = {0, 0, 0};
+    for (int i = 0; i < 1024; i++) w[i] = 1.0f / 1024.0f;
+    ck_assert_int_eq(unsharp_model_set_param(m, "tiles.weight", w, 1024), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "tiles.bias", b, 1), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "image.weight", dw, 3), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "image.bias", db, 3), UNSHARP_OK);
+    static float px[40 * 320];
+    for (int y = 0; y < 40; y++)
+        for (int x = 0; x < 320; x++) /* tile t: mean 0.1 t, checkerboard amplitude 0.05 */
+            px[y * 320 + x] = 0.1f * (float)(x / 32) + (((x + y) & 1) ? 0.05f : -0.05f);
+    unsharp_image img = {.width = 320, .height = 40, .channels = 1, .format = UNSHARP_PIXEL_LUMAF,
+                         .stride = 320 * sizeof(float), .pixels = px};
+    unsharp_judgement j = {0};
+    ck_assert_msg(unsharp_judge(m, &img, NULL, &j) == UNSHARP_OK, "%s", unsharp_model_errmsg(m));
+    ck_assert_int_eq(j.map_w, 10);
+    ck_assert_int_eq(j.map_h, 1);
+    /* tiles 9 and 8 (means 0.9, 0.8; the bottom 8 rows of each tile are outside the map) */
+    double want = (sigmoid(0.9f) + sigmoid(0.8f)) / 2;
+    ck_assert_msg(fabs(j.sharpness - want) < 1e-4, "sharpness %f, want %f", j.sharpness, want);
+    unsharp_judgement_free(&j);
+    int shape[4];
+    ck_assert_int_eq(unsharp_model_output_shape(m, "peak", shape), UNSHARP_ERR_SHAPE);
+    unsharp_model_free(m);
+}
+END_TEST
+
 /* The shipped weights: they load, carry the committed architecture, and rank a sharp
  * textured picture above the same picture blurred (three box passes, about a Gaussian of
  * sigma 2.8 px). */
@@ -198,6 +234,7 @@ int main(void)
     tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
     tcase_add_test(tc, thresholds_and_kind);
     tcase_add_test(tc, refuses_what_it_cannot_judge);
+    tcase_add_test(tc, small_photo_past_a_training_only_branch);
     tcase_add_test(tc, shipped_weights);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);

@@ -73,9 +73,18 @@ START_TEST(bad_calls_are_refused)
     ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=2 k=3\ngmean g c\ndense d c out=1\n", 1, NULL, &m), UNSHARP_OK);
     float x[2 * 2] = {0};
     unsharp_tensor t = unsharp_tensor_make(x, 1, 1, 2, 2);
-    /* 2x2 is too small for a 3x3 kernel without padding */
-    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_ERR_SHAPE);
+    /* 2x2 is too small for a 3x3 kernel without padding: training refuses it; inference
+     * leaves the layer and what reads it out, and asking for them says why */
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 1), UNSHARP_ERR_SHAPE);
     ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "too small"));
+    ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_OK);
+    int shape[4];
+    ck_assert_int_eq(unsharp_model_output_shape(m, "c", shape), UNSHARP_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(unsharp_errmsg(), "'c' was not computed: the input (2 x 2) is too small"));
+    float one[1];
+    unsharp_tensor o = unsharp_tensor_make(one, 1, 1, 1, 1);
+    ck_assert_int_eq(unsharp_model_get_output(m, "d", &o), UNSHARP_ERR_SHAPE);
+    ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "'d' was not computed"));
     float y[64] = {0};
     t = unsharp_tensor_make(y, 1, 1, 8, 8);
     /* dense after a spatial map */

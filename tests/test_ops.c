@@ -334,6 +334,7 @@ static const int conv_cases[][11] = {
     {1, 1, 7, 7, 2, 7, 1, 1, 1, 3, 0},    /* a column kernel */
     {1, 1, 5, 6, 3, 2, 2, 1, 2, 3, 3},    /* padding wider than the kernel: all-padding outputs */
     {1, 1, 9, 30, 5, 4, 5, 4, 4, 0, 2},   /* stride 4, unpadded rows, pad 2 columns */
+    {1, 1, 11, 230, 8, 6, 6, 4, 4, 1, 1}, /* ow 57: two whole strip groups and a tail */
 };
 #define FIRST_CIN1_CASE 12
 #define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))

@@ -322,6 +322,32 @@ unsharp_status unsharp_model_zero_grad(unsharp_model *m)
 
 /* ---- activations ---- */
 
+/* Sizes every layer for the input's shape (layers[0] holds it). In training every layer must
+ * fit the input. In inference a layer that the input is too small for, or that reads such a
+ * layer, is skipped instead (no memory, no forward): a training-only branch, such as the 2x2
+ * blocks of tiles that the peak loss reads, must not keep a small photo or a narrow panorama
+ * from being judged. Asking for a skipped layer's output says why. */
+static unsharp_status shape_layers(unsharp_model *m, int training)
+{
+    unsharp_status st = UNSHARP_OK;
+    char *errbuf = m->err;
+    const unsharp_layer *in = &m->layers[0];
+    for (int i = 1; i < m->n_layers; i++) {
+        unsharp_layer *L = &m->layers[i];
+        L->cache_bytes = L->work_bytes = 0;
+        L->skipped = 0;
+        for (int k = 0; k < L->n_in && !training; k++) L->skipped |= m->layers[L->in[k]].skipped;
+        if (L->skipped) continue;
+        CHECK(L->kind->shape(m, L));
+        if (!L->kind->is_loss && (L->h < 1 || L->w < 1)) {
+            if (training) FAIL(UNSHARP_ERR_SHAPE, "layer '%s': input (%d x %d) is too small for it", L->name, in->h, in->w);
+            L->skipped = 1;
+        }
+    }
+bailout:
+    return st;
+}
+
 /* Lays out y, dy, caches and the shared workspace for the current shapes, growing the one
  * activation allocation when needed. */
 static unsharp_status plan_activations(unsharp_model *m, int training)
@@ -335,10 +361,10 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
         off = 0;
         for (int i = 0; i < m->n_layers; i++) {
             unsharp_layer *L = &m->layers[i];
-            size_t bytes = L->kind->is_loss ? 0 : ALIGN64((size_t)L->n * L->c * L->h * L->w * sizeof(float));
+            size_t bytes = L->kind->is_loss || L->skipped ? 0 : ALIGN64((size_t)L->n * L->c * L->h * L->w * sizeof(float));
             L->y = base ? (float *)(base + off) : NULL;
             off += bytes;
-            if (L->cache_bytes) {
+            if (L->cache_bytes && !L->skipped) {
                 L->cache = base ? base + off : NULL;
                 off += ALIGN64(L->cache_bytes);
             } else {
@@ -349,7 +375,7 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
         for (int i = 0; i < m->n_layers; i++) {
             unsharp_layer *L = &m->layers[i];
             L->dy = NULL;
-            if (!training || L->kind->is_loss || !L->needs_grad) continue;
+            if (!training || L->kind->is_loss || !L->needs_grad || L->skipped) continue;
             L->dy = base ? (float *)(base + off) : NULL;
             off += ALIGN64((size_t)L->n * L->c * L->h * L->w * sizeof(float));
         }
@@ -414,19 +440,13 @@ unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, 
     if ((double)x->n * x->c * x->h * x->w > (double)(1u << 31))
         FAIL(UNSHARP_ERR_SHAPE, "input (%d, %d, %d, %d) is over 2^31 values", x->n, x->c, x->h, x->w);
     in->n = x->n; in->h = x->h; in->w = x->w;
-    for (int i = 1; i < m->n_layers; i++) {
-        unsharp_layer *L = &m->layers[i];
-        L->cache_bytes = L->work_bytes = 0;
-        CHECK(L->kind->shape(m, L));
-        if (!L->kind->is_loss && (L->h < 1 || L->w < 1))
-            FAIL(UNSHARP_ERR_SHAPE, "layer '%s': input (%d x %d) is too small for it", L->name, x->h, x->w);
-    }
+    CHECK(shape_layers(m, training));
     CHECK(plan_activations(m, training));
     CHECK(upload_input(m, x));
     m->forward_count++;
     for (int i = 1; i < m->n_layers; i++) {
         unsharp_layer *L = &m->layers[i];
-        if (L->kind->is_loss && !training) continue;
+        if ((L->kind->is_loss && !training) || L->skipped) continue;
         L->loss = 0;
         CHECK(L->kind->forward(m, L, training));
     }
@@ -469,6 +489,9 @@ unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *la
         return unsharp__seterr(errbuf, UNSHARP_ERR_NOT_FOUND, __func__, "no output layer '%s'", layer ? layer : "(null)");
     if (m->state == UNSHARP_STATE_NONE) return unsharp__seterr(errbuf, UNSHARP_ERR_STATE, __func__, "no forward yet");
     const unsharp_layer *L = &m->layers[i];
+    if (L->skipped)
+        return unsharp__seterr(errbuf, UNSHARP_ERR_SHAPE, __func__, "layer '%s' was not computed: the input (%d x %d) is too small for it",
+                               layer, m->layers[0].h, m->layers[0].w);
     shape[0] = L->n; shape[1] = L->c; shape[2] = L->h; shape[3] = L->w;
     return UNSHARP_OK;
 }
@@ -482,6 +505,9 @@ unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, uns
     if (i < 0 || m->layers[i].kind->is_loss) FAIL(UNSHARP_ERR_NOT_FOUND, "no output layer '%s'", layer ? layer : "(null)");
     if (m->state == UNSHARP_STATE_NONE) FAIL(UNSHARP_ERR_STATE, "no forward yet");
     unsharp_layer *L = &m->layers[i];
+    if (L->skipped)
+        FAIL(UNSHARP_ERR_SHAPE, "layer '%s' was not computed: the input (%d x %d) is too small for it", layer,
+             m->layers[0].h, m->layers[0].w);
     if (!out || !out->data) FAIL(UNSHARP_ERR_INVALID, "no output tensor");
     if (out->n != L->n || out->c != L->c || out->h != L->h || out->w != L->w)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' is (%d, %d, %d, %d), the tensor (%d, %d, %d, %d)", layer, L->n, L->c, L->h, L->w,
@@ -543,10 +569,6 @@ float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w)
         return NULL;
     m->state = UNSHARP_STATE_NONE; /* the outputs of an earlier forward are gone */
     in->n = 1; in->h = h; in->w = w;
-    for (int i = 1; i < m->n_layers; i++) {
-        unsharp_layer *L = &m->layers[i];
-        L->cache_bytes = L->work_bytes = 0;
-        if (L->kind->shape(m, L) != UNSHARP_OK || (!L->kind->is_loss && (L->h < 1 || L->w < 1))) return NULL;
-    }
+    if (shape_layers(m, 0) != UNSHARP_OK) return NULL;
     return plan_activations(m, 0) == UNSHARP_OK ? in->y : NULL;
 }

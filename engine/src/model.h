@@ -53,6 +53,8 @@ struct unsharp_layer {
     /* output shape (n, c, h, w); c is known after setup, the rest after shape */
     int n, c, h, w;
     int needs_grad;                  /* a parameter at or before this layer: dy is wanted */
+    int skipped;                     /* inference only: the input is too small for this layer
+                                        or one it reads; not computed (model.c, shape_layers) */
 
     int weight_param, bias_param;    /* indices into m->params, or -1 */
 

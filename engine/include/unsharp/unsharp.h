@@ -210,19 +210,22 @@ UNSHARP_API unsharp_status unsharp_model_get_grad(unsharp_model *m, const char *
 
 /* Runs the network on x (N, C, H, W). training=1 keeps what backward needs, applies dropout
  * and evaluates the loss layers against the targets set below. Activation memory is sized
- * from x's shape and reused while shapes do not grow. x is read, not kept.
+ * from x's shape and reused while shapes do not grow. x is read, not kept. In training every
+ * layer must fit x (_SHAPE otherwise); in inference a layer that x is too small for, and every
+ * layer reading it, is skipped, and asking for its output gives _SHAPE with the reason.
  * @return UNSHARP_OK, UNSHARP_ERR_SHAPE (wrong channel count, too small or too large an input,
  *         or targets whose count does not fit), _STATE (a training pass without targets),
  *         _INVALID (no input, or a target out of range), _NOMEM or _BACKEND. */
 UNSHARP_API unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, int training);
 
 /* The shape of a named layer's output after the last forward (n,c,h,w).
- * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no such layer), _STATE (no forward yet) or
- *         _INVALID. */
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no such layer), _STATE (no forward yet), _SHAPE
+ *         (skipped: the input was too small for it) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4]);
 /* Copies a named layer's output after the last forward into out (caller memory, any strides),
  * whose shape must match.
- * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND, _SHAPE, _STATE (no forward yet) or _INVALID. */
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND, _SHAPE (a shape mismatch, or a skipped layer),
+ *         _STATE (no forward yet) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, unsharp_tensor *out);
 
 /* Targets of a loss layer for the next forward(training=1). The counts follow the loss
