@@ -34,7 +34,7 @@ static float *randbuf(size_t n)
 {
     float *p = malloc(n * sizeof *p);
     if (!p) { fprintf(stderr, "conv_bench: out of memory\n"); exit(2); }
-    for (size_t i = 0; i < n; i++) p[i] = (float)rand() / RAND_MAX - 0.5f;
+    for (size_t i = 0; i < n; i++) p[i] = (float)((double)rand() / RAND_MAX - 0.5);
     return p;
 }
 
