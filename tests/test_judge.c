@@ -17,10 +17,10 @@ static const char *ARCH =
     "dense image g out=3\n";
 
 /* logit = gain * mean(tile) + bias; image logits = (0, wd*g, wm*g) + (0, bd, bm) */
-static unsharp_model *judge_model(float gain, float bias, float motion_bias)
+static unsharp_model *judge_model_arch(const char *arch, float gain, float bias, float motion_bias)
 {
     unsharp_model *m = NULL;
-    ck_assert_int_eq(unsharp_model_create(ARCH, 1, NULL, &m), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_create(arch, 1, NULL, &m), UNSHARP_OK);
     float w[1024], b[1] = {bias}, dw[3] = {0, 0, 0}, db[3] = {0, 0, motion_bias};
     for (int i = 0; i < 1024; i++) w[i] = gain / 1024.0f;
     ck_assert_int_eq(unsharp_model_set_param(m, "tiles.weight", w, 1024), UNSHARP_OK);
@@ -28,6 +28,11 @@ static unsharp_model *judge_model(float gain, float bias, float motion_bias)
     ck_assert_int_eq(unsharp_model_set_param(m, "image.weight", dw, 3), UNSHARP_OK);
     ck_assert_int_eq(unsharp_model_set_param(m, "image.bias", db, 3), UNSHARP_OK);
     return m;
+}
+
+static unsharp_model *judge_model(float gain, float bias, float motion_bias)
+{
+    return judge_model_arch(ARCH, gain, bias, motion_bias);
 }
 
 /* A 10x10-tile luma image: tile (tx, ty) is a checkerboard of mean level[ty*10+tx] and
@@ -141,16 +146,9 @@ END_TEST
  * 320x40 pixels give a 10x1 map, and the score is still the mean of the sharpest two tiles. */
 START_TEST(small_photo_past_a_training_only_branch)
 {
-    unsharp_model *m = NULL;
     char arch[512];
     snprintf(arch, sizeof arch, "%savgpool blocks tiles k=2 s=1\ngmax peak blocks\nsigmoid_ce peak_loss peak\n", ARCH);
-    ck_assert_int_eq(unsharp_model_create(arch, 1, NULL, &m), UNSHARP_OK);
-    float w[1024], b[1] = {0}, dw[3] = {0, 0, 0}, db[3] = {0, 0, 0};
-    for (int i = 0; i < 1024; i++) w[i] = 1.0f / 1024.0f;
-    ck_assert_int_eq(unsharp_model_set_param(m, "tiles.weight", w, 1024), UNSHARP_OK);
-    ck_assert_int_eq(unsharp_model_set_param(m, "tiles.bias", b, 1), UNSHARP_OK);
-    ck_assert_int_eq(unsharp_model_set_param(m, "image.weight", dw, 3), UNSHARP_OK);
-    ck_assert_int_eq(unsharp_model_set_param(m, "image.bias", db, 3), UNSHARP_OK);
+    unsharp_model *m = judge_model_arch(arch, 1, 0, 0);
     static float px[40 * 320];
     for (int y = 0; y < 40; y++)
         for (int x = 0; x < 320; x++) /* tile t: mean 0.1 t, checkerboard amplitude 0.05 */

@@ -480,6 +480,13 @@ static int find_layer(const unsharp_model *m, const char *name)
     return -1;
 }
 
+/* The status and message for asking after a layer that the last forward skipped. */
+static unsharp_status skipped_error(const unsharp_model *m, char *errbuf, const char *func, const char *layer)
+{
+    return unsharp__seterr(errbuf, UNSHARP_ERR_SHAPE, func, "layer '%s' was not computed: the input (%d x %d) is too small for it",
+                           layer, m->layers[0].h, m->layers[0].w);
+}
+
 unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4])
 {
     char *errbuf = unsharp__tls_errbuf();
@@ -489,9 +496,7 @@ unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *la
         return unsharp__seterr(errbuf, UNSHARP_ERR_NOT_FOUND, __func__, "no output layer '%s'", layer ? layer : "(null)");
     if (m->state == UNSHARP_STATE_NONE) return unsharp__seterr(errbuf, UNSHARP_ERR_STATE, __func__, "no forward yet");
     const unsharp_layer *L = &m->layers[i];
-    if (L->skipped)
-        return unsharp__seterr(errbuf, UNSHARP_ERR_SHAPE, __func__, "layer '%s' was not computed: the input (%d x %d) is too small for it",
-                               layer, m->layers[0].h, m->layers[0].w);
+    if (L->skipped) return skipped_error(m, errbuf, __func__, layer);
     shape[0] = L->n; shape[1] = L->c; shape[2] = L->h; shape[3] = L->w;
     return UNSHARP_OK;
 }
@@ -505,9 +510,7 @@ unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, uns
     if (i < 0 || m->layers[i].kind->is_loss) FAIL(UNSHARP_ERR_NOT_FOUND, "no output layer '%s'", layer ? layer : "(null)");
     if (m->state == UNSHARP_STATE_NONE) FAIL(UNSHARP_ERR_STATE, "no forward yet");
     unsharp_layer *L = &m->layers[i];
-    if (L->skipped)
-        FAIL(UNSHARP_ERR_SHAPE, "layer '%s' was not computed: the input (%d x %d) is too small for it", layer,
-             m->layers[0].h, m->layers[0].w);
+    if (L->skipped) return skipped_error(m, errbuf, __func__, layer);
     if (!out || !out->data) FAIL(UNSHARP_ERR_INVALID, "no output tensor");
     if (out->n != L->n || out->c != L->c || out->h != L->h || out->w != L->w)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' is (%d, %d, %d, %d), the tensor (%d, %d, %d, %d)", layer, L->n, L->c, L->h, L->w,

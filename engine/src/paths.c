@@ -21,7 +21,7 @@
 #define UNSHARP_LIB_TO_DATA "../share/unsharp"
 #endif
 
-static int readable(const char *p) { return access(p, R_OK) == 0; }
+int unsharp__readable(const char *p) { return p && *p && access(p, R_OK) == 0; }
 
 /* Cuts path at its last slash, leaving its folder; 0 on success. */
 static int to_dir(char *path)
@@ -75,7 +75,7 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
     char dir[PATH_MAX], ldir[PATH_MAX];
     const char *env = getenv("UNSHARP_WEIGHTS");
     if (env && *env) {
-        if (!readable(env)) return unsharp__seterr(errbuf, UNSHARP_ERR_IO, __func__, "UNSHARP_WEIGHTS=%s: not a readable file", env);
+        if (!unsharp__readable(env)) return unsharp__seterr(errbuf, UNSHARP_ERR_IO, __func__, "UNSHARP_WEIGHTS=%s: not a readable file", env);
         if (strlen(env) >= size) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "buffer too small");
         strcpy(buf, env);
         return UNSHARP_OK;
@@ -102,7 +102,7 @@ unsharp_status unsharp_default_weights(char *buf, size_t size)
     if (have_exe && unsharp__in_build_tree(dir)) tries[5] = UNSHARP_SOURCE_WEIGHTS;
 #endif
     for (int i = 0; i < TRIES; i++) {
-        if (!tries[i] || !*tries[i] || !readable(tries[i])) continue;
+        if (!unsharp__readable(tries[i])) continue;
         if (strlen(tries[i]) >= size) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "buffer too small");
         strcpy(buf, tries[i]);
         return UNSHARP_OK;

@@ -15,7 +15,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 #include "backend.h"
 #include "error.h"
 #include "paths.h"
@@ -27,8 +26,6 @@ static unsharp_cuda_module_create_fn entry;  /* set when the module loaded */
 static unsharp_status load_status;           /* otherwise why not */
 static char load_msg[UNSHARP_ERRMSG_MAX];
 
-static int readable(const char *p) { return p && *p && access(p, R_OK) == 0; }
-
 /* Finds the module; 0 with its path in buf, or -1 with the places looked in described in buf. */
 static int find_module(char *buf, size_t n)
 {
@@ -36,7 +33,7 @@ static int find_module(char *buf, size_t n)
     const char *env = getenv("UNSHARP_CUDA_MODULE");
     if (env && *env) {
         snprintf(buf, n, "%s", env);
-        if (readable(env)) return 0;
+        if (unsharp__readable(env)) return 0;
         snprintf(buf, n, "UNSHARP_CUDA_MODULE=%s is not a readable file", env);
         return -1;
     }
@@ -51,7 +48,7 @@ static int find_module(char *buf, size_t n)
     }
     const char *tries[] = {lib, exe, UNSHARP_CUDA_MODULE_DIR "/" UNSHARP_CUDA_MODULE_NAME, build};
     for (size_t i = 0; i < sizeof tries / sizeof *tries; i++) {
-        if (!readable(tries[i])) continue;
+        if (!unsharp__readable(tries[i])) continue;
         snprintf(buf, n, "%s", tries[i]);
         return 0;
     }
