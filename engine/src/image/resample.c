@@ -167,10 +167,35 @@ static inline __attribute__((always_inline)) void filter_row(const axis *ax, int
     }
 }
 
-/* acc += wy * h, over n floats. */
-static void add_scaled(float *restrict acc, const float *restrict h, float wy, size_t n)
+static inline unsigned char to_u8(float acc)
 {
-    for (size_t i = 0; i < n; i++) acc[i] += wy * h[i];
+    float v = acc + 0.5f;
+    return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (unsigned char)v;
+}
+
+/* One output row: out = the rows h[0..k) weighted by wy and summed in that order, rounded to
+ * 8 bits, in one pass (the sum starts from the first product, as 0 + w0 h0 would: the same
+ * bits). Two to four rows, the usual case, have their own loops so that they vectorise. */
+static inline __attribute__((always_inline)) void vertical_row(const float *const *h, const float *wy, int k,
+                                                               size_t n, unsigned char *restrict out, float *restrict acc)
+{
+    const float *restrict h0 = h[0], *restrict h1 = k > 1 ? h[1] : NULL;
+    const float *restrict h2 = k > 2 ? h[2] : NULL, *restrict h3 = k > 3 ? h[3] : NULL;
+    const float w0 = wy[0], w1 = k > 1 ? wy[1] : 0.0f, w2 = k > 2 ? wy[2] : 0.0f, w3 = k > 3 ? wy[3] : 0.0f;
+    switch (k) {
+    case 1: for (size_t i = 0; i < n; i++) out[i] = to_u8(w0 * h0[i]); return;
+    case 2: for (size_t i = 0; i < n; i++) out[i] = to_u8(w0 * h0[i] + w1 * h1[i]); return;
+    case 3: for (size_t i = 0; i < n; i++) out[i] = to_u8(w0 * h0[i] + w1 * h1[i] + w2 * h2[i]); return;
+    case 4: for (size_t i = 0; i < n; i++) out[i] = to_u8(w0 * h0[i] + w1 * h1[i] + w2 * h2[i] + w3 * h3[i]); return;
+    default:
+        for (size_t i = 0; i < n; i++) acc[i] = w0 * h0[i];
+        for (int j = 1; j < k; j++) {
+            const float *restrict hj = h[j];
+            const float wj = wy[j];
+            for (size_t i = 0; i < n; i++) acc[i] += wj * hj[i];
+        }
+        for (size_t i = 0; i < n; i++) out[i] = to_u8(acc[i]);
+    }
 }
 
 /* Built twice on x86-64 (GCC, Clang): with AVX2 (no FMA, so the same operations in the same
@@ -197,7 +222,8 @@ static unsharp_status resample(const img_ctx *ctx, img_buf *b, int long_side)
     float *acc = malloc(sizeof(float) * row);
     unsigned char *dst = malloc(row * (size_t)oh);
     float *srcf = malloc(sizeof(float) * (size_t)b->w);
-    if (okx || oky || !rows || !row_of || !acc || !dst || !srcf)
+    const float **hrows = malloc(sizeof(*hrows) * (size_t)ring);
+    if (okx || oky || !rows || !row_of || !acc || !dst || !srcf || !hrows)
         IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory to resample to %dx%d", ow, oh);
     for (int k = 0; k < ring; k++) row_of[k] = -1;
 #ifdef RESAMPLE_AVX2
@@ -207,7 +233,6 @@ static unsharp_status resample(const img_ctx *ctx, img_buf *b, int long_side)
     const int avx2 = 0;
 #endif
     for (int y = 0; y < oh; y++) {
-        memset(acc, 0, sizeof(float) * row);
         for (int j = 0; j < ay.count[y]; j++) {
             int sy = ay.first[y] + j, slot = sy % ring;
             float *h = rows + (size_t)slot * row;
@@ -215,13 +240,9 @@ static unsharp_status resample(const img_ctx *ctx, img_buf *b, int long_side)
                 filter_row(&ax, b->w, ow, c, b->px + (size_t)sy * (size_t)b->w * (size_t)c, srcf, h, avx2);
                 row_of[slot] = sy;
             }
-            add_scaled(acc, h, ay.weight[ay.offset[y] + j], row);
+            hrows[j] = h;
         }
-        unsigned char *out = dst + (size_t)y * row;
-        for (size_t i = 0; i < row; i++) {
-            float v = acc[i] + 0.5f;
-            out[i] = v <= 0.0f ? 0 : v >= 255.0f ? 255 : (unsigned char)v;
-        }
+        vertical_row(hrows, ay.weight + ay.offset[y], ay.count[y], row, dst + (size_t)y * row, acc);
     }
     free(b->px);
     b->px = dst;
@@ -236,6 +257,7 @@ bailout:
     free(acc);
     free(dst);
     free(srcf);
+    free(hrows);
     return st;
 }
 
