@@ -4,9 +4,10 @@
 #   1. realblur-dev: accuracy at the default threshold and AUC, beside the variance of the
 #      Laplacian (bench/laplacian_baseline.py) on the same photos;
 #   2. synthetic: the held-out tenth of photos-unsplash (every tenth file in name order, never
-#      trained on), each blurred by a Gaussian of sigma 1.5 px and by a 9 px motion at the
-#      working size (bench/synthetic_check.py, numpy): share of blurred ones called blurry, and
-#      share of the unblurred ones called blurry;
+#      trained on), each blurred by a Gaussian of sigma 1.5 px and by a 9 px motion at 30
+#      degrees, and (the angle sweep) by the same motion horizontal, at 45 degrees and vertical,
+#      at the working size (bench/synthetic_check.py --angles, numpy): share of blurred ones
+#      called blurry, per blur and in all, and share of the unblurred ones called blurry;
 #   3. bokeh: the held-out shallow-depth-of-field Debian photos (Dragonfly, Kleiber, White-Flower,
 #      Yellow-Flower and mate's YellowFlower, Spruce-Needles, Wine) and the held-out portraits
 #      (bench/bokeh-portraits.txt): share called sharp.
@@ -40,13 +41,16 @@ echo "   sharp:  $(count sharp < "$T/real.txt")"
 echo "   blurry: $(count blurry < "$T/real.txt")"
 "$PY" bench/laplacian_baseline.py "$DATA/realblur-dev" | tail -1
 
-echo "== synthetic check (held-out tenth of photos-unsplash, Gaussian sigma 1.5 px and 9 px motion)"
+echo "== synthetic check (held-out tenth of photos-unsplash, Gaussian sigma 1.5 px and 9 px motion at four angles)"
 ls "$DATA/photos-unsplash" | LC_ALL=C sort | awk 'NR % 10 == 1' | sed "s|^|$DATA/photos-unsplash/|" > "$T/held"
-"$PY" bench/synthetic_check.py "$T/synth" $(cat "$T/held") > /dev/null
+"$PY" bench/synthetic_check.py --angles "$T/synth" $(cat "$T/held") > /dev/null
 "$TRAIN" --evaluate "$T/synth" --init "$W" > "$T/synth.txt"
-tail -1 "$T/synth.txt"
-echo "   unblurred: $(count sharp < "$T/synth.txt")"
-echo "   blurred:   $(count blurry < "$T/synth.txt")"
+echo "   unblurred:                 $(count sharp < "$T/synth.txt")"
+for k in "g15 Gaussian sigma 1.5:" "m9 9 px motion at 30 deg:" "m9h 9 px motion at 0 deg:" "m9d 9 px motion at 45 deg:" \
+         "m9v 9 px motion at 90 deg:"; do
+  printf '   %-27s%s\n' "${k#* }" "$(awk -v s="-${k%% *}.jpg" '$1 == "blurry" && substr($3, length($3) - length(s) + 1) == s' "$T/synth.txt" | count blurry)"
+done
+echo "   blurred, all:              $(count blurry < "$T/synth.txt")"
 
 echo "== bokeh check (held-out shallow depth of field and portraits: all are sharp)"
 D=${DEBIAN_PHOTOS:-}

@@ -2,12 +2,15 @@
 """synthetic_check.py: builds the synthetic check set from held-out sharp photos.
 
 For every input JPEG it writes OUT/sharp/NAME (the photo, re-encoded) and blurred copies in
-OUT/blurry/: a Gaussian of sigma 1.5 px (NAME-g15.jpg) and a 9 px horizontal-diagonal motion
-line (NAME-m9.jpg), applied at the photo's working size (photos at most 1,600 px on the long
-side, as these are, are judged at their own size). The blur is done here, in numpy,
-independently of the trainer's own blur code. Needs djpeg/cjpeg (libjpeg-turbo-progs).
+OUT/blurry/: a Gaussian of sigma 1.5 px (NAME-g15.jpg) and a 9 px motion line at 30 degrees
+(NAME-m9.jpg), applied at the photo's working size (photos at most 1,600 px on the long side,
+as these are, are judged at their own size). With --angles, also the same 9 px motion
+horizontal (NAME-m9h.jpg), at 45 degrees (NAME-m9d.jpg) and vertical (NAME-m9v.jpg): motion
+blur leaves edges along its direction sharp, so how much a photo shows depends on the angle.
+The blur is done here, in numpy, independently of the trainer's own blur code. Needs
+djpeg/cjpeg (libjpeg-turbo-progs).
 
-usage: synthetic_check.py OUT PHOTO.jpg...
+usage: synthetic_check.py [--angles] OUT PHOTO.jpg...
 """
 import os, subprocess, sys
 import numpy as np
@@ -48,20 +51,26 @@ def motion(length, angle):
     return k / k.sum()
 
 def main():
-    if len(sys.argv) < 3:
+    args = sys.argv[1:]
+    angles = bool(args) and args[0] == "--angles"
+    if angles:
+        args = args[1:]
+    if len(args) < 2:
         print(__doc__, file=sys.stderr)
         return 2
-    out = sys.argv[1]
+    out = args[0]
     os.makedirs(os.path.join(out, "sharp"), exist_ok=True)
     os.makedirs(os.path.join(out, "blurry"), exist_ok=True)
-    kg, km = gaussian(1.5), motion(9.0, np.pi / 6)
-    for path in sys.argv[2:]:
+    kernels = [("g15", gaussian(1.5)), ("m9", motion(9.0, np.pi / 6))]
+    if angles:
+        kernels += [("m9h", motion(9.0, 0.0)), ("m9d", motion(9.0, np.pi / 4)), ("m9v", motion(9.0, np.pi / 2))]
+    for path in args[1:]:
         name = os.path.splitext(os.path.basename(path))[0]
         img = read_gray(path)
         write_jpeg(img, os.path.join(out, "sharp", name + ".jpg"))
-        write_jpeg(convolve(img, kg), os.path.join(out, "blurry", name + "-g15.jpg"))
-        write_jpeg(convolve(img, km), os.path.join(out, "blurry", name + "-m9.jpg"))
-    print("synthetic_check: %d photos -> %s" % (len(sys.argv) - 2, out))
+        for suffix, k in kernels:
+            write_jpeg(convolve(img, k), os.path.join(out, "blurry", name + "-" + suffix + ".jpg"))
+    print("synthetic_check: %d photos -> %s" % (len(args) - 1, out))
     return 0
 
 if __name__ == "__main__":

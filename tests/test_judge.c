@@ -1,7 +1,9 @@
 /* test_judge.c: the verdict from a focus map. A hand-set model makes each tile's logit
  * the mean luma of the tile times a gain, plus a bias, so the map is known exactly; the
- * score must be the mean of the sharpest tenth (at least two) of the tiles with detail,
- * flat tiles must not count, and the thresholds and blur kind must follow. */
+ * score must be the mean of the sharpest tenth (at least two) of the tiles with detail in
+ * every direction, flat tiles and tiles whose detail runs one way must not count (unless too
+ * few others have detail), the 8-bit and float paths must agree, and the thresholds and blur
+ * kind must follow. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -35,15 +37,18 @@ static unsharp_model *judge_model(float gain, float bias, float motion_bias)
     return judge_model_arch(ARCH, gain, bias, motion_bias);
 }
 
-/* A 10x10-tile luma image: tile (tx, ty) is a checkerboard of mean level[ty*10+tx] and
- * amplitude amp[...] (0: flat). */
+/* A 10x10-tile luma image: tile (tx, ty) has mean level[ty*10+tx] and detail of amplitude
+ * amp[...] (0: flat) in every direction: a lattice of dots, one pixel in four at +amp and
+ * the others at -amp/3. (A checkerboard would do for the Laplacian, but its diagonal
+ * neighbours are equal: no detail along the diagonals.) */
+static float dots(int x, int y) { return (x % 2 == 0 && y % 2 == 0) ? 1.0f : -1.0f / 3; }
 static unsharp_image *image_of(const float *level, const float *amp, float *pixels)
 {
     static unsharp_image img;
     for (int y = 0; y < 320; y++)
         for (int x = 0; x < 320; x++) {
             int t = (y / 32) * 10 + x / 32;
-            pixels[y * 320 + x] = level[t] + (((x + y) & 1) ? amp[t] : -amp[t]);
+            pixels[y * 320 + x] = level[t] + amp[t] * dots(x, y);
         }
     img = (unsharp_image){.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMAF,
                           .stride = 320 * sizeof(float), .pixels = pixels};
@@ -118,6 +123,70 @@ START_TEST(thresholds_and_kind)
         unsharp_model_free(m);
     }
     free(px);
+}
+END_TEST
+
+/* Tiles whose detail runs one way (horizontal stripes: rows alternate, nothing changes along
+ * a row) look the same sharp or smeared along the stripes, so they are left out of the score
+ * while at least two tiles have detail every way; with fewer, every tile with detail counts.
+ * Built in 8 bits and in floats from the same sample values: both paths must agree. Levels
+ * are 8-bit values; logit = 8 * level / 255 - 4. */
+static void one_way_case(const int *level, const int *stripes, int n_expect, const int *expect_tiles,
+                         const unsigned char *want_mask)
+{
+    unsharp_model *m = judge_model(8.0f, -4.0f, 0);
+    static unsigned char u8[320 * 320];
+    static float f[320 * 320];
+    for (int y = 0; y < 320; y++)
+        for (int x = 0; x < 320; x++) {
+            int t = (y / 32) * 10 + x / 32;
+            /* dots: +12 one pixel in four, -4 the others; stripes: +12 / -12 by row */
+            int v = stripes[t] ? level[t] + ((y & 1) ? 12 : -12) : level[t] + ((x % 2 == 0 && y % 2 == 0) ? 12 : -4);
+            u8[y * 320 + x] = (unsigned char)v;
+            f[y * 320 + x] = (float)v / 255.0f;
+        }
+    unsharp_image i8 = {.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMA8, .stride = 320, .pixels = u8};
+    unsharp_image ifl = {.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMAF,
+                         .stride = 320 * sizeof(float), .pixels = f};
+    double want = 0;
+    for (int i = 0; i < n_expect; i++) want += sigmoid(8.0f * (float)level[expect_tiles[i]] / 255.0f - 4.0f);
+    want /= n_expect;
+    unsharp_image *imgs[2] = {&i8, &ifl};
+    for (int k = 0; k < 2; k++) {
+        unsharp_judgement j = {0};
+        ck_assert_int_eq(unsharp_judge(m, imgs[k], NULL, &j), UNSHARP_OK);
+        for (int t = 0; t < 100; t++)
+            ck_assert_msg(j.texture[t] == want_mask[t] / 2.0f, "%s: tile %d texture %g, want %g", k ? "float" : "8-bit", t,
+                          j.texture[t], want_mask[t] / 2.0f);
+        ck_assert_msg(fabs(j.sharpness - want) < 1e-4, "%s: sharpness %g, want %g", k ? "float" : "8-bit", j.sharpness, want);
+        unsharp_judgement_free(&j);
+    }
+    unsharp_model_free(m);
+}
+
+START_TEST(one_way_detail_is_left_out)
+{
+    int level[100], stripes[100], expect[10];
+    unsigned char mask[100];
+    /* a dull background with detail every way (logit -3.2), two sharper subject tiles with it
+     * (logit +0.8), and four bright striped tiles (logit +3.2) that would otherwise win */
+    for (int t = 0; t < 100; t++) { level[t] = 26; stripes[t] = 0; mask[t] = 2; }
+    level[44] = level[45] = 153;
+    for (int t = 60; t < 64; t++) { level[t] = 230; stripes[t] = 1; mask[t] = 1; }
+    /* 96 tiles count: the tenth is 10 tiles, the two subject tiles and 8 of the background */
+    expect[0] = 44;
+    expect[1] = 45;
+    for (int i = 2; i < 10; i++) expect[i] = 0;
+    one_way_case(level, stripes, 10, expect, mask);
+
+    /* one tile with detail every way is too few: all 100 tiles with detail count, and the
+     * tenth is the four striped tiles, the two subject tiles and 4 of the background */
+    for (int t = 0; t < 100; t++) { stripes[t] = t != 44; mask[t] = t != 44 ? 1 : 2; }
+    for (int i = 0; i < 4; i++) expect[i] = 60 + i;
+    expect[4] = 44;
+    expect[5] = 45;
+    for (int i = 6; i < 10; i++) expect[i] = 0;
+    one_way_case(level, stripes, 10, expect, mask);
 }
 END_TEST
 
@@ -230,6 +299,7 @@ int main(void)
     Suite *s = suite_create("judge");
     TCase *tc = tcase_create("judge");
     tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
+    tcase_add_test(tc, one_way_detail_is_left_out);
     tcase_add_test(tc, thresholds_and_kind);
     tcase_add_test(tc, refuses_what_it_cannot_judge);
     tcase_add_test(tc, small_photo_past_a_training_only_branch);

@@ -1,6 +1,14 @@
 /* judge.c: from a decoded photo to a verdict. Runs the network on the luma image, turns the
  * per-tile logits into a focus map, marks the tiles that have enough detail to be judged, and
- * aggregates the sharpest tenth of those into one subject-aware sharpness (docs/model.md). */
+ * aggregates the sharpest tenth of those into one subject-aware sharpness (docs/model.md).
+ *
+ * A tile is judged when it has detail in every direction. Motion blur smears detail along its
+ * direction only: an edge that runs along the motion stays sharp, so a tile whose detail runs
+ * one way (a horizon, stripes) looks the same sharp or smeared along it, and would set the
+ * score of a motion-blurred photo. Such tiles are read only when a photo has too few of the
+ * others. The test: the mean absolute second difference of the luma along each of the four
+ * directions 0, 45, 90 and 135 degrees; in each pair of perpendicular directions the weaker
+ * must reach ISO_MIN of the stronger. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -14,6 +22,10 @@
 /* A tile has detail when the mean absolute Laplacian of its luma (0..1 scale) reaches this;
  * below it a tile is flat (sky, a wall, deep bokeh) and says nothing about focus. */
 #define TEXTURE_MIN 0.004f
+/* ... and it has detail in every direction when, for both the axes and the diagonals, the
+ * weaker direction has at least this share of the stronger one's detail (docs/model.md). */
+#define ISO_MIN 0.5f
+enum { DIR_X, DIR_Y, DIR_D, DIR_E, NDIR }; /* 0, 90, 45 and 135 degrees */
 
 static float meta_float(const unsharp_model *m, const char *key, float fallback)
 {
@@ -47,21 +59,41 @@ static void tile_span(int t, int nt, int size, int *a, int *b)
     if (*b > size - 1) *b = size - 1;
 }
 
-/* The float version, for LUMAF photos. */
-static void texture_map(const float *luma, int w, int h, int tw, int th, float *tex)
+/* How evenly a tile's detail runs: from its summed |second differences| along 0, 90, 45 and
+ * 135 degrees, the smaller of weaker / stronger over the two axes and over the two diagonals
+ * (1: the same detail every way; 0: none across one of them). */
+static float tile_iso(const double dir[NDIR])
+{
+    double ax = fmin(dir[DIR_X], dir[DIR_Y]), bx = fmax(dir[DIR_X], dir[DIR_Y]);
+    double ad = fmin(dir[DIR_D], dir[DIR_E]), bd = fmax(dir[DIR_D], dir[DIR_E]);
+    double r = fmin(bx > 0 ? ax / bx : 0.0, bd > 0 ? ad / bd : 0.0);
+    return (float)r;
+}
+
+/* The float version, for LUMAF photos: per tile, the mean |Laplacian| (tex) and the
+ * isotropy of its detail (iso, tile_iso). */
+static void texture_map(const float *luma, int w, int h, int tw, int th, float *tex, float *iso)
 {
     for (int ty = 0; ty < th; ty++)
         for (int tx = 0; tx < tw; tx++) {
             int y0, y1, x0, x1;
             tile_span(ty, th, h, &y0, &y1);
             tile_span(tx, tw, w, &x0, &x1);
-            double sum = 0;
+            double sum = 0, dir[NDIR] = {0};
             long n = 0;
             for (int y = y0; y < y1; y++) {
-                const float *r = luma + (size_t)y * w;
-                for (int x = x0; x < x1; x++, n++) sum += fabsf(4 * r[x] - r[x - 1] - r[x + 1] - r[x - w] - r[x + w]);
+                const float *r = luma + (size_t)y * w, *u = r - w, *d = r + w;
+                for (int x = x0; x < x1; x++, n++) {
+                    float c2 = 2 * r[x];
+                    sum += fabsf(4 * r[x] - r[x - 1] - r[x + 1] - u[x] - d[x]);
+                    dir[DIR_X] += fabsf(c2 - r[x - 1] - r[x + 1]);
+                    dir[DIR_Y] += fabsf(c2 - u[x] - d[x]);
+                    dir[DIR_D] += fabsf(c2 - u[x + 1] - d[x - 1]);
+                    dir[DIR_E] += fabsf(c2 - u[x - 1] - d[x + 1]);
+                }
             }
             tex[ty * tw + tx] = n ? (float)(sum / n) : 0.0f;
+            iso[ty * tw + tx] = tile_iso(dir);
         }
 }
 
@@ -84,37 +116,70 @@ PIXEL_PASS static void luma_to_float(const unsigned char *px, size_t stride, int
     }
 }
 
-/* The same for LUMA8 photos, exact in integers on the 8-bit samples (then scaled by 1/255):
- * one pass over each row computes |Laplacian| per pixel (vectorised), then each tile sums its
- * part. lap holds w values; sums and counts hold tw. */
-PIXEL_PASS static void texture_map_u8(const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex,
-                           uint16_t *lap, int64_t *sums, int64_t *counts)
+/* Adds one row's |Laplacian| and |second difference| along 0, 90, 45 and 135 degrees, for x
+ * in [1, w - 1), to the 16-bit column sums cl..ce (each w long), from the row r and the rows
+ * above (u) and below (d). All in 16 bits (at most 1020 a pixel) so that the loop vectorises
+ * 16 pixels at a time; the caller empties the sums every COL_ROWS rows. */
+#define COL_ROWS 64 /* 64 * 1020 < 65536 */
+static inline __attribute__((always_inline)) void row_details(const unsigned char *restrict r,
+                                                              const unsigned char *restrict u,
+                                                              const unsigned char *restrict d, int w,
+                                                              uint16_t *restrict cl, uint16_t *restrict cx,
+                                                              uint16_t *restrict cy, uint16_t *restrict cd,
+                                                              uint16_t *restrict ce)
 {
+    for (int x = 1; x < w - 1; x++) {
+        int16_t c2 = (int16_t)(2 * r[x]);
+        int16_t ax = (int16_t)(c2 - r[x - 1] - r[x + 1]), ay = (int16_t)(c2 - u[x] - d[x]);
+        int16_t ad = (int16_t)(c2 - u[x + 1] - d[x - 1]), ae = (int16_t)(c2 - u[x - 1] - d[x + 1]);
+        int16_t v = (int16_t)(ax + ay);
+        cl[x] = (uint16_t)(cl[x] + (v < 0 ? -v : v));
+        cx[x] = (uint16_t)(cx[x] + (ax < 0 ? -ax : ax));
+        cy[x] = (uint16_t)(cy[x] + (ay < 0 ? -ay : ay));
+        cd[x] = (uint16_t)(cd[x] + (ad < 0 ? -ad : ad));
+        ce[x] = (uint16_t)(ce[x] + (ae < 0 ? -ae : ae));
+    }
+}
+
+/* The same for LUMA8 photos, exact in integers on the 8-bit samples (then scaled by 1/255):
+ * for each row of tiles, the pixel rows add their |Laplacian| and four |second differences|
+ * into 16-bit column sums (col: 5 rows of w), which every COL_ROWS rows and at the end are
+ * added into each tile's sums (sums: 5 rows of tw). */
+PIXEL_PASS static void texture_map_u8(const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex,
+                                      float *iso, uint16_t *col, int64_t *sums)
+{
+    uint16_t *cl = col, *cx = col + w, *cy = col + 2 * (size_t)w, *cd = col + 3 * (size_t)w, *ce = col + 4 * (size_t)w;
     for (int ty = 0; ty < th; ty++) {
         int y0, y1;
         tile_span(ty, th, h, &y0, &y1);
-        for (int tx = 0; tx < tw; tx++) sums[tx] = counts[tx] = 0;
-        for (int y = y0; y < y1; y++) {
-            const unsigned char *r = px + (size_t)y * stride, *u = r - stride, *d = r + stride;
-            for (int x = 1; x < w - 1; x++) {
-                int v = 4 * r[x] - r[x - 1] - r[x + 1] - u[x] - d[x];
-                lap[x] = (uint16_t)(v < 0 ? -v : v);
+        for (int k = 0; k < 5 * tw; k++) sums[k] = 0;
+        for (int y = y0; y < y1;) {
+            int ye = y1 - y > COL_ROWS ? y + COL_ROWS : y1;
+            memset(col, 0, sizeof *col * 5 * (size_t)w);
+            for (; y < ye; y++) {
+                const unsigned char *r = px + (size_t)y * stride;
+                row_details(r, r - stride, r + stride, w, cl, cx, cy, cd, ce);
             }
             for (int tx = 0; tx < tw; tx++) {
                 int x0, x1;
                 tile_span(tx, tw, w, &x0, &x1);
-                /* at most 1020 a pixel: 2^21 of them fit in 32 bits */
-                for (int x = x0; x < x1;) {
-                    int e = x1 - x > (1 << 21) ? x + (1 << 21) : x1;
-                    uint32_t s = 0;
-                    for (; x < e; x++) s += lap[x];
-                    sums[tx] += s;
+                for (int k = 0; k < 5; k++) {
+                    const uint16_t *c = col + (size_t)k * w;
+                    uint32_t s = 0; /* at most 64 * 1020 a column: 2^16 columns fit */
+                    for (int x = x0; x < x1; x++) s += c[x];
+                    sums[(size_t)k * tw + tx] += s;
                 }
-                if (x1 > x0) counts[tx] += x1 - x0;
             }
         }
-        for (int tx = 0; tx < tw; tx++)
-            tex[ty * tw + tx] = counts[tx] ? (float)((double)sums[tx] / (255.0 * (double)counts[tx])) : 0.0f;
+        for (int tx = 0; tx < tw; tx++) {
+            int x0, x1;
+            tile_span(tx, tw, w, &x0, &x1);
+            int64_t count = (int64_t)(x1 > x0 ? x1 - x0 : 0) * (y1 > y0 ? y1 - y0 : 0);
+            double dir[NDIR];
+            for (int k = 0; k < NDIR; k++) dir[k] = (double)sums[(size_t)(k + 1) * tw + tx];
+            tex[ty * tw + tx] = count ? (float)((double)sums[tx] / (255.0 * (double)count)) : 0.0f;
+            iso[ty * tw + tx] = tile_iso(dir);
+        }
     }
 }
 
@@ -132,8 +197,8 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
     char *errbuf = m->err;
-    float *luma = NULL, *top = NULL, image_logit[3];
-    uint16_t *lap = NULL;
+    float *luma = NULL, *top = NULL, *iso = NULL, image_logit[3];
+    uint16_t *col = NULL;
     int64_t *sums = NULL;
     if (!img || !img->pixels || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     memset(out, 0, sizeof *out);
@@ -167,7 +232,8 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     out->map = malloc(sizeof(float) * (size_t)n);
     out->texture = malloc(sizeof(float) * (size_t)n);
     top = malloc(sizeof(float) * (size_t)n);
-    if (!out->map || !out->texture || !top) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the focus map");
+    iso = malloc(sizeof(float) * (size_t)n);
+    if (!out->map || !out->texture || !top || !iso) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the focus map");
     unsharp_tensor tt = unsharp_tensor_make(out->map, 1, 1, th, tw), it = unsharp_tensor_make(image_logit, 1, 3, 1, 1);
     CHECK(unsharp_model_get_output(m, tiles_name, &tt));
     CHECK(unsharp_model_get_output(m, image_name, &it));
@@ -175,20 +241,24 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     out->map_w = tw;
     out->map_h = th;
 
-    /* the sharpest tenth of the tiles with detail; all tiles when none has any */
+    /* the sharpest tenth of the tiles with detail in every direction; when fewer than
+     * MIN_TOP_TILES have it, of the tiles with any detail; when none has any, of all tiles */
     if (is_u8) {
-        lap = malloc(sizeof *lap * (size_t)w);
-        sums = malloc(sizeof *sums * 2 * (size_t)tw);
-        if (!lap || !sums) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the texture map");
-        texture_map_u8(img->pixels, img->stride, w, h, tw, th, out->texture, lap, sums, sums + tw);
+        col = malloc(sizeof *col * 5 * (size_t)w);
+        sums = malloc(sizeof *sums * 5 * (size_t)tw);
+        if (!col || !sums) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the texture map");
+        texture_map_u8(img->pixels, img->stride, w, h, tw, th, out->texture, iso, col, sums);
     } else {
-        texture_map(input, w, h, tw, th, out->texture); /* the forward leaves its input as it was */
+        texture_map(input, w, h, tw, th, out->texture, iso); /* the forward leaves its input as it was */
     }
-    int k = 0;
+    int k = 0, n_iso = 0;
     for (int i = 0; i < n; i++) {
-        out->texture[i] = out->texture[i] >= TEXTURE_MIN ? 1.0f : 0.0f;
-        if (out->texture[i] > 0) top[k++] = out->map[i];
+        out->texture[i] = out->texture[i] < TEXTURE_MIN ? 0.0f : iso[i] >= ISO_MIN ? 1.0f : 0.5f;
+        n_iso += out->texture[i] == 1.0f;
     }
+    const float need = n_iso >= MIN_TOP_TILES ? 1.0f : 0.5f;
+    for (int i = 0; i < n; i++)
+        if (out->texture[i] >= need) top[k++] = out->map[i];
     if (k == 0)
         for (int i = 0; i < n; i++) top[k++] = out->map[i];
     qsort(top, (size_t)k, sizeof *top, cmp_desc);
@@ -212,7 +282,8 @@ bailout:
     if (st != UNSHARP_OK && out) unsharp_judgement_free(out);
     free(luma);
     free(top);
-    free(lap);
+    free(iso);
+    free(col);
     free(sums);
     return st;
 }

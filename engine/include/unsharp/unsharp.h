@@ -381,12 +381,16 @@ typedef struct unsharp_judgement {
     unsharp_blur_kind kind;  /* when not sharp: defocus or motion, from the image head */
     int map_w, map_h;        /* the focus map: one value per tile */
     float *map;              /* (map_h, map_w) tile sharpness in 0..1; free with unsharp_judgement_free */
-    float *texture;          /* (map_h, map_w) 1 where the tile has enough detail to judge, else 0 */
+    float *texture;          /* (map_h, map_w) 1: the tile has detail in every direction and is judged;
+                              * 0.5: its detail runs one way only (stripes, a horizon), judged only
+                              * when fewer than two tiles have detail every way; 0: flat */
 } unsharp_judgement;
 
 /* Judges a decoded photo (luma, 8-bit or float, at the working size). The score is
- * subject-aware: the mean sharpness of the sharpest tenth of the tiles that have detail, so a
- * sharp subject on a blurred background is sharp and flat sky neither helps nor hurts.
+ * subject-aware: the mean sharpness of the sharpest tenth of the tiles that have detail in
+ * every direction, so a sharp subject on a blurred background is sharp, flat sky neither helps
+ * nor hurts, and an edge left sharp along the direction of a motion blur does not make the
+ * photo sharp (docs/model.md).
  * options may be NULL. img is read, not kept; out's maps are allocated for the caller, to free
  * with unsharp_judgement_free (a failure leaves them NULL). Runs a forward
  * pass on m, replacing its last outputs.
