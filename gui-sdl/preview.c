@@ -1,7 +1,7 @@
 /* preview.c: the preview pane: the photo decoded at full resolution on demand (by the preview
  * thread; only one is kept), shown to fit or at 100 % with panning, with the network's focus
  * map drawn over it as a heat map (red: blurred tile, green: sharp tile; tiles without
- * enough detail to judge are left clear). */
+ * enough detail to judge are left clear, tiles with detail one way only are outlined). */
 #include <stdio.h>
 #include <stdlib.h>
 #include "review.h"
@@ -113,12 +113,19 @@ void preview_draw(app *a)
         SDL_SetRenderDrawBlendMode(a->ren, SDL_BLENDMODE_BLEND);
         for (int ty = 0; ty < p->map_h; ty++)
             for (int tx = 0; tx < p->map_w; tx++) {
-                if (p->texmask && p->texmask[ty * p->map_w + tx] < 0.5f) continue;
+                float kind = p->texmask ? p->texmask[ty * p->map_w + tx] : 1.0f;
+                if (kind < 0.5f) continue; /* flat: nothing to judge */
                 SDL_Color c;
                 heat_color(p->map[ty * p->map_w + tx], &c);
                 int x0 = d.x + (int)(tx * tw), x1 = d.x + (int)((tx + 1) * tw);
                 int y0 = d.y + (int)(ty * th), y1 = d.y + (int)((ty + 1) * th);
                 SDL_Rect r = {x0, y0, x1 - x0, y1 - y0};
+                if (kind < 1.0f) { /* detail one way only: not read by the score, outlined */
+                    SDL_Rect in = {r.x + 2, r.y + 2, r.w - 4, r.h - 4};
+                    SDL_SetRenderDrawColor(a->ren, c.r, c.g, c.b, 200);
+                    if (in.w > 0 && in.h > 0) SDL_RenderDrawRect(a->ren, &in);
+                    continue;
+                }
                 SDL_SetRenderDrawColor(a->ren, c.r, c.g, c.b, c.a);
                 SDL_RenderFillRect(a->ren, &r);
             }
