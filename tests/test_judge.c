@@ -130,7 +130,9 @@ END_TEST
  * a row) look the same sharp or smeared along the stripes, so they are left out of the score
  * while at least two tiles have detail every way; with fewer, every tile with detail counts.
  * Built in 8 bits and in floats from the same sample values: both paths must agree. Levels
- * are 8-bit values; logit = 8 * level / 255 - 4. */
+ * are 8-bit values; logit = 8 * level / 255 - 4. want_mask is twice the expected texture value
+ * of each tile (2: detail every way, 1: one way, 0: flat); the score must be the mean
+ * sharpness of the n_expect tiles listed in expect_tiles. */
 static void one_way_case(const int *level, const int *stripes, int n_expect, const int *expect_tiles,
                          const unsigned char *want_mask)
 {
