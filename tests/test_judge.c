@@ -6,6 +6,7 @@
  * kind must follow. */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,109 @@ START_TEST(one_way_detail_is_left_out)
 }
 END_TEST
 
+/* The direction check, by a naive loop: per 16 px tile from pixel (1, 1), the RMS of the second
+ * derivative along each of 16 directions, evaluated pixel by pixel; per direction the strongest
+ * tile with detail (mean |Laplacian| >= 0.004); the weakest direction's over the median's. */
+static double naive_share(const float *p, int w, int h)
+{
+    double peak[16] = {0};
+    int tiles = 0;
+    for (int ty = 0; ty < (h - 2) / 16; ty++)
+        for (int tx = 0; tx < (w - 2) / 16; tx++) {
+            double e[16] = {0}, lap = 0;
+            for (int y = 1 + 16 * ty; y < 17 + 16 * ty; y++)
+                for (int x = 1 + 16 * tx; x < 17 + 16 * tx; x++) {
+                    const float *r = p + y * w + x;
+                    double hxx = r[-1] + r[1] - 2.0 * r[0], hyy = r[-w] + r[w] - 2.0 * r[0];
+                    double hxy = (r[w + 1] + r[-w - 1] - r[w - 1] - r[-w + 1]) / 4.0;
+                    lap += fabs(hxx + hyy);
+                    for (int k = 0; k < 16; k++) {
+                        double c = cos(M_PI * k / 16), s = sin(M_PI * k / 16);
+                        double d = c * c * hxx + 2 * c * s * hxy + s * s * hyy;
+                        e[k] += d * d;
+                    }
+                }
+            if (lap / 256 < 0.004) continue;
+            tiles++;
+            for (int k = 0; k < 16; k++)
+                if (sqrt(e[k] / 256) > peak[k]) peak[k] = sqrt(e[k] / 256);
+        }
+    if (tiles < 4) return 1;
+    double lo = peak[0], sorted[16];
+    memcpy(sorted, peak, sizeof sorted);
+    for (int a = 0; a < 16; a++)
+        for (int b = a + 1; b < 16; b++)
+            if (sorted[b] < sorted[a]) { double t = sorted[a]; sorted[a] = sorted[b]; sorted[b] = t; }
+    for (int k = 1; k < 16; k++) lo = fmin(lo, peak[k]);
+    return lo / (0.5 * (sorted[7] + sorted[8]));
+}
+
+/* A photo of fine random texture, every tile rated sharp (logit +3), then the same photo
+ * smeared by a horizontal motion: the smeared one keeps crisp detail across the motion,
+ * but has none along it anywhere, so it must be held below 0.5 and called motion blur (the
+ * smear: 9 px with a triangular profile, as a motion that starts and stops gently). Both
+ * pixel paths, and the share must be the naive loop's. */
+START_TEST(motion_smear_is_caught)
+{
+    unsharp_model *m = judge_model(0.0f, 3.0f, 0);
+    static float noise[320 * 320], sharp[320 * 320], smear[320 * 320], f[320 * 320];
+    static unsigned char u8[320 * 320];
+    uint32_t seed = 12345;
+    for (int i = 0; i < 320 * 320; i++) {
+        seed = seed * 1664525u + 1013904223u;
+        noise[i] = (float)(seed >> 8) / 16777216.0f;
+    }
+    /* the texture: the noise under a 3x3 binomial filter (finest detail of a 2 px scale, as a
+     * downsized photo has, rather than all at the pixel grid's limit) */
+    for (int y = 0; y < 320; y++)
+        for (int x = 0; x < 320; x++) {
+            float sum = 0;
+            for (int dy = -1; dy <= 1; dy++)
+                for (int dx = -1; dx <= 1; dx++) {
+                    int yy = y + dy < 0 ? 0 : y + dy > 319 ? 319 : y + dy, xx = x + dx < 0 ? 0 : x + dx > 319 ? 319 : x + dx;
+                    sum += (float)((2 - abs(dy)) * (2 - abs(dx))) * noise[yy * 320 + xx];
+                }
+            sharp[y * 320 + x] = 0.1f + 0.8f * sum / 16;
+        }
+    for (int y = 0; y < 320; y++)
+        for (int x = 0; x < 320; x++) {
+            float sum = 0;
+            for (int d = -4; d <= 4; d++) sum += (float)(5 - abs(d)) * sharp[y * 320 + (x + d < 0 ? 0 : x + d > 319 ? 319 : x + d)];
+            smear[y * 320 + x] = sum / 25;
+        }
+    const float *cases[2] = {sharp, smear};
+    for (int c = 0; c < 2; c++)
+        for (int k = 0; k < 2; k++) {
+            /* k = 0: 8-bit; k = 1: float; the naive loop reads the same values */
+            for (int i = 0; i < 320 * 320; i++) {
+                u8[i] = (unsigned char)lrintf(cases[c][i] * 255);
+                f[i] = u8[i] / 255.0f;
+            }
+            unsharp_image img = {.width = 320, .height = 320, .channels = 1,
+                                 .format = k ? UNSHARP_PIXEL_LUMAF : UNSHARP_PIXEL_LUMA8,
+                                 .stride = k ? 320 * sizeof(float) : 320, .pixels = k ? (void *)f : (void *)u8};
+            double want = naive_share(f, 320, 320);
+            unsharp_judgement j = {0};
+            ck_assert_int_eq(unsharp_judge(m, &img, NULL, &j), UNSHARP_OK);
+            ck_assert_msg(fabs(j.weakest_direction - want) < 1e-4 * want, "%s %s: share %g, naive %g",
+                          c ? "smeared" : "sharp", k ? "float" : "8-bit", j.weakest_direction, want);
+            if (c == 0) {
+                ck_assert_msg(want > 0.8, "sharp noise: naive share %g", want);
+                ck_assert_float_eq_tol(j.sharpness, sigmoid(3.0f), 1e-4);
+                ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
+                ck_assert_int_eq(j.kind, UNSHARP_KIND_NONE);
+            } else {
+                ck_assert_msg(want < 0.35, "smeared noise: naive share %g", want); /* well under 0.45 */
+                ck_assert_float_eq_tol(j.sharpness, 0.5 * want / 0.45, 1e-4);
+                ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_BLURRY);
+                ck_assert_int_eq(j.kind, UNSHARP_KIND_MOTION);
+            }
+            unsharp_judgement_free(&j);
+        }
+    unsharp_model_free(m);
+}
+END_TEST
+
 START_TEST(refuses_what_it_cannot_judge)
 {
     unsharp_model *m = judge_model(1, 0, 0);
@@ -303,6 +407,7 @@ int main(void)
     tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
     tcase_add_test(tc, one_way_detail_is_left_out);
     tcase_add_test(tc, thresholds_and_kind);
+    tcase_add_test(tc, motion_smear_is_caught);
     tcase_add_test(tc, refuses_what_it_cannot_judge);
     tcase_add_test(tc, small_photo_past_a_training_only_branch);
     tcase_add_test(tc, shipped_weights);

@@ -8,11 +8,17 @@
  * score of a motion-blurred photo. Such tiles are read only when a photo has too few of the
  * others. The test: the mean absolute second difference of the luma along each of the four
  * directions 0, 45, 90 and 135 degrees; in each pair of perpendicular directions the weaker
- * must reach ISO_MIN of the stronger. */
+ * must reach ISO_MIN of the stronger.
+ *
+ * The network can still rate a smeared photo sharp from what the blur left crisp across its
+ * direction. So the judge also asks whether the photo has crisp detail along every direction
+ * somewhere (direction.c); when one direction has none anywhere, the photo is called motion-
+ * blurred whatever the tiles say (DIR_MIN). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include "direction.h"
 #include "model.h"
 
 #define DEFAULT_SHARP_AT 0.6f
@@ -25,6 +31,10 @@
 /* ... and it has detail in every direction when, for both the axes and the diagonals, the
  * weaker direction has at least this share of the stronger one's detail (docs/model.md). */
 #define ISO_MIN 0.5f
+/* A photo whose weakest direction has less than this share of the median direction's detail
+ * (direction.c) is motion-blurred: its sharpness is held below 0.5, at 0.5 * share / DIR_MIN,
+ * so just under the line is "unsure" and only a clear gap (share < 0.8 DIR_MIN) "blurry". */
+#define DIR_MIN 0.45f
 enum { DIR_X, DIR_Y, DIR_D, DIR_E, NDIR }; /* 0, 90, 45 and 135 degrees */
 
 static float meta_float(const unsharp_model *m, const char *key, float fallback)
@@ -97,14 +107,7 @@ static void texture_map(const float *luma, int w, int h, int tw, int th, float *
         }
 }
 
-/* The two passes over the pixels below are built twice on x86-64 (GCC, Clang): with AVX2 (no
- * FMA: the same operations, the same bits) for CPUs that have it, and plain, picked at load
- * time. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PIXEL_PASS __attribute__((target_clones("avx2", "default")))
-#else
-#define PIXEL_PASS
-#endif
+/* The two passes over the pixels below are built for AVX2 and plain (PIXEL_PASS, direction.h). */
 
 /* The network's input: the 8-bit luma (rows at stride) as floats in [0, 1], w*h of them. */
 PIXEL_PASS static void luma_to_float(const unsigned char *px, size_t stride, int w, int h, float *luma)
@@ -269,6 +272,14 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     for (int i = 0; i < take; i++) sum += top[i];
     out->sharpness = (float)(sum / take);
 
+    /* no crisp detail along one direction anywhere: motion blur, whatever the tiles say */
+    float share = is_u8 ? unsharp__weakest_direction_u8(img->pixels, img->stride, w, h, TEXTURE_MIN)
+                        : unsharp__weakest_direction_f(input, w, h, TEXTURE_MIN);
+    if (share < 0) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the direction check");
+    out->weakest_direction = share;
+    const int smeared = share < DIR_MIN;
+    if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;
+
     float sharp_at = options && options->sharp_at > 0 ? options->sharp_at : meta_float(m, "threshold.sharp", DEFAULT_SHARP_AT);
     float blurry_below = options && options->blurry_below > 0 ? options->blurry_below
                                                               : meta_float(m, "threshold.blurry", DEFAULT_BLURRY_BELOW);
@@ -276,7 +287,7 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
                    : out->sharpness < blurry_below ? UNSHARP_VERDICT_BLURRY
                                                     : UNSHARP_VERDICT_UNSURE;
     out->kind = out->verdict == UNSHARP_VERDICT_SHARP ? UNSHARP_KIND_NONE
-                : image_logit[2] > image_logit[1]     ? UNSHARP_KIND_MOTION
+                : smeared || image_logit[2] > image_logit[1] ? UNSHARP_KIND_MOTION
                                                       : UNSHARP_KIND_DEFOCUS;
 bailout:
     if (st != UNSHARP_OK && out) unsharp_judgement_free(out);

@@ -378,12 +378,17 @@ typedef struct unsharp_judge_options {
 typedef struct unsharp_judgement {
     float sharpness;         /* 0..1, the probability that the photo is sharp where it matters */
     unsharp_verdict verdict;
-    unsharp_blur_kind kind;  /* when not sharp: defocus or motion, from the image head */
+    unsharp_blur_kind kind;  /* when not sharp: defocus or motion, from the image head; motion too
+                              * when weakest_direction is under 0.45 */
     int map_w, map_h;        /* the focus map: one value per tile */
     float *map;              /* (map_h, map_w) tile sharpness in 0..1; free with unsharp_judgement_free */
     float *texture;          /* (map_h, map_w) 1: the tile has detail in every direction and is judged;
                               * 0.5: its detail runs one way only (stripes, a horizon), judged only
                               * when fewer than two tiles have detail every way; 0: flat */
+    float weakest_direction; /* 0..1: how much crisp detail the photo has along its weakest direction,
+                              * as a share of the median direction's; below 0.45 it has none
+                              * along one direction anywhere, the mark of motion blur, and its
+                              * sharpness is held under 0.5 (docs/model.md) */
 } unsharp_judgement;
 
 /* Judges a decoded photo (luma, 8-bit or float, at the working size). The score is

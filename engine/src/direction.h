@@ -1,0 +1,28 @@
+/* direction.h: the weakest-direction check of the judge (direction.c, docs/model.md "Score"). */
+#ifndef UNSHARP_DIRECTION_H
+#define UNSHARP_DIRECTION_H
+
+#include <stddef.h>
+
+/* The passes over the pixels are built twice on x86-64 (GCC, Clang): with AVX2 (no FMA: the
+ * same operations, the same bits) for CPUs that have it, and plain, picked at load time. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define PIXEL_PASS __attribute__((target_clones("avx2", "default")))
+#else
+#define PIXEL_PASS
+#endif
+
+/* The side of the square tiles the check reads, in working-size pixels. */
+#define UNSHARP_DIR_TILE 16
+/* How many directions it measures, evenly spread over 180 degrees. */
+#define UNSHARP_DIR_ANGLES 16
+
+/* The share of a photo's detail that runs along its weakest direction, 0..1 (direction.c
+ * says how it is measured). 1 when fewer than four tiles have detail. From 8-bit luma
+ * (px, stride in bytes) or from float luma in 0..1 (w floats a row); texture_min is the mean
+ * |Laplacian| (0..1 scale) a tile needs to have detail.
+ * @return the share, or -1 when out of memory. */
+float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int w, int h, float texture_min);
+float unsharp__weakest_direction_f(const float *luma, int w, int h, float texture_min);
+
+#endif
