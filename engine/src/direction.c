@@ -74,26 +74,26 @@ static float share_of(const dir_state *st)
     return med > 0 ? (float)(lo / med) : 1.0f;
 }
 
-/* Column sums of one row's Hessian products, 8-bit luma: integers (|hxx|, |hyy| <= 510,
- * |4 hxy| <= 1020), so 16 rows of them fit an int32. One restrict pointer per sum, so that
- * the loop is vectorised. */
+/* Column sums of one row's Hessian products, 8-bit luma. The differences are integers
+ * (|hxx|, |hyy| <= 510, |4 hxy| <= 1020) and so are their products; 16 rows of them stay under
+ * 2^24, so float sums hold them exactly (and float multiplies are cheaper than int32 ones).
+ * One restrict pointer per sum, so that the loop is vectorised. */
 PIXEL_PASS static void row_u8(const unsigned char *restrict u, const unsigned char *restrict r,
-                              const unsigned char *restrict d, int n, int32_t *restrict cxx, int32_t *restrict cyy,
-                              int32_t *restrict cxy, int32_t *restrict cxxyy, int32_t *restrict cxxxy,
-                              int32_t *restrict cyyxy, int32_t *restrict clap)
+                              const unsigned char *restrict d, int n, float *restrict cxx, float *restrict cyy,
+                              float *restrict cxy, float *restrict cxxyy, float *restrict cxxxy,
+                              float *restrict cyyxy, float *restrict clap)
 {
     for (int i = 0; i < n; i++) {
-        int32_t c2 = 2 * r[i + 1];
-        int32_t xx = r[i] + r[i + 2] - c2, yy = u[i + 1] + d[i + 1] - c2;
-        int32_t xy = d[i + 2] + u[i] - d[i] - u[i + 2]; /* 4 hxy */
-        int32_t lap = xx + yy;
+        int c2 = 2 * r[i + 1];
+        float xx = (float)(r[i] + r[i + 2] - c2), yy = (float)(u[i + 1] + d[i + 1] - c2);
+        float xy = (float)(d[i + 2] + u[i] - d[i] - u[i + 2]); /* 4 hxy */
         cxx[i] += xx * xx;
         cyy[i] += yy * yy;
         cxy[i] += xy * xy;
         cxxyy[i] += xx * yy;
         cxxxy[i] += xx * xy;
         cyyxy[i] += yy * xy;
-        clap[i] += lap < 0 ? -lap : lap;
+        clap[i] += fabsf(xx + yy);
     }
 }
 
@@ -122,7 +122,7 @@ float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int 
     dir_init(&st);
     const int n = w - 2, tw = n / TILE, th = (h - 2) / TILE;
     if (tw < 1 || th < 1) return 1.0f;
-    int32_t *col = malloc(sizeof *col * NS * (size_t)n);
+    float *col = malloc(sizeof *col * NS * (size_t)n);
     if (!col) return -1.0f;
     /* scale to the 0..1 luma: products of two differences over 255^2, hxy's over 4 each */
     const double q = 1.0 / (255.0 * 255.0 * TILE * TILE);
@@ -135,10 +135,10 @@ float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int 
         for (int tx = 0; tx < tw; tx++) {
             double m[NS];
             for (int s = 0; s < NS; s++) {
-                const int32_t *c = col + (size_t)s * n + tx * TILE;
-                int64_t sum = 0;
+                const float *c = col + (size_t)s * n + tx * TILE;
+                double sum = 0;
                 for (int i = 0; i < TILE; i++) sum += c[i];
-                m[s] = (double)sum * scale[s];
+                m[s] = sum * scale[s];
             }
             add_tile(&st, m, texture_min);
         }
