@@ -74,27 +74,41 @@ static float share_of(const dir_state *st)
     return med > 0 ? (float)(lo / med) : 1.0f;
 }
 
-/* Column sums of one row's Hessian products, 8-bit luma. The differences are integers
- * (|hxx|, |hyy| <= 510, |4 hxy| <= 1020) and so are their products; 16 rows of them stay under
- * 2^24, so float sums hold them exactly (and float multiplies are cheaper than int32 ones).
- * One restrict pointer per sum, so that the loop is vectorised. */
-PIXEL_PASS static void row_u8(const unsigned char *restrict u, const unsigned char *restrict r,
-                              const unsigned char *restrict d, int n, float *restrict cxx, float *restrict cyy,
-                              float *restrict cxy, float *restrict cxxyy, float *restrict cxxxy,
-                              float *restrict cyyxy, float *restrict clap)
+/* The sums of one tile's Hessian products, 8-bit luma, (x0, y0) its first pixel. The
+ * differences are small integers (|hxx|, |hyy| <= 510, |4 hxy| <= 1020): int16, laid out
+ * tile by tile so that each sum is one dot product of 256 int16 pairs into an int32 (at most
+ * 256 * 1020^2 < 2^31), which compilers vectorise as multiply-adds of pairs. */
+PIXEL_PASS static void tile_u8(const unsigned char *px, size_t stride, int x0, int y0, int64_t out[NS])
 {
-    for (int i = 0; i < n; i++) {
-        int c2 = 2 * r[i + 1];
-        float xx = (float)(r[i] + r[i + 2] - c2), yy = (float)(u[i + 1] + d[i + 1] - c2);
-        float xy = (float)(d[i + 2] + u[i] - d[i] - u[i + 2]); /* 4 hxy */
-        cxx[i] += xx * xx;
-        cyy[i] += yy * yy;
-        cxy[i] += xy * xy;
-        cxxyy[i] += xx * yy;
-        cxxxy[i] += xx * xy;
-        cyyxy[i] += yy * xy;
-        clap[i] += fabsf(xx + yy);
+    int16_t xx[TILE * TILE], yy[TILE * TILE], xy[TILE * TILE];
+    for (int y = 0; y < TILE; y++) {
+        const unsigned char *r = px + (size_t)(y0 + y) * stride + x0 - 1, *u = r - stride, *d = r + stride;
+        int16_t *a = xx + y * TILE, *b = yy + y * TILE, *c = xy + y * TILE;
+        for (int i = 0; i < TILE; i++) {
+            int c2 = 2 * r[i + 1];
+            a[i] = (int16_t)(r[i] + r[i + 2] - c2);
+            b[i] = (int16_t)(u[i + 1] + d[i + 1] - c2);
+            c[i] = (int16_t)(d[i + 2] + u[i] - d[i] - u[i + 2]); /* 4 hxy */
+        }
     }
+    int32_t sxx = 0, syy = 0, sxy = 0, sxxyy = 0, sxxxy = 0, syyxy = 0, slap = 0;
+    for (int i = 0; i < TILE * TILE; i++) {
+        sxx += xx[i] * xx[i];
+        syy += yy[i] * yy[i];
+        sxy += xy[i] * xy[i];
+        sxxyy += xx[i] * yy[i];
+        sxxxy += xx[i] * xy[i];
+        syyxy += yy[i] * xy[i];
+        int lap = xx[i] + yy[i];
+        slap += lap < 0 ? -lap : lap;
+    }
+    out[S_XX] = sxx;
+    out[S_YY] = syy;
+    out[S_XY] = sxy;
+    out[S_XXYY] = sxxyy;
+    out[S_XXXY] = sxxxy;
+    out[S_YYXY] = syyxy;
+    out[S_LAP] = slap;
 }
 
 PIXEL_PASS static void row_f(const float *restrict u, const float *restrict r, const float *restrict d, int n,
@@ -120,30 +134,19 @@ float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int 
 {
     dir_state st;
     dir_init(&st);
-    const int n = w - 2, tw = n / TILE, th = (h - 2) / TILE;
+    const int tw = (w - 2) / TILE, th = (h - 2) / TILE;
     if (tw < 1 || th < 1) return 1.0f;
-    float *col = malloc(sizeof *col * NS * (size_t)n);
-    if (!col) return -1.0f;
     /* scale to the 0..1 luma: products of two differences over 255^2, hxy's over 4 each */
     const double q = 1.0 / (255.0 * 255.0 * TILE * TILE);
     const double scale[NS] = {q, q, q / 16, q, q / 4, q / 4, 1.0 / (255.0 * TILE * TILE)};
-    for (int ty = 0; ty < th; ty++) {
-        memset(col, 0, sizeof *col * NS * (size_t)n);
-        for (int y = 1 + ty * TILE; y < 1 + (ty + 1) * TILE; y++)
-            row_u8(px + (size_t)(y - 1) * stride, px + (size_t)y * stride, px + (size_t)(y + 1) * stride, n, col,
-                   col + n, col + 2 * n, col + 3 * n, col + 4 * n, col + 5 * n, col + 6 * n);
+    for (int ty = 0; ty < th; ty++)
         for (int tx = 0; tx < tw; tx++) {
+            int64_t sums[NS];
             double m[NS];
-            for (int s = 0; s < NS; s++) {
-                const float *c = col + (size_t)s * n + tx * TILE;
-                double sum = 0;
-                for (int i = 0; i < TILE; i++) sum += c[i];
-                m[s] = sum * scale[s];
-            }
+            tile_u8(px, stride, 1 + tx * TILE, 1 + ty * TILE, sums);
+            for (int s = 0; s < NS; s++) m[s] = (double)sums[s] * scale[s];
             add_tile(&st, m, texture_min);
         }
-    }
-    free(col);
     return share_of(&st);
 }
 
