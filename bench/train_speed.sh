@@ -4,7 +4,8 @@
 # same run, for 1 and 2 threads. Prints a markdown table; the ratio is the figure that counts.
 # usage: bench/train_speed.sh [ARGS...]   (ARGS go to both programs: --arch FILE, --batch B,
 #        --crop C, --steps N, --seconds S; defaults: unsharp-v1, 16 crops of 256x256, 20 steps)
-#        (env: UNSHARP_BUILD, default build: a configured build dir; THREADS, default "1 2")
+#        (env: UNSHARP_BUILD, default build: a configured build dir; THREADS, default "1 2";
+#        ROUNDS, default 5: C and PyTorch alternate, and the median ratio is printed)
 # Skips (exit 0) when /usr/bin/python3 has no torch or the build dir is not configured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,19 +26,27 @@ BIN=$BUILD/bench/train_speed
 rate() { sed -n 's/.*: \([0-9.]*\) samples\/s.*/\1/p' | tail -1; }
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-echo "train_speed: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), args: ${*:-(defaults)}"
+ROUNDS=${ROUNDS:-5}
+echo "train_speed: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), args: ${*:-(defaults)}, $ROUNDS rounds"
 rows=()
 for t in $THREADS; do
-  "$BIN" --threads "$t" "$@" > "$T/c$t"
-  "$PY" bench/train_speed.py --threads "$t" "$@" > "$T/py$t"
-  c=$(rate < "$T/c$t"); p=$(rate < "$T/py$t")
-  if [ -z "$c" ] || [ -z "$p" ]; then
-    echo "train_speed: could not read a result for $t threads:" >&2; cat "$T/c$t" "$T/py$t" >&2; exit 1
-  fi
-  rows+=("| $t | $c | $p | $(awk -v c="$c" -v p="$p" 'BEGIN {printf "%.2f", c / p}') |")
+  ratios=()
+  for r in $(seq "$ROUNDS"); do
+    # the two alternate, round by round, so that the machine's load falls on both alike
+    "$BIN" --threads "$t" "$@" > "$T/c$t"
+    "$PY" bench/train_speed.py --threads "$t" "$@" > "$T/py$t"
+    c=$(rate < "$T/c$t"); p=$(rate < "$T/py$t")
+    if [ -z "$c" ] || [ -z "$p" ]; then
+      echo "train_speed: could not read a result for $t threads:" >&2; cat "$T/c$t" "$T/py$t" >&2; exit 1
+    fi
+    ratio=$(awk -v c="$c" -v p="$p" 'BEGIN {printf "%.2f", c / p}')
+    ratios+=("$ratio")
+    rows+=("| $t | $r | $c | $p | $ratio |")
+  done
   sed -n '1p' "$T/c$t"; sed -n '1p' "$T/py$t"
+  echo "train_speed: $t threads: median C / PyTorch $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')x over $ROUNDS rounds"
 done
 echo
-echo "| threads | C samples/s | PyTorch samples/s | C / PyTorch |"
-echo "|---|---|---|---|"
+echo "| threads | round | C samples/s | PyTorch samples/s | C / PyTorch |"
+echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"

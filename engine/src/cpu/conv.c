@@ -1,7 +1,8 @@
 /* conv.c: 2-D convolution on the CPU, forward and both backward passes side by side. Each
  * image is lowered with im2col to a (cin*kh*kw, oh*ow) matrix and multiplied with OpenBLAS;
  * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly, and the
- * forward pass of one-input-channel convolutions (the first layer) runs in conv_direct.c.
+ * forward pass and the weight gradient of one-input-channel convolutions (the first layer) run
+ * in conv_direct.c.
  * With threads > 1 the batch is cut into contiguous blocks of images, one per slot, and the
  * slots run under OpenMP, each on its own slice of the workspace. Backward-filter gives every
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
@@ -130,15 +131,21 @@ static inline void tap_row(float *restrict d, const float *restrict src, int lo,
     for (int ox = hi; ox < ow; ox++) d[ox] = 0.0f;
 }
 
+/* Whether im2col's split rows (sw phases of ceil(w / sw) + 1 floats) fit its 4,098-float scratch. */
+static int im2col_split_fits(const unsharp_conv_shape *s)
+{
+    return s->sw >= 2 && s->sw <= 4 && (int64_t)s->sw * ((s->w + s->sw - 1) / s->sw + 1) <= 4098;
+}
+
 /* col (K, (oy1-oy0)*ow) from output rows [oy0, oy1) of one image x (cin, h, w). The input
  * rows are read once each, in order (a sequential stream from memory), and written to every
- * (ki, oy) that takes them. With stride 2 along x and eo (w + 2 floats of scratch) given, each
- * row is first split into its even and odd columns, and every tap kj becomes a contiguous
- * copy from one of them. */
+ * (ki, oy) that takes them. With a stride of 2 to 4 along x and eo given (im2col_split_fits),
+ * each row is first split into its sw phases (every sw-th column), and every tap kj becomes a
+ * contiguous copy from one of them. */
 static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1, float *col, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
-    const int ow = s->ow, ne = (s->w + 1) / 2, no = s->w / 2;
+    const int ow = s->ow;
     int iy_lo = oy0 * s->sh - s->ph, iy_hi = (oy1 - 1) * s->sh - s->ph + s->kh; /* rows reached */
     if (iy_lo < 0) iy_lo = 0;
     if (iy_hi > s->h) iy_hi = s->h;
@@ -175,15 +182,14 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
                 }
                 continue;
             }
-            int split = s->sw == 2 && eo;
-            float *restrict even = eo, *restrict odd = eo ? eo + ne + 1 : NULL;
-            if (split) {
-                for (int j = 0; j < no; j++) {
-                    even[j] = row[2 * j];
-                    odd[j] = row[2 * j + 1];
+            /* strides 2 to 4: the row split into its sw phases, phase p at eo + p * (np + 1) */
+            int split = s->sw >= 2 && s->sw <= 4 && eo;
+            const int sw = s->sw, np = (s->w + sw - 1) / sw;
+            if (split)
+                for (int p = 0; p < sw; p++) {
+                    float *restrict ph = eo + (size_t)p * (np + 1);
+                    for (int j = 0; j * sw + p < s->w; j++) ph[j] = row[j * sw + p];
                 }
-                if (ne > no) even[no] = row[2 * no];
-            }
             for (int ki = 0; ki < s->kh; ki++) {
                 int t = iy + s->ph - ki; /* = oy * sh */
                 if (t < 0 || t % s->sh) continue;
@@ -195,9 +201,9 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
                     int lo, hi, base = kj - s->pw; /* ix = ox*sw + base */
                     valid_cols(s, kj, &lo, &hi);
                     if (split) {
-                        /* ox = lo reads column 2*lo + base: even[lo + base/2] or odd[lo + (base-1)/2] */
-                        const float *src = (base & 1) == 0 ? even + (lo + base / 2) : odd + (lo + (base - 1) / 2);
-                        tap_row(dj, src, lo, hi, ow);
+                        /* ix = (ox + q) * sw + p with q = floor(base / sw): phase p, from lo + q */
+                        int q = base >= 0 ? base / sw : -((sw - 1 - base) / sw), p = base - q * sw;
+                        tap_row(dj, eo + (size_t)p * (np + 1) + lo + q, lo, hi, ow);
                         continue;
                     }
                     const float *src = row + (ptrdiff_t)lo * s->sw + base;
@@ -241,6 +247,12 @@ static void col2im_row_s2(const unsharp_conv_shape *s, const float *src, size_t 
     if (ne > no) row[2 * no] += even[no];
 }
 
+/* d[0, n) += s[0, n): contiguous, so vectorised (stride-1 rows of col2im). */
+static void add_row(float *restrict d, const float *restrict s, int n)
+{
+    for (int i = 0; i < n; i++) d[i] += s[i];
+}
+
 /* dx (cin, h, w) += the columns of col (K, (oy1-oy0)*ow) put back where im2col took them.
  * eo is scratch for col2im_row_s2 (w + 2 floats), used when sw == 2. */
 static void col2im_add(const unsharp_conv_shape *s, const float *col, int oy0, int oy1, float *dx, float *eo)
@@ -267,7 +279,10 @@ static void col2im_add(const unsharp_conv_shape *s, const float *col, int oy0, i
                     if (iy < 0 || iy >= s->h) continue;
                     const float *sr = src + (size_t)(oy - oy0) * s->ow;
                     float *d = dxc + (size_t)iy * s->w - s->pw + kj;
-                    for (int ox = lo; ox < hi; ox++) d[ox * s->sw] += sr[ox];
+                    if (s->sw == 1)
+                        add_row(d + lo, sr + lo, hi - lo);
+                    else
+                        for (int ox = lo; ox < hi; ox++) d[ox * s->sw] += sr[ox];
                 }
             }
         }
@@ -329,8 +344,8 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
         float *col = p.col ? (float *)work + (size_t)t * p.slice : NULL;
-        float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
-        float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
+        float eo_buf[4098]; /* the split rows of strides 2-4 (im2col), for rows up to 4,090 px; wider rows gather */
+        float *eo = im2col_split_fits(s) ? eo_buf : NULL;
         int lo, hi;
         slot_range(s->n, p.nt, t, &lo, &hi);
         for (int i = lo; i < hi; i++) {
@@ -436,8 +451,8 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
     for (int t = 0; t < p.nt; t++) {
         float *slice = p.slice ? (float *)work + (size_t)t * p.slice : NULL;
         float *col = p.col ? slice : NULL;
-        float eo_buf[4098]; /* stride-2 scratch for rows up to 4096 px; wider rows gather */
-        float *eo = s->w + 2 <= 4098 ? eo_buf : NULL;
+        float eo_buf[4098]; /* the split rows of strides 2-4 (im2col), for rows up to 4,090 px; wider rows gather */
+        float *eo = im2col_split_fits(s) ? eo_buf : NULL;
         float *acc = dw;
         if (p.nt > 1) {
             acc = slice + p.col;
@@ -452,6 +467,8 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
                 /* dW (cout, cin) += dy (cout, P) x^T (P, cin) */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, s->cin, p.P, 1.0f, dyi, p.P,
                             xi, p.P, 1.0f, acc, ldw);
+            } else if (p.cin1) {
+                unsharp__conv_direct_backward_filter(s, xi, dyi, acc, col);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;

@@ -1,5 +1,6 @@
 /* conv_direct.c: the forward pass of a convolution with one input channel (the network's first
- * layer, on the luma image), computed straight from the input rows without an im2col matrix.
+ * layer, on the luma image), computed straight from the input rows without an im2col matrix;
+ * its weight gradient likewise, at the end of the file.
  *
  * Each input row is split once into its sw phases (the columns ix with ix + pw = p mod sw,
  * zero-padded at both ends), kept in a ring of kh rows. Output column ox of tap kj then reads
@@ -39,10 +40,13 @@ int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
     return s->cin == 1 && s->kh * s->kw > 1 && s->kh <= C1_KH_MAX && s->kw <= C1_KW_MAX;
 }
 
+static size_t grad_floats(const unsharp_conv_shape *s);
+
 size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
 {
     size_t K = (size_t)s->kh * s->kw, nblk = ((size_t)s->cout + C1_CB - 1) / C1_CB;
-    return (size_t)s->kh * s->sw * phase_len(s) + nblk * C1_CB * (K + 1);
+    size_t fwd = (size_t)s->kh * s->sw * phase_len(s) + nblk * C1_CB * (K + 1), grad = grad_floats(s);
+    return fwd > grad ? fwd : grad; /* the forward's, or the weight gradient's */
 }
 
 /* The sw phases of one input row, each L floats: phase p at j holds the column
@@ -196,5 +200,105 @@ void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, c
         }
         size_t at = (size_t)oy * s->ow;
         row(s, src, tap, nt, wb, bb, y + at, act ? act + at : NULL, slope, P);
+    }
+}
+
+/* The weight gradient of the same convolutions, one image: dW (cout, kh*kw) += the
+ * correlation of dy (cout, oh, ow) with the input. Each input row is split once into its
+ * phases (split_row); for every output row oy that reads it with tap row ki, tap kj of channel
+ * co adds the products of dy's row with phase kj % sw from kj / sw, both contiguous, into an
+ * 8-float vector sum of its own (and a scalar one for the last ow % 8 columns). The lanes are
+ * added once, at the end, in a fixed order: the same bits on every CPU (the AVX2 build has no
+ * FMA). Replaces im2col (kh*kw*oh*ow floats an image) and a GEMM of cout rows.
+ * work: the phases (sw*L floats), then cout*K vector sums and cout*K scalar ones
+ * (conv_direct_floats). */
+typedef float bf_v8 __attribute__((vector_size(32), aligned(4))); /* any float alignment */
+
+static size_t grad_floats(const unsharp_conv_shape *s)
+{
+    return round_up((size_t)s->sw * phase_len(s), 8) + (size_t)s->cout * s->kh * s->kw * 9;
+}
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+__attribute__((target_clones("avx2", "default")))
+#endif
+static void grad_row(const unsharp_conv_shape *s, const float *dy, size_t P, const float *ph, size_t L,
+                     bf_v8 *acc, float *tail, size_t K)
+{
+    const int ow = s->ow, sw = s->sw;
+    int co = 0;
+    /* four channels at once: four independent sums, one load of the input for them */
+    for (; co + 4 <= s->cout; co += 4) {
+        const float *g0 = dy + (size_t)co * P, *g1 = g0 + P, *g2 = g1 + P, *g3 = g2 + P;
+        for (int kj = 0; kj < s->kw; kj++) {
+            const float *src = ph + (size_t)(kj % sw) * L + (size_t)(kj / sw);
+            bf_v8 *a = acc + (size_t)co * K + kj;
+            bf_v8 s0 = a[0], s1 = a[K], s2 = a[2 * K], s3 = a[3 * K];
+            int ox = 0;
+            for (; ox + 8 <= ow; ox += 8) {
+                bf_v8 b, v0, v1, v2, v3;
+                memcpy(&b, src + ox, sizeof b);
+                memcpy(&v0, g0 + ox, sizeof b);
+                memcpy(&v1, g1 + ox, sizeof b);
+                memcpy(&v2, g2 + ox, sizeof b);
+                memcpy(&v3, g3 + ox, sizeof b);
+                s0 += v0 * b;
+                s1 += v1 * b;
+                s2 += v2 * b;
+                s3 += v3 * b;
+            }
+            a[0] = s0;
+            a[K] = s1;
+            a[2 * K] = s2;
+            a[3 * K] = s3;
+            float *t = tail + (size_t)co * K + kj;
+            for (; ox < ow; ox++) {
+                t[0] += g0[ox] * src[ox];
+                t[K] += g1[ox] * src[ox];
+                t[2 * K] += g2[ox] * src[ox];
+                t[3 * K] += g3[ox] * src[ox];
+            }
+        }
+    }
+    for (; co < s->cout; co++) {
+        const float *g = dy + (size_t)co * P;
+        for (int kj = 0; kj < s->kw; kj++) {
+            const float *src = ph + (size_t)(kj % sw) * L + (size_t)(kj / sw);
+            bf_v8 sum = acc[(size_t)co * K + kj];
+            int ox = 0;
+            for (; ox + 8 <= ow; ox += 8) {
+                bf_v8 a, b;
+                memcpy(&a, g + ox, sizeof a);
+                memcpy(&b, src + ox, sizeof b);
+                sum += a * b;
+            }
+            acc[(size_t)co * K + kj] = sum;
+            for (; ox < ow; ox++) tail[(size_t)co * K + kj] += g[ox] * src[ox];
+        }
+    }
+}
+
+void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const float *x, const float *dy, float *dw,
+                                          float *work)
+{
+    const size_t L = phase_len(s), P = (size_t)s->oh * s->ow, K = (size_t)s->kh * s->kw, nk = (size_t)s->cout * K;
+    bf_v8 *acc = (bf_v8 *)(work + round_up((size_t)s->sw * L, 8));
+    float *tail = (float *)(acc + nk);
+    memset(acc, 0, nk * sizeof *acc);
+    memset(tail, 0, nk * sizeof *tail);
+    for (int iy = 0; iy < s->h; iy++) {
+        int split = 0;
+        for (int ki = 0; ki < s->kh; ki++) {
+            int t = iy + s->ph - ki; /* = oy * sh */
+            if (t < 0 || t % s->sh || t / s->sh >= s->oh) continue;
+            if (!split) split_row(s, x + (size_t)iy * s->w, work, L);
+            split = 1;
+            grad_row(s, dy + (size_t)(t / s->sh) * s->ow, P, work, L, acc + (size_t)ki * s->kw,
+                     tail + (size_t)ki * s->kw, K);
+        }
+    }
+    for (size_t k = 0; k < nk; k++) {
+        bf_v8 v = acc[k];
+        dw[k] += (((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]))) + tail[k];
     }
 }

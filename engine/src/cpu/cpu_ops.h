@@ -44,7 +44,8 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
 unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s,
                                                    const float *x, const float *dy, float *dw, void *work);
 
-/* conv_direct.c: forward of one-input-channel convolutions without im2col (conv.c picks it).
+/* conv_direct.c: forward and weight gradient of one-input-channel convolutions without im2col
+ * (conv.c picks it).
  * applies: whether the shape takes it; floats: its workspace; simd: want 1 or 0 forces the
  * vector build on (when the CPU has it) or off, -1 keeps the choice, which is made at first
  * use from the CPU; returns the build in use (for tests). */
@@ -53,6 +54,10 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s);
 int unsharp__conv_direct_simd(int want);
 void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
                                   float *y, float *act, float slope, float *work);
+/* dW (cout, kh*kw) += the weight gradient of one image (x, dy); work: at least sw*L floats
+ * (conv_direct_floats is more). */
+void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const float *x, const float *dy, float *dw,
+                                          float *work);
 
 /* pool.c */
 unsharp_status unsharp__cpu_pool2d_forward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
