@@ -258,9 +258,30 @@ static void add_row(float *restrict d, const float *restrict s, int n)
 static void col2im_add(const unsharp_conv_shape *s, const float *col, int oy0, int oy1, float *dx, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
+    const int s3p1 = s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * s->ow;
     for (int c = 0; c < s->cin; c++) {
         float *dxc = dx + (size_t)c * (size_t)s->h * (size_t)s->w;
         for (int ki = 0; ki < s->kh; ki++) {
+            if (s3p1) {
+                /* the network's 3-tap stride-2 pad-1 rows, im2col's inverse: column 2j takes tap
+                 * 1 at j, column 2j + 1 tap 2 at j and tap 0 at j + 1; no scratch */
+                const float *taps = col + (size_t)(c * s->kh + ki) * 3 * Pb;
+                for (int oy = oy0; oy < oy1; oy++) {
+                    int iy = oy * s->sh - s->ph + ki;
+                    if (iy < 0 || iy >= s->h) continue;
+                    const float *restrict t0 = taps + (size_t)(oy - oy0) * s->ow, *restrict t1 = t0 + Pb,
+                                          *restrict t2 = t0 + 2 * Pb;
+                    float *restrict row = dxc + (size_t)iy * s->w;
+                    const int ow = s->ow;
+                    for (int j = 0; j + 1 < ow; j++) {
+                        row[2 * j] += t1[j];
+                        row[2 * j + 1] += t2[j] + t0[j + 1];
+                    }
+                    row[2 * ow - 2] += t1[ow - 1];
+                    row[2 * ow - 1] += t2[ow - 1];
+                }
+                continue;
+            }
             if (s->sw == 2 && eo) {
                 const float *taps = col + (size_t)(c * s->kh + ki) * s->kw * Pb;
                 for (int oy = oy0; oy < oy1; oy++) {
