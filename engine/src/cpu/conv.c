@@ -150,6 +150,10 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
     if (iy_lo < 0) iy_lo = 0;
     if (iy_hi > s->h) iy_hi = s->h;
     const int s3p1 = s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * ow;
+    /* each tap's valid output columns, once (they depend on kj only) */
+    enum { KW_TABLE = 32 };
+    int lo_k[KW_TABLE], hi_k[KW_TABLE];
+    for (int kj = 0; kj < s->kw && kj < KW_TABLE; kj++) valid_cols(s, kj, &lo_k[kj], &hi_k[kj]);
     for (int c = 0; c < s->cin; c++) {
         const float *xc = x + (size_t)c * (size_t)s->h * (size_t)s->w;
         float *cc = col + (size_t)c * s->kh * s->kw * Pb;
@@ -199,7 +203,12 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
                 for (int kj = 0; kj < s->kw; kj++) {
                     float *dj = d + kj * Pb;
                     int lo, hi, base = kj - s->pw; /* ix = ox*sw + base */
-                    valid_cols(s, kj, &lo, &hi);
+                    if (kj < KW_TABLE) {
+                        lo = lo_k[kj];
+                        hi = hi_k[kj];
+                    } else {
+                        valid_cols(s, kj, &lo, &hi);
+                    }
                     if (split) {
                         /* ix = (ox + q) * sw + p with q = floor(base / sw): phase p, from lo + q */
                         int q = base >= 0 ? base / sw : -((sw - 1 - base) / sw), p = base - q * sw;
