@@ -74,11 +74,12 @@ static float share_of(const dir_state *st)
     return med > 0 ? (float)(lo / med) : 1.0f;
 }
 
-/* The sums of one tile's Hessian products, 8-bit luma, (x0, y0) its first pixel. The
- * differences are small integers (|hxx|, |hyy| <= 510, |4 hxy| <= 1020): int16, laid out
- * tile by tile so that each sum is one dot product of 256 int16 pairs into an int32 (at most
- * 256 * 1020^2 < 2^31), which compilers vectorise as multiply-adds of pairs. */
-PIXEL_PASS static void tile_u8(const unsigned char *px, size_t stride, int x0, int y0, int64_t out[NS])
+/* The sums of one tile's Hessian products (hxy as 4 hxy, as the 8-bit path has it), 8-bit luma,
+ * (x0, y0) its first pixel. The differences are small integers (|hxx|, |hyy| <= 510,
+ * |4 hxy| <= 1020): int16, laid out tile by tile so that each sum is one dot product of 256
+ * int16 pairs into an int32 (at most 256 * 1020^2 < 2^31), which compilers vectorise as
+ * multiply-adds of pairs. */
+PIXEL_PASS static void tile_u8(const unsigned char *px, size_t stride, int x0, int y0, double out[NS])
 {
     int16_t xx[TILE * TILE], yy[TILE * TILE], xy[TILE * TILE];
     for (int y = 0; y < TILE; y++) {
@@ -111,69 +112,58 @@ PIXEL_PASS static void tile_u8(const unsigned char *px, size_t stride, int x0, i
     out[S_LAP] = slap;
 }
 
-PIXEL_PASS static void row_f(const float *restrict u, const float *restrict r, const float *restrict d, int n,
-                             float *restrict cxx, float *restrict cyy, float *restrict cxy, float *restrict cxxyy,
-                             float *restrict cxxxy, float *restrict cyyxy, float *restrict clap)
+/* The same sums from float luma (w floats a row), in double. */
+static void tile_f(const float *luma, int w, int x0, int y0, double out[NS])
 {
-    for (int i = 0; i < n; i++) {
-        float c2 = 2 * r[i + 1];
-        float xx = r[i] + r[i + 2] - c2, yy = u[i + 1] + d[i + 1] - c2;
-        float xy = 0.25f * (d[i + 2] + u[i] - d[i] - u[i + 2]);
-        cxx[i] += xx * xx;
-        cyy[i] += yy * yy;
-        cxy[i] += xy * xy;
-        cxxyy[i] += xx * yy;
-        cxxxy[i] += xx * xy;
-        cyyxy[i] += yy * xy;
-        clap[i] += fabsf(xx + yy);
+    memset(out, 0, sizeof(double) * NS);
+    for (int y = y0; y < y0 + TILE; y++) {
+        const float *r = luma + (size_t)y * w, *u = r - w, *d = r + w;
+        for (int x = x0; x < x0 + TILE; x++) {
+            double c2 = 2.0 * r[x];
+            double xx = r[x - 1] + r[x + 1] - c2, yy = u[x] + d[x] - c2;
+            double xy = (double)d[x + 1] + u[x - 1] - d[x - 1] - u[x + 1]; /* 4 hxy */
+            out[S_XX] += xx * xx;
+            out[S_YY] += yy * yy;
+            out[S_XY] += xy * xy;
+            out[S_XXYY] += xx * yy;
+            out[S_XXXY] += xx * xy;
+            out[S_YYXY] += yy * xy;
+            out[S_LAP] += fabs(xx + yy);
+        }
     }
 }
 
-/* Tiles cover the pixels that have all eight neighbours, from (1, 1), whole tiles only. */
-float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int w, int h, float texture_min)
+/* Tiles cover the pixels that have all eight neighbours, from (1, 1), whole tiles only. From
+ * 8-bit luma (u8, stride in bytes) when it is given, otherwise from float luma (f). */
+static float weakest_direction(const unsigned char *u8, size_t stride, const float *f, int w, int h,
+                               float texture_min)
 {
     dir_state st;
     dir_init(&st);
     const int tw = (w - 2) / TILE, th = (h - 2) / TILE;
     if (tw < 1 || th < 1) return 1.0f;
-    /* scale to the 0..1 luma: products of two differences over 255^2, hxy's over 4 each */
-    const double q = 1.0 / (255.0 * 255.0 * TILE * TILE);
-    const double scale[NS] = {q, q, q / 16, q, q / 4, q / 4, 1.0 / (255.0 * TILE * TILE)};
+    /* means in the 0..1 luma: the 8-bit differences over 255; hxy was summed as 4 hxy */
+    const double v = u8 ? 1.0 / 255.0 : 1.0, q = v * v / (TILE * TILE);
+    const double scale[NS] = {q, q, q / 16, q, q / 4, q / 4, v / (TILE * TILE)};
     for (int ty = 0; ty < th; ty++)
         for (int tx = 0; tx < tw; tx++) {
-            int64_t sums[NS];
             double m[NS];
-            tile_u8(px, stride, 1 + tx * TILE, 1 + ty * TILE, sums);
-            for (int s = 0; s < NS; s++) m[s] = (double)sums[s] * scale[s];
+            if (u8)
+                tile_u8(u8, stride, 1 + tx * TILE, 1 + ty * TILE, m);
+            else
+                tile_f(f, w, 1 + tx * TILE, 1 + ty * TILE, m);
+            for (int s = 0; s < NS; s++) m[s] *= scale[s];
             add_tile(&st, m, texture_min);
         }
     return share_of(&st);
 }
 
+float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int w, int h, float texture_min)
+{
+    return weakest_direction(px, stride, NULL, w, h, texture_min);
+}
+
 float unsharp__weakest_direction_f(const float *luma, int w, int h, float texture_min)
 {
-    dir_state st;
-    dir_init(&st);
-    const int n = w - 2, tw = n / TILE, th = (h - 2) / TILE;
-    if (tw < 1 || th < 1) return 1.0f;
-    float *col = malloc(sizeof *col * NS * (size_t)n);
-    if (!col) return -1.0f;
-    for (int ty = 0; ty < th; ty++) {
-        memset(col, 0, sizeof *col * NS * (size_t)n);
-        for (int y = 1 + ty * TILE; y < 1 + (ty + 1) * TILE; y++)
-            row_f(luma + (size_t)(y - 1) * w, luma + (size_t)y * w, luma + (size_t)(y + 1) * w, n, col, col + n,
-                  col + 2 * n, col + 3 * n, col + 4 * n, col + 5 * n, col + 6 * n);
-        for (int tx = 0; tx < tw; tx++) {
-            double m[NS];
-            for (int s = 0; s < NS; s++) {
-                const float *c = col + (size_t)s * n + tx * TILE;
-                double sum = 0;
-                for (int i = 0; i < TILE; i++) sum += c[i];
-                m[s] = sum / (TILE * TILE);
-            }
-            add_tile(&st, m, texture_min);
-        }
-    }
-    free(col);
-    return share_of(&st);
+    return weakest_direction(NULL, 0, luma, w, h, texture_min);
 }

@@ -20,8 +20,8 @@
 /* The share of a photo's detail that runs along its weakest direction, 0..1 (direction.c
  * says how it is measured). 1 when fewer than four tiles have detail. From 8-bit luma
  * (px, stride in bytes) or from float luma in 0..1 (w floats a row); texture_min is the mean
- * |Laplacian| (0..1 scale) a tile needs to have detail.
- * @return the share, or -1 when out of memory. */
+ * |Laplacian| (0..1 scale) a tile needs to have detail. Allocates nothing.
+ * @return the share. */
 float unsharp__weakest_direction_u8(const unsigned char *px, size_t stride, int w, int h, float texture_min);
 float unsharp__weakest_direction_f(const float *luma, int w, int h, float texture_min);
 

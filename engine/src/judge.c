@@ -275,7 +275,6 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     /* no crisp detail along one direction anywhere: motion blur, whatever the tiles say */
     float share = is_u8 ? unsharp__weakest_direction_u8(img->pixels, img->stride, w, h, TEXTURE_MIN)
                         : unsharp__weakest_direction_f(input, w, h, TEXTURE_MIN);
-    if (share < 0) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the direction check");
     out->weakest_direction = share;
     const int smeared = share < DIR_MIN;
     if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;

@@ -131,6 +131,13 @@ static inline void tap_row(float *restrict d, const float *restrict src, int lo,
     for (int ox = hi; ox < ow; ox++) d[ox] = 0.0f;
 }
 
+/* The network's 3x3-style rows: 3 taps, stride 2, padding 1, an even width (im2col and
+ * col2im have a path of their own for them). */
+static int is_s3p1(const unsharp_conv_shape *s)
+{
+    return s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * s->ow;
+}
+
 /* Whether im2col's split rows (sw phases of ceil(w / sw) + 1 floats) fit its 4,098-float scratch. */
 static int im2col_split_fits(const unsharp_conv_shape *s)
 {
@@ -149,7 +156,7 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
     int iy_lo = oy0 * s->sh - s->ph, iy_hi = (oy1 - 1) * s->sh - s->ph + s->kh; /* rows reached */
     if (iy_lo < 0) iy_lo = 0;
     if (iy_hi > s->h) iy_hi = s->h;
-    const int s3p1 = s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * ow;
+    const int s3p1 = is_s3p1(s);
     /* each tap's valid output columns, once (they depend on kj only) */
     enum { KW_TABLE = 32 };
     int lo_k[KW_TABLE], hi_k[KW_TABLE];
@@ -267,7 +274,7 @@ static void add_row(float *restrict d, const float *restrict s, int n)
 static void col2im_add(const unsharp_conv_shape *s, const float *col, int oy0, int oy1, float *dx, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
-    const int s3p1 = s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * s->ow;
+    const int s3p1 = is_s3p1(s);
     for (int c = 0; c < s->cin; c++) {
         float *dxc = dx + (size_t)c * (size_t)s->h * (size_t)s->w;
         for (int ki = 0; ki < s->kh; ki++) {

@@ -54,8 +54,8 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s);
 int unsharp__conv_direct_simd(int want);
 void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
                                   float *y, float *act, float slope, float *work);
-/* dW (cout, kh*kw) += the weight gradient of one image (x, dy); work: at least sw*L floats
- * (conv_direct_floats is more). */
+/* dW (cout, kh*kw) += the weight gradient of one image (x, dy); work: conv_direct_floats
+ * floats. */
 void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const float *x, const float *dy, float *dw,
                                           float *work);
 
