@@ -12,6 +12,18 @@
 #define PIXEL_PASS
 #endif
 
+/* The busiest passes also have hand-written AVX2 versions (integer sums, and doubles with no
+ * FMA: the same bits as the plain ones), picked at run time when the CPU has AVX2. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define UNSHARP_X86_AVX2 1
+#define HAS_AVX2() __builtin_cpu_supports("avx2")
+#include <immintrin.h>
+/* One row of 8-bit luma, 16 px from p, as int16 (in functions built with target("avx2")). */
+#define ROW16(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
+#else
+#define HAS_AVX2() 0
+#endif
+
 /* The side of the square tiles the check reads, in working-size pixels. */
 #define UNSHARP_DIR_TILE 16
 /* How many directions it measures, evenly spread over 180 degrees. */

@@ -107,7 +107,8 @@ static void texture_map(const float *luma, int w, int h, int tw, int th, float *
         }
 }
 
-/* The two passes over the pixels below are built for AVX2 and plain (PIXEL_PASS, direction.h). */
+/* The two passes over the pixels below are built for AVX2 and plain (PIXEL_PASS, direction.h);
+ * the texture map's column sums also have a hand-written AVX2 version (UNSHARP_X86_AVX2). */
 
 /* The network's input: the 8-bit luma (rows at stride) as floats in [0, 1], w*h of them. */
 PIXEL_PASS static void luma_to_float(const unsigned char *px, size_t stride, int w, int h, float *luma)
@@ -144,6 +145,60 @@ static inline __attribute__((always_inline)) void row_details(const unsigned cha
     }
 }
 
+/* The column sums of rows [y, ye) (at most COL_ROWS) for x in [1, w - 1): row_details over
+ * each row, into col (5 rows of w). The plain version of column_sums_avx2. */
+static void column_sums(const unsigned char *px, size_t stride, int w, int y, int ye, uint16_t *col)
+{
+    uint16_t *cl = col, *cx = col + w, *cy = col + 2 * (size_t)w, *cd = col + 3 * (size_t)w, *ce = col + 4 * (size_t)w;
+    memset(col, 0, sizeof *col * 5 * (size_t)w);
+    for (; y < ye; y++) {
+        const unsigned char *r = px + (size_t)y * stride;
+        row_details(r, r - stride, r + stride, w, cl, cx, cy, cd, ce);
+    }
+}
+
+#ifdef UNSHARP_X86_AVX2
+/* column_sums with AVX2, for w >= 18: strips of 16 columns, each summed down its rows in
+ * registers, rows read once (the last strip ends at column w - 2 and may overlap the one
+ * before: it stores the same sums there). Reads what row_details does, rows y - 1 .. ye,
+ * columns 0 .. w - 1. The same integers as column_sums. */
+__attribute__((target("avx2"))) static void column_sums_avx2(const unsigned char *px, size_t stride, int w, int y,
+                                                             int ye, uint16_t *col)
+{
+    for (int x = 1;; x += 16) {
+        if (x > w - 17) x = w - 17;
+        const unsigned char *p = px + (size_t)(y - 1) * stride + x - 1;
+        __m256i lu = ROW16(p), cu = ROW16(p + 1), ru = ROW16(p + 2);
+        p += stride;
+        __m256i lm = ROW16(p), cm = ROW16(p + 1), rm = ROW16(p + 2);
+        __m256i sl = _mm256_setzero_si256(), sx = sl, sy = sl, sd = sl, se = sl;
+        for (int yy = y; yy < ye; yy++) {
+            p += stride;
+            __m256i ld = ROW16(p), cd = ROW16(p + 1), rd = ROW16(p + 2);
+            __m256i c2 = _mm256_add_epi16(cm, cm);
+            __m256i ax = _mm256_sub_epi16(c2, _mm256_add_epi16(lm, rm));
+            __m256i ay = _mm256_sub_epi16(c2, _mm256_add_epi16(cu, cd));
+            __m256i ad = _mm256_sub_epi16(c2, _mm256_add_epi16(ru, ld));
+            __m256i ae = _mm256_sub_epi16(c2, _mm256_add_epi16(lu, rd));
+            sl = _mm256_add_epi16(sl, _mm256_abs_epi16(_mm256_add_epi16(ax, ay)));
+            sx = _mm256_add_epi16(sx, _mm256_abs_epi16(ax));
+            sy = _mm256_add_epi16(sy, _mm256_abs_epi16(ay));
+            sd = _mm256_add_epi16(sd, _mm256_abs_epi16(ad));
+            se = _mm256_add_epi16(se, _mm256_abs_epi16(ae));
+            lu = lm, cu = cm, ru = rm;
+            lm = ld, cm = cd, rm = rd;
+        }
+        uint16_t *o = col + x;
+        _mm256_storeu_si256((__m256i *)(void *)o, sl);
+        _mm256_storeu_si256((__m256i *)(void *)(o + w), sx);
+        _mm256_storeu_si256((__m256i *)(void *)(o + 2 * (size_t)w), sy);
+        _mm256_storeu_si256((__m256i *)(void *)(o + 3 * (size_t)w), sd);
+        _mm256_storeu_si256((__m256i *)(void *)(o + 4 * (size_t)w), se);
+        if (x == w - 17) break;
+    }
+}
+#endif
+
 /* The same for LUMA8 photos, exact in integers on the 8-bit samples (then scaled by 1/255):
  * for each row of tiles, the pixel rows add their |Laplacian| and four |second differences|
  * into 16-bit column sums (col: 5 rows of w), which every COL_ROWS rows and at the end are
@@ -151,18 +206,21 @@ static inline __attribute__((always_inline)) void row_details(const unsigned cha
 PIXEL_PASS static void texture_map_u8(const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex,
                                       float *iso, uint16_t *col, int64_t *sums)
 {
-    uint16_t *cl = col, *cx = col + w, *cy = col + 2 * (size_t)w, *cd = col + 3 * (size_t)w, *ce = col + 4 * (size_t)w;
+#ifdef UNSHARP_X86_AVX2
+    const int avx2 = w >= 18 && HAS_AVX2();
+#endif
     for (int ty = 0; ty < th; ty++) {
         int y0, y1;
         tile_span(ty, th, h, &y0, &y1);
         for (int k = 0; k < 5 * tw; k++) sums[k] = 0;
-        for (int y = y0; y < y1;) {
+        for (int y = y0; y < y1; y += COL_ROWS) {
             int ye = y1 - y > COL_ROWS ? y + COL_ROWS : y1;
-            memset(col, 0, sizeof *col * 5 * (size_t)w);
-            for (; y < ye; y++) {
-                const unsigned char *r = px + (size_t)y * stride;
-                row_details(r, r - stride, r + stride, w, cl, cx, cy, cd, ce);
-            }
+#ifdef UNSHARP_X86_AVX2
+            if (avx2)
+                column_sums_avx2(px, stride, w, y, ye, col);
+            else
+#endif
+                column_sums(px, stride, w, y, ye, col);
             for (int tx = 0; tx < tw; tx++) {
                 int x0, x1;
                 tile_span(tx, tw, w, &x0, &x1);
