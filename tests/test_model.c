@@ -210,6 +210,66 @@ START_TEST(dense_forward_matches_naive)
 }
 END_TEST
 
+/* In inference a leaky ReLU that is a convolution's only reader is computed in the
+ * convolution's place: its output must still equal a naive conv + leaky ReLU, the convolution's
+ * own output is refused with a message naming the activation, and a training forward keeps
+ * both (the pre-activation must equal the naive sums). */
+START_TEST(inference_activation_in_place)
+{
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 2\nconv c x out=3 k=3 p=1\nlrelu a c slope=0.1\n"
+                                          "gmean g a\ndense d g out=2\nsoftmax_ce loss d\n", 5, NULL, &m),
+                     UNSHARP_OK);
+    enum { C = 2, H = 6, W = 7, O = 3 };
+    float x[C * H * W], w[O * C * 9], b[O], y[O * H * W], a[O * H * W];
+    for (int i = 0; i < C * H * W; i++) x[i] = (float)((i * 29) % 17) / 8.0f - 1.0f;
+    ck_assert_int_eq(unsharp_model_get_param(m, "c.weight", w, O * C * 9), UNSHARP_OK);
+    for (int o = 0; o < O; o++) b[o] = 0.2f * (float)o - 0.25f;
+    ck_assert_int_eq(unsharp_model_set_param(m, "c.bias", b, O), UNSHARP_OK);
+    double pre[O * H * W];
+    for (int o = 0; o < O; o++)
+        for (int yy = 0; yy < H; yy++)
+            for (int xx = 0; xx < W; xx++) {
+                double v = b[o];
+                for (int c = 0; c < C; c++)
+                    for (int i = 0; i < 3; i++)
+                        for (int j = 0; j < 3; j++) {
+                            int iy = yy + i - 1, ix = xx + j - 1;
+                            if (iy >= 0 && iy < H && ix >= 0 && ix < W)
+                                v += (double)w[((o * C + c) * 3 + i) * 3 + j] * x[(c * H + iy) * W + ix];
+                        }
+                pre[(o * H + yy) * W + xx] = v;
+            }
+    unsharp_tensor t = unsharp_tensor_make(x, 1, C, H, W), ty = unsharp_tensor_make(y, 1, O, H, W),
+                   ta = unsharp_tensor_make(a, 1, O, H, W);
+    for (int training = 0; training <= 1; training++) {
+        if (training) {
+            float target = 1;
+            ck_assert_int_eq(unsharp_model_set_target(m, "loss", &target, NULL, 1), UNSHARP_OK);
+        }
+        ck_assert_int_eq(unsharp_model_forward(m, &t, training), UNSHARP_OK);
+        ck_assert_int_eq(unsharp_model_get_output(m, "a", &ta), UNSHARP_OK);
+        for (int k = 0; k < O * H * W; k++) {
+            double want = pre[k] > 0 ? pre[k] : 0.1 * pre[k];
+            ck_assert_msg(fabs(a[k] - want) < 1e-5, "training %d: a[%d] = %g, naive %g", training, k, a[k], want);
+        }
+        int shape[4];
+        if (!training) {
+            ck_assert_int_eq(unsharp_model_get_output(m, "c", &ty), UNSHARP_ERR_STATE);
+            ck_assert_msg(strstr(unsharp_model_errmsg(m), "'a'") != NULL, "message '%s' lacks the activation",
+                          unsharp_model_errmsg(m));
+            ck_assert_int_eq(unsharp_model_output_shape(m, "c", shape), UNSHARP_ERR_STATE);
+        } else {
+            ck_assert_int_eq(unsharp_model_output_shape(m, "c", shape), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_get_output(m, "c", &ty), UNSHARP_OK);
+            for (int k = 0; k < O * H * W; k++)
+                ck_assert_msg(fabs(y[k] - pre[k]) < 1e-5, "c[%d] = %g, naive %g", k, y[k], pre[k]);
+        }
+    }
+    unsharp_model_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -221,6 +281,7 @@ int main(void)
     tcase_add_test(tc, training_lowers_the_loss);
     tcase_add_test(tc, strided_input_equals_contiguous);
     tcase_add_test(tc, dense_forward_matches_naive);
+    tcase_add_test(tc, inference_activation_in_place);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

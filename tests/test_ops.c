@@ -335,8 +335,13 @@ static const int conv_cases[][11] = {
     {1, 1, 5, 6, 3, 2, 2, 1, 2, 3, 3},    /* padding wider than the kernel: all-padding outputs */
     {1, 1, 9, 30, 5, 4, 5, 4, 4, 0, 2},   /* stride 4, unpadded rows, pad 2 columns */
     {1, 1, 11, 230, 8, 6, 6, 4, 4, 1, 1}, /* ow 57: two whole strip groups and a tail */
+    /* several input channels, 3x3 stride 2 on rows of at least 64 outputs: conv_direct.c too */
+    {1, 3, 7, 130, 5, 3, 3, 2, 2, 1, 1},  /* ow 65: two groups and a one-strip tail; cout 5 */
+    {2, 2, 6, 200, 9, 3, 3, 2, 2, 1, 1},  /* ow 100: a two-strip tail; three channel blocks */
+    {1, 4, 5, 141, 4, 3, 3, 2, 2, 0, 0},  /* unpadded, odd width: ow 70 */
+    {1, 8, 3, 130, 16, 3, 3, 2, 2, 1, 1}, /* the network's c2 channels: four full blocks */
 };
-#define FIRST_CIN1_CASE 12
+#define FIRST_DIRECT_CASE 12
 #define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))
 
 static unsharp_conv_shape conv_case(int i)
@@ -499,13 +504,14 @@ START_TEST(test_conv_threads)
 }
 END_TEST
 
-/* The one-input-channel forward in both of its builds (plain C vectors, and AVX2 where the
- * CPU has it) against the naive loop, with the bias and the fused leaky ReLU. */
-START_TEST(test_conv_cin1_builds)
+/* The forward of conv_direct.c (one input channel, and several through 3x3 stride 2 on wide
+ * rows) in both of its builds (plain C vectors, and AVX2 where the CPU has it) against the
+ * naive loop, with the bias and the fused leaky ReLU. */
+START_TEST(test_conv_direct_builds)
 {
-    const int ci = FIRST_CIN1_CASE + _i;
+    const int ci = FIRST_DIRECT_CASE + _i;
     unsharp_conv_shape s = conv_case(ci);
-    ck_assert_int_eq(s.cin, 1);
+    ck_assert_msg(unsharp__conv_direct_applies(&s), "conv case %d does not take conv_direct.c", ci);
     unsharp_backend *be = backend(1);
     seed_rng(3000 + ci);
     size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s), plane = (size_t)s.oh * s.ow;
@@ -1295,7 +1301,7 @@ static Suite *ops_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_loop_test(tc, test_conv_vs_naive, 0, N_CONV_CASES);
     tcase_add_loop_test(tc, test_conv_threads, 0, N_CONV_CASES);
-    tcase_add_loop_test(tc, test_conv_cin1_builds, 0, N_CONV_CASES - FIRST_CIN1_CASE);
+    tcase_add_loop_test(tc, test_conv_direct_builds, 0, N_CONV_CASES - FIRST_DIRECT_CASE);
     tcase_add_test(tc, test_conv_errors);
     suite_add_tcase(s, tc);
 

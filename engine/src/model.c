@@ -361,6 +361,11 @@ static unsharp_status plan_activations(unsharp_model *m, int training)
         off = 0;
         for (int i = 0; i < m->n_layers; i++) {
             unsharp_layer *L = &m->layers[i];
+            if (!training && L->fused) { /* in place: the convolution's output is read by nobody else */
+                L->y = m->layers[L->in[0]].y;
+                L->cache = NULL;
+                continue;
+            }
             size_t bytes = L->kind->is_loss || L->skipped ? 0 : ALIGN64((size_t)L->n * L->c * L->h * L->w * sizeof(float));
             L->y = base ? (float *)(base + off) : NULL;
             off += bytes;
@@ -487,6 +492,20 @@ static unsharp_status skipped_error(const unsharp_model *m, char *errbuf, const 
                            layer, m->layers[0].h, m->layers[0].w);
 }
 
+/* In inference a convolution's fused activation is written over the convolution's output. */
+static int overwritten(const unsharp_model *m, const unsharp_layer *L)
+{
+    return m->state == UNSHARP_STATE_INFER && L->act_layer >= 0;
+}
+
+static unsharp_status overwritten_error(const unsharp_model *m, const unsharp_layer *L, char *errbuf, const char *func)
+{
+    return unsharp__seterr(errbuf, UNSHARP_ERR_STATE, func,
+                           "layer '%s' is not kept in inference: its activation '%s' is computed in its place "
+                           "(read that, or run a training forward)",
+                           L->name, m->layers[L->act_layer].name);
+}
+
 unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4])
 {
     char *errbuf = unsharp__tls_errbuf();
@@ -497,6 +516,7 @@ unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *la
     if (m->state == UNSHARP_STATE_NONE) return unsharp__seterr(errbuf, UNSHARP_ERR_STATE, __func__, "no forward yet");
     const unsharp_layer *L = &m->layers[i];
     if (L->skipped) return skipped_error(m, errbuf, __func__, layer);
+    if (overwritten(m, L)) return overwritten_error(m, L, errbuf, __func__);
     shape[0] = L->n; shape[1] = L->c; shape[2] = L->h; shape[3] = L->w;
     return UNSHARP_OK;
 }
@@ -511,6 +531,7 @@ unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, uns
     if (m->state == UNSHARP_STATE_NONE) FAIL(UNSHARP_ERR_STATE, "no forward yet");
     unsharp_layer *L = &m->layers[i];
     if (L->skipped) return skipped_error(m, errbuf, __func__, layer);
+    if (overwritten(m, L)) return overwritten_error(m, L, errbuf, __func__);
     if (!out || !out->data) FAIL(UNSHARP_ERR_INVALID, "no output tensor");
     if (out->n != L->n || out->c != L->c || out->h != L->h || out->w != L->w)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' is (%d, %d, %d, %d), the tensor (%d, %d, %d, %d)", layer, L->n, L->c, L->h, L->w,

@@ -60,7 +60,8 @@ struct unsharp_layer {
 
     /* Fusion, decided once the architecture is parsed: a convolution whose only consumer is a
      * ReLU or leaky ReLU writes that layer's output in its own forward (act_layer, or -1), and
-     * the activation's forward then has nothing to do (fused). */
+     * the activation's forward then has nothing to do (fused); in inference the activation
+     * is written over the convolution's output (model.c, plan_activations). */
     int act_layer, fused;
     /* The layer whose backward writes this layer's dy first, overwriting it (its last reader,
      * when that reader's kind can), or -1: then dy is zeroed before it is written. */

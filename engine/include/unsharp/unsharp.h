@@ -218,14 +218,17 @@ UNSHARP_API unsharp_status unsharp_model_get_grad(unsharp_model *m, const char *
  *         _INVALID (no input, or a target out of range), _NOMEM or _BACKEND. */
 UNSHARP_API unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, int training);
 
-/* The shape of a named layer's output after the last forward (n,c,h,w).
- * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no such layer), _STATE (no forward yet), _SHAPE
- *         (skipped: the input was too small for it) or _INVALID. */
+/* The shape of a named layer's output after the last forward (n,c,h,w). After an inference
+ * forward, a convolution whose only reader is a ReLU or leaky ReLU has no output of its own:
+ * the activation is computed in its place (read the activation's output instead).
+ * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no such layer), _STATE (no forward yet, or a
+ *         convolution overwritten by its activation), _SHAPE (skipped: the input was too small
+ *         for it) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4]);
 /* Copies a named layer's output after the last forward into out (caller memory, any strides),
- * whose shape must match.
+ * whose shape must match (the same exception as above).
  * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND, _SHAPE (a shape mismatch, or a skipped layer),
- *         _STATE (no forward yet) or _INVALID. */
+ *         _STATE (no forward yet, or an overwritten convolution) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, unsharp_tensor *out);
 
 /* Targets of a loss layer for the next forward(training=1). The counts follow the loss

@@ -1,8 +1,8 @@
 /* conv.c: 2-D convolution on the CPU, forward and both backward passes side by side. Each
  * image is lowered with im2col to a (cin*kh*kw, oh*ow) matrix and multiplied with OpenBLAS;
- * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly, and the
- * forward pass and the weight gradient of one-input-channel convolutions (the first layer) run
- * in conv_direct.c.
+ * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly; the
+ * forward pass of one-input-channel convolutions (the first layer) and of 3x3 stride-2 ones, and
+ * the weight gradient of one-input-channel convolutions, run in conv_direct.c.
  * With threads > 1 the batch is cut into contiguous blocks of images, one per slot, and the
  * slots run under OpenMP, each on its own slice of the workspace. Backward-filter gives every
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
@@ -32,7 +32,8 @@
 
 typedef struct conv_plan {
     int direct;    /* 1x1, stride 1, no padding: no im2col */
-    int cin1;      /* one input channel: forward by conv_direct.c, in the col buffer */
+    int fwd_direct;  /* forward by conv_direct.c (conv_direct_applies), in the col buffer */
+    int grad_direct; /* weight gradient by conv_direct.c (one input channel), likewise */
     int rows;      /* output rows per block */
     int nt;        /* slots: min(threads, n) */
     int K, P;      /* cin*kh*kw, oh*ow */
@@ -70,9 +71,11 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
     if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
     /* (bounds that keep conv_direct.c's sizes far from overflow; beyond them, im2col) */
-    p->cin1 = !p->direct && unsharp__conv_direct_applies(s) && (int64_t)s->sw * (s->ow + s->kw + 8) < INT_MAX &&
-              (int64_t)(s->cout + 8) * (K + 1) < INT_MAX;
-    if (p->cin1) {
+    p->fwd_direct = !p->direct && unsharp__conv_direct_applies(s) &&
+                    (int64_t)s->kh * s->cin * s->sw * (s->ow + s->kw + 32) < INT_MAX &&
+                    (int64_t)(s->cout + 8) * (K + 1) < INT_MAX;
+    p->grad_direct = p->fwd_direct && unsharp__conv_direct_grad_applies(s);
+    if (p->fwd_direct) {
         size_t dn = unsharp__conv_direct_floats(s);
         if (dn > col) col = dn;
     }
@@ -392,7 +395,7 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
                             s->cin, xi, p.P, 0.0f, yi, p.P);
                 if (b || ai) forward_epilogue(s->cout, (size_t)p.P, yi, p.P, b, yi, ai, slope, p.P);
-            } else if (p.cin1) {
+            } else if (p.fwd_direct) {
                 unsharp__conv_direct_forward(s, xi, w, b, yi, ai, slope, col);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
@@ -504,7 +507,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
                 /* dW (cout, cin) += dy (cout, P) x^T (P, cin) */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, s->cin, p.P, 1.0f, dyi, p.P,
                             xi, p.P, 1.0f, acc, ldw);
-            } else if (p.cin1) {
+            } else if (p.grad_direct) {
                 unsharp__conv_direct_backward_filter(s, xi, dyi, acc, col);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {

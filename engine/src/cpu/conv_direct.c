@@ -1,25 +1,33 @@
-/* conv_direct.c: the forward pass of a convolution with one input channel (the network's first
- * layer, on the luma image), computed straight from the input rows without an im2col matrix;
- * its weight gradient likewise, at the end of the file.
+/* conv_direct.c: the forward pass of a convolution computed straight from the input rows,
+ * without an im2col matrix, for the network's first layer (one input channel, on the luma
+ * image) and for the strided 3x3 layers after it, whose few output channels make a poor GEMM
+ * (conv_direct_applies says which shapes); the weight gradient of one-input-channel
+ * convolutions likewise, at the end of the file.
  *
- * Each input row is split once into its sw phases (the columns ix with ix + pw = p mod sw,
- * zero-padded at both ends), kept in a ring of kh rows. Output column ox of tap kj then reads
- * phase kj % sw at index ox + kj / sw: every tap is a contiguous vector load. An output row is
- * computed in strips of vector width for blocks of C1_CB output channels at once, the
- * accumulators (one vector a channel) staying in registers over all kh*kw taps: one load of
- * input and C1_CB multiply-adds a tap. The bias starts the sums; the leaky ReLU of the row is
- * written in the same pass with the expression of the leaky ReLU slot (bit for bit the same
- * from the same y).
+ * Each input row of each channel is split once into its sw phases (the columns ix with
+ * ix + pw = p mod sw, zero-padded at both ends), kept in a ring of kh rows. Output column ox
+ * of tap (ic, ki, kj) then reads phase kj % sw of channel ic's row at index ox + kj / sw:
+ * every tap is a contiguous vector load. An output row is computed in strips of vector width
+ * for blocks of C1_CB output channels at once, the accumulators (one vector a channel)
+ * staying in registers over all cin*kh*kw taps: one load of input and C1_CB multiply-adds a
+ * tap. A row ends in a group of one, two or three strips, as its width needs. The bias
+ * starts the sums; the leaky ReLU of the row is written in the same pass with the
+ * expression of the leaky ReLU slot (bit for bit the same from the same y).
  *
  * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, picked at run time when the
  * CPU has them (x86-64 with GCC or Clang), and 4-float vectors in plain C (GCC vector
  * extensions: SSE2 on x86-64, NEON on ARM) otherwise. They differ only in rounding (FMA).
  *
- * Workspace (conv_direct_floats): the ring, kh*sw*L floats with L = ow rounded up to C1_SPAN
- * plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
- * (zero-padded in the last block) and the bias likewise, nblk*C1_CB*(K + 1) floats. */
+ * Workspace (conv_direct_floats): the ring, kh*cin*sw*L floats with L = ow rounded up to
+ * C1_SPAN plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
+ * (zero-padded in the last block) and the bias likewise, nblk*C1_CB*(K + 1) floats with
+ * K = cin*kh*kw. */
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <xmmintrin.h>
+#endif
 #include "cpu_ops.h"
 
 #define C1_NS 3           /* strips computed together */
@@ -27,6 +35,7 @@
 #define C1_CB 4           /* output channels a block: C1_CB * C1_NS accumulators in registers */
 #define C1_KH_MAX 16 /* larger kernels take the im2col path */
 #define C1_KW_MAX 16
+#define C1_TAPS_MAX 640 /* cin*kh*kw of a multi-channel layer: beyond, im2col */
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
@@ -35,102 +44,158 @@ static size_t phase_len(const unsharp_conv_shape *s)
     return round_up((size_t)s->ow, C1_SPAN) + (size_t)(s->kw - 1) / (size_t)s->sw;
 }
 
+/* One input channel, any kernel up to C1_KH_MAX x C1_KW_MAX; or several channels through a
+ * 3x3 kernel with stride 2 and rows of at least C1_WIDE outputs, where im2col and a GEMM of a
+ * few rows cost more than the taps (bench/conv_bench: the network's c2 and c3 on a photo;
+ * not on training crops, whose short rows leave the strips half empty). */
+#define C1_WIDE 64
 int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
 {
-    return s->cin == 1 && s->kh * s->kw > 1 && s->kh <= C1_KH_MAX && s->kw <= C1_KW_MAX;
+    if (s->kh * s->kw <= 1 || s->kh > C1_KH_MAX || s->kw > C1_KW_MAX) return 0;
+    if (s->cin == 1) return 1;
+    return s->kh == 3 && s->kw == 3 && s->sh == 2 && s->sw == 2 && s->ow >= C1_WIDE &&
+           (int64_t)s->cin * 9 <= C1_TAPS_MAX;
+}
+
+int unsharp__conv_direct_grad_applies(const unsharp_conv_shape *s)
+{
+    return s->cin == 1 && unsharp__conv_direct_applies(s);
 }
 
 static size_t grad_floats(const unsharp_conv_shape *s);
 
 size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
 {
-    size_t K = (size_t)s->kh * s->kw, nblk = ((size_t)s->cout + C1_CB - 1) / C1_CB;
-    size_t fwd = (size_t)s->kh * s->sw * phase_len(s) + nblk * C1_CB * (K + 1), grad = grad_floats(s);
+    size_t K = (size_t)s->cin * s->kh * s->kw, nblk = ((size_t)s->cout + C1_CB - 1) / C1_CB;
+    size_t fwd = (size_t)s->kh * s->cin * s->sw * phase_len(s) + nblk * C1_CB * (K + 1);
+    size_t grad = s->cin == 1 ? grad_floats(s) : 0;
     return fwd > grad ? fwd : grad; /* the forward's, or the weight gradient's */
 }
 
 /* The sw phases of one input row, each L floats: phase p at j holds the column
- * ix = j*sw + p - pw, or 0 outside the row. With sw = 4 the columns where all four phases are
- * inside the row are split in one pass (four loads and a transpose for four j). */
+ * ix = j*sw + p - pw, or 0 outside the row. The j where all sw phases are inside the row are
+ * split in one pass: a copy for sw = 1; with SSE, four floats a load and shuffles for
+ * sw = 2 (even and odd) and sw = 4 (a 4x4 transpose); the rest, and the padding, column by
+ * column. */
 static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L)
 {
     const int sw = s->sw;
-    size_t all_lo = 0, all_hi = 0; /* the j done by the four-phase pass */
-    if (sw == 4) {
-        all_lo = (size_t)(s->pw + 3) / 4; /* 4j - pw >= 0 */
-        int64_t e = (int64_t)s->w + s->pw - 3; /* 4j + 3 - pw < w: 4j < e */
-        all_hi = e <= 0 ? 0 : (size_t)((e + 3) / 4);
-        if (all_hi > L) all_hi = L;
-        if (all_lo > all_hi) all_lo = all_hi;
+    const float *restrict src = row - s->pw; /* src[j * sw + p]: phase p at j */
+    size_t all_lo = (size_t)(s->pw + sw - 1) / (size_t)sw; /* j * sw - pw >= 0 */
+    int64_t e = (int64_t)s->w + s->pw - (sw - 1);            /* j * sw + sw - 1 - pw < w: j * sw < e */
+    size_t all_hi = e <= 0 ? 0 : (size_t)((e + sw - 1) / sw);
+    if (all_hi > L) all_hi = L;
+    if (all_lo > all_hi) all_lo = all_hi;
+    size_t j = all_lo;
+    if (sw == 1) {
+        memcpy(ph + j, src + j, (all_hi - j) * sizeof(float));
+        j = all_hi;
+    }
+#ifdef __SSE2__
+    else if (sw == 2) {
+        float *restrict d0 = ph, *restrict d1 = ph + L;
+        for (; j + 4 <= all_hi; j += 4) {
+            __m128 a = _mm_loadu_ps(src + 2 * j), b = _mm_loadu_ps(src + 2 * j + 4);
+            _mm_storeu_ps(d0 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+            _mm_storeu_ps(d1 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+        }
+    } else if (sw == 4) {
         float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
-        const float *restrict src = row - s->pw;
-        for (size_t j = all_lo; j < all_hi; j++) {
-            d0[j] = src[4 * j];
-            d1[j] = src[4 * j + 1];
-            d2[j] = src[4 * j + 2];
-            d3[j] = src[4 * j + 3];
+        for (; j + 4 <= all_hi; j += 4) {
+            __m128 a = _mm_loadu_ps(src + 4 * j), b = _mm_loadu_ps(src + 4 * j + 4);
+            __m128 c = _mm_loadu_ps(src + 4 * j + 8), d = _mm_loadu_ps(src + 4 * j + 12);
+            _MM_TRANSPOSE4_PS(a, b, c, d);
+            _mm_storeu_ps(d0 + j, a);
+            _mm_storeu_ps(d1 + j, b);
+            _mm_storeu_ps(d2 + j, c);
+            _mm_storeu_ps(d3 + j, d);
         }
     }
+#endif
+    for (; j < all_hi; j++)
+        for (int p = 0; p < sw; p++) ph[(size_t)p * L + j] = src[j * sw + p];
     for (int p = 0; p < sw; p++) {
         float *restrict d = ph + (size_t)p * L;
-        for (size_t j = 0; j < L; j++) {
-            if (j == all_lo && all_hi > all_lo) j = all_hi;
-            if (j >= L) break;
-            int64_t ix = (int64_t)j * sw + p - s->pw;
-            d[j] = ix >= 0 && ix < s->w ? row[ix] : 0.0f;
+        for (size_t k = 0; k < L; k++) {
+            if (k == all_lo && all_hi > all_lo) k = all_hi;
+            if (k >= L) break;
+            int64_t ix = (int64_t)k * sw + p - s->pw;
+            d[k] = ix >= 0 && ix < s->w ? row[ix] : 0.0f;
         }
     }
 }
 
+/* One group of NS strips of one block of channels: the output columns [x0, x0 + n), n at most
+ * NS * VW, of the cb channels of the block, from its regrouped weights wk and bias bk. */
+#define C1_GROUP(NAME, VW, ATTR, NS)                                                                    \
+    ATTR static __attribute__((noinline)) void NAME##_g##NS(                                            \
+        const float *const *src, const int *tap, int nt, const float *wk, const float *bk, int x0, int n,  \
+        int cb, float *y, float *act, size_t ys, float slope)                                          \
+    {                                                                                                   \
+        NAME##_v acc[C1_CB][NS];                                                                        \
+        for (int c = 0; c < C1_CB; c++)                                                                 \
+            for (int k = 0; k < NS; k++)                                                                \
+                for (int l = 0; l < VW; l++) acc[c][k][l] = bk[c];                                      \
+        for (int t = 0; t < nt; t++) {                                                                  \
+            const float *wt = wk + (size_t)tap[t] * C1_CB;                                              \
+            NAME##_v v[NS];                                                                             \
+            for (int k = 0; k < NS; k++) v[k] = *(const NAME##_u *)(src[t] + x0 + k * VW);             \
+            for (int c = 0; c < C1_CB; c++)                                                             \
+                for (int k = 0; k < NS; k++) acc[c][k] += wt[c] * v[k];                                 \
+        }                                                                                               \
+        /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it; through ry and ra so     \
+         * that acc is only indexed by constants and stays in registers (and the constants made \
+         * here, not held over the loop, where every register holds a sum or an input) */      \
+        NAME##_v one_v, slope_v;                                                                        \
+        for (int l = 0; l < VW; l++) one_v[l] = 1.0f, slope_v[l] = slope;                               \
+        const NAME##_i one_i = (NAME##_i)one_v, slope_i = (NAME##_i)slope_v;                            \
+        NAME##_v ry[C1_CB][NS], ra[C1_CB][NS];                                                          \
+        for (int c = 0; c < C1_CB; c++)                                                                 \
+            for (int k = 0; k < NS; k++) {                                                              \
+                NAME##_i pos = acc[c][k] > 0.0f;                                                        \
+                ry[c][k] = acc[c][k];                                                                   \
+                ra[c][k] = acc[c][k] * (NAME##_v)((pos & one_i) | (~pos & slope_i));                    \
+            }                                                                                           \
+        const int keep_y = act != y; /* act == y: the activation is written in place (inference) */ \
+        for (int c = 0; c < cb; c++) {                                                                  \
+            size_t at = (size_t)c * ys + x0;                                                            \
+            if (n == VW * NS) { /* a constant size: vector moves, not rep movs */                       \
+                if (keep_y) memcpy(y + at, ry[c], sizeof ry[c]);                                        \
+                if (act) memcpy(act + at, ra[c], sizeof ra[c]);                                         \
+            } else {                                                                                    \
+                if (keep_y) memcpy(y + at, ry[c], (size_t)n * sizeof(float));                           \
+                if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                            \
+            }                                                                                           \
+        }                                                                                               \
+    }
+
 /* One output row of every channel: y (and act) at column stride 1, channel stride ys. The nt
- * taps that fall inside the image read src[t] + ox and take weight row t of each block (wb,
- * regrouped, and bb the bias, see above). */
+ * taps that fall inside the image read src[t] + ox and take weight row tap[t] of each block
+ * (wb, regrouped, and bb the bias, see above). Groups of three strips, and a last group of
+ * as many as the row needs. */
 #define C1_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
     typedef float NAME##_v __attribute__((vector_size(VW * 4)));                                      \
     typedef int32_t NAME##_i __attribute__((vector_size(VW * 4)));                                    \
     typedef float NAME##_u __attribute__((vector_size(VW * 4), aligned(4), may_alias)); /* unaligned */ \
+    C1_GROUP(NAME, VW, ATTR, 1)                                                                         \
+    C1_GROUP(NAME, VW, ATTR, 2)                                                                         \
+    C1_GROUP(NAME, VW, ATTR, 3)                                                                         \
     ATTR static void NAME(const unsharp_conv_shape *s, const float *const *src, const int *tap, int nt,  \
                           const float *wb, const float *bb, float *y, float *act, float slope, size_t ys) \
     {                                                                                                   \
-        NAME##_v one_v, slope_v;                                                                        \
-        for (int l = 0; l < VW; l++) one_v[l] = 1.0f, slope_v[l] = slope;                               \
-        const NAME##_i one_i = (NAME##_i)one_v, slope_i = (NAME##_i)slope_v;                            \
-        const int K = s->kh * s->kw, nblk = (s->cout + C1_CB - 1) / C1_CB;                            \
+        const int K = s->cin * s->kh * s->kw, nblk = (s->cout + C1_CB - 1) / C1_CB;                   \
         for (int blk = 0; blk < nblk; blk++) {                                                          \
             const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
             const int cb = s->cout - blk * C1_CB < C1_CB ? s->cout - blk * C1_CB : C1_CB;               \
+            float *yb = y + (size_t)blk * C1_CB * ys, *ab = act ? act + (size_t)blk * C1_CB * ys : NULL;  \
             for (int x0 = 0; x0 < s->ow; x0 += VW * C1_NS) {                                            \
-                NAME##_v acc[C1_CB][C1_NS];                                                             \
-                for (int c = 0; c < C1_CB; c++)                                                         \
-                    for (int k = 0; k < C1_NS; k++)                                                     \
-                        for (int l = 0; l < VW; l++) acc[c][k][l] = bk[c];                              \
-                for (int t = 0; t < nt; t++) {                                                          \
-                    const float *wt = wk + (size_t)tap[t] * C1_CB;                                      \
-                    NAME##_v v[C1_NS];                                                                  \
-                    for (int k = 0; k < C1_NS; k++) v[k] = *(const NAME##_u *)(src[t] + x0 + k * VW);  \
-                    for (int c = 0; c < C1_CB; c++)                                                     \
-                        for (int k = 0; k < C1_NS; k++) acc[c][k] += wt[c] * v[k];                      \
-                }                                                                                       \
-                /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it; through ry and ra  \
-                 * so that acc is only indexed by constants and stays in registers */                  \
-                NAME##_v ry[C1_CB][C1_NS], ra[C1_CB][C1_NS];                                            \
-                for (int c = 0; c < C1_CB; c++)                                                         \
-                    for (int k = 0; k < C1_NS; k++) {                                                   \
-                        NAME##_i pos = acc[c][k] > 0.0f;                                                \
-                        ry[c][k] = acc[c][k];                                                           \
-                        ra[c][k] = acc[c][k] * (NAME##_v)((pos & one_i) | (~pos & slope_i));            \
-                    }                                                                                   \
                 int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                              \
-                for (int c = 0; c < cb; c++) {                                                          \
-                    size_t at = (size_t)(blk * C1_CB + c) * ys + x0;                                    \
-                    if (n == VW * C1_NS) { /* a constant size: vector moves, not rep movs */            \
-                        memcpy(y + at, ry[c], sizeof ry[c]);                                            \
-                        if (act) memcpy(act + at, ra[c], sizeof ra[c]);                                 \
-                    } else {                                                                            \
-                        memcpy(y + at, ry[c], (size_t)n * sizeof(float));                               \
-                        if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                    \
-                    }                                                                                   \
-                }                                                                                       \
+                if (n > 2 * VW)                                                                         \
+                    NAME##_g3(src, tap, nt, wk, bk, x0, n, cb, yb, ab, ys, slope);             \
+                else if (n > VW)                                                                        \
+                    NAME##_g2(src, tap, nt, wk, bk, x0, n, cb, yb, ab, ys, slope);             \
+                else                                                                                    \
+                    NAME##_g1(src, tap, nt, wk, bk, x0, n, cb, yb, ab, ys, slope);             \
             }                                                                                           \
         }                                                                                               \
     }
@@ -163,8 +228,9 @@ int unsharp__conv_direct_simd(int want)
 void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
                                   float *y, float *act, float slope, float *work)
 {
-    const size_t L = phase_len(s), slot = (size_t)s->sw * L, K = (size_t)s->kh * s->kw;
-    const size_t P = (size_t)s->oh * s->ow;
+    const size_t L = phase_len(s), chan = (size_t)s->sw * L, slot = (size_t)s->cin * chan;
+    const size_t K = (size_t)s->cin * s->kh * s->kw, KK = (size_t)s->kh * s->kw;
+    const size_t P = (size_t)s->oh * s->ow, plane = (size_t)s->h * s->w;
     const int nblk = (s->cout + C1_CB - 1) / C1_CB;
     float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * C1_CB * K;
     row_fn row = row_plain;
@@ -180,8 +246,8 @@ void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, c
     }
     /* ring slot of input row iy: iy mod kh (the kh rows an output row reads are consecutive) */
     int held[C1_KH_MAX]; /* the input row each slot holds, -1 none */
-    const float *src[C1_KH_MAX * C1_KW_MAX];
-    int tap[C1_KH_MAX * C1_KW_MAX];
+    const float *src[C1_TAPS_MAX > C1_KH_MAX * C1_KW_MAX ? C1_TAPS_MAX : C1_KH_MAX * C1_KW_MAX];
+    int tap[sizeof src / sizeof src[0]];
     for (int k = 0; k < s->kh; k++) held[k] = -1;
     for (int oy = 0; oy < s->oh; oy++) {
         int nt = 0;
@@ -190,13 +256,15 @@ void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, c
             if (iy < 0 || iy >= s->h) continue; /* padding rows add nothing */
             float *ph = ring + (size_t)(iy % s->kh) * slot;
             if (held[iy % s->kh] != iy) {
-                split_row(s, x + (size_t)iy * s->w, ph, L);
+                for (int ic = 0; ic < s->cin; ic++)
+                    split_row(s, x + (size_t)ic * plane + (size_t)iy * s->w, ph + (size_t)ic * chan, L);
                 held[iy % s->kh] = iy;
             }
-            for (int kj = 0; kj < s->kw; kj++, nt++) {
-                src[nt] = ph + (size_t)(kj % s->sw) * L + kj / s->sw;
-                tap[nt] = ki * s->kw + kj;
-            }
+            for (int ic = 0; ic < s->cin; ic++)
+                for (int kj = 0; kj < s->kw; kj++, nt++) {
+                    src[nt] = ph + (size_t)ic * chan + (size_t)(kj % s->sw) * L + kj / s->sw;
+                    tap[nt] = (int)((size_t)ic * KK) + ki * s->kw + kj;
+                }
         }
         size_t at = (size_t)oy * s->ow;
         row(s, src, tap, nt, wb, bb, y + at, act ? act + at : NULL, slope, P);
