@@ -125,12 +125,14 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
     }
 }
 
-/* One group of NS strips of one block of channels: the output columns [x0, x0 + n), n at most
- * NS * VW, of the cb channels of the block, from its regrouped weights wk and bias bk. */
+/* One group of NS strips of one block of channels: the output columns [x0, x0 + NS * VW) of
+ * the C1_CB channels of the block, from its regrouped weights wk and bias bk, stored whole to
+ * y and act (rows ys apart; y not at all when it is act, y and act from x0 on). The caller
+ * gives scratch rows for a partial group and copies what lies inside. */
 #define C1_GROUP(NAME, VW, ATTR, NS)                                                                    \
-    ATTR static __attribute__((noinline)) void NAME##_g##NS(                                            \
-        const float *const *src, const int *tap, int nt, const float *wk, const float *bk, int x0, int n,  \
-        int cb, float *y, float *act, size_t ys, float slope)                                          \
+    ATTR static __attribute__((noinline)) void NAME##_g##NS(const float *const *src, const int *tap, int nt, \
+                                                            const float *wk, const float *bk, int x0,   \
+                                                            float *y, float *act, size_t ys, float slope) \
     {                                                                                                   \
         NAME##_v acc[C1_CB][NS];                                                                        \
         for (int c = 0; c < C1_CB; c++)                                                                 \
@@ -143,30 +145,18 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
             for (int c = 0; c < C1_CB; c++)                                                             \
                 for (int k = 0; k < NS; k++) acc[c][k] += wt[c] * v[k];                                 \
         }                                                                                               \
-        /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it; through ry and ra so     \
-         * that acc is only indexed by constants and stays in registers (and the constants made \
-         * here, not held over the loop, where every register holds a sum or an input) */      \
+        /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it (the constants made here,   \
+         * not held over the loop, where every register holds a sum or an input) */               \
         NAME##_v one_v, slope_v;                                                                        \
         for (int l = 0; l < VW; l++) one_v[l] = 1.0f, slope_v[l] = slope;                               \
         const NAME##_i one_i = (NAME##_i)one_v, slope_i = (NAME##_i)slope_v;                            \
-        NAME##_v ry[C1_CB][NS], ra[C1_CB][NS];                                                          \
+        const int keep_y = act != y; /* act == y: the activation is written in place (inference) */ \
         for (int c = 0; c < C1_CB; c++)                                                                 \
             for (int k = 0; k < NS; k++) {                                                              \
                 NAME##_i pos = acc[c][k] > 0.0f;                                                        \
-                ry[c][k] = acc[c][k];                                                                   \
-                ra[c][k] = acc[c][k] * (NAME##_v)((pos & one_i) | (~pos & slope_i));                    \
+                if (keep_y) *(NAME##_u *)(y + c * ys + k * VW) = acc[c][k];                             \
+                if (act) *(NAME##_u *)(act + c * ys + k * VW) = acc[c][k] * (NAME##_v)((pos & one_i) | (~pos & slope_i)); \
             }                                                                                           \
-        const int keep_y = act != y; /* act == y: the activation is written in place (inference) */ \
-        for (int c = 0; c < cb; c++) {                                                                  \
-            size_t at = (size_t)c * ys + x0;                                                            \
-            if (n == VW * NS) { /* a constant size: vector moves, not rep movs */                       \
-                if (keep_y) memcpy(y + at, ry[c], sizeof ry[c]);                                        \
-                if (act) memcpy(act + at, ra[c], sizeof ra[c]);                                         \
-            } else {                                                                                    \
-                if (keep_y) memcpy(y + at, ry[c], (size_t)n * sizeof(float));                           \
-                if (act) memcpy(act + at, ra[c], (size_t)n * sizeof(float));                            \
-            }                                                                                           \
-        }                                                                                               \
     }
 
 /* One output row of every channel: y (and act) at column stride 1, channel stride ys. The nt
@@ -188,14 +178,27 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
             const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
             const int cb = s->cout - blk * C1_CB < C1_CB ? s->cout - blk * C1_CB : C1_CB;               \
             float *yb = y + (size_t)blk * C1_CB * ys, *ab = act ? act + (size_t)blk * C1_CB * ys : NULL;  \
+            float scratch[2 * C1_CB * C1_SPAN];                                                         \
             for (int x0 = 0; x0 < s->ow; x0 += VW * C1_NS) {                                            \
-                int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                              \
+                const int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                        \
+                const int whole = n == VW * C1_NS || n == 2 * VW || n == VW;                            \
+                float *gy = yb + x0, *ga = ab ? ab + x0 : NULL;                                         \
+                size_t gs = ys;                                                                         \
+                if (!whole || cb < C1_CB) { /* into scratch rows, then the columns inside */            \
+                    gy = scratch, ga = ab ? (ab == yb ? scratch : scratch + C1_CB * C1_SPAN) : NULL;    \
+                    gs = C1_SPAN;                                                                       \
+                }                                                                                       \
                 if (n > 2 * VW)                                                                         \
-                    NAME##_g3(src, tap, nt, wk, bk, x0, n, cb, yb, ab, ys, slope);             \
+                    NAME##_g3(src, tap, nt, wk, bk, x0, gy, ga, gs, slope);                             \
                 else if (n > VW)                                                                        \
-                    NAME##_g2(src, tap, nt, wk, bk, x0, n, cb, yb, ab, ys, slope);             \
+                    NAME##_g2(src, tap, nt, wk, bk, x0, gy, ga, gs, slope);                             \
                 else                                                                                    \
-                    NAME##_g1(src, tap, nt, wk, bk, x0, n, cb, yb, ab, ys, slope);             \
+                    NAME##_g1(src, tap, nt, wk, bk, x0, gy, ga, gs, slope);                             \
+                if (gs == C1_SPAN)                                                                      \
+                    for (int c = 0; c < cb; c++) {                                                      \
+                        if (ab != yb) memcpy(yb + c * ys + x0, gy + c * C1_SPAN, (size_t)n * sizeof(float)); \
+                        if (ab) memcpy(ab + c * ys + x0, ga + c * C1_SPAN, (size_t)n * sizeof(float));  \
+                    }                                                                                   \
             }                                                                                           \
         }                                                                                               \
     }
