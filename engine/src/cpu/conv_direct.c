@@ -114,14 +114,22 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
 #endif
     for (; j < all_hi; j++)
         for (int p = 0; p < sw; p++) ph[(size_t)p * L + j] = src[j * sw + p];
+    /* the ends, [0, all_lo) and [all_hi, L): the columns still inside the row, then zeros */
     for (int p = 0; p < sw; p++) {
         float *restrict d = ph + (size_t)p * L;
-        for (size_t k = 0; k < L; k++) {
-            if (k == all_lo && all_hi > all_lo) k = all_hi;
-            if (k >= L) break;
+        const size_t lo_end = all_hi > all_lo ? all_lo : L;
+        for (size_t k = 0; k < lo_end; k++) {
             int64_t ix = (int64_t)k * sw + p - s->pw;
             d[k] = ix >= 0 && ix < s->w ? row[ix] : 0.0f;
         }
+        if (lo_end == L) continue;
+        size_t k = all_hi;
+        for (; k < L; k++) {
+            int64_t ix = (int64_t)k * sw + p - s->pw;
+            if (ix >= s->w) break;
+            d[k] = row[ix];
+        }
+        memset(d + k, 0, (L - k) * sizeof(float));
     }
 }
 
