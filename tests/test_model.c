@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unsharp/unsharp.h"
+#include "model.h"
 
 static void expect_arch_error(const char *arch, const char *needle)
 {
@@ -270,6 +271,57 @@ START_TEST(inference_activation_in_place)
 }
 END_TEST
 
+/* The 8-bit forward (model.h, for the judge) against the float forward of the same samples
+ * times 1/255: the same outputs bit for bit, both when the first convolution reads the
+ * samples itself (a 6x6 stride-4 layer as the network's first, widths that exercise the
+ * vector split and both row ends; and a stride-2 one, split column by column) and when the
+ * model converts them first (a kernel larger than the direct path takes; an input read by two
+ * layers). After a direct read the input layer has no output to give. */
+START_TEST(eight_bit_input_equals_float)
+{
+    static const struct { const char *arch; int direct; } cases[] = {
+        {"input luma 1\nconv c1 luma out=8 k=6 s=4 p=1\nlrelu a1 c1 slope=0.1\nconv c2 a1 out=4 k=3 s=2 p=1\ngmean out c2\n", 1},
+        {"input luma 1\nconv c1 luma out=5 k=3 s=2 p=1\ngmax out c1\n", 1},
+        {"input luma 1\nconv c1 luma out=2 k=20 s=4\ngmean out c1\n", 0},
+        {"input luma 1\nconv c1 luma out=3 k=3 p=1\nconv c2 luma out=3 k=3 p=1\nconcat cc c1,c2\ngmean out cc\n", 0},
+    };
+    static const int sizes[][2] = {{37, 23}, {230, 41}, {101, 64}, {24, 24}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (size_t z = 0; z < sizeof sizes / sizeof sizes[0]; z++) {
+            const int w = sizes[z][0], h = sizes[z][1], stride = w + 7;
+            unsharp_model *m = NULL;
+            ck_assert_int_eq(unsharp_model_create(cases[c].arch, 11 + (uint64_t)c, NULL, &m), UNSHARP_OK);
+            unsigned char *px = malloc((size_t)stride * h);
+            float *fx = malloc(sizeof(float) * (size_t)w * h);
+            ck_assert(px && fx);
+            for (int i = 0; i < stride * h; i++) px[i] = (unsigned char)((i * 97 + (i / stride) * 31 + (int)c) % 256);
+            for (int y = 0; y < h; y++)
+                for (int x = 0; x < w; x++) fx[y * w + x] = px[y * stride + x] * (1.0f / 255);
+            unsharp_tensor t = unsharp_tensor_make(fx, 1, 1, h, w);
+            int shape[4];
+            ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_output_shape(m, "out", shape), UNSHARP_OK);
+            size_t n = (size_t)shape[0] * shape[1] * shape[2] * shape[3];
+            float want[8], got[8];
+            ck_assert_uint_le(n, 8);
+            unsharp_tensor o = unsharp_tensor_make(want, shape[0], shape[1], shape[2], shape[3]);
+            ck_assert_int_eq(unsharp_model_get_output(m, "out", &o), UNSHARP_OK);
+            ck_assert_int_eq(unsharp__model_forward_u8(m, px, (size_t)stride, h, w, 1.0f / 255), UNSHARP_OK);
+            ck_assert_msg(unsharp__model_input_was_u8(m) == cases[c].direct, "case %zu, %dx%d: direct read %d, want %d",
+                          c, w, h, unsharp__model_input_was_u8(m), cases[c].direct);
+            o.data = got;
+            ck_assert_int_eq(unsharp_model_get_output(m, "out", &o), UNSHARP_OK);
+            ck_assert_msg(memcmp(want, got, n * sizeof(float)) == 0, "case %zu, %dx%d: 8-bit forward %g, float %g", c, w,
+                          h, got[0], want[0]);
+            ck_assert_int_eq(unsharp_model_output_shape(m, "luma", shape),
+                             cases[c].direct ? UNSHARP_ERR_STATE : UNSHARP_OK);
+            free(px);
+            free(fx);
+            unsharp_model_free(m);
+        }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -282,6 +334,7 @@ int main(void)
     tcase_add_test(tc, strided_input_equals_contiguous);
     tcase_add_test(tc, dense_forward_matches_naive);
     tcase_add_test(tc, inference_activation_in_place);
+    tcase_add_test(tc, eight_bit_input_equals_float);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "unsharp/unsharp.h"
 
-#define UNSHARP_BACKEND_VERSION 1
+#define UNSHARP_BACKEND_VERSION 2
 
 /* Shape of one 2-D convolution: x (n, cin, h, w) * w (cout, cin, kh, kw) -> y (n, cout, oh, ow)
  * with oh = (h + 2*ph - kh) / sh + 1, and likewise ow. */
@@ -78,6 +78,14 @@ struct unsharp_backend {
                                      float *act,      /* (n, cout, oh, ow) or NULL, overwritten */
                                      float slope,
                                      void *work);
+    /* Optional (NULL when the backend has none): conv2d_forward of one image of one channel
+     * given as 8-bit samples, h rows of w, stride bytes apart, each read as sample * scale
+     * (the same floats as converting first). UNSHARP_ERR_UNSUPPORTED, with nothing written,
+     * when the shape does not take it; the model then converts the samples itself. */
+    unsharp_status (*conv2d_forward_u8)(unsharp_backend *be, const unsharp_conv_shape *s,
+                                        const unsigned char *x, size_t stride, float scale,
+                                        const float *w, const float *b, float *y, float *act,
+                                        float slope, void *work);
     unsharp_status (*conv2d_backward_data)(unsharp_backend *be, const unsharp_conv_shape *s,
                                            const float *dy, /* (n, cout, oh, ow) */
                                            const float *w,  /* (cout, cin, kh, kw) */

@@ -107,18 +107,8 @@ static void texture_map(const float *luma, int w, int h, int tw, int th, float *
         }
 }
 
-/* The two passes over the pixels below are built for AVX2 and plain (PIXEL_PASS, direction.h);
- * the texture map's column sums also have a hand-written AVX2 version (UNSHARP_X86_AVX2). */
-
-/* The network's input: the 8-bit luma (rows at stride) as floats in [0, 1], w*h of them. */
-PIXEL_PASS static void luma_to_float(const unsigned char *px, size_t stride, int w, int h, float *luma)
-{
-    for (int y = 0; y < h; y++) {
-        const unsigned char *restrict row = px + (size_t)y * stride;
-        float *restrict dst = luma + (size_t)y * w;
-        for (int x = 0; x < w; x++) dst[x] = row[x] * (1.0f / 255);
-    }
-}
+/* The texture map of 8-bit photos below is built for AVX2 and plain (PIXEL_PASS, direction.h);
+ * its column sums also have a hand-written AVX2 version (UNSHARP_X86_AVX2). */
 
 /* Adds one row's |Laplacian| and |second difference| along 0, 90, 45 and 135 degrees, for x
  * in [1, w - 1), to the 16-bit column sums cl..ce (each w long), from the row r and the rows
@@ -266,22 +256,25 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     if (img->channels != 1) FAIL(UNSHARP_ERR_INVALID, "the photo must be decoded as luma (LUMA8 or LUMAF)");
     if (m->layers[0].c != 1) FAIL(UNSHARP_ERR_INVALID, "the model takes %d channels, not luma", m->layers[0].c);
     const int w = img->width, h = img->height;
-    /* straight into the model's input buffer when it is host memory: no copy in the forward */
-    float *input = unsharp__model_input_buffer(m, 1, h, w);
-    if (!input) {
-        luma = malloc(sizeof *luma * (size_t)w * h);
-        if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
-        input = luma;
-    }
     const int is_u8 = img->format != UNSHARP_PIXEL_LUMAF;
-    if (is_u8)
-        luma_to_float(img->pixels, img->stride, w, h, input);
-    else
+    float *input = NULL;
+    if (is_u8) {
+        /* the 8-bit samples as they are: the first convolution reads them (model.h) */
+        CHECK(unsharp__model_forward_u8(m, img->pixels, img->stride, h, w, 1.0f / 255));
+    } else {
+        /* straight into the model's input buffer when it is host memory: no copy in the forward */
+        input = unsharp__model_input_buffer(m, 1, h, w);
+        if (!input) {
+            luma = malloc(sizeof *luma * (size_t)w * h);
+            if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
+            input = luma;
+        }
         for (int y = 0; y < h; y++)
             memcpy(input + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
                    sizeof(float) * (size_t)w);
-    unsharp_tensor x = unsharp_tensor_make(input, 1, 1, h, w);
-    CHECK(unsharp_model_forward(m, &x, 0));
+        unsharp_tensor x = unsharp_tensor_make(input, 1, 1, h, w);
+        CHECK(unsharp_model_forward(m, &x, 0));
+    }
 
     const char *tiles_name = meta_str(m, "judge.tiles", "tiles"), *image_name = meta_str(m, "judge.image", "image");
     int ts[4], is[4];

@@ -432,6 +432,22 @@ bailout:
     return st;
 }
 
+/* The forward of every layer after the input, once the input is in place. */
+static unsharp_status run_layers(unsharp_model *m, int training)
+{
+    unsharp_status st = UNSHARP_OK;
+    m->forward_count++;
+    for (int i = 1; i < m->n_layers; i++) {
+        unsharp_layer *L = &m->layers[i];
+        if ((L->kind->is_loss && !training) || L->skipped) continue;
+        L->loss = 0;
+        CHECK(L->kind->forward(m, L, training));
+    }
+    m->state = training ? UNSHARP_STATE_TRAIN : UNSHARP_STATE_INFER;
+bailout:
+    return st;
+}
+
 unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, int training)
 {
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
@@ -448,16 +464,72 @@ unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, 
     CHECK(shape_layers(m, training));
     CHECK(plan_activations(m, training));
     CHECK(upload_input(m, x));
-    m->forward_count++;
-    for (int i = 1; i < m->n_layers; i++) {
-        unsharp_layer *L = &m->layers[i];
-        if ((L->kind->is_loss && !training) || L->skipped) continue;
-        L->loss = 0;
-        CHECK(L->kind->forward(m, L, training));
-    }
-    m->state = training ? UNSHARP_STATE_TRAIN : UNSHARP_STATE_INFER;
+    m->input_u8 = NULL;
+    m->input_absent = 0;
+    CHECK(run_layers(m, training));
 bailout:
     return st;
+}
+
+/* Converts the 8-bit input (m->input_u8) into the input layer's floats and forgets it. */
+unsharp_status unsharp__model_input_from_u8(unsharp_model *m)
+{
+    unsharp_status st = UNSHARP_OK;
+    char *errbuf = m->err;
+    unsharp_layer *in = &m->layers[0];
+    const size_t plane = (size_t)in->h * in->w;
+    float *tmp = malloc(plane * sizeof *tmp);
+    if (!tmp) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the input");
+    for (int y = 0; y < in->h; y++) {
+        const unsigned char *restrict row = m->input_u8 + (size_t)y * m->input_stride;
+        float *restrict dst = tmp + (size_t)y * in->w;
+        for (int x = 0; x < in->w; x++) dst[x] = row[x] * m->input_scale;
+    }
+    CHECK(m->be->upload(m->be, in->y, tmp, plane * sizeof(float)));
+    m->input_u8 = NULL;
+    m->input_absent = 0;
+bailout:
+    free(tmp);
+    return st;
+}
+
+/* See model.h. When the input layer's only reader is a convolution and the backend can read
+ * 8-bit rows for it, that convolution reads them directly (layers/conv.c): no float copy of
+ * the image is made or read. Otherwise the samples are converted first. */
+unsharp_status unsharp__model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
+                                         float scale)
+{
+    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    unsharp_status st = UNSHARP_OK;
+    char *errbuf = m->err;
+    unsharp_layer *in = &m->layers[0];
+    m->state = UNSHARP_STATE_NONE;
+    if (!px) FAIL(UNSHARP_ERR_INVALID, "no input");
+    if (in->c != 1) FAIL(UNSHARP_ERR_SHAPE, "8-bit input has one channel; the model takes %d", in->c);
+    if (h < 1 || w < 1 || stride < (size_t)w || (double)h * w > (double)(1u << 31))
+        FAIL(UNSHARP_ERR_SHAPE, "8-bit input of %d x %d (row stride %zu) is refused", w, h, stride);
+    in->n = 1; in->h = h; in->w = w;
+    CHECK(shape_layers(m, 0));
+    CHECK(plan_activations(m, 0));
+    int readers = 0, reader = -1;
+    for (int j = 1; j < m->n_layers; j++)
+        for (int k = 0; k < m->layers[j].n_in; k++)
+            if (m->layers[j].in[k] == 0) readers++, reader = j;
+    m->input_u8 = px;
+    m->input_stride = stride;
+    m->input_scale = scale;
+    m->input_absent = 1;
+    if (readers != 1 || m->layers[reader].kind != unsharp__layer_kind("conv") || !m->be->conv2d_forward_u8)
+        CHECK(unsharp__model_input_from_u8(m));
+    st = run_layers(m, 0);
+bailout:
+    if (m) m->input_u8 = NULL; /* the caller's pixels are not kept */
+    return st;
+}
+
+int unsharp__model_input_was_u8(const unsharp_model *m)
+{
+    return m->input_absent;
 }
 
 unsharp_status unsharp_model_backward(unsharp_model *m)
@@ -492,6 +564,13 @@ static unsharp_status skipped_error(const unsharp_model *m, char *errbuf, const 
                            layer, m->layers[0].h, m->layers[0].w);
 }
 
+/* After an 8-bit forward whose first convolution read the samples itself (model.h). */
+static unsharp_status absent_error(const unsharp_model *m, char *errbuf, const char *func)
+{
+    return unsharp__seterr(errbuf, UNSHARP_ERR_STATE, func, "the input layer '%s' holds no floats: the last forward "
+                           "read 8-bit samples straight into its first convolution", m->layers[0].name);
+}
+
 /* In inference a convolution's fused activation is written over the convolution's output. */
 static int overwritten(const unsharp_model *m, const unsharp_layer *L)
 {
@@ -517,6 +596,7 @@ unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *la
     const unsharp_layer *L = &m->layers[i];
     if (L->skipped) return skipped_error(m, errbuf, __func__, layer);
     if (overwritten(m, L)) return overwritten_error(m, L, errbuf, __func__);
+    if (i == 0 && m->input_absent) return absent_error(m, errbuf, __func__);
     shape[0] = L->n; shape[1] = L->c; shape[2] = L->h; shape[3] = L->w;
     return UNSHARP_OK;
 }
@@ -532,6 +612,7 @@ unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, uns
     unsharp_layer *L = &m->layers[i];
     if (L->skipped) return skipped_error(m, errbuf, __func__, layer);
     if (overwritten(m, L)) return overwritten_error(m, L, errbuf, __func__);
+    if (i == 0 && m->input_absent) return absent_error(m, errbuf, __func__);
     if (!out || !out->data) FAIL(UNSHARP_ERR_INVALID, "no output tensor");
     if (out->n != L->n || out->c != L->c || out->h != L->h || out->w != L->w)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' is (%d, %d, %d, %d), the tensor (%d, %d, %d, %d)", layer, L->n, L->c, L->h, L->w,

@@ -105,6 +105,12 @@ struct unsharp_model {
     size_t act_capacity;
     void *work;                      /* shared workspace inside act_mem */
     int state;                       /* 0 none, 1 after inference, 2 after training forward */
+    /* 8-bit input of unsharp__model_forward_u8, during that call only; input_absent: the input
+     * layer's floats were never written (its convolution read the samples itself) */
+    const unsigned char *input_u8;
+    size_t input_stride;
+    float input_scale;
+    int input_absent;
     uint64_t seed, forward_count;
 
     unsharp_meta *meta;
@@ -137,5 +143,16 @@ unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options 
  * buffer (contiguous) skips its copy. NULL when the model's memory is not the host's (CUDA) or
  * the shape is refused. Valid until another call on the handle lays out another shape. */
 float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w);
+/* For unsharp_judge: an inference forward of one image of one channel given as 8-bit samples
+ * (h rows of w, stride bytes apart), each taken as sample * scale. Gives the same outputs as
+ * converting to floats and calling unsharp_model_forward; when the input's only reader is a
+ * convolution that the backend can run on 8-bit rows (conv2d_forward_u8), no float copy of
+ * the image is made, and the input layer then has no output to ask for (_STATE).
+ * input_was_u8: whether the last forward ran so (for tests). input_from_u8: converts the
+ * samples into the input layer's floats instead (layers/conv.c, when the backend declines). */
+unsharp_status unsharp__model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
+                                         float scale);
+int unsharp__model_input_was_u8(const unsharp_model *m);
+unsharp_status unsharp__model_input_from_u8(unsharp_model *m);
 
 #endif

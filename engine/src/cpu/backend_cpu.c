@@ -132,6 +132,7 @@ unsharp_status unsharp__cpu_backend_create(int threads, char *errbuf, unsharp_ba
         .gemm = unsharp__cpu_gemm,
         .conv_workspace = unsharp__cpu_conv_workspace,
         .conv2d_forward = unsharp__cpu_conv2d_forward,
+        .conv2d_forward_u8 = unsharp__cpu_conv2d_forward_u8,
         .conv2d_backward_data = unsharp__cpu_conv2d_backward_data,
         .conv2d_backward_filter = unsharp__cpu_conv2d_backward_filter,
         .bias_forward = unsharp__cpu_bias_forward,

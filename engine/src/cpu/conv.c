@@ -418,6 +418,22 @@ bailout:
     return st;
 }
 
+/* One image of one channel of 8-bit samples, by conv_direct.c when the shape takes it. */
+unsharp_status unsharp__cpu_conv2d_forward_u8(unsharp_backend *be, const unsharp_conv_shape *s,
+                                              const unsigned char *x, size_t stride, float scale, const float *w,
+                                              const float *b, float *y, float *act, float slope, void *work)
+{
+    conv_plan p;
+    unsharp_status st = UNSHARP_OK;
+    CHECK(conv_prepare(be, s, x, w, y, work, &p, __func__));
+    if (!p.fwd_direct || s->n != 1 || s->cin != 1 || stride < (size_t)s->w)
+        return unsharp__seterr(be->errbuf, UNSHARP_ERR_UNSUPPORTED, __func__,
+                               "8-bit input only for one image of one channel on the direct path");
+    unsharp__conv_direct_forward_u8(s, x, stride, scale, w, b, y, act, slope, work);
+bailout:
+    return st;
+}
+
 /* Zeroes rows [r0, r1) of every channel of one image's dx (cin, h, w). */
 static void zero_rows(const unsharp_conv_shape *s, float *dx, int r0, int r1)
 {

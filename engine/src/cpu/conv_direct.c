@@ -133,6 +133,58 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
     }
 }
 
+/* split_row for one row of 8-bit samples (cin 1), each read as sample * scale: the floats that
+ * converting the row first would give. With SSE and sw = 4, sixteen samples a load, widened
+ * and transposed as above. */
+static void split_row_u8(const unsharp_conv_shape *s, const unsigned char *row, float scale, float *ph, size_t L)
+{
+    const int sw = s->sw, pw = s->pw;
+    size_t all_lo = (size_t)(pw + sw - 1) / (size_t)sw;
+    int64_t e = (int64_t)s->w + pw - (sw - 1);
+    size_t all_hi = e <= 0 ? 0 : (size_t)((e + sw - 1) / sw);
+    if (all_hi > L) all_hi = L;
+    if (all_lo > all_hi) all_lo = all_hi;
+    size_t j = all_lo;
+#ifdef __SSE2__
+    if (sw == 4) {
+        float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
+        const __m128i z = _mm_setzero_si128();
+        const __m128 k = _mm_set1_ps(scale);
+        for (; j + 4 <= all_hi; j += 4) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + 4 * j - (size_t)pw));
+            __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
+            __m128 a = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)), k);
+            __m128 b = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)), k);
+            __m128 c = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)), k);
+            __m128 d = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)), k);
+            _MM_TRANSPOSE4_PS(a, b, c, d);
+            _mm_storeu_ps(d0 + j, a);
+            _mm_storeu_ps(d1 + j, b);
+            _mm_storeu_ps(d2 + j, c);
+            _mm_storeu_ps(d3 + j, d);
+        }
+    }
+#endif
+    for (; j < all_hi; j++)
+        for (int p = 0; p < sw; p++) ph[(size_t)p * L + j] = row[j * sw + p - pw] * scale;
+    for (int p = 0; p < sw; p++) {
+        float *restrict d = ph + (size_t)p * L;
+        const size_t lo_end = all_hi > all_lo ? all_lo : L;
+        for (size_t k = 0; k < lo_end; k++) {
+            int64_t ix = (int64_t)k * sw + p - pw;
+            d[k] = ix >= 0 && ix < s->w ? row[ix] * scale : 0.0f;
+        }
+        if (lo_end == L) continue;
+        size_t k = all_hi;
+        for (; k < L; k++) {
+            int64_t ix = (int64_t)k * sw + p - pw;
+            if (ix >= s->w) break;
+            d[k] = row[ix] * scale;
+        }
+        memset(d + k, 0, (L - k) * sizeof(float));
+    }
+}
+
 /* One group of NS strips of one block of channels: the output columns [x0, x0 + NS * VW) of
  * the C1_CB channels of the block, from its regrouped weights wk and bias bk, stored whole to
  * y and act (rows ys apart; y not at all when it is act, y and act from x0 on). The caller
@@ -236,8 +288,9 @@ int unsharp__conv_direct_simd(int want)
     return __atomic_load_n(&simd_choice, __ATOMIC_RELAXED);
 }
 
-void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
-                                  float *y, float *act, float slope, float *work)
+/* The forward of one image from float rows (x) or from 8-bit rows (u8, one channel). */
+static void forward(const unsharp_conv_shape *s, const float *x, const unsigned char *u8, size_t stride, float scale,
+                    const float *w, const float *b, float *y, float *act, float slope, float *work)
 {
     const size_t L = phase_len(s), chan = (size_t)s->sw * L, slot = (size_t)s->cin * chan;
     const size_t K = (size_t)s->cin * s->kh * s->kw, KK = (size_t)s->kh * s->kw;
@@ -267,8 +320,11 @@ void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, c
             if (iy < 0 || iy >= s->h) continue; /* padding rows add nothing */
             float *ph = ring + (size_t)(iy % s->kh) * slot;
             if (held[iy % s->kh] != iy) {
-                for (int ic = 0; ic < s->cin; ic++)
-                    split_row(s, x + (size_t)ic * plane + (size_t)iy * s->w, ph + (size_t)ic * chan, L);
+                if (u8)
+                    split_row_u8(s, u8 + (size_t)iy * stride, scale, ph, L);
+                else
+                    for (int ic = 0; ic < s->cin; ic++)
+                        split_row(s, x + (size_t)ic * plane + (size_t)iy * s->w, ph + (size_t)ic * chan, L);
                 held[iy % s->kh] = iy;
             }
             for (int ic = 0; ic < s->cin; ic++)
@@ -280,6 +336,18 @@ void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, c
         size_t at = (size_t)oy * s->ow;
         row(s, src, tap, nt, wb, bb, y + at, act ? act + at : NULL, slope, P);
     }
+}
+
+void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
+                                  float *y, float *act, float slope, float *work)
+{
+    forward(s, x, NULL, 0, 0.0f, w, b, y, act, slope, work);
+}
+
+void unsharp__conv_direct_forward_u8(const unsharp_conv_shape *s, const unsigned char *x, size_t stride, float scale,
+                                     const float *w, const float *b, float *y, float *act, float slope, float *work)
+{
+    forward(s, NULL, x, stride, scale, w, b, y, act, slope, work);
 }
 
 /* The weight gradient of the same convolutions, one image: dW (cout, kh*kw) += the

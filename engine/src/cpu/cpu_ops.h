@@ -38,6 +38,9 @@ size_t unsharp__cpu_conv_workspace(unsharp_backend *be, const unsharp_conv_shape
 unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
                                            const float *w, const float *b, float *y, float *act, float slope,
                                            void *work);
+unsharp_status unsharp__cpu_conv2d_forward_u8(unsharp_backend *be, const unsharp_conv_shape *s,
+                                              const unsigned char *x, size_t stride, float scale, const float *w,
+                                              const float *b, float *y, float *act, float slope, void *work);
 unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s,
                                                  const float *dy, const float *w, float *dx, int accumulate,
                                                  void *work);
@@ -56,6 +59,10 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s);
 int unsharp__conv_direct_simd(int want);
 void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
                                   float *y, float *act, float slope, float *work);
+/* The same for one image of one channel of 8-bit samples (rows stride bytes apart), each read
+ * as sample * scale: the same floats, and the same output, as converting them first. */
+void unsharp__conv_direct_forward_u8(const unsharp_conv_shape *s, const unsigned char *x, size_t stride, float scale,
+                                     const float *w, const float *b, float *y, float *act, float slope, float *work);
 /* dW (cout, kh*kw) += the weight gradient of one image (x, dy); work: conv_direct_floats
  * floats. */
 void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const float *x, const float *dy, float *dw,

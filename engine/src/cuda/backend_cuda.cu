@@ -496,6 +496,7 @@ extern "C" __attribute__((visibility("default"))) unsharp_status unsharp_cuda_mo
     be->gemm = cuda_gemm;
     be->conv_workspace = cuda_conv_workspace;
     be->conv2d_forward = cuda_conv2d_forward;
+    be->conv2d_forward_u8 = NULL; /* the model converts 8-bit input and uploads floats */
     be->conv2d_backward_data = cuda_conv2d_backward_data;
     be->conv2d_backward_filter = cuda_conv2d_backward_filter;
     be->bias_forward = unsharp__cuda_bias_forward;

@@ -51,6 +51,13 @@ static unsharp_status conv_forward(unsharp_model *m, unsharp_layer *L, int train
         act = A->y;
         slope = unsharp__act_slope(A);
     }
+    if (m->input_u8 && L->in[0] == 0) { /* 8-bit input (model.h): read directly when the backend can */
+        st = be->conv2d_forward_u8(be, &s, m->input_u8, m->input_stride, m->input_scale,
+                                   unsharp__param(m, L->weight_param), b, L->y, act, slope, m->work);
+        if (st != UNSHARP_ERR_UNSUPPORTED) goto bailout;
+        st = UNSHARP_OK;
+        CHECK(unsharp__model_input_from_u8(m));
+    }
     CHECK(be->conv2d_forward(be, &s, unsharp__input(m, L, 0)->y, unsharp__param(m, L->weight_param), b, L->y, act,
                              slope, m->work));
 bailout:
