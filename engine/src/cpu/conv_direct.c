@@ -72,12 +72,54 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
     return fwd > grad ? fwd : grad; /* the forward's, or the weight gradient's */
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define SPLIT_AVX2 1
+/* The stride-2 interior of split_row with AVX2, from j while j + 8 <= hi: sixteen floats a
+ * load, even and odd within the lanes, then the lanes' halves in order. Returns the next j. */
+__attribute__((target("avx2"))) static size_t split2_avx2(const float *row, int pw, float *d0, float *d1, size_t j,
+                                                          size_t hi)
+{
+    for (; j + 8 <= hi; j += 8) {
+        const float *p = row + 2 * j - (size_t)pw;
+        __m256 a = _mm256_loadu_ps(p), b = _mm256_loadu_ps(p + 8);
+        __m256d e = _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+        __m256d o = _mm256_castps_pd(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+        _mm256_storeu_ps(d0 + j, _mm256_castpd_ps(_mm256_permute4x64_pd(e, _MM_SHUFFLE(3, 1, 2, 0))));
+        _mm256_storeu_ps(d1 + j, _mm256_castpd_ps(_mm256_permute4x64_pd(o, _MM_SHUFFLE(3, 1, 2, 0))));
+    }
+    return j;
+}
+
+/* The stride-4 interior of split_row_u8 with AVX2: 32 samples a load, gathered by phase (a byte
+ * shuffle within the lanes, then the lanes' dwords in phase order), each phase's eight widened
+ * and scaled as the SSE loop does (the same floats). Returns the next j. */
+__attribute__((target("avx2"))) static size_t split4_u8_avx2(const unsigned char *row, int pw, float scale, float *d0,
+                                                             float *d1, float *d2, float *d3, size_t j, size_t hi)
+{
+    const __m256i by_phase = _mm256_setr_epi8(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15, 0, 4, 8, 12, 1, 5,
+                                              9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+    const __m256i lanes = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    const __m256 k = _mm256_set1_ps(scale);
+    for (; j + 8 <= hi; j += 8) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(row + 4 * j - (size_t)pw));
+        v = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(v, by_phase), lanes);
+        __m128i p01 = _mm256_castsi256_si128(v), p23 = _mm256_extracti128_si256(v, 1);
+        _mm256_storeu_ps(d0 + j, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(p01)), k));
+        _mm256_storeu_ps(d1 + j, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(p01, 8))), k));
+        _mm256_storeu_ps(d2 + j, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(p23)), k));
+        _mm256_storeu_ps(d3 + j, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_srli_si128(p23, 8))), k));
+    }
+    return j;
+}
+#endif
+
 /* The sw phases of one input row, each L floats: phase p at j holds the column
  * ix = j*sw + p - pw, or 0 outside the row. The j where all sw phases are inside the row are
  * split in one pass: a copy for sw = 1; with SSE, four floats a load and shuffles for
  * sw = 2 (even and odd) and sw = 4 (a 4x4 transpose); the rest, and the padding, column by
  * column. */
-static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L)
+static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L, int avx2)
 {
     const int sw = s->sw;
     const float *restrict src = row - s->pw; /* src[j * sw + p]: phase p at j */
@@ -94,6 +136,9 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
 #ifdef __SSE2__
     else if (sw == 2) {
         float *restrict d0 = ph, *restrict d1 = ph + L;
+#ifdef SPLIT_AVX2
+        if (avx2) j = split2_avx2(row, s->pw, d0, d1, j, all_hi);
+#endif
         for (; j + 4 <= all_hi; j += 4) {
             __m128 a = _mm_loadu_ps(src + 2 * j), b = _mm_loadu_ps(src + 2 * j + 4);
             _mm_storeu_ps(d0 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
@@ -136,7 +181,8 @@ static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, 
 /* split_row for one row of 8-bit samples (cin 1), each read as sample * scale: the floats that
  * converting the row first would give. With SSE and sw = 4, sixteen samples a load, widened
  * and transposed as above. */
-static void split_row_u8(const unsharp_conv_shape *s, const unsigned char *row, float scale, float *ph, size_t L)
+static void split_row_u8(const unsharp_conv_shape *s, const unsigned char *row, float scale, float *ph, size_t L,
+                         int avx2)
 {
     const int sw = s->sw, pw = s->pw;
     size_t all_lo = (size_t)(pw + sw - 1) / (size_t)sw;
@@ -150,6 +196,9 @@ static void split_row_u8(const unsharp_conv_shape *s, const unsigned char *row, 
         float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
         const __m128i z = _mm_setzero_si128();
         const __m128 k = _mm_set1_ps(scale);
+#ifdef SPLIT_AVX2
+        if (avx2) j = split4_u8_avx2(row, pw, scale, d0, d1, d2, d3, j, all_hi);
+#endif
         for (; j + 4 <= all_hi; j += 4) {
             __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + 4 * j - (size_t)pw));
             __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
@@ -298,8 +347,9 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
     const int nblk = (s->cout + C1_CB - 1) / C1_CB;
     float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * C1_CB * K;
     row_fn row = row_plain;
+    const int avx2 = unsharp__conv_direct_simd(-1);
 #ifdef C1_HAVE_AVX2
-    if (unsharp__conv_direct_simd(-1)) row = row_avx2;
+    if (avx2) row = row_avx2;
 #endif
     /* weights (cout, K) to blocks of (K, C1_CB), zero-padded */
     memset(wb, 0, (size_t)nblk * C1_CB * (K + 1) * sizeof(float));
@@ -321,10 +371,10 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
             float *ph = ring + (size_t)(iy % s->kh) * slot;
             if (held[iy % s->kh] != iy) {
                 if (u8)
-                    split_row_u8(s, u8 + (size_t)iy * stride, scale, ph, L);
+                    split_row_u8(s, u8 + (size_t)iy * stride, scale, ph, L, avx2);
                 else
                     for (int ic = 0; ic < s->cin; ic++)
-                        split_row(s, x + (size_t)ic * plane + (size_t)iy * s->w, ph + (size_t)ic * chan, L);
+                        split_row(s, x + (size_t)ic * plane + (size_t)iy * s->w, ph + (size_t)ic * chan, L, avx2);
                 held[iy % s->kh] = iy;
             }
             for (int ic = 0; ic < s->cin; ic++)
@@ -438,7 +488,7 @@ void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const flo
         for (int ki = 0; ki < s->kh; ki++) {
             int t = iy + s->ph - ki; /* = oy * sh */
             if (t < 0 || t % s->sh || t / s->sh >= s->oh) continue;
-            if (!split) split_row(s, x + (size_t)iy * s->w, work, L);
+            if (!split) split_row(s, x + (size_t)iy * s->w, work, L, unsharp__conv_direct_simd(-1));
             split = 1;
             grad_row(s, dy + (size_t)(t / s->sh) * s->ow, P, work, L, acc + (size_t)ki * s->kw,
                      tail + (size_t)ki * s->kw, K);
