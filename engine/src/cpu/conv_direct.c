@@ -35,6 +35,7 @@
 #define C1_CB 4           /* output channels a block: C1_CB * C1_NS accumulators in registers */
 #define C1_KH_MAX 16 /* larger kernels take the im2col path */
 #define C1_KW_MAX 16
+#define C1_SW_MAX 8 /* larger strides too */
 #define C1_TAPS_MAX 640 /* cin*kh*kw of a multi-channel layer: beyond, im2col */
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
@@ -51,7 +52,7 @@ static size_t phase_len(const unsharp_conv_shape *s)
 #define C1_WIDE 64
 int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
 {
-    if (s->kh * s->kw <= 1 || s->kh > C1_KH_MAX || s->kw > C1_KW_MAX) return 0;
+    if (s->kh * s->kw <= 1 || s->kh > C1_KH_MAX || s->kw > C1_KW_MAX || s->sw > C1_SW_MAX) return 0;
     if (s->cin == 1) return 1;
     return s->kh == 3 && s->kw == 3 && s->sh == 2 && s->sw == 2 && s->ow >= C1_WIDE &&
            (int64_t)s->cin * 9 <= C1_TAPS_MAX;
@@ -75,7 +76,7 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
 #define SPLIT_AVX2 1
-/* The stride-2 interior of split_row with AVX2, from j while j + 8 <= hi: sixteen floats a
+/* The stride-2 interior of split_row for float rows, with AVX2, from j while j + 8 <= hi: sixteen floats a
  * load, even and odd within the lanes, then the lanes' halves in order. Returns the next j. */
 __attribute__((target("avx2"))) static size_t split2_avx2(const float *row, int pw, float *d0, float *d1, size_t j,
                                                           size_t hi)
@@ -91,7 +92,7 @@ __attribute__((target("avx2"))) static size_t split2_avx2(const float *row, int 
     return j;
 }
 
-/* The stride-4 interior of split_row_u8 with AVX2: 32 samples a load, gathered by phase (a byte
+/* The stride-4 interior of split_row for 8-bit rows, with AVX2: 32 samples a load, gathered by phase (a byte
  * shuffle within the lanes, then the lanes' dwords in phase order), each phase's eight widened
  * and scaled as the SSE loop does (the same floats). Returns the next j. */
 __attribute__((target("avx2"))) static size_t split4_u8_avx2(const unsigned char *row, int pw, float scale, float *d0,
@@ -114,98 +115,91 @@ __attribute__((target("avx2"))) static size_t split4_u8_avx2(const unsigned char
 }
 #endif
 
-/* The sw phases of one input row, each L floats: phase p at j holds the column
- * ix = j*sw + p - pw, or 0 outside the row. The j where all sw phases are inside the row are
- * split in one pass: a copy for sw = 1; with SSE, four floats a load and shuffles for
- * sw = 2 (even and odd) and sw = 4 (a 4x4 transpose); the rest, and the padding, column by
- * column. */
-static void split_row(const unsharp_conv_shape *s, const float *row, float *ph, size_t L, int avx2)
+/* Where each phase of a split row comes from (split_geom_make): the j in [lo, hi) have all sw
+ * phases inside the row; phase p has its columns inside the row for j in [first[p], end[p]) and
+ * is zero elsewhere. The zeros never change, so a buffer is cleared once (split_clear) and each
+ * split writes only the columns inside the row. */
+typedef struct {
+    size_t L, lo, hi, first[C1_SW_MAX], end[C1_SW_MAX];
+} split_geom;
+
+static size_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (size_t)((a + b - 1) / b); }
+
+static void split_geom_make(const unsharp_conv_shape *s, split_geom *g)
 {
     const int sw = s->sw;
-    const float *restrict src = row - s->pw; /* src[j * sw + p]: phase p at j */
-    size_t all_lo = (size_t)(s->pw + sw - 1) / (size_t)sw; /* j * sw - pw >= 0 */
-    int64_t e = (int64_t)s->w + s->pw - (sw - 1);            /* j * sw + sw - 1 - pw < w: j * sw < e */
-    size_t all_hi = e <= 0 ? 0 : (size_t)((e + sw - 1) / sw);
-    if (all_hi > L) all_hi = L;
-    if (all_lo > all_hi) all_lo = all_hi;
-    size_t j = all_lo;
-    if (sw == 1) {
-        memcpy(ph + j, src + j, (all_hi - j) * sizeof(float));
-        j = all_hi;
-    }
-#ifdef __SSE2__
-    else if (sw == 2) {
-        float *restrict d0 = ph, *restrict d1 = ph + L;
-#ifdef SPLIT_AVX2
-        if (avx2) j = split2_avx2(row, s->pw, d0, d1, j, all_hi);
-#endif
-        for (; j + 4 <= all_hi; j += 4) {
-            __m128 a = _mm_loadu_ps(src + 2 * j), b = _mm_loadu_ps(src + 2 * j + 4);
-            _mm_storeu_ps(d0 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
-            _mm_storeu_ps(d1 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
-        }
-    } else if (sw == 4) {
-        float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
-        for (; j + 4 <= all_hi; j += 4) {
-            __m128 a = _mm_loadu_ps(src + 4 * j), b = _mm_loadu_ps(src + 4 * j + 4);
-            __m128 c = _mm_loadu_ps(src + 4 * j + 8), d = _mm_loadu_ps(src + 4 * j + 12);
-            _MM_TRANSPOSE4_PS(a, b, c, d);
-            _mm_storeu_ps(d0 + j, a);
-            _mm_storeu_ps(d1 + j, b);
-            _mm_storeu_ps(d2 + j, c);
-            _mm_storeu_ps(d3 + j, d);
-        }
-    }
-#endif
-    for (; j < all_hi; j++)
-        for (int p = 0; p < sw; p++) ph[(size_t)p * L + j] = src[j * sw + p];
-    /* the ends, [0, all_lo) and [all_hi, L): the columns still inside the row, then zeros */
+    g->L = phase_len(s);
+    g->lo = ceil_div(s->pw, sw);                    /* j * sw - pw >= 0 */
+    g->hi = ceil_div((int64_t)s->w + s->pw - (sw - 1), sw); /* j * sw + sw - 1 - pw < w */
+    if (g->hi > g->L) g->hi = g->L;
+    if (g->lo > g->hi) g->lo = g->hi;
     for (int p = 0; p < sw; p++) {
-        float *restrict d = ph + (size_t)p * L;
-        const size_t lo_end = all_hi > all_lo ? all_lo : L;
-        for (size_t k = 0; k < lo_end; k++) {
-            int64_t ix = (int64_t)k * sw + p - s->pw;
-            d[k] = ix >= 0 && ix < s->w ? row[ix] : 0.0f;
-        }
-        if (lo_end == L) continue;
-        size_t k = all_hi;
-        for (; k < L; k++) {
-            int64_t ix = (int64_t)k * sw + p - s->pw;
-            if (ix >= s->w) break;
-            d[k] = row[ix];
-        }
-        memset(d + k, 0, (L - k) * sizeof(float));
+        g->first[p] = ceil_div(s->pw - p, sw);
+        g->end[p] = ceil_div((int64_t)s->w + s->pw - p, sw);
+        if (g->end[p] > g->L) g->end[p] = g->L;
+        if (g->first[p] > g->end[p]) g->first[p] = g->end[p];
     }
 }
 
-/* split_row for one row of 8-bit samples (cin 1), each read as sample * scale: the floats that
- * converting the row first would give. With SSE and sw = 4, sixteen samples a load, widened
- * and transposed as above. */
-static void split_row_u8(const unsharp_conv_shape *s, const unsigned char *row, float scale, float *ph, size_t L,
-                         int avx2)
+/* The sw phases of one input row, each L floats: phase p at j holds the column
+ * ix = j*sw + p - pw, or 0 outside the row (left as split_clear made it). The row is floats
+ * (rowf) or 8-bit samples (rowu, each read as sample * scale: the same floats as converting
+ * first). The j where all phases are inside the row are split in one pass: a copy for
+ * sw = 1; shuffles for float rows with sw = 2 and sw = 4 (SSE, or AVX2 eight columns at once
+ * for sw = 2) and for 8-bit rows with sw = 4; the rest column by column. */
+static void split_row(const unsharp_conv_shape *s, const split_geom *g, const float *rowf, const unsigned char *rowu,
+                      float scale, float *ph, int avx2)
 {
     const int sw = s->sw, pw = s->pw;
-    size_t all_lo = (size_t)(pw + sw - 1) / (size_t)sw;
-    int64_t e = (int64_t)s->w + pw - (sw - 1);
-    size_t all_hi = e <= 0 ? 0 : (size_t)((e + sw - 1) / sw);
-    if (all_hi > L) all_hi = L;
-    if (all_lo > all_hi) all_lo = all_hi;
-    size_t j = all_lo;
+    const size_t L = g->L, hi = g->hi;
+    size_t j = g->lo;
+    (void)avx2;
+    if (rowf) {
+        if (sw == 1) {
+            memcpy(ph + j, rowf + j - (size_t)pw, (hi - j) * sizeof(float));
+            j = hi;
+        }
 #ifdef __SSE2__
-    if (sw == 4) {
+        else if (sw == 2) {
+            float *restrict d0 = ph, *restrict d1 = ph + L;
+#ifdef SPLIT_AVX2
+            if (avx2) j = split2_avx2(rowf, pw, d0, d1, j, hi);
+#endif
+            for (; j + 4 <= hi; j += 4) {
+                const float *q = rowf + 2 * j - (size_t)pw;
+                __m128 a = _mm_loadu_ps(q), b = _mm_loadu_ps(q + 4);
+                _mm_storeu_ps(d0 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0)));
+                _mm_storeu_ps(d1 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+            }
+        } else if (sw == 4) {
+            float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
+            for (; j + 4 <= hi; j += 4) {
+                const float *q = rowf + 4 * j - (size_t)pw;
+                __m128 a = _mm_loadu_ps(q), b = _mm_loadu_ps(q + 4), c = _mm_loadu_ps(q + 8), d = _mm_loadu_ps(q + 12);
+                _MM_TRANSPOSE4_PS(a, b, c, d);
+                _mm_storeu_ps(d0 + j, a);
+                _mm_storeu_ps(d1 + j, b);
+                _mm_storeu_ps(d2 + j, c);
+                _mm_storeu_ps(d3 + j, d);
+            }
+        }
+#endif
+    }
+#ifdef __SSE2__
+    else if (sw == 4) {
         float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
+#ifdef SPLIT_AVX2
+        if (avx2) j = split4_u8_avx2(rowu, pw, scale, d0, d1, d2, d3, j, hi);
+#endif
         const __m128i z = _mm_setzero_si128();
         const __m128 k = _mm_set1_ps(scale);
-#ifdef SPLIT_AVX2
-        if (avx2) j = split4_u8_avx2(row, pw, scale, d0, d1, d2, d3, j, all_hi);
-#endif
-        for (; j + 4 <= all_hi; j += 4) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(row + 4 * j - (size_t)pw));
-            __m128i lo = _mm_unpacklo_epi8(v, z), hi = _mm_unpackhi_epi8(v, z);
+        for (; j + 4 <= hi; j += 4) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(rowu + 4 * j - (size_t)pw));
+            __m128i lo = _mm_unpacklo_epi8(v, z), hi8 = _mm_unpackhi_epi8(v, z);
             __m128 a = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(lo, z)), k);
             __m128 b = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)), k);
-            __m128 c = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(hi, z)), k);
-            __m128 d = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(hi, z)), k);
+            __m128 c = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(hi8, z)), k);
+            __m128 d = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(hi8, z)), k);
             _MM_TRANSPOSE4_PS(a, b, c, d);
             _mm_storeu_ps(d0 + j, a);
             _mm_storeu_ps(d1 + j, b);
@@ -214,24 +208,23 @@ static void split_row_u8(const unsharp_conv_shape *s, const unsigned char *row, 
         }
     }
 #endif
-    for (; j < all_hi; j++)
-        for (int p = 0; p < sw; p++) ph[(size_t)p * L + j] = row[j * sw + p - pw] * scale;
     for (int p = 0; p < sw; p++) {
         float *restrict d = ph + (size_t)p * L;
-        const size_t lo_end = all_hi > all_lo ? all_lo : L;
-        for (size_t k = 0; k < lo_end; k++) {
-            int64_t ix = (int64_t)k * sw + p - pw;
-            d[k] = ix >= 0 && ix < s->w ? row[ix] * scale : 0.0f;
+        const size_t from = j, a = g->first[p], e = g->end[p];
+        /* columns [a, e) of this phase: [g->lo, from) are done */
+        for (size_t k = a; k < e; k++) {
+            if (k == g->lo && from > k) k = from;
+            if (k >= e) break;
+            size_t ix = k * (size_t)sw + (size_t)p - (size_t)pw;
+            d[k] = rowf ? rowf[ix] : rowu[ix] * scale;
         }
-        if (lo_end == L) continue;
-        size_t k = all_hi;
-        for (; k < L; k++) {
-            int64_t ix = (int64_t)k * sw + p - pw;
-            if (ix >= s->w) break;
-            d[k] = row[ix] * scale;
-        }
-        memset(d + k, 0, (L - k) * sizeof(float));
     }
+}
+
+/* Zeroes n split rows (sw*L floats each): the columns outside the row stay zero. */
+static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
+{
+    memset(ph, 0, n * (size_t)sw * g->L * sizeof(float));
 }
 
 /* One group of NS strips of one block of channels: the output columns [x0, x0 + NS * VW) of
@@ -359,6 +352,9 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
         bb[c] = b ? b[c] : 0.0f;
     }
     /* ring slot of input row iy: iy mod kh (the kh rows an output row reads are consecutive) */
+    split_geom g;
+    split_geom_make(s, &g);
+    split_clear(&g, s->sw, ring, (size_t)s->kh * s->cin);
     int held[C1_KH_MAX]; /* the input row each slot holds, -1 none */
     const float *src[C1_TAPS_MAX > C1_KH_MAX * C1_KW_MAX ? C1_TAPS_MAX : C1_KH_MAX * C1_KW_MAX];
     int tap[sizeof src / sizeof src[0]];
@@ -371,10 +367,11 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
             float *ph = ring + (size_t)(iy % s->kh) * slot;
             if (held[iy % s->kh] != iy) {
                 if (u8)
-                    split_row_u8(s, u8 + (size_t)iy * stride, scale, ph, L, avx2);
+                    split_row(s, &g, NULL, u8 + (size_t)iy * stride, scale, ph, avx2);
                 else
                     for (int ic = 0; ic < s->cin; ic++)
-                        split_row(s, x + (size_t)ic * plane + (size_t)iy * s->w, ph + (size_t)ic * chan, L, avx2);
+                        split_row(s, &g, x + (size_t)ic * plane + (size_t)iy * s->w, NULL, 0.0f, ph + (size_t)ic * chan,
+                                  avx2);
                 held[iy % s->kh] = iy;
             }
             for (int ic = 0; ic < s->cin; ic++)
@@ -483,12 +480,16 @@ void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const flo
     float *tail = (float *)(acc + nk);
     memset(acc, 0, nk * sizeof *acc);
     memset(tail, 0, nk * sizeof *tail);
+    split_geom g;
+    split_geom_make(s, &g);
+    split_clear(&g, s->sw, work, 1);
+    const int avx2 = unsharp__conv_direct_simd(-1);
     for (int iy = 0; iy < s->h; iy++) {
         int split = 0;
         for (int ki = 0; ki < s->kh; ki++) {
             int t = iy + s->ph - ki; /* = oy * sh */
             if (t < 0 || t % s->sh || t / s->sh >= s->oh) continue;
-            if (!split) split_row(s, x + (size_t)iy * s->w, work, L, unsharp__conv_direct_simd(-1));
+            if (!split) split_row(s, &g, x + (size_t)iy * s->w, NULL, 0.0f, work, avx2);
             split = 1;
             grad_row(s, dy + (size_t)(t / s->sh) * s->ow, P, work, L, acc + (size_t)ki * s->kw,
                      tail + (size_t)ki * s->kw, K);
