@@ -221,6 +221,12 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
     }
 }
 
+/* Asks for the bytes [p, p + n) to be brought into the cache. */
+static void prefetch_row(const void *p, size_t n)
+{
+    for (size_t o = 0; o < n; o += 64) __builtin_prefetch((const char *)p + o);
+}
+
 /* Zeroes n split rows (sw*L floats each): the columns outside the row stay zero. */
 static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
 {
@@ -366,12 +372,19 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
             if (iy < 0 || iy >= s->h) continue; /* padding rows add nothing */
             float *ph = ring + (size_t)(iy % s->kh) * slot;
             if (held[iy % s->kh] != iy) {
-                if (u8)
+                /* and the row that the next output row will want, into the cache meanwhile: the
+                 * rows of a channel plane are far apart, and each is short work */
+                const int ahead = iy + s->sh < s->h ? iy + s->sh : -1;
+                if (u8) {
                     split_row(s, &g, NULL, u8 + (size_t)iy * stride, scale, ph, avx2);
-                else
-                    for (int ic = 0; ic < s->cin; ic++)
-                        split_row(s, &g, x + (size_t)ic * plane + (size_t)iy * s->w, NULL, 0.0f, ph + (size_t)ic * chan,
-                                  avx2);
+                    if (ahead >= 0) prefetch_row(u8 + (size_t)ahead * stride, (size_t)s->w);
+                } else {
+                    for (int ic = 0; ic < s->cin; ic++) {
+                        const float *r = x + (size_t)ic * plane + (size_t)iy * s->w;
+                        split_row(s, &g, r, NULL, 0.0f, ph + (size_t)ic * chan, avx2);
+                        if (ahead >= 0) prefetch_row(r + (size_t)s->sh * s->w, (size_t)s->w * sizeof(float));
+                    }
+                }
                 held[iy % s->kh] = iy;
             }
             for (int ic = 0; ic < s->cin; ic++)
