@@ -504,6 +504,59 @@ START_TEST(test_conv_threads)
 }
 END_TEST
 
+/* The forward of conv_winograd.c (3x3 stride 1 with at least 16 channels in and out and 256
+ * outputs a channel) against the naive loop, plain, with the bias, with the fused leaky ReLU,
+ * and in place (act == y, as inference runs it), on one and two threads; odd sizes leave
+ * half tiles at the right and bottom edges. Its backward passes are im2col's, tested above. */
+static const int wino_cases[][5] = {
+    /* n cin cout h w */
+    {1, 16, 16, 16, 16}, /* even: whole tiles */
+    {2, 17, 20, 15, 19}, /* odd height and width, channels not a multiple of 4, two images */
+    {1, 48, 48, 29, 50}, /* the network's c5 on a 1,600 x 900 photo */
+};
+
+START_TEST(test_conv_winograd)
+{
+    const int *c = wino_cases[_i];
+    unsharp_conv_shape s = conv_shape(c[0], c[1], c[3], c[4], c[2], 3, 3, 1, 1, 1, 1);
+    ck_assert_msg(unsharp__conv_winograd_applies(&s), "winograd case %d does not take conv_winograd.c", _i);
+    seed_rng(4000 + _i);
+    size_t nx = conv_nx(&s), nw = conv_nw(&s), ny = conv_ny(&s), plane = (size_t)s.oh * s.ow;
+    float *x = rand_host(nx, -1, 1), *w = rand_host(nw, -1, 1), *b = rand_host((size_t)s.cout, -1, 1);
+    double *xd = to_double(x, nx), *wd = to_double(w, nw), *yref = dzeros(ny), *ybref = dzeros(ny), *aref = dzeros(ny);
+    naive_conv(&s, xd, wd, yref);
+    for (size_t k = 0; k < ny; k++) {
+        ybref[k] = yref[k] + b[(k / plane) % (size_t)s.cout];
+        aref[k] = ybref[k] > 0 ? ybref[k] : (double)CONV_SLOPE * ybref[k];
+    }
+    float *y = malloc(ny * sizeof(float)), *act = malloc(ny * sizeof(float));
+    for (int threads = 1; threads <= 2; threads++) {
+        unsharp_backend *be = backend(threads);
+        void *work = malloc(be->conv_workspace(be, &s));
+        ck_assert_ptr_nonnull(work);
+        char label[96];
+        memset(y, 0xff, ny * sizeof(float)); /* NaNs: every output must be written */
+        OK(be->conv2d_forward(be, &s, x, w, NULL, y, NULL, 0.0f, work));
+        snprintf(label, sizeof label, "winograd case %d, %d threads, forward", _i, threads);
+        ASSERT_CLOSE(label, y, yref, ny, 1e-5);
+        memset(act, 0xff, ny * sizeof(float));
+        OK(be->conv2d_forward(be, &s, x, w, b, y, act, CONV_SLOPE, work));
+        snprintf(label, sizeof label, "winograd case %d, %d threads, forward with bias", _i, threads);
+        ASSERT_CLOSE(label, y, ybref, ny, 1e-5);
+        snprintf(label, sizeof label, "winograd case %d, %d threads, fused leaky ReLU", _i, threads);
+        ASSERT_CLOSE(label, act, aref, ny, 1e-5);
+        memset(y, 0xff, ny * sizeof(float));
+        OK(be->conv2d_forward(be, &s, x, w, b, y, y, CONV_SLOPE, work));
+        snprintf(label, sizeof label, "winograd case %d, %d threads, leaky ReLU in place", _i, threads);
+        ASSERT_CLOSE(label, y, aref, ny, 1e-5);
+        free(work);
+        be->destroy(be);
+    }
+    free(y); free(act);
+    free(x); free(w); free(b); free(xd); free(wd); free(yref); free(ybref); free(aref);
+}
+END_TEST
+
 /* The forward of conv_direct.c (one input channel, and several through 3x3 stride 2 on wide
  * rows) in both of its builds (plain C vectors, and AVX2 where the CPU has it) against the
  * naive loop, with the bias and the fused leaky ReLU. */
@@ -1302,6 +1355,7 @@ static Suite *ops_suite(void)
     tcase_add_loop_test(tc, test_conv_vs_naive, 0, N_CONV_CASES);
     tcase_add_loop_test(tc, test_conv_threads, 0, N_CONV_CASES);
     tcase_add_loop_test(tc, test_conv_direct_builds, 0, N_CONV_CASES - FIRST_DIRECT_CASE);
+    tcase_add_loop_test(tc, test_conv_winograd, 0, (int)(sizeof wino_cases / sizeof wino_cases[0]));
     tcase_add_test(tc, test_conv_errors);
     suite_add_tcase(s, tc);
 

@@ -2,7 +2,8 @@
  * image is lowered with im2col to a (cin*kh*kw, oh*ow) matrix and multiplied with OpenBLAS;
  * 1x1 stride-1 unpadded convolutions skip the lowering and multiply the image directly; the
  * forward pass of one-input-channel convolutions (the first layer) and of 3x3 stride-2 ones, and
- * the weight gradient of one-input-channel convolutions, run in conv_direct.c.
+ * the weight gradient of one-input-channel convolutions, run in conv_direct.c; the forward pass
+ * of 3x3 stride-1 ones with many channels in conv_winograd.c.
  * With threads > 1 the batch is cut into contiguous blocks of images, one per slot, and the
  * slots run under OpenMP, each on its own slice of the workspace. Backward-filter gives every
  * slot its own partial dW (also in the workspace) and adds the partials in slot order, so its
@@ -34,6 +35,7 @@ typedef struct conv_plan {
     int direct;    /* 1x1, stride 1, no padding: no im2col */
     int fwd_direct;  /* forward by conv_direct.c (conv_direct_applies), in the col buffer */
     int grad_direct; /* weight gradient by conv_direct.c (one input channel), likewise */
+    int wino;        /* forward by conv_winograd.c (3x3 stride 1, many channels), likewise */
     int rows;      /* output rows per block */
     int nt;        /* slots: min(threads, n) */
     int K, P;      /* cin*kh*kw, oh*ow */
@@ -78,6 +80,13 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     if (p->fwd_direct) {
         size_t dn = unsharp__conv_direct_floats(s);
         if (dn > col) col = dn;
+    }
+    /* (the same bounds for conv_winograd.c's buffers) */
+    p->wino = !p->direct && !p->fwd_direct && unsharp__conv_winograd_applies(s) &&
+              (int64_t)(s->oh + 1) / 2 * ((s->ow + 1) / 2) * (s->cin + s->cout) < INT_MAX / 16;
+    if (p->wino) {
+        size_t wn = unsharp__conv_winograd_floats(s);
+        if (wn > col) col = wn;
     }
     if (col > SIZE_MAX / 8 || dwn > SIZE_MAX / 8) return 2;
     p->col = round16(col);
@@ -397,6 +406,8 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
                 if (b || ai) forward_epilogue(s->cout, (size_t)p.P, yi, p.P, b, yi, ai, slope, p.P);
             } else if (p.fwd_direct) {
                 unsharp__conv_direct_forward(s, xi, w, b, yi, ai, slope, col);
+            } else if (p.wino) {
+                unsharp__conv_winograd_forward(s, xi, w, b, yi, ai, slope, col);
             } else {
                 for (int oy0 = 0; oy0 < s->oh; oy0 += p.rows) {
                     int oy1 = oy0 + p.rows < s->oh ? oy0 + p.rows : s->oh;

@@ -68,6 +68,14 @@ void unsharp__conv_direct_forward_u8(const unsharp_conv_shape *s, const unsigned
 void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const float *x, const float *dy, float *dw,
                                           float *work);
 
+/* conv_winograd.c: the forward pass of 3x3 stride-1 pad-1 convolutions with at least 16 input
+ * and output channels and 256 outputs a channel, by Winograd's F(2x2, 3x3) (conv.c picks it).
+ * floats: its workspace; forward: one image, as conv2d_forward. */
+int unsharp__conv_winograd_applies(const unsharp_conv_shape *s);
+size_t unsharp__conv_winograd_floats(const unsharp_conv_shape *s);
+void unsharp__conv_winograd_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
+                                    float *y, float *act, float slope, float *work);
+
 /* pool.c */
 unsharp_status unsharp__cpu_pool2d_forward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
                                            const float *x, float *y, int32_t *argmax);
