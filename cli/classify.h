@@ -84,7 +84,7 @@ int trash_file(const char *path, char *err, size_t errsize);
 int move_file(const char *path, const char *dest, char *err, size_t errsize);
 int make_parents(const char *path, char *err, size_t errsize);
 int xmp_mark_rejected(const char *sidecar, char *err, size_t errsize);
-int xmp_init_once(void);
+int xmp_init_once(char *err, size_t errsize);
 void xmp_done(void);
 
 #endif

@@ -1,9 +1,9 @@
 /* xmp.c: marks a photo rejected in its XMP sidecar with Exempi: xmp:Rating = -1 (darktable,
  * Lightroom) and digiKam:PickLabel = 1 (digiKam's "rejected"). Everything else already in the
  * sidecar is kept. The new sidecar is written to a temporary file beside it, fsync'ed, then
- * renamed over the old one, so a crash leaves either the old or the new sidecar. */
+ * renamed over the old one, so a crash leaves either the old or the new sidecar. Exempi is
+ * opened on the first sidecar (lazylib.c); when it cannot be, each sidecar fails with why. */
 #include <errno.h>
-#include <exempi/xmp.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -12,25 +12,35 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "classify.h"
+#include "lazylib.h"
 
 #define NS_XMP_BASIC "http://ns.adobe.com/xap/1.0/"
 #define NS_DIGIKAM "http://www.digikam.org/ns/1.0/"
 
-static int inited;
+static const lazy_exempi *exempi; /* set once Exempi is loaded and started */
 
-int xmp_init_once(void)
+int xmp_init_once(char *err, size_t errsize)
 {
-    if (inited) return 0;
-    if (!xmp_init()) return -1;
-    xmp_register_namespace(NS_DIGIKAM, "digiKam", NULL);
-    inited = 1;
+    if (exempi) return 0;
+    char why[512];
+    const lazy_exempi *x = lazy_exempi_get(why, sizeof why);
+    if (!x) {
+        snprintf(err, errsize, "cannot start the XMP library: %s", why);
+        return -1;
+    }
+    if (!x->xmp_init()) {
+        snprintf(err, errsize, "cannot start the XMP library");
+        return -1;
+    }
+    x->xmp_register_namespace(NS_DIGIKAM, "digiKam", NULL);
+    exempi = x;
     return 0;
 }
 
 void xmp_done(void)
 {
-    if (inited) xmp_terminate();
-    inited = 0;
+    if (exempi) exempi->xmp_terminate();
+    exempi = NULL;
 }
 
 /* Reads a whole file; *buf is malloc'ed. Returns 0, 1 when it does not exist, -1 on error. */
@@ -72,27 +82,24 @@ int xmp_mark_rejected(const char *sidecar, char *err, size_t errsize)
     XmpStringPtr out = NULL;
     int fd = -1, rc = -1;
 
-    if (xmp_init_once()) {
-        snprintf(err, errsize, "cannot start the XMP library");
-        return -1;
-    }
+    if (xmp_init_once(err, errsize)) return -1;
     int r = read_all(sidecar, &old, &len, &st);
     if (r < 0) {
         snprintf(err, errsize, "cannot read sidecar %s: %s", sidecar, strerror(errno));
         goto bailout;
     }
-    x = r == 0 ? xmp_new(old, len) : xmp_new_empty();
+    x = r == 0 ? exempi->xmp_new(old, len) : exempi->xmp_new_empty();
     if (!x) {
-        snprintf(err, errsize, "sidecar %s is not valid XMP (error %d); left unchanged", sidecar, xmp_get_error());
+        snprintf(err, errsize, "sidecar %s is not valid XMP (error %d); left unchanged", sidecar, exempi->xmp_get_error());
         goto bailout;
     }
-    if (!xmp_set_property(x, NS_XMP_BASIC, "Rating", "-1", 0) ||
-        !xmp_set_property(x, NS_DIGIKAM, "PickLabel", "1", 0) || !(out = xmp_string_new()) ||
-        !xmp_serialize(x, out, XMP_SERIAL_OMITPACKETWRAPPER, 0)) {
-        snprintf(err, errsize, "cannot update sidecar %s (XMP error %d)", sidecar, xmp_get_error());
+    if (!exempi->xmp_set_property(x, NS_XMP_BASIC, "Rating", "-1", 0) ||
+        !exempi->xmp_set_property(x, NS_DIGIKAM, "PickLabel", "1", 0) || !(out = exempi->xmp_string_new()) ||
+        !exempi->xmp_serialize(x, out, XMP_SERIAL_OMITPACKETWRAPPER, 0)) {
+        snprintf(err, errsize, "cannot update sidecar %s (XMP error %d)", sidecar, exempi->xmp_get_error());
         goto bailout;
     }
-    const char *text = xmp_string_cstr(out);
+    const char *text = exempi->xmp_string_cstr(out);
     size_t n = strlen(text);
     tmp = malloc(strlen(sidecar) + 16);
     if (!tmp) {
@@ -152,7 +159,7 @@ bailout:
     free(tmp);
     free(dir);
     free(old);
-    if (out) xmp_string_free(out);
-    if (x) xmp_free(x);
+    if (out) exempi->xmp_string_free(out);
+    if (x) exempi->xmp_free(x);
     return rc;
 }
