@@ -141,6 +141,19 @@ static void split_geom_make(const unsharp_conv_shape *s, split_geom *g)
     }
 }
 
+#ifdef __SSE2__
+/* Four rows of four consecutive columns (a: columns 4j..4j+3, then b, c, d) transposed into
+ * phases 0-3 at j..j+3 (phase p is L floats from ph + p L). */
+static inline void store_phases4(__m128 a, __m128 b, __m128 c, __m128 d, float *ph, size_t L, size_t j)
+{
+    _MM_TRANSPOSE4_PS(a, b, c, d);
+    _mm_storeu_ps(ph + j, a);
+    _mm_storeu_ps(ph + L + j, b);
+    _mm_storeu_ps(ph + 2 * L + j, c);
+    _mm_storeu_ps(ph + 3 * L + j, d);
+}
+#endif
+
 /* The sw phases of one input row, each L floats: phase p at j holds the column
  * ix = j*sw + p - pw, or 0 outside the row (left as split_clear made it). The row is floats
  * (rowf) or 8-bit samples (rowu, each read as sample * scale: the same floats as converting
@@ -172,15 +185,9 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
                 _mm_storeu_ps(d1 + j, _mm_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
             }
         } else if (sw == 4) {
-            float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
             for (; j + 4 <= hi; j += 4) {
                 const float *q = rowf + 4 * j - (size_t)pw;
-                __m128 a = _mm_loadu_ps(q), b = _mm_loadu_ps(q + 4), c = _mm_loadu_ps(q + 8), d = _mm_loadu_ps(q + 12);
-                _MM_TRANSPOSE4_PS(a, b, c, d);
-                _mm_storeu_ps(d0 + j, a);
-                _mm_storeu_ps(d1 + j, b);
-                _mm_storeu_ps(d2 + j, c);
-                _mm_storeu_ps(d3 + j, d);
+                store_phases4(_mm_loadu_ps(q), _mm_loadu_ps(q + 4), _mm_loadu_ps(q + 8), _mm_loadu_ps(q + 12), ph, L, j);
             }
         }
 #endif
@@ -200,11 +207,7 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
             __m128 b = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(lo, z)), k);
             __m128 c = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpacklo_epi16(hi8, z)), k);
             __m128 d = _mm_mul_ps(_mm_cvtepi32_ps(_mm_unpackhi_epi16(hi8, z)), k);
-            _MM_TRANSPOSE4_PS(a, b, c, d);
-            _mm_storeu_ps(d0 + j, a);
-            _mm_storeu_ps(d1 + j, b);
-            _mm_storeu_ps(d2 + j, c);
-            _mm_storeu_ps(d3 + j, d);
+            store_phases4(a, b, c, d, ph, L, j);
         }
     }
 #endif
