@@ -211,15 +211,16 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
         }
     }
 #endif
+    /* the rest of each phase's columns inside the row, [first, end): all but [lo, j), done
+     * above (first <= lo <= j <= end) */
     for (int p = 0; p < sw; p++) {
         float *restrict d = ph + (size_t)p * L;
-        const size_t from = j, a = g->first[p], e = g->end[p];
-        /* columns [a, e) of this phase: [g->lo, from) are done */
-        for (size_t k = a; k < e; k++) {
-            if (k == g->lo && from > k) k = from;
-            if (k >= e) break;
-            size_t ix = k * (size_t)sw + (size_t)p - (size_t)pw;
-            d[k] = rowf ? rowf[ix] : rowu[ix] * scale;
+        for (int part = 0; part < 2; part++) {
+            const size_t k0 = part ? j : g->first[p], k1 = part ? g->end[p] : g->lo;
+            for (size_t k = k0; k < k1; k++) {
+                size_t ix = k * (size_t)sw + (size_t)p - (size_t)pw;
+                d[k] = rowf ? rowf[ix] : rowu[ix] * scale;
+            }
         }
     }
 }
