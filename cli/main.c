@@ -204,7 +204,7 @@ int main(int argc, char **argv)
     fflush(stdout);
     double secs = now() - r.t0;
     int action_failures = actions_run(&o, &items);
-    xmp_done();
+    unsharp_xmp_done();
     fprintf(stderr, PROG ": %zu photos: %zu sharp, %zu unsure, %zu blurry, %zu failed", items.n - r.failed,
             r.counts[UNSHARP_VERDICT_SHARP], r.counts[UNSHARP_VERDICT_UNSURE], r.counts[UNSHARP_VERDICT_BLURRY],
             r.failed);

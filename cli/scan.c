@@ -1,26 +1,15 @@
 /* scan.c: turns the PATH arguments into the list of photos to judge. A file argument is
  * judged whatever its name; folders are walked recursively, in name order, and give the files
- * named like JPEG or PNG photos. Walks do not follow symbolic links, so a link loop cannot
- * trap them and nothing outside the named folders is touched. */
+ * with photo names (unsharp_photo_listed: a RAW beside its JPEG is that JPEG's companion).
+ * Walks do not follow symbolic links, so a link loop cannot trap them and nothing outside the
+ * named folders is touched. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include "classify.h"
-
-static int has_photo_name(const char *name)
-{
-    static const char *exts[] = {".jpg", ".jpeg", ".jpe", ".png"};
-    size_t n = strlen(name);
-    for (size_t k = 0; k < sizeof exts / sizeof *exts; k++) {
-        size_t e = strlen(exts[k]);
-        if (n > e && strcasecmp(name + n - e, exts[k]) == 0) return 1;
-    }
-    return 0;
-}
 
 static char *join(const char *a, const char *b)
 {
@@ -105,7 +94,7 @@ static int walk(item_list *l, const char *dir, const char *rel)
             rc = walk(l, path, sub);
             free(path);
             free(sub);
-        } else if (!S_ISLNK(st.st_mode) && has_photo_name(names[i])) {
+        } else if (!S_ISLNK(st.st_mode) && unsharp_photo_listed(names, n, i)) {
             rc = add(l, path, sub, NULL);
         } else {
             free(path);

@@ -2,16 +2,10 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include "photos.h"
+#include "unsharp/files.h"
 #include "unsharp/unsharp.h"
-
-static int is_photo_name(const char *name)
-{
-    const char *dot = strrchr(name, '.');
-    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
-}
 
 typedef struct list {
     char **v;
@@ -32,38 +26,50 @@ static int push(list *l, const char *s)
     return 0;
 }
 
-static int walk(const char *path, list *l, int depth)
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void list_free(list *l)
+{
+    for (int k = 0; k < l->n; k++) free(l->v[k]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* A file named on the command line is taken whatever its name; in a folder, the names that
+ * unsharp_photo_listed keeps (read sorted, so that a RAW beside its JPEG is seen as a pair). */
+static int walk(const char *path, list *l, int depth, int listed)
 {
     struct stat sb;
     if (depth > 32 || stat(path, &sb) != 0) return 0;
-    if (S_ISREG(sb.st_mode)) return depth == 0 || is_photo_name(path) ? push(l, path) : 0;
+    if (S_ISREG(sb.st_mode)) return depth == 0 || listed ? push(l, path) : 0;
     if (!S_ISDIR(sb.st_mode)) return 0;
     DIR *d = opendir(path);
     if (!d) return 0;
+    list names = {0};
     int rc = 0;
     struct dirent *e;
-    while (rc == 0 && (e = readdir(d))) {
-        if (e->d_name[0] == '.') continue;
-        size_t n = strlen(path) + strlen(e->d_name) + 2;
+    while (rc == 0 && (e = readdir(d)))
+        if (e->d_name[0] != '.') rc = push(&names, e->d_name);
+    closedir(d);
+    if (rc == 0 && names.n) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
+    for (int i = 0; rc == 0 && i < names.n; i++) {
+        size_t n = strlen(path) + strlen(names.v[i]) + 2;
         char *child = malloc(n);
         if (!child) { rc = -1; break; }
-        snprintf(child, n, "%s/%s", path, e->d_name);
-        rc = walk(child, l, depth + 1);
+        snprintf(child, n, "%s/%s", path, names.v[i]);
+        rc = walk(child, l, depth + 1, unsharp_photo_listed(names.v, (size_t)names.n, (size_t)i));
         free(child);
     }
-    closedir(d);
+    list_free(&names);
     return rc;
 }
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int train_list_photos(char *const *paths, int npaths, char ***out, int *count)
 {
     list l = {0};
     for (int i = 0; i < npaths; i++)
-        if (walk(paths[i], &l, 0) != 0) {
-            for (int k = 0; k < l.n; k++) free(l.v[k]);
-            free(l.v);
+        if (walk(paths[i], &l, 0, 1) != 0) {
+            list_free(&l);
             return -1;
         }
     if (l.n) qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_str);

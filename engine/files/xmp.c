@@ -11,15 +11,15 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "classify.h"
 #include "lazylib.h"
+#include "unsharp/files.h"
 
 #define NS_XMP_BASIC "http://ns.adobe.com/xap/1.0/"
 #define NS_DIGIKAM "http://www.digikam.org/ns/1.0/"
 
 static const lazy_exempi *exempi; /* set once Exempi is loaded and started */
 
-int xmp_init_once(char *err, size_t errsize)
+static int xmp_init_once(char *err, size_t errsize)
 {
     if (exempi) return 0;
     char why[512];
@@ -37,7 +37,7 @@ int xmp_init_once(char *err, size_t errsize)
     return 0;
 }
 
-void xmp_done(void)
+void unsharp_xmp_done(void)
 {
     if (exempi) exempi->xmp_terminate();
     exempi = NULL;
@@ -73,7 +73,7 @@ static int read_all(const char *path, char **buf, size_t *len, struct stat *st)
     return 0;
 }
 
-int xmp_mark_rejected(const char *sidecar, char *err, size_t errsize)
+int unsharp_xmp_mark_rejected(const char *sidecar, char *err, size_t errsize)
 {
     char *old = NULL, *tmp = NULL, *dir = NULL;
     size_t len = 0;

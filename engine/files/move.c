@@ -10,10 +10,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "classify.h"
+#include "unsharp/files.h"
 
-/* Creates the folders above path (mkdir -p of its dirname). */
-int make_parents(const char *path, char *err, size_t errsize)
+int unsharp_make_parents(const char *path, char *err, size_t errsize)
 {
     char *p = strdup(path);
     if (!p) {
@@ -80,29 +79,27 @@ bailout:
     return rc;
 }
 
-int move_file(const char *path, const char *dest, char *err, size_t errsize)
+int unsharp_rename_noreplace(const char *src, const char *dst)
 {
-    if (make_parents(dest, err, errsize)) return -1;
-    if (renameat2(AT_FDCWD, path, AT_FDCWD, dest, RENAME_NOREPLACE) == 0) return 0;
+    if (renameat2(AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0) return 0;
+    if (errno != EINVAL && errno != ENOSYS) return -1;
+    /* a filesystem without RENAME_NOREPLACE: link() never overwrites either */
+    if (link(src, dst) != 0) return -1;
+    if (unlink(src) == 0) return 0;
+    int e = errno;
+    unlink(dst);
+    errno = e;
+    return -1;
+}
+
+int unsharp_move_file(const char *path, const char *dest, char *err, size_t errsize)
+{
+    if (unsharp_make_parents(dest, err, errsize)) return -1;
+    if (unsharp_rename_noreplace(path, dest) == 0) return 0;
     int e = errno;
     if (e == EEXIST) {
         snprintf(err, errsize, "%s already exists; not overwritten, left in place", dest);
         return -1;
-    }
-    if (e == EINVAL || e == ENOSYS) {
-        /* a filesystem without RENAME_NOREPLACE: link() never overwrites either */
-        if (link(path, dest) == 0) {
-            if (unlink(path) == 0) return 0;
-            e = errno;
-            unlink(dest);
-            snprintf(err, errsize, "cannot remove the original: %s", strerror(e));
-            return -1;
-        }
-        e = errno;
-        if (e == EEXIST) {
-            snprintf(err, errsize, "%s already exists; not overwritten, left in place", dest);
-            return -1;
-        }
     }
     if (e != EXDEV && e != EPERM && e != EINVAL && e != ENOSYS) {
         snprintf(err, errsize, "cannot move to %s: %s", dest, strerror(e));
