@@ -12,8 +12,11 @@
 #include <unistd.h>
 #include "classify.h"
 
-static void say(const char *verb, const char *path, const char *to)
+/* What an action did (printed unless -q) or, in a dry run, would do (always printed: it is
+ * what --dry-run was asked for). */
+static void say(const options *o, const char *verb, const char *path, const char *to)
 {
+    if (o->quiet && !o->dry_run) return;
     fprintf(stderr, PROG ": %s ", verb);
     put_readable(stderr, path);
     if (to) {
@@ -50,14 +53,14 @@ static int remove_one(const options *o, const item *it, const char *path, const 
     char err[1024];
     if (o->remove == ACT_TRASH) {
         if (o->dry_run) {
-            say("would move to trash", path, NULL);
+            say(o, "would move to trash", path, NULL);
             return 0;
         }
         if (unsharp_trash_file(path, err, sizeof err)) {
             fail(path, err);
             return -1;
         }
-        say("moved to trash", path, NULL);
+        say(o, "moved to trash", path, NULL);
         return 0;
     }
     char *dest = dest_for(o, it, name);
@@ -72,13 +75,13 @@ static int remove_one(const options *o, const item *it, const char *path, const 
             fail(path, "the destination already exists; it would be left in place");
             rc = -1;
         } else {
-            say("would move", path, dest);
+            say(o, "would move", path, dest);
         }
     } else if (unsharp_move_file(path, dest, err, sizeof err)) {
         fail(path, err);
         rc = -1;
     } else {
-        say("moved", path, dest);
+        say(o, "moved", path, dest);
     }
     free(dest);
     return rc;
@@ -125,14 +128,14 @@ int actions_run(const options *o, item_list *items)
                 continue;
             }
             if (o->dry_run) {
-                say("would mark rejected in", sc, NULL);
+                say(o, "would mark rejected in", sc, NULL);
             } else if (unsharp_xmp_mark_rejected(sc, err, sizeof err)) {
                 fail(it->path, err);
                 failures++;
                 free(sc);
                 continue;
             } else {
-                say("marked rejected in", sc, NULL);
+                say(o, "marked rejected in", sc, NULL);
             }
             free(sc);
         }

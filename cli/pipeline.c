@@ -45,7 +45,7 @@ static void judge_one(unsharp_model *m, item *it)
     unsharp_image *img = NULL;
     unsharp_status st = unsharp_image_load(it->path, &io, &img);
     if (st != UNSHARP_OK) {
-        set_error(it, "%s", unsharp_errmsg());
+        set_error(it, "%s", unsharp_message_reason(unsharp_errmsg(), it->path));
         return;
     }
     /* the engine's own bands are not used: sharp_at above 1 makes it always report the blur

@@ -248,6 +248,7 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
     char *errbuf = m->err;
+    CALL_BEGIN(errbuf);
     float *luma = NULL, *top = NULL, *iso = NULL, image_logit[3];
     uint16_t *col = NULL;
     int64_t *sums = NULL;
@@ -278,7 +279,10 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
 
     const char *tiles_name = meta_str(m, "judge.tiles", "tiles"), *image_name = meta_str(m, "judge.image", "image");
     int ts[4], is[4];
-    CHECK(unsharp_model_output_shape(m, tiles_name, ts));
+    /* a photo smaller than the network's reach leaves its tile layer uncomputed */
+    st = unsharp_model_output_shape(m, tiles_name, ts);
+    if (st == UNSHARP_ERR_SHAPE) FAIL(UNSHARP_ERR_SHAPE, "too small to judge: %d x %d pixels", w, h);
+    CHECK(st);
     CHECK(unsharp_model_output_shape(m, image_name, is));
     if (ts[1] != 1 || is[1] != 3 || is[2] != 1 || is[3] != 1)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' must give 1 value per tile and '%s' 3 logits", tiles_name, image_name);

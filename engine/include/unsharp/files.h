@@ -33,6 +33,11 @@ int unsharp_is_raw_name(const char *name);
  * (IMG_1.CR2 beside IMG_1.JPG is that JPEG's companion, not a photo of its own). */
 int unsharp_photo_listed(char *const *names, size_t n, size_t i);
 
+/* The reason in a libunsharp-engine message about the file path, which names the file first
+ * ("PATH: not a JPEG or PNG file ..."): what follows "PATH: ", or msg itself when it does not
+ * start so. For a program that names the file already. A pointer into msg. */
+const char *unsharp_message_reason(const char *msg, const char *path);
+
 /* ---- file identity ---- */
 
 /* What identifies a file at judging time; an action needs the same again. */

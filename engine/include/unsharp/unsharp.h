@@ -2,9 +2,12 @@
  *
  * A small convolutional network engine that infers and trains. A model is built from a text
  * architecture (see docs/architecture-format.md), or loaded from a self-describing .usw weights
- * file (see docs/weights-format.md). Every call returns an unsharp_status; on failure the
- * message is kept on the model handle (unsharp_model_errmsg), or per thread when there is no
- * handle (unsharp_errmsg). The library never prints and never exits.
+ * file (see docs/weights-format.md). Every call returns an unsharp_status. Its message, for
+ * people (what failed and where, in words), follows one rule, as in SQLite and TurboJPEG: a
+ * call on a model handle keeps it on the handle (unsharp_model_errmsg), set when the call
+ * fails and cleared when it succeeds; a call without a handle, or given NULL for it, keeps it
+ * in the thread's slot (unsharp_errmsg) the same way. The library never prints and never
+ * exits.
  *
  * Threads: calls on different handles may run concurrently. One handle is used by one thread
  * at a time.
@@ -13,8 +16,8 @@
  * matching *_free call; strings it returns are owned by it (copy them to keep them); what the
  * caller passes in (paths, text, buffers, tensors) stays the caller's and is not kept after the
  * call, unless a call says otherwise. A call on a handle given NULL fails with
- * UNSHARP_ERR_INVALID and its message in unsharp_errmsg(); other failures of a call on a handle
- * leave their message in unsharp_model_errmsg(). docs/library.md walks through the API. */
+ * UNSHARP_ERR_INVALID ("model is NULL", in the thread's slot). docs/library.md walks through
+ * the API. */
 #ifndef UNSHARP_H
 #define UNSHARP_H
 
@@ -86,10 +89,10 @@ UNSHARP_API unsharp_status unsharp_check_version(int major, int minor);
  *         the enum; never NULL. */
 UNSHARP_API const char *unsharp_status_name(unsharp_status st);
 
-/* The message of the last failed call on this thread that had no handle, or "" if none.
- * Its text says what failed and where, e.g. "unsharp_model_load(): w.usw: CRC32 mismatch".
- * @return a thread-local buffer owned by the library, valid until this thread's next failing
- *         call; never NULL. */
+/* The message of the last call on this thread that had no handle (or was given NULL for it):
+ * what failed and where, such as "w.usw: CRC32 mismatch", or "" when that call succeeded.
+ * @return a thread-local buffer owned by the library, valid until this thread's next call
+ *         without a handle; never NULL. */
 UNSHARP_API const char *unsharp_errmsg(void);
 
 /* The file name of the shipped weights. */
@@ -170,9 +173,10 @@ UNSHARP_API unsharp_status unsharp_model_save(unsharp_model *m, const char *path
 /* Frees the model and everything it owns (strings it returned included); NULL is a no-op. */
 UNSHARP_API void unsharp_model_free(unsharp_model *m);
 
-/* The message of the last failed call on this handle.
- * @return a buffer owned by the model, valid until its next failing call; "" when none failed
- *         or m is NULL. */
+/* The message of the last call on this handle that returns a status: what failed and where,
+ * or "" when it succeeded. With m NULL, the thread's message (unsharp_errmsg()).
+ * @return a buffer owned by the model (or the thread), valid until the next such call on it;
+ *         never NULL. */
 UNSHARP_API const char *unsharp_model_errmsg(const unsharp_model *m);
 
 /* The architecture text the model was built from.
@@ -194,8 +198,8 @@ UNSHARP_API unsharp_status unsharp_model_set_meta(unsharp_model *m, const char *
 /* Parameters, by index 0..count-1 in architecture order, named "LAYER.weight" / "LAYER.bias".
  * count: @return the number of parameter tensors (0 when m is NULL).
  * info: gives name (owned by the model), element count and shape (unused dims are 1); any
- *       output pointer may be NULL. @return UNSHARP_OK or UNSHARP_ERR_NOT_FOUND for an index out
- *       of range (message in unsharp_errmsg()).
+ *       output pointer may be NULL. @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND for an index out
+ *       of range, or _INVALID (m is NULL).
  * total: @return the number of floats in all parameters (0 when m is NULL). */
 UNSHARP_API int unsharp_model_param_count(const unsharp_model *m);
 UNSHARP_API unsharp_status unsharp_model_param_info(const unsharp_model *m, int i, const char **name,
@@ -203,7 +207,7 @@ UNSHARP_API unsharp_status unsharp_model_param_info(const unsharp_model *m, int 
 UNSHARP_API size_t unsharp_model_param_total(const unsharp_model *m);
 /* Copies a parameter (or its gradient) to or from caller memory of exactly count floats.
  * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND (no parameter of that name), _SHAPE (count is not
- *         the parameter's size) or _INVALID (a NULL argument). */
+ *         the parameter's size), _INVALID (a NULL argument) or _BACKEND. */
 UNSHARP_API unsharp_status unsharp_model_get_param(unsharp_model *m, const char *name, float *dst, size_t count);
 UNSHARP_API unsharp_status unsharp_model_set_param(unsharp_model *m, const char *name, const float *src, size_t count);
 UNSHARP_API unsharp_status unsharp_model_get_grad(unsharp_model *m, const char *name, float *dst, size_t count);
@@ -225,7 +229,8 @@ UNSHARP_API unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp
  *         convolution overwritten by its activation), _SHAPE (skipped: the input was too small
  *         for it) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4]);
-/* Copies a named layer's output after the last forward into out (caller memory, any strides),
+/* Copies a named layer's output after the last forward into out (caller memory, any strides:
+ * a contiguous tensor takes one copy, other strides one more through a temporary buffer),
  * whose shape must match (the same exception as above).
  * @return UNSHARP_OK, UNSHARP_ERR_NOT_FOUND, _SHAPE (a shape mismatch, or a skipped layer),
  *         _STATE (no forward yet, or an overwritten convolution) or _INVALID. */
@@ -244,7 +249,8 @@ UNSHARP_API unsharp_status unsharp_model_set_target(unsharp_model *m, const char
                                                     const float *target, const float *weight, size_t count);
 
 /* The summed loss of the last forward(training=1); each loss layer is a weighted mean.
- * @return UNSHARP_OK, UNSHARP_ERR_STATE (no training forward yet) or _INVALID. */
+ * @return UNSHARP_OK, UNSHARP_ERR_STATE (no training forward yet) or _INVALID. Like every
+ *         call on a handle, it keeps its message on m, const as m is here. */
 UNSHARP_API unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss);
 
 /* Zeroes the parameter gradients.
@@ -403,8 +409,10 @@ typedef struct unsharp_judgement {
  * with unsharp_judgement_free (a failure leaves them NULL). Runs a forward
  * pass on m, replacing its last outputs.
  * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL argument, a photo not decoded as luma, a model
- *         that does not take luma), _SHAPE (the model lacks the judging outputs), _NOMEM, or a
- *         failure of the forward pass; the message is in unsharp_model_errmsg(m). */
+ *         that does not take luma), _NOT_FOUND (the model lacks a judging output), _SHAPE (the
+ *         photo is smaller than the network needs: "too small to judge: W x H pixels"; or the
+ *         judging outputs have the wrong shape), _NOMEM, or a failure of the forward pass; the
+ *         message is in unsharp_model_errmsg(m). */
 UNSHARP_API unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
                                          unsharp_judgement *out);
 /* Frees the maps of a judgement (not the struct itself) and sets them to NULL; safe on a

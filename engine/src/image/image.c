@@ -228,6 +228,7 @@ unsharp_status unsharp_image_load(const char *path, const unsharp_image_options 
     unsigned char *data = NULL;
     size_t size = 0;
     img_ctx ctx_storage, *ctx = &ctx_storage;
+    CALL_BEGIN(errbuf);
     if (!path || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
     CHECK(init_ctx(ctx, __func__, path, options));
@@ -244,6 +245,7 @@ unsharp_status unsharp_image_load_memory(const void *data, size_t size, const un
     unsharp_status st = UNSHARP_OK;
     char *errbuf = unsharp__tls_errbuf();
     img_ctx ctx_storage, *ctx = &ctx_storage;
+    CALL_BEGIN(errbuf);
     if (!out || (!data && size)) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
     CHECK(init_ctx(ctx, __func__, "(memory)", options));
