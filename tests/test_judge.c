@@ -167,6 +167,40 @@ static void one_way_case(const int *level, const int *stripes, int n_expect, con
     unsharp_model_free(m);
 }
 
+/* The texture threshold, on both pixel paths: tile t holds n = 50 + t lone bumps of one grey
+ * level, each away from the others and inside the part of the tile that is measured (its
+ * 28 x 28 middle), so its summed |Laplacian| is 8 n (4 at the bump, 1 at each of its four
+ * neighbours) and its mean 8 n / 784 / 255 in 0..1 luma: over TEXTURE_MIN (0.004) from
+ * n = 100 on. A lone bump has the same detail every way. The 8-bit sums (column sums, built
+ * twice: tests/CMakeLists.txt runs this suite with the plain code forced too) and the float
+ * loop must both put the line there. */
+START_TEST(texture_threshold_on_both_paths)
+{
+    unsharp_model *m = judge_model(8.0f, -4.0f, 0);
+    static unsigned char u8[320 * 320];
+    static float f[320 * 320];
+    memset(u8, 100, sizeof u8);
+    for (int t = 0; t < 100; t++) {
+        int x0 = (t % 10) * 32 + 2, y0 = (t / 10) * 32 + 2;
+        for (int k = 0; k < 50 + t; k++) u8[(y0 + 1 + 2 * (k / 13)) * 320 + x0 + 1 + 2 * (k % 13)] = 101;
+    }
+    for (int i = 0; i < 320 * 320; i++) f[i] = u8[i] / 255.0f;
+    unsharp_image i8 = {.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMA8, .stride = 320, .pixels = u8};
+    unsharp_image ifl = {.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMAF,
+                         .stride = 320 * sizeof(float), .pixels = f};
+    unsharp_image *imgs[2] = {&i8, &ifl};
+    for (int k = 0; k < 2; k++) {
+        unsharp_judgement j = {0};
+        ck_assert_int_eq(unsharp_judge(m, imgs[k], NULL, &j), UNSHARP_OK);
+        for (int t = 0; t < 100; t++)
+            ck_assert_msg(j.texture[t] == (50 + t >= 100 ? 1.0f : 0.0f), "%s: tile %d (%d bumps): texture %g",
+                          k ? "float" : "8-bit", t, 50 + t, j.texture[t]);
+        unsharp_judgement_free(&j);
+    }
+    unsharp_model_free(m);
+}
+END_TEST
+
 START_TEST(one_way_detail_is_left_out)
 {
     int level[100], stripes[100], expect[10];
@@ -405,6 +439,7 @@ int main(void)
     Suite *s = suite_create("judge");
     TCase *tc = tcase_create("judge");
     tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
+    tcase_add_test(tc, texture_threshold_on_both_paths);
     tcase_add_test(tc, one_way_detail_is_left_out);
     tcase_add_test(tc, thresholds_and_kind);
     tcase_add_test(tc, motion_smear_is_caught);

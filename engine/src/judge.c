@@ -107,7 +107,7 @@ static void texture_map(const float *luma, int w, int h, int tw, int th, float *
         }
 }
 
-/* The texture map of 8-bit photos below is built for AVX2 and plain (PIXEL_PASS, direction.h);
+/* The texture map of 8-bit photos below is built for AVX2 and plain (SIMD_TWICE, simd.h);
  * its column sums also have a hand-written AVX2 version (UNSHARP_X86_AVX2). */
 
 /* Adds one row's |Laplacian| and |second difference| along 0, 90, 45 and 135 degrees, for x
@@ -193,11 +193,13 @@ __attribute__((target("avx2"))) static void column_sums_avx2(const unsigned char
  * for each row of tiles, the pixel rows add their |Laplacian| and four |second differences|
  * into 16-bit column sums (col: 5 rows of w), which every COL_ROWS rows and at the end are
  * added into each tile's sums (sums: 5 rows of tw). */
-PIXEL_PASS static void texture_map_u8(const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex,
-                                      float *iso, uint16_t *col, int64_t *sums)
+SIMD_TWICE_VOID(texture_map_u8,
+                (const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex, float *iso,
+                 uint16_t *col, int64_t *sums),
+                (px, stride, w, h, tw, th, tex, iso, col, sums))
 {
 #ifdef UNSHARP_X86_AVX2
-    const int avx2 = w >= 18 && HAS_AVX2();
+    const int avx2 = w >= 18 && USE_AVX2();
 #endif
     for (int ty = 0; ty < th; ty++) {
         int y0, y1;

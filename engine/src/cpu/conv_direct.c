@@ -14,9 +14,10 @@
  * starts the sums; the leaky ReLU of the row is written in the same pass with the
  * expression of the leaky ReLU slot (bit for bit the same from the same y).
  *
- * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, picked at run time when the
- * CPU has them (x86-64 with GCC or Clang), and 4-float vectors in plain C (GCC vector
- * extensions: SSE2 on x86-64, NEON on ARM) otherwise. They differ only in rounding (FMA).
+ * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, run when USE_AVX2()
+ * (simd.h: the CPU has them, x86-64 with GCC or Clang, and the plain code is not forced), and
+ * 4-float vectors in plain C (GCC vector extensions: SSE2 on x86-64, NEON on ARM) otherwise.
+ * They differ only in rounding (FMA).
  *
  * Workspace (conv_direct_floats): the ring, kh*cin*sw*L floats with L = ow rounded up to
  * C1_SPAN plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
@@ -29,6 +30,7 @@
 #include <xmmintrin.h>
 #endif
 #include "cpu_ops.h"
+#include "simd.h"
 
 #define C1_NS 3           /* strips computed together */
 #define C1_SPAN (8 * C1_NS) /* floats of the widest strip group: rows are padded to it */
@@ -73,9 +75,7 @@ size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
     return fwd > grad ? fwd : grad; /* the forward's, or the weight gradient's */
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define SPLIT_AVX2 1
+#ifdef UNSHARP_X86_AVX2
 /* The stride-2 interior of split_row for float rows, with AVX2, from j while j + 8 <= hi: sixteen floats a
  * load, even and odd within the lanes, then the lanes' halves in order. Returns the next j. */
 __attribute__((target("avx2"))) static size_t split2_avx2(const float *row, int pw, float *d0, float *d1, size_t j,
@@ -175,7 +175,7 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
 #ifdef __SSE2__
         else if (sw == 2) {
             float *restrict d0 = ph, *restrict d1 = ph + L;
-#ifdef SPLIT_AVX2
+#ifdef UNSHARP_X86_AVX2
             if (avx2) j = split2_avx2(rowf, pw, d0, d1, j, hi);
 #endif
             for (; j + 4 <= hi; j += 4) {
@@ -195,7 +195,7 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
 #ifdef __SSE2__
     else if (sw == 4) {
         float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
-#ifdef SPLIT_AVX2
+#ifdef UNSHARP_X86_AVX2
         if (avx2) j = split4_u8_avx2(rowu, pw, scale, d0, d1, d2, d3, j, hi);
 #endif
         const __m128i z = _mm_setzero_si128();
@@ -316,29 +316,12 @@ static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
     }
 
 C1_ROW_KERNEL(row_plain, 4, )
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#ifdef UNSHARP_X86_AVX2
 C1_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
-#define C1_HAVE_AVX2 1
 #endif
 
 typedef void (*row_fn)(const unsharp_conv_shape *, const float *const *, const int *, int, const float *,
                        const float *, float *, float *, float, size_t);
-
-/* -1: not yet chosen; 0: plain; 1: AVX2 */
-static int simd_choice = -1;
-
-int unsharp__conv_direct_simd(int want)
-{
-#ifdef C1_HAVE_AVX2
-    __builtin_cpu_init();
-    int have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    int have = 0;
-#endif
-    if (want >= 0) __atomic_store_n(&simd_choice, want && have, __ATOMIC_RELAXED);
-    else if (__atomic_load_n(&simd_choice, __ATOMIC_RELAXED) < 0) __atomic_store_n(&simd_choice, have, __ATOMIC_RELAXED);
-    return __atomic_load_n(&simd_choice, __ATOMIC_RELAXED);
-}
 
 /* The forward of one image from float rows (x) or from 8-bit rows (u8, one channel). */
 static void forward(const unsharp_conv_shape *s, const float *x, const unsigned char *u8, size_t stride, float scale,
@@ -350,8 +333,8 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
     const int nblk = (s->cout + C1_CB - 1) / C1_CB;
     float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * C1_CB * K;
     row_fn row = row_plain;
-    const int avx2 = unsharp__conv_direct_simd(-1);
-#ifdef C1_HAVE_AVX2
+    const int avx2 = USE_AVX2();
+#ifdef UNSHARP_X86_AVX2
     if (avx2) row = row_avx2;
 #endif
     /* weights (cout, K) to blocks of (K, C1_CB), zero-padded */
@@ -430,11 +413,11 @@ static size_t grad_floats(const unsharp_conv_shape *s)
     return round_up((size_t)s->sw * phase_len(s), 8) + (size_t)s->cout * s->kh * s->kw * 9;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void grad_row(const unsharp_conv_shape *s, const float *dy, size_t P, const float *ph, size_t L,
-                     bf_v8 *acc, float *tail, size_t K)
+/* Built twice (SIMD_TWICE, simd.h): with AVX2, without FMA (the same bits), and plain. */
+SIMD_TWICE_VOID(grad_row,
+                (const unsharp_conv_shape *s, const float *dy, size_t P, const float *ph, size_t L, bf_v8 *acc,
+                 float *tail, size_t K),
+                (s, dy, P, ph, L, acc, tail, K))
 {
     const int ow = s->ow, sw = s->sw;
     int co = 0;
@@ -500,7 +483,7 @@ void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const flo
     split_geom g;
     split_geom_make(s, &g);
     split_clear(&g, s->sw, work, 1);
-    const int avx2 = unsharp__conv_direct_simd(-1);
+    const int avx2 = USE_AVX2();
     for (int iy = 0; iy < s->h; iy++) {
         int split = 0;
         for (int ki = 0; ki < s->kh; ki++) {
