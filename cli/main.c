@@ -25,7 +25,7 @@ static void usage(FILE *f)
             "Judging:\n"
             "  -t, --threshold T     sharpness (0..1) that splits sharp from blurry (default 0.5, or\n"
             "                        the middle of the weights' thresholds)\n"
-            "  -u, --unsure W        unsure when |sharpness - T| < W (default 0.1, or from the weights)\n"
+            "  -u, --unsure W        unsure from T - W up to T + W (default 0.1, or from the weights)\n"
             "  -w, --weights FILE    the model (default: the shipped weights)\n"
             "  -j, --jobs N          photos judged at once (default: the number of cores)\n"
             "      --device DEV      cpu, cuda or auto (default: CUDA when a device is present)\n"
@@ -85,10 +85,6 @@ static void on_done(size_t i, void *ctx)
         put_readable(stderr, it->error);
         fputc('\n', stderr);
     } else {
-        double s = it->sharpness, t = r->o->threshold;
-        it->verdict = fabs(s - t) < r->o->unsure ? UNSHARP_VERDICT_UNSURE
-                      : s >= t                  ? UNSHARP_VERDICT_SHARP
-                                                : UNSHARP_VERDICT_BLURRY;
         r->counts[it->verdict]++;
     }
     output_item(r->o, it);

@@ -110,7 +110,7 @@ START_TEST(thresholds_and_kind)
         unsharp_judgement j = {0};
         ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
         ck_assert_msg(j.verdict == cases[i].v, "case %d: sharpness %g verdict %d", i, j.sharpness, j.verdict);
-        ck_assert_int_eq(j.kind, cases[i].v == UNSHARP_VERDICT_SHARP ? UNSHARP_KIND_NONE : UNSHARP_KIND_MOTION);
+        ck_assert_int_eq(j.kind, UNSHARP_KIND_MOTION); /* the head's, whatever the verdict */
         unsharp_judgement_free(&j);
         /* the model's own thresholds, and the caller's over them */
         ck_assert_int_eq(unsharp_model_set_meta(m, "threshold.sharp", "0.9"), UNSHARP_OK);
@@ -119,6 +119,22 @@ START_TEST(thresholds_and_kind)
         unsharp_judgement_free(&j);
         unsharp_judge_options o = {.sharp_at = 0.2f, .blurry_below = 0.1f};
         ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &o, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
+        unsharp_judgement_free(&j);
+        /* a caller's own bands, 0 included: nothing is blurry below 0 */
+        unsharp_judge_options own = {.sharp_at = 0.95f, .blurry_below = 0.0f, .own_bands = 1};
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &own, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_UNSURE);
+        unsharp_judgement_free(&j);
+        /* bands at the sharpness itself: at sharp_at is sharp, at blurry_below is not blurry */
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+        own = (unsharp_judge_options){.sharp_at = 1.0f, .blurry_below = j.sharpness, .own_bands = 1};
+        unsharp_judge_options at = {.sharp_at = j.sharpness, .blurry_below = 0.0f, .own_bands = 1};
+        unsharp_judgement_free(&j);
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &own, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_UNSURE);
+        unsharp_judgement_free(&j);
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &at, &j), UNSHARP_OK);
         ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
         unsharp_judgement_free(&j);
         unsharp_model_free(m);
@@ -317,7 +333,7 @@ START_TEST(motion_smear_is_caught)
                 ck_assert_msg(want > 0.8, "sharp noise: naive share %g", want);
                 ck_assert_float_eq_tol(j.sharpness, sigmoid(3.0f), 1e-4);
                 ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
-                ck_assert_int_eq(j.kind, UNSHARP_KIND_NONE);
+                ck_assert_int_eq(j.kind, UNSHARP_KIND_DEFOCUS); /* equal head logits: defocus */
             } else {
                 ck_assert_msg(want < 0.35, "smeared noise: naive share %g", want); /* well under 0.45 */
                 ck_assert_float_eq_tol(j.sharpness, 0.5 * want / 0.45, 1e-4);

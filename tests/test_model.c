@@ -306,7 +306,7 @@ START_TEST(eight_bit_input_equals_float)
             ck_assert_uint_le(n, 8);
             unsharp_tensor o = unsharp_tensor_make(want, shape[0], shape[1], shape[2], shape[3]);
             ck_assert_int_eq(unsharp_model_get_output(m, "out", &o), UNSHARP_OK);
-            ck_assert_int_eq(unsharp__model_forward_u8(m, px, (size_t)stride, h, w, 1.0f / 255), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_forward_u8(m, px, (size_t)stride, h, w, 1.0f / 255), UNSHARP_OK);
             ck_assert_msg(unsharp__model_input_was_u8(m) == cases[c].direct, "case %zu, %dx%d: direct read %d, want %d",
                           c, w, h, unsharp__model_input_was_u8(m), cases[c].direct);
             o.data = got;

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "direction.h"
-#include "model.h"
+#include "photo_layer.h"
 
 #define DEFAULT_SHARP_AT 0.6f
 #define DEFAULT_BLURRY_BELOW 0.4f
@@ -247,34 +247,34 @@ void unsharp_judgement_free(unsharp_judgement *j)
 unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
                              unsharp_judgement *out)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
-    unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
-    CALL_BEGIN(errbuf);
+    if (!m) return unsharp_model_set_error(NULL, UNSHARP_ERR_INVALID, "model is NULL");
+    unsharp_status st = unsharp_model_set_error(m, UNSHARP_OK, NULL);
+    const unsharp_model *errto = m;
     float *luma = NULL, *top = NULL, *iso = NULL, image_logit[3];
     uint16_t *col = NULL;
     int64_t *sums = NULL;
     if (!img || !img->pixels || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     memset(out, 0, sizeof *out);
     if (img->channels != 1) FAIL(UNSHARP_ERR_INVALID, "the photo must be decoded as luma (LUMA8 or LUMAF)");
-    if (m->layers[0].c != 1) FAIL(UNSHARP_ERR_INVALID, "the model takes %d channels, not luma", m->layers[0].c);
+    if (unsharp_model_input_channels(m) != 1)
+        FAIL(UNSHARP_ERR_INVALID, "the model takes %d channels, not luma", unsharp_model_input_channels(m));
     const int w = img->width, h = img->height;
     const int is_u8 = img->format != UNSHARP_PIXEL_LUMAF;
     float *input = NULL;
     if (is_u8) {
-        /* the 8-bit samples as they are: the first convolution reads them (model.h) */
-        CHECK(unsharp__model_forward_u8(m, img->pixels, img->stride, h, w, 1.0f / 255));
+        /* the 8-bit samples as they are: the first convolution reads them itself */
+        CHECK(unsharp_model_forward_u8(m, img->pixels, img->stride, h, w, 1.0f / 255));
     } else {
-        /* straight into the model's input buffer when it is host memory: no copy in the forward */
-        input = unsharp__model_input_buffer(m, 1, h, w);
-        if (!input) {
+        /* the rows as they are when they follow each other, else a packed copy */
+        input = (float *)img->pixels;
+        if (img->stride != sizeof(float) * (size_t)w) {
             luma = malloc(sizeof *luma * (size_t)w * h);
             if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
+            for (int y = 0; y < h; y++)
+                memcpy(luma + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
+                       sizeof(float) * (size_t)w);
             input = luma;
         }
-        for (int y = 0; y < h; y++)
-            memcpy(input + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
-                   sizeof(float) * (size_t)w);
         unsharp_tensor x = unsharp_tensor_make(input, 1, 1, h, w);
         CHECK(unsharp_model_forward(m, &x, 0));
     }
@@ -336,15 +336,16 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     const int smeared = share < DIR_MIN;
     if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;
 
-    float sharp_at = options && options->sharp_at > 0 ? options->sharp_at : meta_float(m, "threshold.sharp", DEFAULT_SHARP_AT);
-    float blurry_below = options && options->blurry_below > 0 ? options->blurry_below
-                                                              : meta_float(m, "threshold.blurry", DEFAULT_BLURRY_BELOW);
+    const int own = options && options->own_bands;
+    float sharp_at = own || (options && options->sharp_at > 0) ? options->sharp_at
+                                                              : meta_float(m, "threshold.sharp", DEFAULT_SHARP_AT);
+    float blurry_below = own || (options && options->blurry_below > 0)
+                             ? options->blurry_below
+                             : meta_float(m, "threshold.blurry", DEFAULT_BLURRY_BELOW);
     out->verdict = out->sharpness >= sharp_at       ? UNSHARP_VERDICT_SHARP
                    : out->sharpness < blurry_below ? UNSHARP_VERDICT_BLURRY
                                                     : UNSHARP_VERDICT_UNSURE;
-    out->kind = out->verdict == UNSHARP_VERDICT_SHARP ? UNSHARP_KIND_NONE
-                : smeared || image_logit[2] > image_logit[1] ? UNSHARP_KIND_MOTION
-                                                      : UNSHARP_KIND_DEFOCUS;
+    out->kind = smeared || image_logit[2] > image_logit[1] ? UNSHARP_KIND_MOTION : UNSHARP_KIND_DEFOCUS;
 bailout:
     if (st != UNSHARP_OK && out) unsharp_judgement_free(out);
     free(luma);

@@ -2,11 +2,24 @@
  * four allocations (parameters, gradients, optimiser state, activations), and runs forward
  * and backward in layer order over the backend table. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "model.h"
 
 #define ALIGN64(x) (((x) + 63) & ~(size_t)63)
+
+unsharp_tensor unsharp_tensor_make(float *data, int n, int c, int h, int w)
+{
+    unsharp_tensor t;
+    t.data = data;
+    t.n = n; t.c = c; t.h = h; t.w = w;
+    t.sw = 1;
+    t.sh = w;
+    t.sc = (int64_t)h * w;
+    t.sn = (int64_t)c * h * w;
+    return t;
+}
 
 int unsharp__add_param(unsharp_model *m, unsharp_layer *L, const char *suffix, int d0, int d1, int d2, int d3)
 {
@@ -210,6 +223,22 @@ void unsharp_model_free(unsharp_model *m)
 }
 
 const char *unsharp_model_errmsg(const unsharp_model *m) { return m ? m->err : unsharp__tls_errbuf(); }
+
+unsharp_status unsharp_model_set_error(const unsharp_model *m, unsharp_status st, const char *fmt, ...)
+{
+    char *buf = m ? ((unsharp_model *)m)->err : unsharp__tls_errbuf();
+    if (st == UNSHARP_OK || !fmt) {
+        buf[0] = 0;
+        return st;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, UNSHARP_ERRMSG_MAX, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+int unsharp_model_input_channels(const unsharp_model *m) { return m ? m->layers[0].c : 0; }
 
 /* The message slot of a call on m, cleared: the handle's, or the thread's when m is NULL. A
  * call whose handle is const still keeps its message there: the message is state the handle
@@ -435,7 +464,6 @@ static unsharp_status upload_input(unsharp_model *m, const unsharp_tensor *x)
     float *tmp = NULL;
     const float *src = x->data;
     int contiguous = x->sw == 1 && x->sh == x->w && x->sc == (int64_t)plane && x->sn == (int64_t)(x->c * plane);
-    if (contiguous && src == m->layers[0].y) return UNSHARP_OK; /* written in place (unsharp__model_input_buffer) */
     if (!contiguous) {
         tmp = malloc(total * sizeof *tmp);
         if (!tmp) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the input");
@@ -514,11 +542,11 @@ bailout:
     return st;
 }
 
-/* See model.h. When the input layer's only reader is a convolution and the backend can read
- * 8-bit rows for it, that convolution reads them directly (layers/conv.c): no float copy of
- * the image is made or read. Otherwise the samples are converted first. */
-unsharp_status unsharp__model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
-                                         float scale)
+/* When the input layer's only reader is a convolution and the backend can read 8-bit rows
+ * for it, that convolution reads them directly (layers/conv.c): no float copy of the image is
+ * made or read. Otherwise the samples are converted first. */
+unsharp_status unsharp_model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
+                                        float scale)
 {
     char *errbuf = begin(m);
     if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
@@ -698,17 +726,4 @@ unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss)
         if (m->layers[i].kind->is_loss) sum += m->layers[i].loss;
     *loss = sum;
     return UNSHARP_OK;
-}
-
-/* See model.h. Lays the model out for the shape as unsharp_model_forward does (the same plan
- * gives it the same buffer); NULL when that fails: the forward then reports why. */
-float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w)
-{
-    unsharp_layer *in = &m->layers[0];
-    if (strcmp(m->be->name, "cpu") != 0 || c != in->c || h < 1 || w < 1 || (double)c * h * w > (double)(1u << 31))
-        return NULL;
-    m->state = UNSHARP_STATE_NONE; /* the outputs of an earlier forward are gone */
-    in->n = 1; in->h = h; in->w = w;
-    if (shape_layers(m, 0) != UNSHARP_OK) return NULL;
-    return plan_activations(m, 0) == UNSHARP_OK ? in->y : NULL;
 }
