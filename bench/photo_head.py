@@ -4,7 +4,8 @@ the photo score, from the CSV rows of bench/photo_features (numpy only).
 
   fit CSV...          fits a logistic model of "sharp" (label folder "sharp") against "blurry"
                       on the features, L2-regularised on standardised features, the two classes
-                      weighed equally; prints the head ("v1 b w1 ... wN") for photo_features
+                      weighed equally and, within each, every photo source (the name's part
+                      before "--") weighed equally; prints the head ("v1 b w1 ... wN") for photo_features
                       --set-head, then the fitted weights per feature.
   report NAME CSV...  verdict counts per label (sharp >= SHARP_AT, blurry < BLURRY_BELOW, else
                       unsure), the lowest-scored sharp photos, AUC, the share of blurred photos
@@ -59,7 +60,16 @@ def fit(paths):
     y = np.array([r["label"] == "sharp" for r in rows], float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = np.hstack([np.ones((len(X), 1)), (X - mu) / sd])
-    wts = np.where(y == 1, 0.5 / y.mean(), 0.5 / (1 - y.mean()))
+    # each source (the folder the photo came from, before "--" in its name) weighs the same
+    # within each class, and the two classes weigh the same
+    src = np.array([os.path.basename(r["path"]).split("--")[0] for r in rows])
+    wts = np.zeros(len(y))
+    for label in (0, 1):
+        groups = sorted(set(src[y == label]))
+        for g in groups:
+            m = (y == label) & (src == g)
+            wts[m] = 0.5 / len(groups) / m.sum()
+    wts *= len(y)
     lam = float(os.environ.get("L2", 0.01)) * len(X)
     beta = np.zeros(Z.shape[1])
     reg = np.full(Z.shape[1], lam)

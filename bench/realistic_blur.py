@@ -14,9 +14,10 @@ sharpening (unsharp mask), area downscale to the working size, and grayscale JPE
 75-95). All randomness comes from --seed and the photo's name.
 
 Sets (--set):
-  fit      per photo --variants samples: 35 % sharp, 40 % blurred all over (mild to strong:
-           disc radius 1.2-8 px, shake 3-25 px, line 4-25 px, mixtures), 25 % a sharp subject
-           covering 1-60 % of the frame on a blurred background (labelled sharp: a keeper).
+  fit      per photo --variants samples: 35 % sharp, 40 % blurred all over (with --mild, mild
+           to strong: disc radius 1.2-8 px, shake 3-25 px, line 4-25 px, mixtures; else the
+           clear blurs of "check"), 25 % a sharp subject covering 1-60 % of the frame on a
+           blurred background (labelled sharp: a keeper).
   check    per photo one sharp copy and one clearly blurred copy (disc radius 3-8 px, shake and
            line 9-25 px, or disc 2-5 px with shake 6-15 px), the realistic blur check.
   regions  per photo one partly blurred copy (subject 5-60 %, strong blur: disc 3-8 px or shake
@@ -198,19 +199,19 @@ DRAW = {}
 RANGES = {
     "fit": {"disc": (1.2, 8), "shake": (3, 25), "line": (4, 25), "mix_disc": (1.0, 4), "mix_shake": (3, 12)},
     "check": {"disc": (3, 8), "shake": (9, 25), "line": (9, 25), "mix_disc": (2, 5), "mix_shake": (6, 15)},
-    "regions": {"disc": (3, 8), "shake": (9, 25), "line": (9, 25), "mix_disc": (2, 5), "mix_shake": (6, 15)},
 }
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", required=True, choices=sorted(RANGES))
+    ap.add_argument("--set", required=True, choices=["check", "fit", "regions"])
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mild", action="store_true", help="fit: mild blurs too")
     ap.add_argument("out")
     ap.add_argument("photos", nargs="+")
     o = ap.parse_args()
-    DRAW.update(RANGES[o.set])
+    DRAW.update(RANGES["fit" if o.set == "fit" and o.mild else "check"])
     for d in ("sharp", "blurry", "masks"):
         os.makedirs(os.path.join(o.out, d), exist_ok=True)
     rows = []

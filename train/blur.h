@@ -110,7 +110,7 @@ typedef struct blur_config {
     float p_mask_ellipse;     /* 0.6: of the partial ones, an ellipse (else a plane split) */
     float partial_sharp_min;  /* 0.1: a partial blur whose sharp tiles are at least this share
                                  of the textured tiles is labelled sharp */
-    float p_motion;           /* 0.5: of the blurred ones, motion (else defocus) */
+    float p_motion;           /* 0.6: of the blurred ones, motion (else defocus) */
     float p_shake;            /* 0.5: of the motion ones, a shake trajectory (else linear) */
     float p_disc;             /* 0.5: of the defocus ones, a disc (else Gaussian) */
     /* blur strengths, each drawn log-uniformly in [min, max] */
@@ -132,7 +132,7 @@ typedef struct blur_config {
                                  y = x + amount (x - G_sigma x) */
     float sharpen_amount_max; /* 1.2: amount in [0.2, max] */
     float sharpen_sigma_min, sharpen_sigma_max; /* 0.7, 1.6 */
-    float p_haze;             /* 0.12: fog, haze or a low-contrast scene: y = c x + (1 - c) h with
+    float p_haze;             /* 0.2: fog, haze or a low-contrast scene: y = c x + (1 - c) h with
                                  contrast c in [haze_contrast_min, 0.8] and veil h in [0.2, 0.9] */
     float haze_contrast_min;  /* 0.3 */
     float p_exposure;         /* 0.8: exposure and gamma jitter, y = clamp(gain x)^gamma */
@@ -142,10 +142,10 @@ typedef struct blur_config {
     int jpeg_q_min, jpeg_q_max; /* 60, 95 */
     int quantize;             /* 1: round the input to 8-bit levels (as loaded photos are) */
 
-    float texture_min;        /* 0.015: a tile of the sharp crop whose Laplacian RMS (4-
+    float texture_min;        /* 0.008: a tile of the sharp crop whose Laplacian RMS (4-
                                  neighbour, in [0,1] luma units) is below this is flat: blur
-                                 cannot be seen there. About one edge of contrast 0.12 across a
-                                 32 px tile, or pixel noise of sigma 0.0035. */
+                                 cannot be seen there. About one edge of contrast 0.06 across a
+                                 32 px tile, or pixel noise of sigma 0.0018. */
     float flat_weight;        /* 0: the weight of flat tiles */
     float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
                                    pixels has mask > 0.5 */
