@@ -1,37 +1,50 @@
 #!/bin/bash
-# keeper_check.sh: does a change to the model or the score lose keepers? Judges every sharp
-# photo at hand (../shared/data/photos-unsplash, all 800, training ones included, and the
-# Debian photos of ../shared/data/get-debian-photos.sh) with this build's unsharp-classify and
-# with another one (BASE_BIN, e.g. an older commit's), and prints how the verdicts moved, the
-# photos that lost the verdict "sharp", and the largest drops in sharpness. All these photos
-# are sharp: a move to "blurry" is a keeper lost. Read at run time, never committed.
-# usage: BASE_BIN=/path/to/old/unsharp-classify bench/keeper_check.sh [WEIGHTS]
-#        env: UNSHARP_BUILD (default build), DEBIAN_PHOTOS (a folder from get-debian-photos.sh;
-#        fetched into a temporary folder when unset)
+# keeper_check.sh: are keepers kept? Judges every sharp photo at hand with this build's
+# unsharp-classify, set by set: the held-back fifth and the training part of each source
+# (bench/photo_split.sh: photos-unsplash, the Debian wallpapers of get-debian-photos.sh and the
+# photographs of get-more-photos.sh), and prints per set the verdict counts (sharp / unsure /
+# blurry) and the lowest sharpness scores. All these photos are sharp: a "blurry" is a keeper
+# lost. With BASE_BIN (another build's unsharp-classify) it also lists how the verdicts moved
+# between the two builds. Photos are read at run time, never committed.
+# usage: bench/keeper_check.sh [WEIGHTS]
+#        env: UNSHARP_BUILD (default build); SPLIT (a folder made by bench/photo_split.sh; made
+#        in a temporary folder when unset, from DEBIAN_PHOTOS and MORE_PHOTOS, each fetched
+#        when unset); BASE_BIN (optional)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-$PWD/weights/unsharp-v1.usw}
 BUILD=${UNSHARP_BUILD:-build}
 DATA=../shared/data
 BIN=$BUILD/cli/unsharp-classify
-[ -n "${BASE_BIN:-}" ] || { echo "keeper_check: set BASE_BIN to the unsharp-classify to compare with" >&2; exit 2; }
 [ -d "$DATA/photos-unsplash" ] || { echo "keeper_check: skipped: $DATA/photos-unsplash is absent"; exit 0; }
 [ -x "$BIN" ] || { echo "keeper_check: skipped: build $BIN first (scripts/setup.sh)"; exit 0; }
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-D=${DEBIAN_PHOTOS:-}
-if [ -z "$D" ]; then D=$T/debian; bash "$DATA/get-debian-photos.sh" "$D" > /dev/null 2>&1 || true; fi
-dirs=("$DATA/photos-unsplash")
-[ -d "$D" ] && ls "$D"/*.jpg > /dev/null 2>&1 && dirs+=("$D")
-# the same file order from both (input order); verdicts by the bands of the weights file
-UNSHARP_WEIGHTS=$W "$BASE_BIN" --format csv -q "${dirs[@]}" > "$T/base.csv" 2> /dev/null || true
-"$BIN" --weights "$W" --format csv -q "${dirs[@]}" > "$T/this.csv" 2> /dev/null || true
-n=$(($(wc -l < "$T/this.csv") - 1))
-echo "keeper_check: $n sharp photos (${dirs[*]}), weights $W"
-echo "verdict moves (BASE_BIN -> this build):"
-paste -d, "$T/base.csv" "$T/this.csv" | awk -F, 'NR > 1 { print "  " $3 " -> " $10 }' | sort | uniq -c
-echo "lost the verdict sharp:"
-paste -d, "$T/base.csv" "$T/this.csv" | awk -F, 'NR > 1 && $3 == "sharp" && $10 != "sharp" { printf "  %s %.4f -> %.4f %s\n", $10, $2, $9, $1 }'
-echo "largest drops in sharpness:"
-paste -d, "$T/base.csv" "$T/this.csv" | awk -F, 'NR > 1 { printf "%.4f %.4f %.4f %s\n", $9 - $2, $2, $9, $1 }' | sort -g | head -5 |
-  awk '{ printf "  %+.3f (%.3f -> %.3f) %s\n", $1, $2, $3, $4 }'
+S=${SPLIT:-}
+if [ -z "$S" ]; then
+  D=${DEBIAN_PHOTOS:-}; M=${MORE_PHOTOS:-}
+  if [ -z "$D" ]; then D=$T/debian-photos; bash "$DATA/get-debian-photos.sh" "$D" > /dev/null 2>&1 || true; fi
+  if [ -z "$M" ]; then M=$T/more-photos; bash "$DATA/get-more-photos.sh" "$M" > /dev/null 2>&1 || true; fi
+  srcs=("$DATA/photos-unsplash")
+  for d in "$D" "$M"; do ls "$d"/*.jpg > /dev/null 2>&1 && srcs+=("$d"); done
+  S=$T/split
+  bench/photo_split.sh "$S" "${srcs[@]}" > /dev/null
+fi
+echo "keeper_check: weights $W"
+printf '  %-32s %6s %6s %6s %6s   %s\n' set photos sharp unsure blurry "lowest sharpness"
+for part in held train; do
+  for d in "$S/$part"/*/; do
+    set_name="$part/$(basename "$d")"
+    "$BIN" --weights "$W" --format csv -q "$d" > "$T/this.csv" 2> /dev/null || true
+    awk -F, -v name="$set_name" 'NR > 1 && $7 == "" { n++; c[$3]++; print $2, $1 > "/dev/stderr" }
+      END { printf "  %-32s %6d %6d %6d %6d   ", name, n, c["sharp"], c["unsure"], c["blurry"] }' "$T/this.csv" 2> "$T/scores"
+    sort -g "$T/scores" | head -3 | awk '{ n = split($2, p, "/"); printf "%.3f %s; ", $1, p[n] }'
+    echo
+  done
+done
+if [ -n "${BASE_BIN:-}" ]; then
+  echo "verdict moves (BASE_BIN -> this build), all sets:"
+  UNSHARP_WEIGHTS=$W "$BASE_BIN" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/base.csv" 2> /dev/null || true
+  "$BIN" --weights "$W" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/this.csv" 2> /dev/null || true
+  paste -d, "$T/base.csv" "$T/this.csv" | awk -F, 'NR > 1 { print "  " $3 " -> " $10 }' | sort | uniq -c
+fi

@@ -117,6 +117,9 @@ static blur_config clean_config(void)
     c.p_noise = 0.0f;
     c.p_exposure = 0.0f;
     c.p_jpeg = 0.0f;
+    c.p_lowlight = 0.0f;
+    c.p_sharpen = 0.0f;
+    c.p_haze = 0.0f;
     c.quantize = 0;
     return c;
 }

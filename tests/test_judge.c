@@ -450,6 +450,103 @@ START_TEST(shipped_weights)
 }
 END_TEST
 
+/* The learned photo head (engine/src/photo_score.h): with "judge.photo_head" in the metadata the
+ * sharpness is sigmoid(b + sum w_k f_k) over the map's features, which the test computes its own
+ * way (selection by repeated maximum, brute-force blocks) from the known tile logits. A small
+ * sharp subject, one tile in a hundred, that the sharpest-tenth rule calls blurry, scores sharp
+ * under a head that weighs the sharpest tile; a malformed head is ignored (the older rule). */
+static double naive_top_mean(const float *v, const int *use, int n, double frac)
+{
+    int k = 0;
+    for (int i = 0; i < n; i++) k += use[i];
+    int take = (int)ceil(frac * k), taken[100] = {0};
+    if (take < 1) take = 1;
+    double s = 0;
+    for (int t = 0; t < take; t++) { /* the largest value not yet taken */
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (use[i] && !taken[i] && (best < 0 || v[i] > v[best])) best = i;
+        taken[best] = 1;
+        s += v[best];
+    }
+    return s / take;
+}
+
+START_TEST(photo_head_scores_the_map)
+{
+    const float motion_bias = 0.7f;
+    unsharp_model *m = judge_model(8.0f, -4.0f, motion_bias);
+    float level[100], amp[100], logit[100], *px = malloc(sizeof(float) * 320 * 320);
+    int use[100], nd = 0;
+    for (int t = 0; t < 100; t++) {
+        level[t] = 0.1f + 0.002f * (float)((t * 37) % 100); /* dull, a little uneven */
+        amp[t] = t % 10 < 2 ? 0.0f : 0.05f;                  /* two flat columns */
+    }
+    level[57] = 0.9f; /* one sharp tile */
+    for (int t = 0; t < 100; t++) {
+        logit[t] = 8.0f * level[t] - 4.0f;
+        use[t] = amp[t] > 0;
+        nd += use[t];
+    }
+    unsharp_judgement j = {0};
+    /* no head: the sharpest-tenth rule calls the photo blurry */
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_BLURRY);
+    float old = j.sharpness;
+    unsharp_judgement_free(&j);
+
+    double f[10];
+    f[0] = naive_top_mean(logit, use, 100, 0.0);
+    double block = -1e30;
+    for (int y = 0; y < 9; y++)
+        for (int x = 0; x < 9; x++) {
+            int at[4] = {y * 10 + x, y * 10 + x + 1, y * 10 + x + 10, y * 10 + x + 11}, d = 0;
+            double s = 0;
+            for (int q = 0; q < 4; q++) { d += use[at[q]]; s += logit[at[q]]; }
+            if (d >= 2 && s / 4 > block) block = s / 4;
+        }
+    f[1] = block;
+    f[2] = naive_top_mean(logit, use, 100, 0.01);
+    f[3] = naive_top_mean(logit, use, 100, 0.05);
+    f[4] = naive_top_mean(logit, use, 100, 0.20);
+    f[5] = naive_top_mean(logit, use, 100, 0.50);
+    f[6] = naive_top_mean(logit, use, 100, 1.0);
+    f[7] = 0.0 - log(exp(0.0) + exp(motion_bias)); /* image logits (0, 0, motion_bias) */
+    const float w[10] = {0.9f, 0.1f, 0.3f, -0.2f, 0.05f, -0.1f, 0.2f, 0.5f, 0.8f, -0.3f}, b = 0.4f;
+    char head[512];
+    int k = snprintf(head, sizeof head, "v1 %.9g", b);
+    for (int i = 0; i < 10; i++) k += snprintf(head + k, sizeof head - (size_t)k, " %.9g", w[i]);
+    ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", head), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    f[8] = log(j.weakest_direction + 0.02);
+    f[9] = log(nd / 100.0 + 0.01);
+    double z = b;
+    for (int i = 0; i < 10; i++) z += w[i] * f[i];
+    double want = 1 / (1 + exp(-z));
+    ck_assert_msg(fabs(j.sharpness - want) < 1e-5, "head: %g, want %g", j.sharpness, want);
+    unsharp_judgement_free(&j);
+
+    /* a head that reads the sharpest tile sees the small subject */
+    ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", "v1 -1 1 0 0 0 0 0 0 0 0 0"), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_msg(fabs(j.sharpness - 1 / (1 + exp(-(f[0] - 1)))) < 1e-5, "max head: %g", j.sharpness);
+    ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
+    unsharp_judgement_free(&j);
+
+    /* malformed heads are not used */
+    const char *bad[] = {"v2 -1 1 0 0 0 0 0 0 0 0 0", "v1 -1 1 0 0", "v1 -1 1 0 0 0 0 0 0 0 0 0 7",
+                         "v1 nan 1 0 0 0 0 0 0 0 0 0", "v1 -1 1 0 0 0 0 0 0 0 0 x"};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", bad[i]), UNSHARP_OK);
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+        ck_assert_msg(j.sharpness == old, "'%s': %g, want the older rule's %g", bad[i], j.sharpness, old);
+        unsharp_judgement_free(&j);
+    }
+    unsharp_model_free(m);
+    free(px);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("judge");
@@ -462,6 +559,7 @@ int main(void)
     tcase_add_test(tc, refuses_what_it_cannot_judge);
     tcase_add_test(tc, small_photo_past_a_training_only_branch);
     tcase_add_test(tc, shipped_weights);
+    tcase_add_test(tc, photo_head_scores_the_map);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -34,7 +34,7 @@ blur_config blur_config_default(void)
     c.p_partial = 0.25f;
     c.p_mask_ellipse = 0.6f;
     c.partial_sharp_min = 0.1f;
-    c.p_motion = 0.5f;
+    c.p_motion = 0.6f;
     c.p_shake = 0.5f;
     c.p_disc = 0.5f;
     c.gauss_sigma_min = 1.0f;
@@ -43,11 +43,20 @@ blur_config blur_config_default(void)
     c.disc_radius_max = 8.0f;
     c.motion_len_min = 4.0f;
     c.motion_len_max = 25.0f;
-    c.shake_len_min = 4.0f;
+    c.shake_len_min = 3.0f;
     c.shake_len_max = 25.0f;
+    c.p_linear = 1.0f;
     c.p_noise = 0.7f;
     c.noise_sigma_max = 0.02f;
     c.p_poisson = 0.4f;
+    c.p_lowlight = 0.12f;
+    c.lowlight_sigma_max = 0.06f;
+    c.p_sharpen = 0.4f;
+    c.sharpen_amount_max = 1.2f;
+    c.sharpen_sigma_min = 0.7f;
+    c.sharpen_sigma_max = 1.6f;
+    c.p_haze = 0.2f;
+    c.haze_contrast_min = 0.3f;
     c.p_exposure = 0.8f;
     c.gain_min = 0.7f;
     c.gain_max = 1.3f;
@@ -57,7 +66,7 @@ blur_config blur_config_default(void)
     c.jpeg_q_min = 60;
     c.jpeg_q_max = 95;
     c.quantize = 1;
-    c.texture_min = 0.015f;
+    c.texture_min = 0.008f;
     c.flat_weight = 0.0f;
     c.sharp_fraction_tile = 0.75f;
     c.blurred_fraction_tile = 0.25f;
@@ -80,7 +89,13 @@ int blur_config_check(const blur_config *c)
         !prob_ok(c->p_mask_ellipse) || !prob_ok(c->partial_sharp_min) ||
         !prob_ok(c->p_motion) || !prob_ok(c->p_shake) || !prob_ok(c->p_disc) ||
         !prob_ok(c->p_noise) || !prob_ok(c->p_poisson) || !prob_ok(c->p_exposure) ||
-        !prob_ok(c->p_jpeg) || !prob_ok(c->flat_weight))
+        !prob_ok(c->p_jpeg) || !prob_ok(c->flat_weight) || !prob_ok(c->p_linear) ||
+        !prob_ok(c->p_lowlight) || !prob_ok(c->p_sharpen) || !prob_ok(c->p_haze))
+        return BLUR_ERR_INVALID;
+    if (!(c->lowlight_sigma_max >= c->noise_sigma_max && c->lowlight_sigma_max <= 1.0f) ||
+        !(c->sharpen_amount_max >= 0.2f && c->sharpen_amount_max <= 4.0f) ||
+        !range_ok(c->sharpen_sigma_min, c->sharpen_sigma_max, 0.3f, 4.0f) ||
+        !(c->haze_contrast_min > 0.0f && c->haze_contrast_min <= 0.8f))
         return BLUR_ERR_INVALID;
     if (!(c->soften_sigma_max >= 0.0f && c->soften_sigma_max <= 1.0f)) return BLUR_ERR_INVALID;
     if (!range_ok(c->gauss_sigma_min, c->gauss_sigma_max, 0.0f, 8.0f) ||
@@ -243,6 +258,8 @@ static void make_mask(blur_rng *rng, blur_mask_kind kind, int n, float *m)
 }
 
 /* ---- degradations ------------------------------------------------------------------ */
+
+#define GAMMA 2.2f /* the luma taken as a gamma-2.2 encoding of linear light */
 
 static float clamp01(float v) { return v < 0.0f ? 0.0f : v > 1.0f ? 1.0f : v; }
 
@@ -407,13 +424,28 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
         memcpy(out->sharp + (size_t)y * crop, reg2 + (size_t)(y + margin) * n + margin,
                (size_t)crop * sizeof(float));
 
-    /* 3. Blur and blend. */
-    st = blur_convolve_region(reg2, n, n, margin, margin, blurred, crop, crop, k, ksize);
+    /* 3. Blur and blend, in linear light when drawn (reg is free again: it holds the linear
+     * region). */
+    const int linear = blur_uniform(rng, 0.0f, 1.0f) < cfg->p_linear;
+    if (linear) {
+        for (size_t i = 0; i < nn; i++) reg[i] = powf(reg2[i] > 0.0f ? reg2[i] : 0.0f, GAMMA);
+        st = blur_convolve_region(reg, n, n, margin, margin, blurred, crop, crop, k, ksize);
+    } else {
+        st = blur_convolve_region(reg2, n, n, margin, margin, blurred, crop, crop, k, ksize);
+    }
     if (st != BLUR_OK) goto bailout;
     if (mkind != BLUR_MASK_NONE) {
         make_mask(rng, mkind, crop, out->mask);
-        for (size_t i = 0; i < np; i++)
-            out->input[i] = out->sharp[i] * out->mask[i] + blurred[i] * (1.0f - out->mask[i]);
+        for (size_t i = 0; i < np; i++) {
+            float s = linear ? powf(out->sharp[i], GAMMA) : out->sharp[i];
+            out->input[i] = s * out->mask[i] + blurred[i] * (1.0f - out->mask[i]);
+        }
+        if (linear)
+            for (size_t i = 0; i < np; i++) out->input[i] = powf(out->input[i] > 0.0f ? out->input[i] : 0.0f, 1.0f / GAMMA);
+    } else if (linear) {
+        float mv = sharp ? 1.0f : 0.0f;
+        for (size_t i = 0; i < np; i++) out->mask[i] = mv;
+        for (size_t i = 0; i < np; i++) out->input[i] = powf(blurred[i] > 0.0f ? blurred[i] : 0.0f, 1.0f / GAMMA);
     } else {
         float mv = sharp ? 1.0f : 0.0f;
         for (size_t i = 0; i < np; i++) out->mask[i] = mv;
@@ -454,10 +486,12 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
         out->label = BLUR_LABEL_SHARP;
     else out->label = blur_label;
 
-    /* 5. Noise, exposure, JPEG, quantisation. */
+    /* 5. Noise, sharpening, exposure, haze, JPEG, quantisation. */
     out->noise_sigma = 0.0f;
-    if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_noise) {
-        float sg = blur_uniform(rng, 0.0f, cfg->noise_sigma_max);
+    const int lowlight = blur_uniform(rng, 0.0f, 1.0f) < cfg->p_lowlight;
+    if (lowlight || blur_uniform(rng, 0.0f, 1.0f) < cfg->p_noise) {
+        float sg = lowlight ? blur_uniform(rng, cfg->noise_sigma_max, cfg->lowlight_sigma_max)
+                            : blur_uniform(rng, 0.0f, cfg->noise_sigma_max);
         int poisson = blur_uniform(rng, 0.0f, 1.0f) < cfg->p_poisson;
         for (size_t i = 0; i < np; i += 2) { /* Box-Muller, both values */
             double u1 = ((double)(blur_rng_next(rng) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
@@ -472,6 +506,17 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
         }
         out->noise_sigma = sg;
     }
+    out->sharpen_amount = 0.0f;
+    if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_sharpen) {
+        float amount = blur_uniform(rng, 0.2f, cfg->sharpen_amount_max);
+        float sigma = blur_uniform(rng, cfg->sharpen_sigma_min, cfg->sharpen_sigma_max);
+        int gs = 1;
+        st = blur_kernel_gaussian(sigma, k, &gs);
+        if (st == BLUR_OK) st = blur_convolve(out->input, reg, crop, crop, k, gs);
+        if (st != BLUR_OK) goto bailout;
+        for (size_t i = 0; i < np; i++) out->input[i] = clamp01(out->input[i] + amount * (out->input[i] - reg[i]));
+        out->sharpen_amount = amount;
+    }
     out->gain = out->gamma = 1.0f;
     if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_exposure) {
         float g = blur_uniform(rng, cfg->gain_min, cfg->gain_max);
@@ -479,6 +524,12 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
         for (size_t i = 0; i < np; i++) out->input[i] = powf(clamp01(g * out->input[i]), gm);
         out->gain = g;
         out->gamma = gm;
+    }
+    out->haze_contrast = 1.0f;
+    if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_haze) {
+        float c = blur_uniform(rng, cfg->haze_contrast_min, 0.8f), veil = blur_uniform(rng, 0.2f, 0.9f);
+        for (size_t i = 0; i < np; i++) out->input[i] = c * out->input[i] + (1.0f - c) * veil;
+        out->haze_contrast = c;
     }
     out->jpeg_quality = 0;
     if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_jpeg) {

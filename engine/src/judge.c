@@ -20,6 +20,7 @@
 #include <string.h>
 #include "direction.h"
 #include "photo_layer.h"
+#include "photo_score.h"
 
 #define DEFAULT_SHARP_AT 0.6f
 #define DEFAULT_BLURRY_BELOW 0.4f
@@ -247,10 +248,16 @@ void unsharp_judgement_free(unsharp_judgement *j)
 unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
                              unsharp_judgement *out)
 {
+    return unsharp__judge_features(m, img, options, out, NULL);
+}
+
+unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
+                                       unsharp_judgement *out, float features[PHOTO_NFEATURES])
+{
     if (!m) return unsharp_model_set_error(NULL, UNSHARP_ERR_INVALID, "model is NULL");
     unsharp_status st = unsharp_model_set_error(m, UNSHARP_OK, NULL);
     const unsharp_model *errto = m;
-    float *luma = NULL, *top = NULL, *iso = NULL, image_logit[3];
+    float *luma = NULL, *top = NULL, *iso = NULL, *logit = NULL, image_logit[3];
     uint16_t *col = NULL;
     int64_t *sums = NULL;
     if (!img || !img->pixels || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
@@ -293,10 +300,12 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     out->texture = malloc(sizeof(float) * (size_t)n);
     top = malloc(sizeof(float) * (size_t)n);
     iso = malloc(sizeof(float) * (size_t)n);
-    if (!out->map || !out->texture || !top || !iso) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the focus map");
+    logit = malloc(sizeof(float) * (size_t)n);
+    if (!out->map || !out->texture || !top || !iso || !logit) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the focus map");
     unsharp_tensor tt = unsharp_tensor_make(out->map, 1, 1, th, tw), it = unsharp_tensor_make(image_logit, 1, 3, 1, 1);
     CHECK(unsharp_model_get_output(m, tiles_name, &tt));
     CHECK(unsharp_model_get_output(m, image_name, &it));
+    memcpy(logit, out->map, sizeof(float) * (size_t)n);
     for (int i = 0; i < n; i++) out->map[i] = 1.0f / (1.0f + expf(-out->map[i]));
     out->map_w = tw;
     out->map_h = th;
@@ -329,12 +338,26 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
     for (int i = 0; i < take; i++) sum += top[i];
     out->sharpness = (float)(sum / take);
 
-    /* no crisp detail along one direction anywhere: motion blur, whatever the tiles say */
     float share = is_u8 ? unsharp__weakest_direction_u8(img->pixels, img->stride, w, h, TEXTURE_MIN)
                         : unsharp__weakest_direction_f(input, w, h, TEXTURE_MIN);
     out->weakest_direction = share;
-    const int smeared = share < DIR_MIN;
-    if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;
+
+    /* The learned photo head, when the weights carry one (photo_score.h): it alone sets the
+     * sharpness; the direction share is one of its inputs, not a rule. Without it, the older
+     * rule: no crisp detail along one direction anywhere holds the photo below 0.5. */
+    float coef[PHOTO_NFEATURES + 1], feat[PHOTO_NFEATURES];
+    const int head = unsharp__photo_head_parse(unsharp_model_get_meta(m, PHOTO_HEAD_KEY), coef);
+    if (head || features) {
+        unsharp__photo_features(logit, out->texture, tw, th, image_logit, share, top, feat);
+        if (features) memcpy(features, feat, sizeof feat);
+    }
+    int smeared = 0;
+    if (head) {
+        out->sharpness = unsharp__photo_head_score(coef, feat);
+    } else {
+        smeared = share < DIR_MIN;
+        if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;
+    }
 
     const int own = options && options->own_bands;
     float sharp_at = own || (options && options->sharp_at > 0) ? options->sharp_at
@@ -351,6 +374,7 @@ bailout:
     free(luma);
     free(top);
     free(iso);
+    free(logit);
     free(col);
     free(sums);
     return st;

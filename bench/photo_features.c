@@ -1,0 +1,131 @@
+/* photo_features.c: the photo head's inputs, for fitting and checking it (bench/photo_head.py).
+ * Judges every JPEG/PNG directly inside each folder given (as unsharp-classify does: luma at the
+ * working long side) and prints one CSV row a photo: its path, its label (the folder's name:
+ * "sharp", "blurry" or anything else), the sharpness and verdict these weights give, and the
+ * features of photo_score.h. With --maps DIR it also writes each photo's focus map as
+ * DIR/NAME.map: a line "tw th", then tw * th float32 tile sharpness values, row by row.
+ * With --set-head it writes a copy of the weights whose metadata holds the given head.
+ *
+ * usage: photo_features [--maps DIR] WEIGHTS FOLDER...
+ *        photo_features --set-head "v1 b w1 ... wN" WEIGHTS_IN WEIGHTS_OUT */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unsharp/files.h>
+#include <unsharp/unsharp.h>
+
+#include "../engine/src/photo_score.h"
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static const char *verdict_name(unsharp_verdict v)
+{
+    return v == UNSHARP_VERDICT_SHARP ? "sharp" : v == UNSHARP_VERDICT_BLURRY ? "blurry" : "unsure";
+}
+
+static int set_head(const char *head, const char *in, const char *out)
+{
+    float coef[PHOTO_NFEATURES + 1];
+    if (!unsharp__photo_head_parse(head, coef)) {
+        fprintf(stderr, "photo_features: the head must be \"v1\" and %d numbers\n", PHOTO_NFEATURES + 1);
+        return 2;
+    }
+    unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
+    unsharp_model *m = NULL;
+    if (unsharp_model_load(in, &mo, &m) != UNSHARP_OK || unsharp_model_set_meta(m, PHOTO_HEAD_KEY, head) != UNSHARP_OK ||
+        unsharp_model_save(m, out) != UNSHARP_OK) {
+        fprintf(stderr, "photo_features: %s\n", m ? unsharp_model_errmsg(m) : unsharp_errmsg());
+        unsharp_model_free(m);
+        return 2;
+    }
+    unsharp_model_free(m);
+    return 0;
+}
+
+static int judge_folder(unsharp_model *m, const char *dir, const char *maps)
+{
+    DIR *d = opendir(dir);
+    if (!d) {
+        perror(dir);
+        return 1;
+    }
+    size_t n = 0, cap = 0;
+    char **names = NULL;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (!unsharp_is_photo_name(e->d_name)) continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            char **nn = realloc(names, cap * sizeof *names);
+            if (!nn) { closedir(d); return 1; }
+            names = nn;
+        }
+        names[n++] = strdup(e->d_name);
+    }
+    closedir(d);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
+    const char *slash = strrchr(dir, '/');
+    const char *label = slash && slash[1] ? slash + 1 : dir;
+    unsharp_image_options io = {.format = UNSHARP_PIXEL_LUMA8, .long_side = UNSHARP_WORKING_LONG_SIDE};
+    int failed = 0;
+    for (size_t i = 0; i < n; i++) {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unsharp_image *img = NULL;
+        unsharp_judgement j = {0};
+        float f[PHOTO_NFEATURES];
+        if (unsharp_image_load(path, &io, &img) != UNSHARP_OK ||
+            unsharp__judge_features(m, img, NULL, &j, f) != UNSHARP_OK) {
+            fprintf(stderr, "photo_features: %s: %s\n", path, img ? unsharp_model_errmsg(m) : unsharp_errmsg());
+            unsharp_image_free(img);
+            failed++;
+            continue;
+        }
+        printf("%s,%s,%.6f,%s", path, label, j.sharpness, verdict_name(j.verdict));
+        for (int k = 0; k < PHOTO_NFEATURES; k++) printf(",%.6g", f[k]);
+        printf("\n");
+        if (maps) {
+            char mp[4600];
+            snprintf(mp, sizeof mp, "%s/%s.map", maps, names[i]);
+            FILE *o = fopen(mp, "wb");
+            if (o) {
+                fprintf(o, "%d %d\n", j.map_w, j.map_h);
+                fwrite(j.map, sizeof(float), (size_t)j.map_w * j.map_h, o);
+                fclose(o);
+            }
+        }
+        unsharp_image_free(img);
+        unsharp_judgement_free(&j);
+        free(names[i]);
+    }
+    free(names);
+    return failed ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && !strcmp(argv[1], "--set-head")) return set_head(argv[2], argv[3], argv[4]);
+    const char *maps = NULL;
+    int a = 1;
+    if (argc > 2 && !strcmp(argv[1], "--maps")) {
+        maps = argv[2];
+        a = 3;
+    }
+    if (argc - a < 2) {
+        fprintf(stderr, "usage: photo_features [--maps DIR] WEIGHTS FOLDER...\n"
+                        "       photo_features --set-head \"v1 b w1 ... wN\" WEIGHTS_IN WEIGHTS_OUT\n");
+        return 2;
+    }
+    unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
+    unsharp_model *m = NULL;
+    if (unsharp_model_load(argv[a], &mo, &m) != UNSHARP_OK) {
+        fprintf(stderr, "photo_features: %s\n", unsharp_errmsg());
+        return 2;
+    }
+    printf("path,label,sharpness,verdict,f_max,f_block,f_top1,f_top5,f_top20,f_top50,f_mean,f_image,f_direction,f_detail\n");
+    int rc = 0;
+    for (int i = a + 1; i < argc; i++) rc |= judge_folder(m, argv[i], maps);
+    unsharp_model_free(m);
+    return rc;
+}

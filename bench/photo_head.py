@@ -1,0 +1,184 @@
+#!/usr/bin/python3
+"""photo_head.py: fits the learned photo head (engine/src/photo_score.h) and reports the checks of
+the photo score, from the CSV rows of bench/photo_features (numpy only).
+
+  fit CSV...          fits a logistic model of "sharp" (label folder "sharp") against "blurry"
+                      on the features, L2-regularised on standardised features, the two classes
+                      weighed equally and, within each, every photo source (the name's part
+                      before "--") weighed equally; prints the head ("v1 b w1 ... wN") for photo_features
+                      --set-head, then the fitted weights per feature.
+  report NAME CSV...  verdict counts per label (sharp >= SHARP_AT, blurry < BLURRY_BELOW, else
+                      unsure), the lowest-scored sharp photos, AUC, the share of blurred photos
+                      called blurry, and (--calibration) a 10-bin reliability table and the
+                      expected calibration error.
+  focus MAPS MASKS PHOTOS
+                      tile-level AUC of the focus maps (MAPS/NAME.map) against the masks
+                      (MASKS/NAME.png: 255 sharp, 0 blurred), beside a per-tile variance of the
+                      Laplacian of the photo (PHOTOS/NAME.jpg), on the same tiles: tiles at least
+                      75 % sharp against tiles at most 25 % sharp, tiles with detail only.
+env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01)
+"""
+import csv, os, sys
+import numpy as np
+
+FEATURES = ["f_max", "f_block", "f_top1", "f_top5", "f_top20", "f_top50", "f_mean", "f_image", "f_direction", "f_detail"]
+SHARP_AT = float(os.environ.get("SHARP_AT", 0.6))
+BLURRY_BELOW = float(os.environ.get("BLURRY_BELOW", 0.4))
+
+
+def read_rows(paths):
+    rows = []
+    for p in paths:
+        with open(p) as f:
+            rows += list(csv.DictReader(f))
+    return rows
+
+
+def auc(pos, neg):
+    """P(score of a sharp photo > score of a blurred one), ties counting half."""
+    pos, neg = np.asarray(pos, float), np.asarray(neg, float)
+    if not len(pos) or not len(neg):
+        return float("nan")
+    allv = np.concatenate([pos, neg])
+    order = allv.argsort(kind="mergesort")
+    ranks = np.empty(len(allv))
+    sv = allv[order]
+    i = 0
+    while i < len(sv):  # average ranks of ties
+        j = i
+        while j + 1 < len(sv) and sv[j + 1] == sv[i]:
+            j += 1
+        ranks[order[i:j + 1]] = (i + j) / 2 + 1
+        i = j + 1
+    rp = ranks[:len(pos)].sum()
+    return float((rp - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def fit(paths):
+    rows = [r for r in read_rows(paths) if r["label"] in ("sharp", "blurry")]
+    X = np.array([[float(r[k]) for k in FEATURES] for r in rows])
+    y = np.array([r["label"] == "sharp" for r in rows], float)
+    mu, sd = X.mean(0), X.std(0) + 1e-9
+    Z = np.hstack([np.ones((len(X), 1)), (X - mu) / sd])
+    # each source (the folder the photo came from, before "--" in its name) weighs the same
+    # within each class, and the two classes weigh the same
+    src = np.array([os.path.basename(r["path"]).split("--")[0] for r in rows])
+    wts = np.zeros(len(y))
+    for label in (0, 1):
+        groups = sorted(set(src[y == label]))
+        for g in groups:
+            m = (y == label) & (src == g)
+            wts[m] = 0.5 / len(groups) / m.sum()
+    wts *= len(y)
+    lam = float(os.environ.get("L2", 0.01)) * len(X)
+    beta = np.zeros(Z.shape[1])
+    reg = np.full(Z.shape[1], lam)
+    reg[0] = 0
+    for _ in range(50):  # Newton's method (IRLS)
+        p = 1 / (1 + np.exp(-Z @ beta))
+        g = Z.T @ (wts * (p - y)) + reg * beta
+        H = (Z * (wts * p * (1 - p))[:, None]).T @ Z + np.diag(reg)
+        step = np.linalg.solve(H, g)
+        beta -= step
+        if np.abs(step).max() < 1e-10:
+            break
+    w = beta[1:] / sd
+    b = beta[0] - (beta[1:] * mu / sd).sum()
+    print("v1 %.6g %s" % (b, " ".join("%.6g" % v for v in w)))
+    p = 1 / (1 + np.exp(-Z @ beta))
+    print("# fitted on %d photos (%d sharp, %d blurry); training AUC %.4f" %
+          (len(y), y.sum(), len(y) - y.sum(), auc(p[y == 1], p[y == 0])), file=sys.stderr)
+    for k, v, s in zip(FEATURES, w, beta[1:]):
+        print("#   %-12s %+9.4f  (standardised %+7.3f)" % (k, v, s), file=sys.stderr)
+
+
+def report(name, paths, calibration):
+    rows = read_rows(paths)
+    print("== %s" % name)
+    for label in ("sharp", "blurry"):
+        sc = np.array([float(r["sharpness"]) for r in rows if r["label"] == label])
+        if not len(sc):
+            continue
+        ns, nb = (sc >= SHARP_AT).sum(), (sc < BLURRY_BELOW).sum()
+        print("  %-6s %4d photos: %4d sharp, %4d unsure, %4d blurry (called blurry: %.1f %%)" %
+              (label, len(sc), ns, len(sc) - ns - nb, nb, 100.0 * nb / len(sc)))
+    sharp = [(float(r["sharpness"]), r["path"]) for r in rows if r["label"] == "sharp"]
+    blurry = [float(r["sharpness"]) for r in rows if r["label"] == "blurry"]
+    if sharp:
+        low = sorted(sharp)[:4]
+        print("  lowest sharp: " + "; ".join("%.3f %s" % (s, os.path.basename(p)) for s, p in low))
+    if sharp and blurry:
+        print("  AUC %.4f" % auc([s for s, _ in sharp], blurry))
+    if calibration:
+        s = np.array([float(r["sharpness"]) for r in rows if r["label"] in ("sharp", "blurry")])
+        y = np.array([r["label"] == "sharp" for r in rows if r["label"] in ("sharp", "blurry")], float)
+        print("  reliability (10 bins): predicted sharp | observed share sharp | photos")
+        ece = 0.0
+        for i in range(10):
+            m = (s >= i / 10) & ((s < (i + 1) / 10) if i < 9 else (s <= 1))
+            if m.sum():
+                ece += m.sum() / len(s) * abs(s[m].mean() - y[m].mean())
+                print("    %.1f-%.1f  %.3f | %.3f | %d" % (i / 10, (i + 1) / 10, s[m].mean(), y[m].mean(), m.sum()))
+            else:
+                print("    %.1f-%.1f      - |     - | 0" % (i / 10, (i + 1) / 10))
+        print("  expected calibration error %.4f (%d photos)" % (ece, len(s)))
+
+
+def read_map(path):
+    with open(path, "rb") as f:
+        tw, th = map(int, f.readline().split())
+        return np.frombuffer(f.read(), dtype=np.float32, count=tw * th).reshape(th, tw)
+
+
+def focus(maps, masks, photos):
+    from PIL import Image
+    mine, lap, labels = [], [], []
+    for mk in sorted(os.listdir(masks)):
+        name = mk[:-4]
+        mp = os.path.join(maps, name + ".jpg.map")
+        if not os.path.exists(mp):
+            continue
+        m = read_map(mp)
+        th, tw = m.shape
+        mask = np.asarray(Image.open(os.path.join(masks, mk)), float) / 255
+        img = np.asarray(Image.open(os.path.join(photos, name + ".jpg")).convert("L"), float) / 255
+        h, w = img.shape
+        lp = np.zeros_like(img)
+        lp[1:-1, 1:-1] = 4 * img[1:-1, 1:-1] - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+        for ty in range(th):
+            for tx in range(tw):
+                y0, y1 = ty * h // th, (ty + 1) * h // th
+                x0, x1 = tx * w // tw, (tx + 1) * w // tw
+                q = (mask[y0:y1, x0:x1] > 0.5).mean()
+                if 0.25 < q < 0.75:
+                    continue
+                t = lp[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
+                if np.abs(t).mean() < 0.004:  # flat: no detail to judge (the judge's own line)
+                    continue
+                mine.append(m[ty, tx])
+                lap.append(t.var())
+                labels.append(q >= 0.75)
+    mine, lap, labels = np.array(mine), np.array(lap), np.array(labels)
+    print("== focus map: %d tiles with detail (%d sharp, %d blurred)" % (len(labels), labels.sum(), (~labels).sum()))
+    print("  tile AUC, focus map:                  %.4f" % auc(mine[labels], mine[~labels]))
+    print("  tile AUC, variance of the Laplacian:  %.4f" % auc(lap[labels], lap[~labels]))
+
+
+def main():
+    a = sys.argv[1:]
+    if a and a[0] == "fit" and len(a) > 1:
+        fit(a[1:])
+    elif a and a[0] == "report" and len(a) > 2:
+        cal = "--calibration" in a
+        a = [x for x in a if x != "--calibration"]
+        report(a[1], a[2:], cal)
+    elif a and a[0] == "focus" and len(a) == 4:
+        focus(*a[1:])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
