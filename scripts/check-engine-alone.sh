@@ -41,7 +41,7 @@ done
 (cd "$T/build" && ctest -j"${JOBS:-2}" --output-on-failure > "$T/ctest.log" 2>&1) || { tail -30 "$T/ctest.log"; fail "tests"; }
 echo "check-engine-alone: $(grep 'tests passed' "$T/ctest.log")"
 cmake --install "$T/build" > "$T/install.log" || fail "install"
-lib=$(ls "$T"/prefix/lib*/libunsharp-engine.so.0 "$T"/prefix/lib/*/libunsharp-engine.so.0 2>/dev/null | head -1)
+lib=$(find "$T/prefix" -name libunsharp-engine.so.0 | head -1)
 [ -n "$lib" ] || fail "libunsharp-engine.so.0 not installed"
 ! ldd "$lib" | grep -E 'libpq|sqlite|SDL|gio|glib|gobject|exempi' || fail "the engine links a program's library"
 [ -z "$(find "$T/prefix" -name 'unsharp-*' -path '*/bin/*')" ] || fail "a program was installed"
