@@ -38,6 +38,12 @@ int unsharp_photo_listed(char *const *names, size_t n, size_t i);
  * start so. For a program that names the file already. A pointer into msg. */
 const char *unsharp_message_reason(const char *msg, const char *path);
 
+/* The photos of the folder dir, not recursive: the names unsharp_photo_listed keeps, in
+ * strcmp order, as a malloc'ed array of count malloc'ed base names (unsharp_names_free frees
+ * them). 0, or -1 with errno set (the folder cannot be read; ENOMEM). */
+int unsharp_list_photos(const char *dir, char ***names, size_t *count);
+void unsharp_names_free(char **names, size_t count);
+
 /* ---- file identity ---- */
 
 /* What identifies a file at judging time; an action needs the same again. */
