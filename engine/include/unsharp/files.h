@@ -4,8 +4,9 @@
  * overwrite, and XMP rejection marks. GIO (the Trash) and Exempi (XMP) are opened on first
  * use, not linked. The engine (unsharp.h) never depends on this library.
  *
- * Calls that can fail return 0 on success, or -1 with a message for people in the caller's
- * buffer err (errsize bytes); nothing is printed. */
+ * Calls that can fail return 0 on success, or -1 with, for those that take a buffer err
+ * (errsize bytes), a message for people in it, and for the others errno set. Nothing is
+ * printed; the library never exits. */
 #ifndef UNSHARP_FILES_H
 #define UNSHARP_FILES_H
 
