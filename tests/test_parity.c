@@ -8,7 +8,9 @@
  * Without a usable CUDA device (no GPU, no driver, or a build without the CUDA backend) the
  * suite prints why and exits 77, which CTest reports as skipped. It runs its tests in-process
  * (CK_NOFORK): a CUDA context does not survive fork(). TF32 is turned off
- * (NVIDIA_TF32_OVERRIDE=0) before the first CUDA call, besides the backend's own FP32 modes. */
+ * (NVIDIA_TF32_OVERRIDE=0) before the first CUDA call, besides the backend's own FP32 modes.
+ * The shipped architecture is read from $UNSHARP_SOURCE_DIR/weights when that is set, else
+ * from the source tree it was built from. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -644,7 +646,9 @@ END_TEST
 START_TEST(test_train_shipped)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/weights/unsharp-v1.arch", UNSHARP_SOURCE_DIR);
+    /* $UNSHARP_SOURCE_DIR: the source tree when the suite runs away from it (bench/gpu_check.sh) */
+    const char *src = getenv("UNSHARP_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/weights/unsharp-v1.arch", src && *src ? src : UNSHARP_SOURCE_DIR);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     static char arch[65536];

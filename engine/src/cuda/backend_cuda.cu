@@ -21,6 +21,11 @@ unsharp_status unsharp__cuda_fail(unsharp_backend *be, const char *func, const c
                                   const char *call, const char *msg)
 {
     const char *base = strrchr(file, '/');
+    /* The runtime keeps a failed call's error as its "last error" until it is read, so the next
+     * kernel launch's check (CU_LAUNCHED) would report it again: every failure path comes here,
+     * and reading it now leaves the backend usable. An error that poisons the context (a fault
+     * inside a kernel) stays, as the runtime wills. */
+    cudaGetLastError();
     return unsharp__seterr(be->errbuf, UNSHARP_ERR_BACKEND, func, "%s:%d: %s: %s", base ? base + 1 : file, line,
                            call, msg);
 }
@@ -77,7 +82,8 @@ static unsharp_status cuda_alloc(unsharp_backend *be, size_t bytes, void **out)
 static void cuda_release(unsharp_backend *be, void *p)
 {
     (void)be;
-    if (p) cudaFree(p);
+    /* a pointer that is not the device's is refused; its error must not linger (see cuda_fail) */
+    if (p && cudaFree(p) != cudaSuccess) cudaGetLastError();
 }
 
 static unsharp_status cuda_memcpy(unsharp_backend *be, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
