@@ -86,11 +86,11 @@ part() {
   local t0=$SECONDS
   timeout -k 5 "$secs" "$@"
   local rc=$?
-  if [ $rc != 0 ]; then
+  if [ $rc != 0 ]; then # fd 3: the run's own output, whatever the command's is redirected to
     FAILED+=("$name")
-    echo "gpu_check: FAILED: $name (exit $rc$([ $rc = 124 ] && echo ", over $secs s"))"
+    echo "gpu_check: FAILED: $name (exit $rc$([ $rc = 124 ] && echo ", over $secs s"))" >&3
   fi
-  echo "   [$name: $((SECONDS - t0)) s]"
+  echo "   [$name: $((SECONDS - t0)) s]" >&3
   return $rc
 }
 
@@ -112,11 +112,16 @@ run() {
   T=$(mktemp -d /tmp/gpu_check-XXXXXX)
   local cores
   cores=$(nproc)
+  exec 3>&1
   echo "== gpu_check $(date -u '+%Y-%m-%d %H:%M UTC') on $(hostname), $cores cores"
   cat "$P/BUILD" 2> /dev/null
   mkdir -p "$T/lib" && xz -dc "$P/lib.tar.xz" | tar -xf - -C "$T/lib" || die "cannot unpack the libraries"
-  local dnn blas
-  dnn=$(find_lib libcudnn.so.9)
+  local B=$P/bin ARCH=$P/src/weights/unsharp-v1.arch PY=${PYTHON:-python3}
+  # cuDNN: PyTorch's own (the version the module was built against, and the one PyTorch runs on)
+  # before any other on the machine; PyTorch itself runs with the machine's library path
+  local dnn blas orig_ld=${LD_LIBRARY_PATH:-}
+  dnn=$("$PY" -c 'import os, nvidia.cudnn as c; print(os.path.join(list(c.__path__)[0], "lib"))' 2> /dev/null)
+  [ -n "$dnn" ] && [ -e "$dnn/libcudnn.so.9" ] || dnn=$(find_lib libcudnn.so.9)
   blas=$(find_lib libcublas.so.13)
   export LD_LIBRARY_PATH=$T/lib${dnn:+:$dnn}${blas:+:$blas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export UNSHARP_CUDA_MODULE=$P/bin/libunsharp-cuda.so
@@ -124,7 +129,6 @@ run() {
   export UNSHARP_SOURCE_DIR=$P/src
   export NVIDIA_TF32_OVERRIDE=0
   export PYTHONUNBUFFERED=1
-  local B=$P/bin ARCH=$P/src/weights/unsharp-v1.arch PY=${PYTHON:-python3}
 
   echo "== versions"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.max.sm --format=csv,noheader || echo "(no nvidia-smi)"
@@ -132,39 +136,47 @@ run() {
   command -v nvcc > /dev/null && nvcc --version | tail -2 | head -1
   echo "cuDNN: ${dnn:-NOT FOUND}/$(basename "$(readlink -f "$dnn/libcudnn.so.9" 2> /dev/null)")"
   echo "cuBLAS: ${blas:-NOT FOUND}/$(basename "$(readlink -f "$blas/libcublas.so.13" 2> /dev/null)")"
-  "$PY" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())' 2>&1 | tail -1
+  LD_LIBRARY_PATH=$orig_ld "$PY" -c 'import torch; print("PyTorch", torch.__version__, "CUDA", torch.version.cuda, "cuDNN", torch.backends.cudnn.version())' 2>&1 | tail -1
   ldd --version | head -1
   if ldd "$B"/* 2>&1 | grep 'not found' | sort -u; then echo "gpu_check: WARNING: libraries are missing (above)"; fi
 
-  echo "== 1. parity suite (tests/test_parity)"
+  echo "== 1. parity suite (tests/test_parity), cuDNN algorithms by heuristic (the default), then by measurement"
   part parity 150 "$B/test_parity" > "$T/parity" 2>&1
   tail -40 "$T/parity"
+  part "parity measure" 150 env UNSHARP_CUDNN_ALGO=measure "$B/test_parity" > "$T/parity-measure" 2>&1
+  tail -20 "$T/parity-measure"
 
   echo "== 2. train_speed: the C engine, CPU ($cores threads) and CUDA, no TF32"
   local b f
   for b in 16 128; do
     part "train_speed cpu b$b" 90 "$B/train_speed" --arch "$ARCH" --device cpu --threads "$cores" --batch "$b" \
-      --steps $((b == 16 ? 10 : 3)) > "$T/c-cpu-$b" 2>&1
+      --seconds 1 > "$T/c-cpu-$b" 2>&1
     cat "$T/c-cpu-$b"
   done
-  for b in 16 128; do
-    part "train_speed cuda b$b" 60 "$B/train_speed" --arch "$ARCH" --device cuda --batch "$b" --steps 100 \
-      > "$T/c-cuda-$b" 2>&1
-    cat "$T/c-cuda-$b"
+  local algo
+  for algo in heuristic measure fastest; do
+    for b in 16 128; do
+      part "train_speed cuda b$b $algo" 60 env UNSHARP_CUDNN_ALGO=$algo "$B/train_speed" --arch "$ARCH" --device cuda \
+        --batch "$b" --seconds 1 > "$T/c-cuda-$b-$algo" 2>&1
+      echo "UNSHARP_CUDNN_ALGO=$algo: $(tail -1 "$T/c-cuda-$b-$algo")"
+    done
   done
-  echo "-- the conv layers at batch 128 on CUDA (--layers)"
-  part "train_speed cuda layers" 90 "$B/train_speed" --arch "$ARCH" --device cuda --batch 128 --steps 5 --layers \
-    > "$T/layers" 2>&1
-  tail -n +4 "$T/layers"
+  head -2 "$T/c-cuda-16-heuristic"
+  for algo in heuristic measure; do
+    echo "-- a step's parts and the conv layers at batch 128 on CUDA (--layers), UNSHARP_CUDNN_ALGO=$algo"
+    part "train_speed cuda layers $algo" 90 env UNSHARP_CUDNN_ALGO=$algo "$B/train_speed" --arch "$ARCH" \
+      --device cuda --batch 128 --steps 5 --layers > "$T/layers-$algo" 2>&1
+    tail -n +4 "$T/layers-$algo"
+  done
 
   echo "== 3. PyTorch reference on CUDA (bench/train_speed.py), no TF32"
   local variant
   for b in 16 128; do
     for variant in "" "--cudnn-benchmark" "--cudnn-benchmark --host-batch"; do
       # shellcheck disable=SC2086
-      part "pytorch b$b $variant" 60 "$PY" "$P/src/bench/train_speed.py" --arch "$ARCH" --device cuda --batch "$b" \
-        --steps 50 $variant > "$T/py-$b" 2>&1
-      grep -v '^loss' "$T/py-$b" | tail -3
+      part "pytorch b$b $variant" 60 env LD_LIBRARY_PATH="$orig_ld" "$PY" "$P/src/bench/train_speed.py" --arch "$ARCH" \
+        --device cuda --batch "$b" --seconds 1 $variant > "$T/py-$b-${variant//[ -]/}" 2>&1
+      grep -v '^loss' "$T/py-$b-${variant//[ -]/}" | tail -2
     done
   done
 
@@ -217,12 +229,15 @@ run() {
     echo "== 4, 5: skipped: the pack has no photos"
   fi
 
-  echo "== summary"
+  echo "== summary: train_speed samples/s (unsharp-v1, 256x256 crops, no TF32)"
+  echo "| batch | C cpu ($cores threads) | C cuda heuristic | C cuda measure | C cuda fastest | PyTorch cuda | PyTorch cuda cudnn.benchmark | PyTorch cuda cudnn.benchmark, batch from the host |"
+  echo "|---|---|---|---|---|---|---|---|"
   for b in 16 128; do
-    printf 'batch %3s: C cuda %s, C cpu %s, PyTorch cuda (last variant) %s samples/s\n' "$b" \
-      "$(rate < "$T/c-cuda-$b")" "$(rate < "$T/c-cpu-$b")" "$(rate < "$T/py-$b")"
+    echo "| $b | $(rate < "$T/c-cpu-$b") | $(rate < "$T/c-cuda-$b-heuristic") | $(rate < "$T/c-cuda-$b-measure") |" \
+      "$(rate < "$T/c-cuda-$b-fastest") | $(rate < "$T/py-$b-") | $(rate < "$T/py-$b-cudnnbenchmark") |" \
+      "$(rate < "$T/py-$b-cudnnbenchmarkhostbatch") |"
   done
-  [ -n "${OUT:-}" ] && (cd "$T" && tar -czf "$OUT/gpu_check-results.tgz" ./*.csv ./*.err train-* parity layers c-* py-* 2> /dev/null)
+  [ -n "${OUT:-}" ] && (cd "$T" && tar -czf "$OUT/gpu_check-results.tgz" ./*.csv ./*.err train-* parity* layers* c-* py-* 2> /dev/null)
   rm -rf "$T"
   if [ ${#FAILED[@]} -gt 0 ]; then echo "gpu_check: ${#FAILED[@]} parts failed: ${FAILED[*]}"; return 1; fi
   echo "gpu_check: every part ran"
