@@ -124,13 +124,13 @@ START_TEST(rename_and_move_never_replace)
     ck_assert_int_eq(unsharp_rename_noreplace(tu_path("a.jpg"), tu_path("b.jpg")), -1);
     ck_assert_int_eq(errno, EEXIST);
     char err[512] = "";
-    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("b.jpg"), err, sizeof err), -1);
+    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("b.jpg"), NULL, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "already exists"), "%s", err);
     size_t len;
     unsigned char *text = tu_read_file(tu_path("b.jpg"), &len);
     ck_assert(len == 6 && memcmp(text, "theirs", 6) == 0);
     free(text);
-    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("deep/er/a.jpg"), err, sizeof err), 0);
+    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("deep/er/a.jpg"), NULL, err, sizeof err), 0);
     ck_assert_int_eq(access(tu_path("a.jpg"), F_OK), -1);
     text = tu_read_file(tu_path("deep/er/a.jpg"), &len);
     ck_assert(len == 4 && memcmp(text, "mine", 4) == 0);
@@ -152,7 +152,7 @@ START_TEST(trash_find_and_restore)
     unsharp_file_id id;
     ck_assert_int_eq(unsharp_file_id_read(photo, &id), 0);
     char err[512] = "";
-    ck_assert_msg(unsharp_trash_file(photo, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(unsharp_trash_file(photo, NULL, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(access(photo, F_OK), -1);
     unsharp_trash_entry e = {0};
     ck_assert_int_eq(unsharp_trash_find(photo, &id, &e), 0);
