@@ -590,6 +590,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    train_photos_set_stop(&stop_signal);
     recorder rec = {0};
     int status = 2;
     unsharp_model *m = NULL;

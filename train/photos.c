@@ -1,5 +1,4 @@
 /* photos.c: finding and decoding training photos (see photos.h). */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,40 +34,37 @@ static void list_free(list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* A file named on the command line is taken whatever its name; in a folder, the names that
- * unsharp_photo_listed keeps (read sorted, so that a RAW beside its JPEG is seen as a pair). */
-static int walk(const char *path, list *l, int depth, int listed)
+static const volatile sig_atomic_t *stop_flag;
+
+void train_photos_set_stop(const volatile sig_atomic_t *stop)
+{
+    stop_flag = stop;
+}
+
+/* a photo found by unsharp_walk, unless hidden (a name starting with a dot, or in such a
+ * folder); entries it cannot read are passed over, as files that fail to decode are later */
+static int on_found(const char *path, const char *rel, const char *error, void *ctx)
+{
+    if (error || rel[0] == '.' || strstr(rel, "/.")) return 0; /* hidden names are not training data */
+    return push(ctx, path);
+}
+
+/* A file named on the command line is taken whatever its name; a folder is walked by
+ * unsharp_walk (links never followed, in name order, stopped by SIGINT or SIGTERM). */
+static int walk(const char *path, list *l)
 {
     struct stat sb;
-    if (depth > 32 || stat(path, &sb) != 0) return 0;
-    if (S_ISREG(sb.st_mode)) return depth == 0 || listed ? push(l, path) : 0;
+    if (stat(path, &sb) != 0) return 0;
+    if (S_ISREG(sb.st_mode)) return push(l, path);
     if (!S_ISDIR(sb.st_mode)) return 0;
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    list names = {0};
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d)))
-        if (e->d_name[0] != '.') rc = push(&names, e->d_name);
-    closedir(d);
-    if (rc == 0 && names.n) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
-    for (int i = 0; rc == 0 && i < names.n; i++) {
-        size_t n = strlen(path) + strlen(names.v[i]) + 2;
-        char *child = malloc(n);
-        if (!child) { rc = -1; break; }
-        snprintf(child, n, "%s/%s", path, names.v[i]);
-        rc = walk(child, l, depth + 1, unsharp_photo_listed(names.v, (size_t)names.n, (size_t)i));
-        free(child);
-    }
-    list_free(&names);
-    return rc;
+    return unsharp_walk(path, on_found, l, stop_flag) < 0 ? -1 : 0;
 }
 
 int train_list_photos(char *const *paths, int npaths, char ***out, int *count)
 {
     list l = {0};
     for (int i = 0; i < npaths; i++)
-        if (walk(paths[i], &l, 0, 1) != 0) {
+        if (walk(paths[i], &l) != 0) {
             list_free(&l);
             return -1;
         }
