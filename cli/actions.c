@@ -81,7 +81,7 @@ static int remove_set(const options *o, const item *it, member *m, int n)
                 fail(it->path, "out of memory");
                 return n;
             }
-            if (lstat(m[k].dest, &st) == 0) {
+            if (lstat(m[k].dest, &st) == 0 && !unsharp_same_content(m[k].path, m[k].dest)) {
                 snprintf(err, sizeof err, "%s already exists; nothing of this photo %s moved", m[k].dest,
                          o->dry_run ? "would be" : "was");
                 fail(it->path, err);

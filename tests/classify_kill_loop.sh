@@ -100,7 +100,8 @@ loop() {
   for k in $(seq "$KILLS"); do
     reset
     local at=$((RANDOM % calls + 1))
-    (SHIM_KILL_AT=$at LD_PRELOAD="$SHIM" exec "$BIN" "${ALL_BLURRY[@]}" --jobs 1 "$@" "$src" > /dev/null 2> "$T/err") 2> /dev/null
+    # (the subshell reaps the killed run and says "Killed" to /dev/null)
+    (SHIM_KILL_AT=$at LD_PRELOAD="$SHIM" "$BIN" "${ALL_BLURRY[@]}" --jobs 1 "$@" "$src" > /dev/null 2> "$T/err"; exit $?) 2> /dev/null
     local rc=$?
     [ $rc = 137 ] && killed=$((killed + 1))
     check "$mode" "$src" "$dest" > "$T/why" || fail "$mode: kill $k at call $at of $calls: $(cat "$T/why")"

@@ -6,7 +6,9 @@
  * source checked once more and only then unlinked (when it changed, the copy is unlinked
  * instead). A kill at any point leaves the source in place, and at most a temporary copy,
  * which the next move into that folder removes (it is never the only copy: the source is
- * unlinked only after the rename). A symbolic link is moved as the link itself. */
+ * unlinked only after the rename). A file already at the destination with the same content is
+ * what such a kill leaves after the rename: the move is finished by removing the original. A
+ * symbolic link is moved as the link itself. */
 #define _GNU_SOURCE /* renameat2 */
 #include <dirent.h>
 #include <errno.h>
@@ -185,6 +187,41 @@ static int still_judged(const char *path, const unsharp_file_id *judged, char *e
     return -1;
 }
 
+int unsharp_same_content(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    if (lstat(a, &sa) != 0 || lstat(b, &sb) != 0) return 0;
+    if (S_ISLNK(sa.st_mode) && S_ISLNK(sb.st_mode)) {
+        char ta[4096], tb[4096];
+        ssize_t na = readlink(a, ta, sizeof ta), nb = readlink(b, tb, sizeof tb);
+        return na >= 0 && na == nb && memcmp(ta, tb, (size_t)na) == 0;
+    }
+    if (!S_ISREG(sa.st_mode) || !S_ISREG(sb.st_mode) || sa.st_size != sb.st_size) return 0;
+    int fa = open(a, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC), fb = open(b, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    int same = fa >= 0 && fb >= 0;
+    char ba[1 << 15], bb[1 << 15];
+    while (same) {
+        ssize_t na = read(fa, ba, sizeof ba), nb = read(fb, bb, sizeof bb);
+        if (na < 0 || na != nb || memcmp(ba, bb, (size_t)na) != 0) same = 0;
+        if (na <= 0) break;
+    }
+    if (fa >= 0) close(fa);
+    if (fb >= 0) close(fb);
+    return same;
+}
+
+/* dest already holds what path holds: a move that was interrupted after its copy was in
+ * place. The original is removed (after the identity check); nothing is lost. */
+static int finish_interrupted(const char *path, const char *dest, const unsharp_file_id *id, char *err, size_t errsize)
+{
+    if (still_judged(path, id, err, errsize)) return -1;
+    if (unlink(path) != 0) {
+        snprintf(err, errsize, "already at %s but cannot remove the original: %s", dest, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int unsharp_move_file(const char *path, const char *dest, const unsharp_file_id *judged, char *err, size_t errsize)
 {
     unsharp_file_id id;
@@ -197,6 +234,7 @@ int unsharp_move_file(const char *path, const char *dest, const unsharp_file_id 
     if (still_judged(path, &id, err, errsize)) return -1;
     if (unsharp_rename_noreplace(path, dest) == 0) return 0;
     int e = errno;
+    if (e == EEXIST && unsharp_same_content(path, dest)) return finish_interrupted(path, dest, &id, err, errsize);
     if (e == EEXIST) {
         snprintf(err, errsize, "%s already exists; not overwritten, left in place", dest);
         return -1;
@@ -216,6 +254,13 @@ int unsharp_move_file(const char *path, const char *dest, const unsharp_file_id 
     if (copy_to_partial(path, &id, dir, base, &tmp, err, errsize)) goto done;
     if (still_judged(path, &id, err, errsize)) goto drop_copy;
     if (unsharp_rename_noreplace(tmp, dest) != 0) {
+        if (errno == EEXIST && unsharp_same_content(tmp, dest)) {
+            unlink(tmp);
+            free(tmp);
+            tmp = NULL;
+            rc = finish_interrupted(path, dest, &id, err, errsize);
+            goto done;
+        }
         if (errno == EEXIST) snprintf(err, errsize, "%s already exists; not overwritten, left in place", dest);
         else snprintf(err, errsize, "cannot move to %s: %s", dest, strerror(errno));
         goto drop_copy;

@@ -1,8 +1,8 @@
 /* files.h: libunsharp-files, what every unsharp program does with the user's files: which
  * names are photos, what identifies a file (so that an action can check it is still the file
  * that was judged), a photo's sidecars and RAW companions, the desktop Trash, moves that never
- * overwrite, and XMP rejection marks. GIO (the Trash) and Exempi (XMP) are opened on first
- * use, not linked. The engine (unsharp.h) never depends on this library.
+ * overwrite, XMP rejection marks, and opening and walking the user's paths safely. GIO
+ * (reading Trash entries back) and Exempi (XMP) are opened on first use, not linked. The engine (unsharp.h) never depends on this library.
  *
  * Calls that can fail return 0 on success, or -1 with a message for people in the caller's
  * buffer err (errsize bytes); nothing is printed. */
@@ -117,9 +117,14 @@ int unsharp_make_parents(const char *path, char *err, size_t errsize);
  * filesystem a rename; across filesystems a copy to a temporary name in dest's folder
  * (UNSHARP_PARTIAL_PREFIX NAME.XXXXXX), fsync'ed, path checked again, the copy renamed into
  * place without replacing, path checked once more and only then unlinked (when it changed,
- * the copy is removed and path stays). A kill at any step leaves path in place. */
+ * the copy is removed and path stays). A kill at any step leaves path in place. When dest
+ * already holds the same content (a move interrupted after its rename), the move is finished:
+ * path is removed after the check. */
 int unsharp_move_file(const char *path, const char *dest, const unsharp_file_id *judged, char *err,
                       size_t errsize);
+
+/* 1 when a and b hold the same bytes (regular files) or the same target (links); else 0. */
+int unsharp_same_content(const char *a, const char *b);
 
 /* The name a copy in progress has; a file so named is never the only copy of anything. */
 #define UNSHARP_PARTIAL_PREFIX ".unsharp-partial."
