@@ -7,7 +7,7 @@
 # kill every photo, sidecar and RAW companion must be in place and unchanged, or whole at its
 # destination; never partial under a final name, never lost. A rerun must then finish the job.
 # Root and unshare -m are needed for the mounts (77 = skipped otherwise).
-# usage: classify_kill_loop.sh BUILD_DIR [KILLS]
+# usage: classify_kill_loop.sh BUILD_DIR [KILLS (default $KILL_LOOP_KILLS, else 50)]
 set -uo pipefail
 if [ -z "${KILL_NS:-}" ] && [ "$(id -u)" = 0 ] && unshare -m true 2> /dev/null; then
   exec env KILL_NS=1 unshare -m bash "$0" "$@"
@@ -16,7 +16,7 @@ source "$(dirname "$0")/classify_lib.sh"
 [ -n "${KILL_NS:-}" ] || skip "needs root and unshare -m to mount a tmpfs and an ext4 image"
 trap 'umount "$T/far" "$T/ext" 2> /dev/null; rm -rf "$T"' EXIT
 SHIM=$1/tests/shim_race.so
-KILLS=${2:-50}
+KILLS=${2:-${KILL_LOOP_KILLS:-50}}
 RANDOM=20261204 # the same kill points every run
 export ASAN_OPTIONS=${ASAN_OPTIONS:-}${ASAN_OPTIONS:+:}verify_asan_link_order=0
 export XDG_DATA_HOME="$T/data" HOME="$T/home"
