@@ -60,6 +60,45 @@ static int walk(const char *path, list *l)
     return unsharp_walk(path, on_found, l, stop_flag) < 0 ? -1 : 0;
 }
 
+typedef struct file_key {
+    dev_t dev;
+    ino_t ino;
+    int at;
+} file_key;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const file_key *x = a, *y = b;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino) return x->ino < y->ino ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Drops every path that is a file already listed (a folder and a folder inside it both given,
+ * a photo named twice, a hard link): each photo is trained on once, the first path kept. */
+static int dedupe(list *l)
+{
+    file_key *k = malloc(sizeof *k * (size_t)(l->n ? l->n : 1));
+    if (!k) return -1;
+    int m = 0;
+    for (int i = 0; i < l->n; i++) {
+        struct stat sb;
+        if (stat(l->v[i], &sb) == 0) k[m++] = (file_key){sb.st_dev, sb.st_ino, i};
+    }
+    if (m > 1) qsort(k, (size_t)m, sizeof *k, cmp_key);
+    for (int j = 1; j < m; j++)
+        if (k[j].dev == k[j - 1].dev && k[j].ino == k[j - 1].ino) {
+            free(l->v[k[j].at]);
+            l->v[k[j].at] = NULL;
+        }
+    free(k);
+    int out = 0;
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i]) l->v[out++] = l->v[i];
+    l->n = out;
+    return 0;
+}
+
 int train_list_photos(char *const *paths, int npaths, char ***out, int *count)
 {
     list l = {0};
@@ -69,6 +108,10 @@ int train_list_photos(char *const *paths, int npaths, char ***out, int *count)
             return -1;
         }
     if (l.n) qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_str);
+    if (dedupe(&l) != 0) {
+        list_free(&l);
+        return -1;
+    }
     *out = l.v;
     *count = l.n;
     return 0;
