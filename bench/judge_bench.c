@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <unsharp/files.h>
 #include <unsharp/unsharp.h>
 #include <time.h>
 
@@ -32,12 +32,6 @@ static double median(double *v, size_t n)
 {
     qsort(v, n, sizeof *v, cmp_dbl);
     return !n ? 0 : n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static int is_photo_name(const char *n)
-{
-    const char *dot = strrchr(n, '.');
-    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
 }
 
 int main(int argc, char **argv)
@@ -70,7 +64,7 @@ int main(int argc, char **argv)
     char **names = NULL;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!is_photo_name(e->d_name)) continue;
+        if (!unsharp_is_photo_name(e->d_name)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             names = realloc(names, cap * sizeof *names);

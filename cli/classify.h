@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include "unsharp/files.h"
 #include "unsharp/unsharp.h"
 
 #define PROG "unsharp-classify"
@@ -26,22 +27,13 @@ typedef struct options {
     unsharp_device device;      /* --device: cpu, cuda or auto (default) */
 } options;
 
-/* What identifies a file at judging time; an action needs the same again (lstat). */
-typedef struct file_id {
-    dev_t dev;
-    ino_t ino;
-    off_t size;
-    int64_t mtime_sec;
-    long mtime_nsec;
-} file_id;
-
 /* One photo: its path, where it came from, and (once judged) the result. */
 typedef struct item {
     char *path;          /* as reached: the PATH argument joined with the walked names */
     char *rel;           /* relative to the PATH argument it was found under (its base name
                             when the argument is the file itself) */
     char *error;         /* set when the file failed (scan, decode or judging); malloc'ed */
-    file_id id;
+    unsharp_file_id id;  /* when it was judged; checked again before any action */
     float sharpness;
     unsharp_verdict verdict;
     unsharp_blur_kind kind;
@@ -67,6 +59,8 @@ int pipeline_run(const options *o, const char *weights, item_list *items, item_d
 /* output.c */
 void output_begin(const options *o);
 void output_item(const options *o, const item *it);
+/* errno of the first write of the results that failed, or 0 */
+int output_errno(void);
 void progress_show(size_t done, size_t total, double elapsed);
 void progress_clear(void);
 /* Writes s for a human reader: control characters and bytes that are not UTF-8 escaped. */
@@ -77,14 +71,5 @@ const char *kind_name(unsharp_blur_kind k);
 /* actions.c: acts on the selected items after judging. Returns the number of files that could
  * not be acted on. */
 int actions_run(const options *o, item_list *items);
-int file_id_read(const char *path, file_id *id);   /* 0 or -1 (errno) */
-
-/* trash.c, move.c, xmp.c: one file each; 0 on success, or -1 with a message in err. */
-int trash_file(const char *path, char *err, size_t errsize);
-int move_file(const char *path, const char *dest, char *err, size_t errsize);
-int make_parents(const char *path, char *err, size_t errsize);
-int xmp_mark_rejected(const char *sidecar, char *err, size_t errsize);
-int xmp_init_once(char *err, size_t errsize);
-void xmp_done(void);
 
 #endif

@@ -201,19 +201,21 @@ int main(int argc, char **argv)
         return 2;
     }
     progress_clear();
-    fflush(stdout);
     double secs = now() - r.t0;
+    /* the results are out before anything is acted on; when they cannot be, nothing is */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = output_errno() ? output_errno() : errno;
+        fprintf(stderr, PROG ": cannot write the results: %s; no action taken\n", strerror(e));
+        item_list_free(&items);
+        return 2;
+    }
     int action_failures = actions_run(&o, &items);
-    xmp_done();
+    unsharp_xmp_done();
     fprintf(stderr, PROG ": %zu photos: %zu sharp, %zu unsure, %zu blurry, %zu failed", items.n - r.failed,
             r.counts[UNSHARP_VERDICT_SHARP], r.counts[UNSHARP_VERDICT_UNSURE], r.counts[UNSHARP_VERDICT_BLURRY],
             r.failed);
     if (action_failures) fprintf(stderr, ", %d not acted on", action_failures);
     fprintf(stderr, " in %.1f s (%.1f photos/s)\n", secs, secs > 0 ? items.n / secs : 0.0);
     item_list_free(&items);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, PROG ": cannot write the results: %s\n", strerror(errno));
-        return 2;
-    }
     return r.failed || action_failures ? 1 : 0;
 }

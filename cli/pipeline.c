@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "classify.h"
 
 typedef struct shared {
@@ -35,16 +34,10 @@ static void set_error(item *it, const char *fmt, const char *detail)
     if (it->error) snprintf(it->error, n, fmt, detail);
 }
 
-static int same_id(const file_id *a, const file_id *b)
-{
-    return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime_sec == b->mtime_sec &&
-           a->mtime_nsec == b->mtime_nsec;
-}
-
 static void judge_one(unsharp_model *m, item *it)
 {
     if (it->error) return; /* found bad while scanning */
-    if (file_id_read(it->path, &it->id) != 0) {
+    if (unsharp_file_id_read(it->path, &it->id) != 0) {
         set_error(it, "%s", strerror(errno));
         return;
     }
@@ -67,8 +60,7 @@ static void judge_one(unsharp_model *m, item *it)
         it->kind = j.kind;
         it->width = img->stored_width;
         it->height = img->stored_height;
-        file_id after;
-        if (file_id_read(it->path, &after) != 0 || !same_id(&after, &it->id))
+        if (unsharp_file_check(it->path, &it->id) != UNSHARP_FILE_SAME)
             set_error(it, "%s", "changed while it was being read");
     }
     unsharp_judgement_free(&j);

@@ -1,5 +1,5 @@
-/* folder.c: opens a folder: lists its photos (files named .jpg, .jpeg, .jpe or .png, not
- * recursive, in name order; symbolic links are not followed), records each file's identity,
+/* folder.c: opens a folder: lists its photos (files with photo names, unsharp_photo_listed;
+ * not recursive, in name order; symbolic links are not followed), records each file's identity,
  * and starts the background threads on them. Closing stops the threads and frees it all. */
 #include <dirent.h>
 #include <errno.h>
@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include "review.h"
 
@@ -19,17 +18,6 @@ void app_set_message(app *a, const char *fmt, ...)
     vsnprintf(a->message, sizeof a->message, fmt, ap);
     va_end(ap);
     a->message_until = now_ms() + 6000;
-}
-
-static int has_photo_name(const char *name)
-{
-    static const char *exts[] = {".jpg", ".jpeg", ".jpe", ".png"};
-    size_t n = strlen(name);
-    for (size_t k = 0; k < sizeof exts / sizeof *exts; k++) {
-        size_t e = strlen(exts[k]);
-        if (n > e && strcasecmp(name + n - e, exts[k]) == 0) return 1;
-    }
-    return 0;
 }
 
 static int by_name(const void *x, const void *y)
@@ -86,7 +74,7 @@ int folder_open(app *a, const char *dir)
     size_t n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d))) {
-        if (!has_photo_name(de->d_name)) continue;
+        if (!unsharp_is_photo_name(de->d_name)) continue;
         if (n == cap) {
             size_t nc = cap ? cap * 2 : 64;
             char **nn = realloc(names, nc * sizeof *nn);
@@ -99,14 +87,19 @@ int folder_open(app *a, const char *dir)
     }
     closedir(d);
     if (n) qsort(names, n, sizeof *names, by_name);
+    /* a RAW beside its JPEG is that photo's companion, not a photo of its own: marked here
+     * (the pairs are read from the whole list), dropped below */
+    unsigned char *listed = calloc(n ? n : 1, 1);
+    for (size_t i = 0; listed && i < n; i++) listed[i] = (unsigned char)unsharp_photo_listed(names, n, i);
 
     folder_close(a);
     a->folder = strdup(real);
     a->ph = calloc(n ? n : 1, sizeof *a->ph);
     a->order = calloc(n ? n : 1, sizeof *a->order);
-    if (!a->folder || !a->ph || !a->order) {
+    if (!a->folder || !a->ph || !a->order || !listed) {
         for (size_t i = 0; i < n; i++) free(names[i]);
         free(names);
+        free(listed);
         app_set_message(a, "out of memory");
         return -1;
     }
@@ -114,6 +107,10 @@ int folder_open(app *a, const char *dir)
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         photo *p = &a->ph[k];
+        if (!listed[i]) {
+            free(names[i]);
+            continue;
+        }
         size_t ln = strlen(names[i]);
         p->path = malloc(lr + 1 + ln + 1);
         if (!p->path) {
@@ -135,7 +132,7 @@ int folder_open(app *a, const char *dir)
             p->th = TH_FAILED;
             p->th_err = strdup(S_ISLNK(st.st_mode) ? "a symbolic link, not followed" : "not a regular file");
         } else {
-            p->id_ok = file_id_read(p->path, &p->id) == 0;
+            p->id_ok = unsharp_file_id_read(p->path, &p->id) == 0;
         }
         if (p->th == TH_FAILED) {
             p->js = J_FAILED;
@@ -146,6 +143,7 @@ int folder_open(app *a, const char *dir)
         k++;
     }
     free(names);
+    free(listed);
     a->n = k;
     a->sel = k ? 0 : -1;
     pthread_mutex_lock(&a->mu);

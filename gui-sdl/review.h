@@ -8,7 +8,7 @@
 #include <SDL_ttf.h>
 #include <pthread.h>
 #include <stdint.h>
-#include "classify.h" /* file_id, file_id_read, trash_file (cli/, shared) */
+#include "unsharp/files.h"
 #include "unsharp/unsharp.h"
 
 #define RPROG "unsharp-review"
@@ -26,7 +26,7 @@ typedef enum { MARK_NONE, MARK_KEEP, MARK_DELETE } mark_t;
  * thread; [once] set at scan time and then read-only. */
 typedef struct photo {
     char *path, *name;           /* [once] full path; base name (inside path) */
-    file_id id;                  /* [once] identity when listed; checked before trashing */
+    unsharp_file_id id;          /* [once] identity when listed; checked before trashing */
     int id_ok;                   /* [once] */
     thumb_state th;              /* [mu] */
     int th_seen;                 /* [mu] decoded at least once */
@@ -49,13 +49,6 @@ typedef struct photo {
 typedef enum { SORT_NAME, SORT_SCORE } sort_mode;
 typedef enum { FILT_ALL, FILT_SHARP, FILT_UNSURE, FILT_BLURRY, FILT_COUNT } filter_mode;
 typedef enum { VIEW_GRID, VIEW_PREVIEW } view_mode;
-
-/* The last Trash batch, for undo. */
-typedef struct undo_entry {
-    char *orig;        /* where the file was */
-    char *trashed;     /* where it is now (TRASH/files/NAME) */
-    char *info;        /* its TRASH/info/NAME.trashinfo */
-} undo_entry;
 
 typedef struct app {
     /* window */
@@ -114,7 +107,7 @@ typedef struct app {
     char message[512];           /* a line in the status bar */
     uint64_t message_until;
     /* trash */
-    undo_entry *undo;
+    unsharp_trash_entry *undo;   /* the last Trash batch, for undo */
     int nundo;
     /* tests and timing */
     const char *script;          /* --test-script */
@@ -196,6 +189,7 @@ void monkey_step(app *a);
 int script_load(app *a, const char *path);      /* 0, or -1 with a message printed */
 int script_failed(void);                        /* 1 when a wait timed out or a line was bad */
 void script_free(void);
-uint64_t now_ms(void);
+/* clock.c */
+uint64_t now_ms(void);                          /* a monotonic clock in milliseconds */
 
 #endif

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "review.h"
 
 #define WAIT_LIMIT_MS 120000
@@ -16,13 +15,6 @@ static char **lines;
 static int nlines, cur, failed;
 static uint64_t wait_since, sleep_until;
 static char shot[1024];
-
-uint64_t now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int script_failed(void) { return failed; }
 

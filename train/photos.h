@@ -3,6 +3,7 @@
 #ifndef UNSHARP_TRAIN_PHOTOS_H
 #define UNSHARP_TRAIN_PHOTOS_H
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 typedef struct train_photo {
@@ -18,15 +19,19 @@ typedef struct train_photos {
     int too_small; /* decoded, but smaller than the crop */
 } train_photos;
 
-/* Finds JPEG and PNG files under each path (files or folders, recursive, sorted by path so
+/* Finds the photos under each path (files or folders, recursive, sorted by path so
  * runs repeat), decodes each at long side `long_side`, keeps those at least `min_side` in both
  * dimensions. Files that fail are reported to err, one line each, and skipped.
  * Returns 0, or -1 when nothing usable was found (with a message on err). */
 int train_photos_load(char *const *paths, int npaths, int long_side, int min_side, FILE *err, train_photos *out);
 void train_photos_free(train_photos *p);
 
-/* All files under the paths that look like photos by extension (.jpg .jpeg .png, any case),
- * sorted. Caller frees each string and the array. */
+/* All files under the paths with photo names (unsharp_photo_listed in libunsharp-files: JPEG,
+ * PNG, HEIF, WebP, TIFF and RAW extensions, any case; a RAW beside its JPEG is left out), and
+ * every file named directly, sorted. Caller frees each string and the array. */
 int train_list_photos(char *const *paths, int npaths, char ***out, int *count);
+
+/* A flag (a signal handler's) that stops folder walks early when it becomes nonzero. */
+void train_photos_set_stop(const volatile sig_atomic_t *stop);
 
 #endif

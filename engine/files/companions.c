@@ -1,0 +1,83 @@
+/* companions.c: the files that belong with a photo and go wherever it goes (the Trash, a
+ * move): its XMP sidecars, NAME.EXT.xmp (darktable) and NAME.xmp (Lightroom, digiKam), and
+ * its RAW files, NAME.CR2, NAME.NEF, ..., found in its folder, any case; regular files and
+ * symbolic links (a link goes along as the link itself). */
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include "unsharp/files.h"
+
+char *unsharp_path_dir(const char *path, const char **base)
+{
+    const char *slash = strrchr(path, '/');
+    *base = slash ? slash + 1 : path;
+    if (!slash) return strdup(".");
+    if (slash == path) return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+int unsharp_companions(const char *path, char **names, int max)
+{
+    const char *base;
+    char *dir = unsharp_path_dir(path, &base);
+    if (!dir) return 0;
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    size_t blen = strlen(base);
+    int n = 0;
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    while (d && n < max && (e = readdir(d))) {
+        const char *name = e->d_name;
+        if (strcmp(name, base) == 0) continue;
+        int hit = 0;
+        if (strlen(name) == blen + 4 && strncmp(name, base, blen) == 0 && strcasecmp(name + blen, ".xmp") == 0)
+            hit = 1;
+        else if (strncmp(name, base, stem) == 0 && name[stem] == '.' && !strchr(name + stem + 1, '.') &&
+                 (strcasecmp(name + stem + 1, "xmp") == 0 || unsharp_is_raw_name(name)))
+            hit = 1;
+        if (hit) {
+            struct stat st;
+            char *full = malloc(strlen(dir) + strlen(name) + 2);
+            if (!full) break;
+            sprintf(full, "%s/%s", dir, name);
+            if (lstat(full, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && (names[n] = strdup(name)))
+                n++;
+            free(full);
+        }
+    }
+    if (d) closedir(d);
+    free(dir);
+    return n;
+}
+
+char *unsharp_sidecar_for(const char *path)
+{
+    char *names[UNSHARP_MAX_COMPANIONS];
+    int n = unsharp_companions(path, names, UNSHARP_MAX_COMPANIONS);
+    const char *base;
+    char *dir = unsharp_path_dir(path, &base);
+    size_t blen = strlen(base);
+    int pick = -1;
+    for (int k = 0; k < n; k++)
+        if (strlen(names[k]) == blen + 4 && strncmp(names[k], base, blen) == 0) pick = k;
+    for (int k = 0; k < n && pick < 0; k++) {
+        size_t l = strlen(names[k]);
+        if (l > 4 && strcasecmp(names[k] + l - 4, ".xmp") == 0) pick = k;
+    }
+    char *out = NULL;
+    if (dir) {
+        const char *name = pick >= 0 ? names[pick] : NULL;
+        out = malloc(strlen(dir) + blen + 8);
+        if (out) {
+            if (name) sprintf(out, "%s/%s", dir, name);
+            else sprintf(out, "%s.xmp", path);
+        }
+    }
+    for (int k = 0; k < n; k++) free(names[k]);
+    free(dir);
+    return out;
+}

@@ -1,0 +1,168 @@
+/* files.h: libunsharp-files, what every unsharp program does with the user's files: which
+ * names are photos, what identifies a file (so that an action can check it is still the file
+ * that was judged), a photo's sidecars and RAW companions, the desktop Trash, moves that never
+ * overwrite, XMP rejection marks, and opening and walking the user's paths safely. GIO
+ * (reading Trash entries back) and Exempi (XMP) are opened on first use, not linked. The engine (unsharp.h) never depends on this library.
+ *
+ * Calls that can fail return 0 on success, or -1 with a message for people in the caller's
+ * buffer err (errsize bytes); nothing is printed. */
+#ifndef UNSHARP_FILES_H
+#define UNSHARP_FILES_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- photo names ---- */
+
+/* 1 when name ends (any case) in a photo extension: .jpg .jpeg .jpe .png .heic .heif .avif
+ * .webp .tif .tiff, or a RAW one (below); else 0. Decides what a folder walk lists; the
+ * engine's decoder, not the name, decides what can be judged. */
+int unsharp_is_photo_name(const char *name);
+
+/* 1 when name ends (any case) in a camera RAW extension: .cr2 .cr3 .nef .arw .dng .raf .orf
+ * .rw2 .pef .srw. */
+int unsharp_is_raw_name(const char *name);
+
+/* Whether names[i], in one folder's listing of n names sorted by strcmp, is a photo to list:
+ * a photo name, and not a RAW whose folder holds a photo of another kind with the same stem
+ * (IMG_1.CR2 beside IMG_1.JPG is that JPEG's companion, not a photo of its own). */
+int unsharp_photo_listed(char *const *names, size_t n, size_t i);
+
+/* ---- file identity ---- */
+
+/* What identifies a file at judging time; an action needs the same again. */
+typedef struct unsharp_file_id {
+    dev_t dev;
+    ino_t ino;
+    off_t size;
+    int64_t mtime_sec;
+    long mtime_nsec;
+} unsharp_file_id;
+
+/* Reads path's identity with lstat (a link is not followed). 0, or -1 with errno set
+ * (EISDIR for a folder). */
+int unsharp_file_id_read(const char *path, unsharp_file_id *id);
+
+/* 1 when a and b are the same file in the same state (device, inode, size, mtime). */
+int unsharp_file_id_same(const unsharp_file_id *a, const unsharp_file_id *b);
+
+typedef enum {
+    UNSHARP_FILE_SAME,    /* still the file that was judged */
+    UNSHARP_FILE_CHANGED, /* something else, or the same file modified */
+    UNSHARP_FILE_GONE     /* cannot be read any more; errno says why */
+} unsharp_file_state;
+
+/* Is path still the file `judged` describes? Called right before each destructive step. */
+unsharp_file_state unsharp_file_check(const char *path, const unsharp_file_id *judged);
+
+/* ---- paths, sidecars and RAW companions ---- */
+
+/* path's folder (malloc'ed; "." when path has none, "/" at the root) and, in *base, its
+ * base name (a pointer into path). NULL when out of memory. */
+char *unsharp_path_dir(const char *path, const char **base);
+
+#define UNSHARP_MAX_COMPANIONS 16
+
+/* The files that belong with the photo at path, in its folder: NAME.EXT.xmp, NAME.xmp and
+ * NAME.RAW (any RAW extension, any case), regular files and symbolic links (a link is a
+ * companion like any other: it goes with its photo as the link itself). Fills names with up
+ * to max malloc'ed base names and returns their count. */
+int unsharp_companions(const char *path, char **names, int max);
+
+/* The sidecar to mark for the photo at path: NAME.EXT.xmp or NAME.xmp when one exists, else
+ * the path NAME.EXT.xmp. malloc'ed; NULL when out of memory. */
+char *unsharp_sidecar_for(const char *path);
+
+/* ---- the Trash (freedesktop.org Trash specification, through GIO) ---- */
+
+/* Moves path to the Trash: the home trash for files on its filesystem, $topdir/.Trash/$uid
+ * or $topdir/.Trash-$uid on other mounts. Nothing in the trash is ever replaced, and right
+ * before the move path is checked against judged (its identity when it was judged; NULL: as
+ * it is now). When no trash can be used, or the file changed, it stays where it is and err
+ * says why; nothing is ever erased. */
+int unsharp_trash_file(const char *path, const unsharp_file_id *judged, char *err, size_t errsize);
+
+/* Where a trashed file went: its old path, its path in TRASH/files and its .trashinfo. */
+typedef struct unsharp_trash_entry {
+    char *orig, *trashed, *info;
+} unsharp_trash_entry;
+
+/* Finds the entry that unsharp_trash_file(orig) made: the .trashinfo whose Path is orig and
+ * whose file is the one id describes (device and inode). 0 and *e filled (free it with
+ * unsharp_trash_entry_free), or -1 when not found. */
+int unsharp_trash_find(const char *orig, const unsharp_file_id *id, unsharp_trash_entry *e);
+
+/* Puts a trashed file back where it was, never over an existing file, and removes its
+ * .trashinfo. 0, or -1 with errno set (EEXIST: a file of that name is there now). */
+int unsharp_trash_restore(const unsharp_trash_entry *e);
+void unsharp_trash_entry_free(unsharp_trash_entry *e);
+
+/* ---- moves ---- */
+
+/* Renames src to dst, never replacing dst (RENAME_NOREPLACE, or link and unlink where the
+ * filesystem lacks it). 0, or -1 with errno set (EEXIST when dst exists). */
+int unsharp_rename_noreplace(const char *src, const char *dst);
+
+/* Creates the folders above path (mkdir -p of its dirname). */
+int unsharp_make_parents(const char *path, char *err, size_t errsize);
+
+/* Moves path (a file or a symbolic link) to dest, creating dest's folders, never
+ * overwriting, after checking that path is still judged (NULL: as it is now). On one
+ * filesystem a rename; across filesystems a copy to a temporary name in dest's folder
+ * (UNSHARP_PARTIAL_PREFIX NAME.XXXXXX), fsync'ed, path checked again, the copy renamed into
+ * place without replacing, path checked once more and only then unlinked (when it changed,
+ * the copy is removed and path stays). A kill at any step leaves path in place. When dest
+ * already holds the same content (a move interrupted after its rename), the move is finished:
+ * path is removed after the check. */
+int unsharp_move_file(const char *path, const char *dest, const unsharp_file_id *judged, char *err,
+                      size_t errsize);
+
+/* 1 when a and b hold the same bytes (regular files) or the same target (links); else 0. */
+int unsharp_same_content(const char *a, const char *b);
+
+/* The name a copy in progress has; a file so named is never the only copy of anything. */
+#define UNSHARP_PARTIAL_PREFIX ".unsharp-partial."
+int unsharp_is_partial_name(const char *name);
+
+/* Removes the temporary copies an interrupted move left in dir; returns how many. */
+int unsharp_clean_partials(const char *dir);
+
+/* ---- opening and walking the user's paths ---- */
+
+/* Opens path for reading only when it is a regular file, without blocking on a FIFO or a
+ * device (O_NONBLOCK, then cleared). The descriptor, or -1 with errno set (EINVAL: not a
+ * regular file). */
+int unsharp_open_regular(const char *path);
+
+/* What a walk reports: a photo (error NULL), or an entry that cannot be listed (error set:
+ * an unreadable folder, a symbolic link loop). path is the full path, rel the path below the
+ * walked folder. A nonzero return stops the walk and is returned by unsharp_walk. */
+typedef int (*unsharp_walk_fn)(const char *path, const char *rel, const char *error, void *ctx);
+
+/* Walks the folder dir recursively in name order and reports its photos (the names
+ * unsharp_photo_listed keeps) and its unreadable entries. Symbolic links are never followed
+ * (a link that loops is reported; other links are passed over), and a folder already walked
+ * (same device and inode as a folder above it, through a bind mount) is not walked again. Stops, returning 1, as soon as *stop (when
+ * not NULL) is nonzero, e.g. set by a SIGINT or SIGTERM handler. Returns 0, fn's nonzero
+ * value, 1 when stopped, or -1 when out of memory. */
+int unsharp_walk(const char *dir, unsharp_walk_fn fn, void *ctx, const volatile sig_atomic_t *stop);
+
+/* ---- XMP sidecars (Exempi) ---- */
+
+/* Marks a photo rejected in its sidecar (created when missing): xmp:Rating -1 and
+ * digiKam:PickLabel 1, everything else kept; written to a temporary file, fsync'ed, renamed. */
+int unsharp_xmp_mark_rejected(const char *sidecar, char *err, size_t errsize);
+
+/* Stops Exempi when a mark started it; a no-op otherwise. */
+void unsharp_xmp_done(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
