@@ -8,8 +8,9 @@
 #      sharp and one clearly blurred copy a photo, made the way a camera makes blur);
 #   3. blur caught, the old check: the held-back photos-unsplash, each blurred by a Gaussian of
 #      sigma 1.5 px and by a 9 px motion at 30, 0, 45 and 90 degrees (bench/synthetic_check.py);
-#   4. calibration: the realistic check set (half sharp, half blurred): a 10-bin reliability
-#      table and the expected calibration error;
+#   4. calibration: realistic_blur.py --set calib on the held-back fifth (half sharp: sharp
+#      photos and sharp subjects on blurred backgrounds; half clearly blurred): a 10-bin
+#      reliability table and the expected calibration error;
 #   5. focus map: tile-level AUC on partly blurred held-back photos with known masks
 #      (realistic_blur.py --set regions), beside a per-tile variance of the Laplacian;
 #   6. realblur-dev: keepers kept, blurred photos called blurry, AUC (report only), beside the
@@ -47,6 +48,12 @@ fi
 SETS=${SETS:-$T/sets}
 [ -f "$SETS/check/manifest.csv" ] || "$PY" bench/realistic_blur.py --set check --seed 11 "$SETS/check" "$S"/held/*/*
 [ -f "$SETS/regions/manifest.csv" ] || "$PY" bench/realistic_blur.py --set regions --seed 12 "$SETS/regions" "$S"/held/*/*
+if [ ! -f "$SETS/calib/manifest.csv" ]; then
+  for src in "$S"/held/*/; do
+    v=2; [ "$(ls "$src" | wc -l)" -lt 100 ] && v=8
+    "$PY" bench/realistic_blur.py --set calib --variants "$v" --seed 16 "$SETS/calib" "$src"/*
+  done
+fi
 [ -d "$SETS/oldsynth/blurry" ] || "$PY" bench/synthetic_check.py --angles "$SETS/oldsynth" "$S"/held/photos-unsplash/* > /dev/null
 
 echo "== 1. keepers (weights $W)"
@@ -64,7 +71,8 @@ $PH report "3. blur caught, the old check (held-back photos-unsplash)" "$T/old.c
 for k in "g15 Gaussian sigma 1.5" "m9 9 px motion at 30 deg" "m9h 9 px motion at 0 deg" "m9d 9 px motion at 45 deg" "m9v 9 px motion at 90 deg"; do
   grep -- "-${k%% *}.jpg," "$T/old.csv" | awk -F, -v k="${k#* }" '{ n++; if ($3 < 0.4) b++ } END { printf "   %-26s %d / %d called blurry\n", k ":", b, n }'
 done
-$PH report "4. calibration (the realistic check set)" --calibration "$T/check.csv" | sed -n '/reliability/,$p'
+"$PF" "$W" "$SETS/calib/sharp" "$SETS/calib/blurry" > "$T/calib.csv"
+$PH report "4. calibration (held-back fifth: half sharp or sharp subjects, half clearly blurred)" --calibration "$T/calib.csv"
 mkdir -p "$T/maps"
 "$PF" --maps "$T/maps" "$W" "$SETS/regions/sharp" > /dev/null
 echo "== 5. focus map (partly blurred held-back photos, known masks)"

@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """photo_head.py: fits the learned photo head (engine/src/photo_score.h) and reports the checks of
-the photo score, from the CSV rows of bench/photo_features (numpy only).
+the photo score, from the CSV rows of bench/photo_features (numpy; scipy for the fit).
 
   fit CSV...          fits a logistic model of "sharp" (label folder "sharp") against "blurry"
-                      on the features, L2-regularised on standardised features, the two classes
+                      on the features, L2-regularised on standardised features, every weight
+                      but the detail share's kept >= 0 (monotone in the evidence), the two classes
                       weighed equally and, within each, every photo source (the name's part
                       before "--") weighed equally; prints the head ("v1 b w1 ... wN") for photo_features
                       --set-head, then the fitted weights per feature.
@@ -71,17 +72,21 @@ def fit(paths):
             wts[m] = 0.5 / len(groups) / m.sum()
     wts *= len(y)
     lam = float(os.environ.get("L2", 0.01)) * len(X)
-    beta = np.zeros(Z.shape[1])
-    reg = np.full(Z.shape[1], lam)
-    reg[0] = 0
-    for _ in range(50):  # Newton's method (IRLS)
-        p = 1 / (1 + np.exp(-Z @ beta))
-        g = Z.T @ (wts * (p - y)) + reg * beta
-        H = (Z * (wts * p * (1 - p))[:, None]).T @ Z + np.diag(reg)
-        step = np.linalg.solve(H, g)
-        beta -= step
-        if np.abs(step).max() < 1e-10:
-            break
+    # Monotone in the evidence: a sharper map (any of the logit statistics, the image head, a
+    # larger direction share) never lowers the score, so each of those weights is kept >= 0
+    # (L-BFGS-B with bounds); the share of tiles with detail is free.
+    from scipy.optimize import minimize
+
+    def loss(beta):
+        z = Z @ beta
+        p = 1 / (1 + np.exp(-z))
+        ll = wts * (np.logaddexp(0, z) - y * z)
+        g = Z.T @ (wts * (p - y))
+        return ll.sum() + 0.5 * lam * (beta[1:] ** 2).sum(), g + lam * np.concatenate([[0], beta[1:]])
+
+    bounds = [(None, None)] + [(0, None) if k != "f_detail" else (None, None) for k in FEATURES]
+    beta = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
+                    options={"maxiter": 2000, "gtol": 1e-9}).x
     w = beta[1:] / sd
     b = beta[0] - (beta[1:] * mu / sd).sum()
     print("v1 %.6g %s" % (b, " ".join("%.6g" % v for v in w)))

@@ -20,6 +20,9 @@ Sets (--set):
            blurred background (labelled sharp: a keeper).
   check    per photo one sharp copy and one clearly blurred copy (disc radius 3-8 px, shake and
            line 9-25 px, or disc 2-5 px with shake 6-15 px), the realistic blur check.
+  calib    per photo --variants samples: 25 % sharp, 50 % clearly blurred, 25 % a sharp subject
+           covering 1-60 % of the frame on a blurred background (labelled sharp): half sharp
+           and half blurred, for the calibration check.
   regions  per photo one partly blurred copy (subject 5-60 %, strong blur: disc 3-8 px or shake
            9-25 px) and its mask at working size, for the focus-map check.
 Writes OUT/sharp/*.jpg and OUT/blurry/*.jpg (as unsharp-train --evaluate reads them), masks as
@@ -204,7 +207,7 @@ RANGES = {
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", required=True, choices=["check", "fit", "regions"])
+    ap.add_argument("--set", required=True, choices=["calib", "check", "fit", "regions"])
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mild", action="store_true", help="fit: mild blurs too")
@@ -225,8 +228,9 @@ def main():
             print(f"realistic_blur: {path}: {e}")
             continue
         lin = img ** GAMMA
-        if o.set == "fit":
-            plans = [rng.choice(["sharp", "blur", "partial"], p=[0.35, 0.4, 0.25]) for _ in range(o.variants)]
+        if o.set in ("fit", "calib"):
+            p = [0.35, 0.4, 0.25] if o.set == "fit" else [0.25, 0.5, 0.25]
+            plans = [rng.choice(["sharp", "blur", "partial"], p=p) for _ in range(o.variants)]
         elif o.set == "check":
             plans = ["sharp", "blur"]
         else:
@@ -241,7 +245,7 @@ def main():
                 k, kind, strength = draw_blur(rng, kk, s)
                 out = blur(lin, k)
                 if plan == "partial":
-                    coverage = log_uniform(rng, 0.01, 0.6) if o.set == "fit" else log_uniform(rng, 0.05, 0.6)
+                    coverage = log_uniform(rng, 0.01, 0.6) if o.set != "regions" else log_uniform(rng, 0.05, 0.6)
                     mask = subject_mask(img, coverage, rng, s)
                     out = mask * lin + (1 - mask) * out
                 else:

@@ -4,7 +4,8 @@
  *                    [--seconds S] [--device cpu|cuda] [--seed S] [--layers]
  * Defaults: weights/unsharp-v1.arch, 1 thread, 16 crops of 256x256, 20 timed steps, cpu.
  *
- * --layers then times, on the same backend, a square sgemm (2048 on CUDA, 512 on the CPU) and
+ * --layers then times the parts of a step (the batch's upload alone, forward, backward, the
+ * optimiser), and, on the same backend, a square sgemm (2048 on CUDA, 512 on the CPU) and
  * each convolution layer of the network at the batch's shapes (forward, backward data and
  * backward filter), and prints each one's GFLOP/s and its share of the sgemm rate: on a GPU,
  * the conv layers' share of the measured cuBLAS sgemm rate.
@@ -118,6 +119,46 @@ static double conv_time(unsharp_backend *be, const unsharp_conv_shape *s, int di
         if (reps >= 3 && t1 - t0 > 0.3) break;
     }
     return (t1 - t0) / reps;
+}
+
+/* Where a step's time goes: milliseconds per step of the batch's upload alone, of forward (its
+ * upload, targets and losses included), backward and the optimiser step, each followed by a
+ * wait for the device, over `reps` steps (so the parts add up to more than a step). */
+static void phase_report(unsharp_model *m, const unsharp_tensor *t, const loss_target *tg, int n_tg, int reps)
+{
+    unsharp_backend *be = m->be;
+    size_t bytes = (size_t)t->n * t->c * t->h * t->w * sizeof(float);
+    float *d = balloc(be, bytes, 0.0f), *sync = m->param_mem;
+    double ms[4] = {0, 0, 0, 0}, t0;
+    for (int r = 0; r < reps; r++) {
+        sync_be(be, sync);
+        t0 = bench_now();
+        check(be, be->upload(be, d, t->data, bytes), "upload");
+        sync_be(be, d);
+        ms[0] += bench_now() - t0;
+        for (int k = 0; k < n_tg; k++)
+            if (unsharp_model_set_target(m, tg[k].name, tg[k].target, NULL, tg[k].count) != UNSHARP_OK)
+                die_model(m, "set_target");
+        if (unsharp_model_zero_grad(m) != UNSHARP_OK) die_model(m, "zero_grad");
+        sync_be(be, sync);
+        t0 = bench_now();
+        if (unsharp_model_forward(m, t, 1) != UNSHARP_OK) die_model(m, "forward");
+        sync_be(be, sync);
+        ms[1] += bench_now() - t0;
+        t0 = bench_now();
+        if (unsharp_model_backward(m) != UNSHARP_OK) die_model(m, "backward");
+        sync_be(be, sync);
+        ms[2] += bench_now() - t0;
+        t0 = bench_now();
+        if (unsharp_model_step(m) != UNSHARP_OK) die_model(m, "step");
+        sync_be(be, sync);
+        ms[3] += bench_now() - t0;
+    }
+    be->release(be, d);
+    printf("\nper step (ms, each part waited for): upload of the batch alone %.3f (%.1f GB/s), forward with "
+           "upload and losses %.3f, backward %.3f, optimiser %.3f\n",
+           ms[0] / reps * 1e3, bytes / (ms[0] / reps) * 1e-9, ms[1] / reps * 1e3, ms[2] / reps * 1e3,
+           ms[3] / reps * 1e3);
 }
 
 /* Times every convolution layer of m at its current shapes, beside the sgemm rate. */
@@ -249,7 +290,10 @@ int main(int argc, char **argv)
     printf("loss %.5f after the first step, %.5f after the last\n", first_loss, loss);
     printf("%d steps in %.3f s: %.2f samples/s, %.2f ms/step\n", timed, dt, batch * timed / dt,
            dt / timed * 1e3);
-    if (layers) layer_report(m, device);
+    if (layers) {
+        phase_report(m, &t, tg, n_tg, 20);
+        layer_report(m, device);
+    }
 
     for (int k = 0; k < n_tg; k++) free(tg[k].target);
     free(x);

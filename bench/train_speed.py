@@ -2,14 +2,21 @@
 """train_speed.py: training throughput of the PyTorch reference, in samples per second.
 
 The same measurement as bench/train_speed.c, on the same network built from the same
-architecture text by tests/torch/unsharp_torch.py: float32 on the CPU, a batch of random luma
+architecture text by tests/torch/unsharp_torch.py: float32 on the CPU or on CUDA (--device
+cuda: TF32 off in matrix products and cuDNN; cuDNN's own benchmark-based algorithm choice
+with --cudnn-benchmark, its heuristics otherwise), a batch of random luma
 crops in [0, 1), random targets (0/1 for sigmoid_ce layers, class indices for softmax_ce
 layers, all weights 1), Adam (lr 1e-3, betas 0.9/0.999, eps 1e-8, no weight decay). One step:
 zero_grad, forward with the loss, backward, step. Two warm-up steps, then N steps are timed,
 or as many as fit in S seconds with --seconds (at least one).
 
+On CUDA the batch stays on the device, as PyTorch users keep it; --host-batch copies it from
+host memory every step instead, as the C engine's API (host tensors in) does, so that both
+figures can be put beside the engine's.
+
 usage: /usr/bin/python3 bench/train_speed.py [--arch FILE] [--threads T] [--batch B]
-           [--crop C] [--steps N] [--seconds S] [--seed S]
+           [--crop C] [--steps N] [--seconds S] [--seed S] [--device cpu|cuda]
+           [--cudnn-benchmark] [--host-batch]
 Threads: torch.set_num_threads(T) and torch.set_num_interop_threads(1).
 Needs Debian's python3-torch (/usr/bin/python3).
 """
@@ -35,6 +42,9 @@ def main():
     ap.add_argument("--steps", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=0.0)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
+    ap.add_argument("--cudnn-benchmark", action="store_true")
+    ap.add_argument("--host-batch", action="store_true")
     args = ap.parse_args()
     if args.threads < 1 or args.batch < 1 or args.crop < 1 or args.steps < 1:
         ap.error("threads, batch, crop and steps must be positive")
@@ -47,6 +57,11 @@ def main():
         arch = f.read()
     net = UnsharpNet(arch, seed=args.seed, dtype=torch.float32)
     net.train()
+    dev = torch.device(args.device)
+    if args.device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cudnn.benchmark = args.cudnn_benchmark
 
     g = torch.Generator().manual_seed(args.seed)
     x = torch.rand(args.batch, net.in_channels, args.crop, args.crop, generator=g,
@@ -58,7 +73,10 @@ def main():
             t = torch.randint(0, c, (n * h * w,), generator=g).float()
         else:
             t = torch.randint(0, 2, (n * c * h * w,), generator=g).float()
-        net.set_target(name, t)
+        net.set_target(name, t.to(dev))
+    net.to(dev)
+    x_host = x
+    x = x.to(dev)
 
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-8,
                            weight_decay=0.0)
@@ -70,6 +88,8 @@ def main():
         if s == warmup:
             t0 = time.perf_counter()
         opt.zero_grad()
+        if args.host_batch and args.device == "cuda":
+            x = x_host.to(dev)
         _, l = net(x, training=True)
         l.backward()
         opt.step()
@@ -84,8 +104,13 @@ def main():
         if (t1 - t0 >= args.seconds) if args.seconds > 0 else (timed >= args.steps):
             break
     dt = t1 - t0
-    print("train_speed: PyTorch %s, %s, threads %d (interop 1), batch %d x %d x %dx%d"
-          % (torch.__version__, args.arch, args.threads, args.batch, net.in_channels,
+    where = "cpu"
+    if args.device == "cuda":
+        where = "cuda %s, cuDNN %s, no TF32, cudnn.benchmark %s, batch %s" % (
+            torch.cuda.get_device_name(), torch.backends.cudnn.version(), args.cudnn_benchmark,
+            "copied from the host every step" if args.host_batch else "resident on the device")
+    print("train_speed: PyTorch %s (%s), %s, threads %d (interop 1), batch %d x %d x %dx%d"
+          % (torch.__version__, where, args.arch, args.threads, args.batch, net.in_channels,
              args.crop, args.crop))
     print("loss %.5f after the first step, %.5f after the last" % (first_loss, loss))
     print("%d steps in %.3f s: %.2f samples/s, %.2f ms/step"

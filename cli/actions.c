@@ -1,8 +1,10 @@
 /* actions.c: what happens to the selected photos after judging, and only when asked: XMP
- * rejection marks, then the Trash or a move. Before touching a photo it checks that the file
- * is still the one that was judged (unsharp_file_check: device, inode, size and modification
- * time); a photo that changed is skipped and reported. A photo's sidecars and RAW companions
- * (unsharp_companions) go with it to the Trash or the folder. */
+ * rejection marks, then the Trash or a move. A photo that is no longer the one judged
+ * (unsharp_file_check: device, inode, size and modification time) is skipped and reported,
+ * and libunsharp-files checks again right before each destructive step. A photo's sidecars
+ * and RAW companions (unsharp_companions, links included) go with it to the Trash or the
+ * folder, each checked the same way; with --move-to nothing of a photo's set moves when any
+ * of its members would clash at the destination. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,43 +50,140 @@ static char *dest_for(const options *o, const item *it, const char *name)
     return d;
 }
 
-static int remove_one(const options *o, const item *it, const char *path, const char *name)
+/* One file of a photo's set: the photo itself or a companion, with its identity. */
+typedef struct member {
+    char *path, *dest;
+    const char *name;
+    unsharp_file_id id;
+} member;
+
+/* Cleans, once a run for each folder it moves into, the temporary copies an interrupted
+ * move left there (never the only copy of anything: its source was not yet unlinked). */
+static void clean_dest_dir(const char *dest)
+{
+    const char *base;
+    char *dir = unsharp_path_dir(dest, &base);
+    int n = dir ? unsharp_clean_partials(dir) : 0;
+    if (n) {
+        fprintf(stderr, PROG ": removed %d unfinished cop%s left by an interrupted move in ", n, n == 1 ? "y" : "ies");
+        put_readable(stderr, dir);
+        fputc('\n', stderr);
+    }
+    free(dir);
+}
+
+/* Moves or trashes a photo's whole set, photo first. With --move-to nothing moves when any
+ * member's destination already exists. Returns the number of files not acted on. */
+static int remove_set(const options *o, const item *it, member *m, int n)
 {
     char err[1024];
-    if (o->remove == ACT_TRASH) {
-        if (o->dry_run) {
-            say(o, "would move to trash", path, NULL);
-            return 0;
+    if (o->remove == ACT_MOVE) {
+        for (int k = 0; k < n; k++) {
+            struct stat st;
+            if (!(m[k].dest = dest_for(o, it, m[k].name))) {
+                fail(it->path, "out of memory");
+                return n;
+            }
+            if (lstat(m[k].dest, &st) == 0 && !unsharp_same_content(m[k].path, m[k].dest)) {
+                snprintf(err, sizeof err, "%s already exists; nothing of this photo %s moved", m[k].dest,
+                         o->dry_run ? "would be" : "was");
+                fail(it->path, err);
+                return n;
+            }
         }
-        if (unsharp_trash_file(path, err, sizeof err)) {
-            fail(path, err);
-            return -1;
-        }
-        say(o, "moved to trash", path, NULL);
-        return 0;
     }
-    char *dest = dest_for(o, it, name);
-    if (!dest) {
-        fail(path, "out of memory");
+    int failures = 0;
+    for (int k = 0; k < n; k++) {
+        if (o->dry_run) {
+            say(o, o->remove == ACT_TRASH ? "would move to trash" : "would move", m[k].path, m[k].dest);
+            continue;
+        }
+        int rc;
+        if (o->remove == ACT_TRASH) {
+            rc = unsharp_trash_file(m[k].path, &m[k].id, err, sizeof err);
+        } else {
+            clean_dest_dir(m[k].dest);
+            rc = unsharp_move_file(m[k].path, m[k].dest, &m[k].id, err, sizeof err);
+        }
+        if (rc != 0) {
+            fail(m[k].path, err);
+            failures++;
+            if (k == 0) return n; /* the photo stays: so do its companions */
+            continue;
+        }
+        say(o, o->remove == ACT_TRASH ? "moved to trash" : "moved", m[k].path, m[k].dest);
+    }
+    return failures;
+}
+
+/* Marks the photo rejected in its sidecar; 0, or -1 (reported). */
+static int mark_xmp(const options *o, const item *it)
+{
+    char *sc = unsharp_sidecar_for(it->path), err[1024];
+    int rc = 0;
+    if (!sc) {
+        fail(it->path, "out of memory");
         return -1;
     }
-    int rc = 0;
     if (o->dry_run) {
-        struct stat st;
-        if (lstat(dest, &st) == 0) {
-            fail(path, "the destination already exists; it would be left in place");
-            rc = -1;
-        } else {
-            say(o, "would move", path, dest);
-        }
-    } else if (unsharp_move_file(path, dest, err, sizeof err)) {
-        fail(path, err);
+        say(o, "would mark rejected in", sc, NULL);
+    } else if (unsharp_xmp_mark_rejected(sc, err, sizeof err)) {
+        fail(it->path, err);
         rc = -1;
     } else {
-        say(o, "moved", path, dest);
+        say(o, "marked rejected in", sc, NULL);
     }
-    free(dest);
+    free(sc);
     return rc;
+}
+
+/* Acts on one selected photo; returns the number of files not acted on. */
+static int act_on(const options *o, const item *it)
+{
+    unsharp_file_state state = unsharp_file_check(it->path, &it->id);
+    if (state != UNSHARP_FILE_SAME) {
+        char why[256];
+        if (state == UNSHARP_FILE_GONE) snprintf(why, sizeof why, "skipped: gone since it was judged (%s)", strerror(errno));
+        else snprintf(why, sizeof why, "skipped: the file changed since it was judged");
+        fail(it->path, why);
+        return 1;
+    }
+    if (o->xmp && mark_xmp(o, it) != 0) return 1;
+    if (o->remove == ACT_NONE) return 0;
+    /* the set: the photo, then its companions, each with its identity as found now */
+    char *names[UNSHARP_MAX_COMPANIONS];
+    int nc = unsharp_companions(it->path, names, UNSHARP_MAX_COMPANIONS);
+    member m[UNSHARP_MAX_COMPANIONS + 1];
+    memset(m, 0, sizeof m);
+    const char *base;
+    char *dir = unsharp_path_dir(it->path, &base);
+    int n = 0, failures = 0;
+    if (dir && (m[0].path = strdup(it->path))) {
+        m[0].name = base;
+        m[0].id = it->id;
+        n = 1;
+        for (int k = 0; k < nc; k++) {
+            member *c = &m[n];
+            if (!(c->path = malloc(strlen(dir) + strlen(names[k]) + 2))) break;
+            sprintf(c->path, "%s/%s", dir, names[k]);
+            c->name = names[k];
+            if (unsharp_file_id_read(c->path, &c->id) == 0) n++;
+            else free(c->path), c->path = NULL;
+        }
+    }
+    if (n != nc + 1) {
+        fail(it->path, n ? "a companion could not be read; nothing of this photo was acted on" : "out of memory");
+        failures = 1 + nc;
+    } else {
+        failures = remove_set(o, it, m, n);
+    }
+    for (int k = 0; k < UNSHARP_MAX_COMPANIONS + 1; k++) {
+        free(m[k].path);
+        free(m[k].dest);
+    }
+    for (int k = 0; k < nc; k++) free(names[k]);
+    free(dir);
+    return failures;
 }
 
 static void wait_for_test_hook(void)
@@ -107,56 +206,7 @@ int actions_run(const options *o, item_list *items)
         if (it->error) continue;
         if (!(it->verdict == UNSHARP_VERDICT_BLURRY || (o->select_unsure && it->verdict == UNSHARP_VERDICT_UNSURE)))
             continue;
-        unsharp_file_state state = unsharp_file_check(it->path, &it->id);
-        if (state == UNSHARP_FILE_GONE) {
-            char why[256];
-            snprintf(why, sizeof why, "skipped: gone since it was judged (%s)", strerror(errno));
-            fail(it->path, why);
-            failures++;
-            continue;
-        }
-        if (state == UNSHARP_FILE_CHANGED) {
-            fail(it->path, "skipped: the file changed since it was judged");
-            failures++;
-            continue;
-        }
-        if (o->xmp) {
-            char *sc = unsharp_sidecar_for(it->path), err[1024];
-            if (!sc) {
-                fail(it->path, "out of memory");
-                failures++;
-                continue;
-            }
-            if (o->dry_run) {
-                say(o, "would mark rejected in", sc, NULL);
-            } else if (unsharp_xmp_mark_rejected(sc, err, sizeof err)) {
-                fail(it->path, err);
-                failures++;
-                free(sc);
-                continue;
-            } else {
-                say(o, "marked rejected in", sc, NULL);
-            }
-            free(sc);
-        }
-        if (o->remove == ACT_NONE) continue;
-        char *names[UNSHARP_MAX_COMPANIONS];
-        int n = unsharp_companions(it->path, names, UNSHARP_MAX_COMPANIONS);
-        const char *base;
-        char *dir = unsharp_path_dir(it->path, &base);
-        if (!dir || remove_one(o, it, it->path, base) != 0) {
-            failures++;
-        } else {
-            for (int k = 0; k < n; k++) {
-                char *p = malloc(strlen(dir) + strlen(names[k]) + 2);
-                if (!p) { failures++; break; }
-                sprintf(p, "%s/%s", dir, names[k]);
-                if (remove_one(o, it, p, names[k]) != 0) failures++;
-                free(p);
-            }
-        }
-        for (int k = 0; k < n; k++) free(names[k]);
-        free(dir);
+        failures += act_on(o, it);
     }
     return failures;
 }

@@ -60,6 +60,8 @@ int pipeline_run(const options *o, const char *weights, item_list *items, item_d
 /* output.c */
 void output_begin(const options *o);
 void output_item(const options *o, const item *it);
+/* errno of the first write of the results that failed, or 0 */
+int output_errno(void);
 void progress_show(size_t done, size_t total, double elapsed);
 void progress_clear(void);
 /* Writes s for a human reader: control characters and bytes that are not UTF-8 escaped. */

@@ -211,15 +211,17 @@ int main(int argc, char **argv)
         return 2;
     }
     progress_clear();
-    fflush(stdout);
     double secs = now() - r.t0;
+    /* the results are out before anything is acted on; when they cannot be, nothing is */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        int e = output_errno() ? output_errno() : errno;
+        fprintf(stderr, PROG ": cannot write the results: %s; no action taken\n", strerror(e));
+        item_list_free(&items);
+        return 2;
+    }
     int action_failures = actions_run(&o, &items);
     unsharp_xmp_done();
     if (!o.quiet) summary(&r, secs, action_failures);
     item_list_free(&items);
-    if (fflush(stdout) != 0 || ferror(stdout)) {
-        fprintf(stderr, PROG ": cannot write the results: %s\n", strerror(errno));
-        return 2;
-    }
     return r.failed || action_failures ? 1 : 0;
 }

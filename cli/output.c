@@ -3,6 +3,7 @@
  * and writes each byte that is not as the lone surrogate \udcXX (Python's "surrogateescape",
  * so os.fsencode() gives back the exact name); CSV output writes the bytes unchanged, quoted per
  * RFC 4180; the table escapes control characters and invalid bytes as \n, \xNN. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -100,6 +101,7 @@ void put_readable(FILE *f, const char *str)
 }
 
 static int progress_on;
+static int first_errno; /* errno of the first failed write of the results */
 
 void output_begin(const options *o)
 {
@@ -150,6 +152,12 @@ void output_item(const options *o, const item *it)
         fputc('\n', f);
     }
     if (progress_on) fflush(f);
+    if (ferror(f) && !first_errno) first_errno = errno ? errno : EIO;
+}
+
+int output_errno(void)
+{
+    return first_errno;
 }
 
 void progress_show(size_t done, size_t total, double elapsed)

@@ -1,27 +1,15 @@
 /* scan.c: turns the PATH arguments into the list of photos to judge. A file argument is
- * judged whatever its name; folders are walked recursively, in name order, and give the files
- * with photo names (unsharp_photo_listed: a RAW beside its JPEG is that JPEG's companion).
- * Walks do not follow symbolic links, so a link loop cannot trap them and nothing outside the
- * named folders is touched. */
-#include <dirent.h>
+ * judged whatever its name; folders are walked recursively, in name order (unsharp_walk), and
+ * give the files with photo names (unsharp_photo_listed: a RAW beside its JPEG is that JPEG's
+ * companion). Walks do not follow symbolic links, so a link loop cannot trap them and nothing
+ * outside the named folders is touched; a link loop inside a folder is reported. A file
+ * reached twice (PATH and PATH/sub, a hard link) is listed once, where first found. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "classify.h"
-
-static char *join(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    int slash = la && a[la - 1] != '/';
-    char *s = malloc(la + slash + lb + 1);
-    if (!s) return NULL;
-    memcpy(s, a, la);
-    if (slash) s[la] = '/';
-    memcpy(s + la + slash, b, lb + 1);
-    return s;
-}
 
 /* Adds an item; path and rel are taken over. error is copied when not NULL. */
 static int add(item_list *l, char *path, char *rel, const char *error)
@@ -47,63 +35,53 @@ nomem:
     return -1;
 }
 
-static int cmp_names(const void *a, const void *b)
+static int on_found(const char *path, const char *rel, const char *error, void *ctx)
 {
-    return strcmp(*(char *const *)a, *(char *const *)b);
+    return add(ctx, strdup(path), strdup(rel), error);
 }
 
-/* Walks dir (whose path relative to the argument is rel, "" at the top). */
-static int walk(item_list *l, const char *dir, const char *rel)
+/* 1 when items a and b (both read) are the same file */
+static int cmp_ids(const void *a, const void *b)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
-        char msg[256];
-        snprintf(msg, sizeof msg, "cannot read folder: %s", strerror(errno));
-        return add(l, strdup(dir), strdup(rel), msg);
-    }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **p = realloc(names, cap * sizeof *p);
-            if (!p) { rc = -1; break; }
-            names = p;
-        }
-        if (!(names[n] = strdup(e->d_name))) { rc = -1; break; }
-        n++;
-    }
-    closedir(d);
-    if (rc == 0) qsort(names, n, sizeof *names, cmp_names);
-    for (size_t i = 0; i < n && rc == 0; i++) {
-        char *path = join(dir, names[i]);
-        char *sub = *rel ? join(rel, names[i]) : strdup(names[i]);
+    const item *x = *(item *const *)a, *y = *(item *const *)b;
+    if (x->id.dev != y->id.dev) return x->id.dev < y->id.dev ? -1 : 1;
+    if (x->id.ino != y->id.ino) return x->id.ino < y->id.ino ? -1 : 1;
+    return x < y ? -1 : x > y; /* the first found first */
+}
+
+/* Drops every item that is a file already listed (PATH and PATH/sub, a photo named twice,
+ * a hard link): each file is judged and acted on once, as first found. */
+static int dedupe(item_list *l)
+{
+    item **by = malloc((l->n ? l->n : 1) * sizeof *by);
+    if (!by) return -1;
+    size_t m = 0;
+    for (size_t i = 0; i < l->n; i++) {
         struct stat st;
-        if (!path || !sub) {
-            free(path);
-            free(sub);
-            rc = -1;
-        } else if (lstat(path, &st) != 0) {
-            char msg[256];
-            snprintf(msg, sizeof msg, "cannot stat: %s", strerror(errno));
-            rc = add(l, path, sub, msg);
-        } else if (S_ISDIR(st.st_mode)) {
-            rc = walk(l, path, sub);
-            free(path);
-            free(sub);
-        } else if (!S_ISLNK(st.st_mode) && unsharp_photo_listed(names, n, i)) {
-            rc = add(l, path, sub, NULL);
-        } else {
-            free(path);
-            free(sub);
+        l->items[i].id.ino = 0;
+        if (!l->items[i].error && stat(l->items[i].path, &st) == 0) {
+            l->items[i].id.dev = st.st_dev;
+            l->items[i].id.ino = st.st_ino;
+            by[m++] = &l->items[i];
         }
     }
-    for (size_t i = 0; i < n; i++) free(names[i]);
-    free(names);
-    return rc;
+    if (m > 1) qsort(by, m, sizeof *by, cmp_ids);
+    for (size_t k = 1; k < m; k++)
+        if (by[k]->id.dev == by[k - 1]->id.dev && by[k]->id.ino == by[k - 1]->id.ino) by[k]->id.ino = (ino_t)-1;
+    free(by);
+    size_t out = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        item *it = &l->items[i];
+        if (it->id.ino == (ino_t)-1 && !it->error) {
+            free(it->path);
+            free(it->rel);
+            continue;
+        }
+        memset(&it->id, 0, sizeof it->id);
+        l->items[out++] = *it;
+    }
+    l->n = out;
+    return 0;
 }
 
 int scan_paths(char **paths, int n, item_list *out)
@@ -117,12 +95,12 @@ int scan_paths(char **paths, int n, item_list *out)
             snprintf(msg, sizeof msg, "%s", strerror(errno));
             if (add(out, strdup(paths[i]), strdup(base), msg)) return -1;
         } else if (S_ISDIR(st.st_mode)) {
-            if (walk(out, paths[i], "")) return -1;
+            if (unsharp_walk(paths[i], on_found, out, NULL) < 0) return -1;
         } else if (add(out, strdup(paths[i]), strdup(base), NULL)) {
             return -1;
         }
     }
-    return 0;
+    return dedupe(out);
 }
 
 void item_list_free(item_list *l)

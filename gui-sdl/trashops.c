@@ -1,6 +1,6 @@
 /* trashops.c: the Trash, only ever after the confirmation dialog. Each photo marked delete is
  * checked to be the file that was listed (unsharp_file_check) and moved to the Trash with
- * unsharp_trash_file (libunsharp-files: GIO, per the freedesktop.org Trash specification).
+ * unsharp_trash_file (libunsharp-files, per the freedesktop.org Trash specification).
  * The entry each move made is found again (unsharp_trash_find), so the last batch can be
  * undone: each file is renamed back to where it was, never over an existing file, and its
  * .trashinfo removed (unsharp_trash_restore). */
@@ -39,7 +39,7 @@ int trash_marked(app *a)
             failed++;
             continue;
         }
-        if (unsharp_trash_file(p->path, err, sizeof err) != 0) {
+        if (unsharp_trash_file(p->path, &p->id, err, sizeof err) != 0) {
             snprintf(lasterr, sizeof lasterr, "%s: %s", p->name, err);
             failed++;
             continue;

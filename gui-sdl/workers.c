@@ -25,7 +25,7 @@ static int pick(app *a, int (*needs)(const photo *))
 static int needs_first_thumb(const photo *p) { return p->th == TH_NONE && !p->th_seen && !p->trashed; }
 static int needs_judging(const photo *p) { return p->js == J_PENDING && !p->trashed; }
 
-/* Error text without the "unsharp_image_load(): PATH: " prefix. */
+/* Error text without the "PATH: " the engine names the file with (unsharp_message_reason). */
 static char *short_error(const char *msg, const char *path) { return strdup(unsharp_message_reason(msg, path)); }
 
 /* Area-average shrink of RGB8 to fit THUMB_STORE; returns malloc'ed pixels. */

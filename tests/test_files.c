@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,13 +146,13 @@ START_TEST(rename_and_move_never_replace)
     ck_assert_int_eq(unsharp_rename_noreplace(tu_path("a.jpg"), tu_path("b.jpg")), -1);
     ck_assert_int_eq(errno, EEXIST);
     char err[512] = "";
-    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("b.jpg"), err, sizeof err), -1);
+    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("b.jpg"), NULL, err, sizeof err), -1);
     ck_assert_msg(strstr(err, "already exists"), "%s", err);
     size_t len;
     unsigned char *text = tu_read_file(tu_path("b.jpg"), &len);
     ck_assert(len == 6 && memcmp(text, "theirs", 6) == 0);
     free(text);
-    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("deep/er/a.jpg"), err, sizeof err), 0);
+    ck_assert_int_eq(unsharp_move_file(tu_path("a.jpg"), tu_path("deep/er/a.jpg"), NULL, err, sizeof err), 0);
     ck_assert_int_eq(access(tu_path("a.jpg"), F_OK), -1);
     text = tu_read_file(tu_path("deep/er/a.jpg"), &len);
     ck_assert(len == 4 && memcmp(text, "mine", 4) == 0);
@@ -173,7 +174,7 @@ START_TEST(trash_find_and_restore)
     unsharp_file_id id;
     ck_assert_int_eq(unsharp_file_id_read(photo, &id), 0);
     char err[512] = "";
-    ck_assert_msg(unsharp_trash_file(photo, err, sizeof err) == 0, "%s", err);
+    ck_assert_msg(unsharp_trash_file(photo, NULL, err, sizeof err) == 0, "%s", err);
     ck_assert_int_eq(access(photo, F_OK), -1);
     unsharp_trash_entry e = {0};
     ck_assert_int_eq(unsharp_trash_find(photo, &id, &e), 0);
@@ -197,6 +198,86 @@ START_TEST(trash_find_and_restore)
 }
 END_TEST
 
+/* A file already in Trash/files without its .trashinfo is never replaced: the next name */
+START_TEST(trash_never_replaces)
+{
+    tu_run("mkdir -p %s/data/Trash/files %s/home %s/photos", tu_dir, tu_dir, tu_dir);
+    setenv("XDG_DATA_HOME", tu_path("data"), 1);
+    setenv("HOME", tu_path("home"), 1);
+    put("data/Trash/files/p.jpg", "precious");
+    put("photos/p.jpg", "pixels");
+    unsharp_file_id id;
+    ck_assert_int_eq(unsharp_file_id_read(tu_path("photos/p.jpg"), &id), 0);
+    char err[512] = "";
+    ck_assert_msg(unsharp_trash_file(tu_path("photos/p.jpg"), &id, err, sizeof err) == 0, "%s", err);
+    size_t len;
+    unsigned char *text = tu_read_file(tu_path("data/Trash/files/p.jpg"), &len);
+    ck_assert(len == 8 && memcmp(text, "precious", 8) == 0);
+    free(text);
+    text = tu_read_file(tu_path("data/Trash/files/p.jpg.2"), &len);
+    ck_assert(len == 6 && memcmp(text, "pixels", 6) == 0);
+    free(text);
+    ck_assert_int_eq(access(tu_path("data/Trash/info/p.jpg.2.trashinfo"), F_OK), 0);
+    ck_assert_int_eq(access(tu_path("data/Trash/info/p.jpg.trashinfo"), F_OK), -1);
+    /* a photo that is not the one judged any more stays where it is */
+    put("photos/q.jpg", "first");
+    ck_assert_int_eq(unsharp_file_id_read(tu_path("photos/q.jpg"), &id), 0);
+    put("photos/q2.jpg", "second, longer");
+    ck_assert_int_eq(rename(tu_path("photos/q2.jpg"), tu_path("photos/q.jpg")), 0);
+    ck_assert_int_eq(unsharp_trash_file(tu_path("photos/q.jpg"), &id, err, sizeof err), -1);
+    ck_assert_msg(strstr(err, "changed since it was judged"), "%s", err);
+    ck_assert_int_eq(access(tu_path("photos/q.jpg"), F_OK), 0);
+    ck_assert_int_eq(access(tu_path("data/Trash/info/q.jpg.trashinfo"), F_OK), -1);
+}
+END_TEST
+
+/* A FIFO is refused at once, not waited on; a regular file opens */
+START_TEST(open_regular_never_blocks)
+{
+    ck_assert_int_eq(mkfifo(tu_path("fifo"), 0600), 0);
+    errno = 0;
+    ck_assert_int_eq(unsharp_open_regular(tu_path("fifo")), -1);
+    ck_assert_int_eq(errno, EINVAL);
+    ck_assert_int_eq(unsharp_open_regular(tu_dir), -1);
+    ck_assert_int_eq(errno, EISDIR);
+    put("f", "x");
+    int fd = unsharp_open_regular(tu_path("f"));
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(fcntl(fd, F_GETFL) & O_NONBLOCK, 0);
+    close(fd);
+}
+END_TEST
+
+typedef struct found {
+    char got[2048];
+} found;
+
+static int note(const char *path, const char *rel, const char *error, void *ctx)
+{
+    (void)path;
+    found *f = ctx;
+    size_t n = strlen(f->got);
+    snprintf(f->got + n, sizeof f->got - n, "%s%s;", rel, error ? "!" : "");
+    return 0;
+}
+
+/* Links are never followed (l1 -> ., l2 -> . end at once), a loop is reported, an empty
+ * folder is fine, names come sorted, and a set stop flag ends the walk */
+START_TEST(walk_links_and_loops)
+{
+    tu_run("mkdir -p %s/w/empty %s/w/sub && cd %s/w && ln -s . l1 && ln -s . l2 && ln -s a b && ln -s b a "
+           "&& ln -s sub linked && touch z.jpg sub/y.png notes.txt sub/x.jpg",
+           tu_dir, tu_dir, tu_dir);
+    found f = {""};
+    ck_assert_int_eq(unsharp_walk(tu_path("w"), note, &f, NULL), 0);
+    ck_assert_str_eq(f.got, "a!;b!;sub/x.jpg;sub/y.png;z.jpg;");
+    volatile sig_atomic_t stop = 1;
+    f.got[0] = 0;
+    ck_assert_int_eq(unsharp_walk(tu_path("w"), note, &f, &stop), 1);
+    ck_assert_str_eq(f.got, "");
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("files");
@@ -209,6 +290,9 @@ int main(void)
     tcase_add_test(tc, companions_and_sidecar);
     tcase_add_test(tc, rename_and_move_never_replace);
     tcase_add_test(tc, trash_find_and_restore);
+    tcase_add_test(tc, trash_never_replaces);
+    tcase_add_test(tc, open_regular_never_blocks);
+    tcase_add_test(tc, walk_links_and_loops);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

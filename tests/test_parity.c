@@ -8,7 +8,9 @@
  * Without a usable CUDA device (no GPU, no driver, or a build without the CUDA backend) the
  * suite prints why and exits 77, which CTest reports as skipped. It runs its tests in-process
  * (CK_NOFORK): a CUDA context does not survive fork(). TF32 is turned off
- * (NVIDIA_TF32_OVERRIDE=0) before the first CUDA call, besides the backend's own FP32 modes. */
+ * (NVIDIA_TF32_OVERRIDE=0) before the first CUDA call, besides the backend's own FP32 modes.
+ * The shipped architecture is read from $UNSHARP_SOURCE_DIR/weights when that is set, else
+ * from the source tree it was built from. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -119,6 +121,37 @@ START_TEST(test_memory)
 }
 END_TEST
 
+/* Uploads larger than the backend's staging buffers, queued behind each other without waiting:
+ * each arrives whole and in order, and the caller may overwrite its memory once upload returns. */
+START_TEST(test_upload_pieces)
+{
+    const size_t n = (size_t)9 << 20 >> 2; /* 9 MB: pieces of a few MB, more than one round of buffers */
+    float *h = rnd(n, -1, 1), *want = malloc(n * sizeof(float)), *back = zeros(n);
+    ck_assert_ptr_nonnull(want);
+    memcpy(want, h, n * sizeof(float));
+    float *d = DEVF(1, NULL, n), *d2 = DEVF(1, NULL, n), *small = DEVF(1, NULL, 3);
+    OK(1, B[1]->upload(B[1], d, h, n * sizeof(float)));
+    for (size_t i = 0; i < n; i++) h[i] = -h[i]; /* the first upload must not see this */
+    OK(1, B[1]->upload(B[1], d2, h, n * sizeof(float)));
+    const float three[3] = {1.0f, 2.0f, 3.0f};
+    OK(1, B[1]->upload(B[1], small, three, sizeof three));
+    OK(1, B[1]->upload(B[1], d2 + n - 3, three, sizeof three)); /* after the big one, into its tail */
+    GETF(1, back, d, n);
+    ck_assert(memcmp(back, want, n * sizeof(float)) == 0);
+    GETF(1, back, d2, n);
+    for (size_t i = 0; i < n - 3; i++) ck_assert(back[i] == -want[i]);
+    ck_assert(back[n - 3] == 1.0f && back[n - 2] == 2.0f && back[n - 1] == 3.0f);
+    GETF(1, back, small, 3);
+    ck_assert(back[0] == 1.0f && back[1] == 2.0f && back[2] == 3.0f);
+    B[1]->release(B[1], d);
+    B[1]->release(B[1], d2);
+    B[1]->release(B[1], small);
+    free(h);
+    free(want);
+    free(back);
+}
+END_TEST
+
 /* ---- gemm ---- */
 
 static void gemm_case(int ta, int tb, int m, int n, int k, int pad, float alpha, float beta)
@@ -225,24 +258,34 @@ END_TEST
 
 /* ---- elementwise ---- */
 
+/* A small case, and a large one whose channels the CUDA backend sums in several blocks each
+ * (more than 16384 elements a channel, not a multiple of the block's run). */
+static const int bias_cases[][3] = {{3, 5, 301}, {16, 3, 65 * 65}};
+
 START_TEST(test_bias)
 {
-    const int n = 3, c = 5, hw = 301;
+    const int n = bias_cases[_i][0], c = bias_cases[_i][1], hw = bias_cases[_i][2];
     size_t ny = (size_t)n * c * hw;
     float *y0 = rnd(ny, -1, 1), *bias = rnd(c, -1, 1), *db0 = rnd(c, -1, 1), *y[2], *db[2];
+    float *again = zeros(c);
     for (int b = 0; b < 2; b++) {
-        float *dy = DEVF(b, y0, ny), *dbias = DEVF(b, bias, c), *ddb = DEVF(b, db0, c);
+        float *dy = DEVF(b, y0, ny), *dbias = DEVF(b, bias, c), *ddb = DEVF(b, db0, c), *ddb2 = DEVF(b, db0, c);
         OK(b, B[b]->bias_forward(B[b], dy, dbias, n, c, hw));
         OK(b, B[b]->bias_backward(B[b], dy, ddb, n, c, hw));
+        OK(b, B[b]->bias_backward(B[b], dy, ddb2, n, c, hw));
         y[b] = zeros(ny); db[b] = zeros(c);
         GETF(b, y[b], dy, ny);
         GETF(b, db[b], ddb, c);
-        B[b]->release(B[b], dy); B[b]->release(B[b], dbias); B[b]->release(B[b], ddb);
+        GETF(b, again, ddb2, c);
+        /* the sum's order is fixed: the same bits every time */
+        ck_assert_msg(memcmp(again, db[b], c * sizeof(float)) == 0, "%s: bias backward differs between two calls",
+                      B[b]->name);
+        B[b]->release(B[b], dy); B[b]->release(B[b], dbias); B[b]->release(B[b], ddb); B[b]->release(B[b], ddb2);
     }
     expect_close("bias forward", y[1], y[0], ny, TOL);
     expect_close("bias backward", db[1], db[0], c, TOL);
     for (int b = 0; b < 2; b++) { free(y[b]); free(db[b]); }
-    free(y0); free(bias); free(db0);
+    free(y0); free(bias); free(db0); free(again);
 }
 END_TEST
 
@@ -644,7 +687,9 @@ END_TEST
 START_TEST(test_train_shipped)
 {
     char path[4096];
-    snprintf(path, sizeof path, "%s/weights/unsharp-v1.arch", UNSHARP_SOURCE_DIR);
+    /* $UNSHARP_SOURCE_DIR: the source tree when the suite runs away from it (bench/gpu_check.sh) */
+    const char *src = getenv("UNSHARP_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/weights/unsharp-v1.arch", src && *src ? src : UNSHARP_SOURCE_DIR);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     static char arch[65536];
@@ -704,9 +749,10 @@ int main(void)
     TCase *tc = tcase_create("ops");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, test_memory);
+    tcase_add_test(tc, test_upload_pieces);
     tcase_add_test(tc, test_gemm);
     tcase_add_loop_test(tc, test_conv, 0, (int)(sizeof conv_cases / sizeof *conv_cases));
-    tcase_add_test(tc, test_bias);
+    tcase_add_loop_test(tc, test_bias, 0, (int)(sizeof bias_cases / sizeof *bias_cases));
     tcase_add_test(tc, test_activations);
     tcase_add_test(tc, test_channels);
     tcase_add_test(tc, test_dropout);

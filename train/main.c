@@ -17,6 +17,7 @@
 #include "default_arch.h"
 #include "photos.h"
 #include "store.h"
+#include "unsharp/files.h"
 #include "unsharp/unsharp.h"
 #include "val.h"
 
@@ -306,8 +307,12 @@ static int parse_args(int argc, char **argv, options *o)
 
 static char *read_text(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
+    int fd = unsharp_open_regular(path);
+    FILE *f = fd >= 0 ? fdopen(fd, "rb") : NULL;
+    if (!f) {
+        if (fd >= 0) close(fd);
+        return NULL;
+    }
     char *buf = calloc(1, 65537);
     size_t n = buf ? fread(buf, 1, 65536, f) : 0;
     fclose(f);
@@ -585,6 +590,7 @@ int main(int argc, char **argv)
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
+    train_photos_set_stop(&stop_signal);
     recorder rec = {0};
     int status = 2;
     unsharp_model *m = NULL;

@@ -1,5 +1,4 @@
 /* photos.c: finding and decoding training photos (see photos.h). */
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,44 +34,84 @@ static void list_free(list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* A file named on the command line is taken whatever its name; in a folder, the names that
- * unsharp_photo_listed keeps (read sorted, so that a RAW beside its JPEG is seen as a pair). */
-static int walk(const char *path, list *l, int depth, int listed)
+static const volatile sig_atomic_t *stop_flag;
+
+void train_photos_set_stop(const volatile sig_atomic_t *stop)
+{
+    stop_flag = stop;
+}
+
+/* a photo found by unsharp_walk, unless hidden (a name starting with a dot, or in such a
+ * folder); entries it cannot read are passed over, as files that fail to decode are later */
+static int on_found(const char *path, const char *rel, const char *error, void *ctx)
+{
+    if (error || rel[0] == '.' || strstr(rel, "/.")) return 0; /* hidden names are not training data */
+    return push(ctx, path);
+}
+
+/* A file named on the command line is taken whatever its name; a folder is walked by
+ * unsharp_walk (links never followed, in name order, stopped by SIGINT or SIGTERM). */
+static int walk(const char *path, list *l)
 {
     struct stat sb;
-    if (depth > 32 || stat(path, &sb) != 0) return 0;
-    if (S_ISREG(sb.st_mode)) return depth == 0 || listed ? push(l, path) : 0;
+    if (stat(path, &sb) != 0) return 0;
+    if (S_ISREG(sb.st_mode)) return push(l, path);
     if (!S_ISDIR(sb.st_mode)) return 0;
-    DIR *d = opendir(path);
-    if (!d) return 0;
-    list names = {0};
-    int rc = 0;
-    struct dirent *e;
-    while (rc == 0 && (e = readdir(d)))
-        if (e->d_name[0] != '.') rc = push(&names, e->d_name);
-    closedir(d);
-    if (rc == 0 && names.n) qsort(names.v, (size_t)names.n, sizeof *names.v, cmp_str);
-    for (int i = 0; rc == 0 && i < names.n; i++) {
-        size_t n = strlen(path) + strlen(names.v[i]) + 2;
-        char *child = malloc(n);
-        if (!child) { rc = -1; break; }
-        snprintf(child, n, "%s/%s", path, names.v[i]);
-        rc = walk(child, l, depth + 1, unsharp_photo_listed(names.v, (size_t)names.n, (size_t)i));
-        free(child);
+    return unsharp_walk(path, on_found, l, stop_flag) < 0 ? -1 : 0;
+}
+
+typedef struct file_key {
+    dev_t dev;
+    ino_t ino;
+    int at;
+} file_key;
+
+static int cmp_key(const void *a, const void *b)
+{
+    const file_key *x = a, *y = b;
+    if (x->dev != y->dev) return x->dev < y->dev ? -1 : 1;
+    if (x->ino != y->ino) return x->ino < y->ino ? -1 : 1;
+    return (x->at > y->at) - (x->at < y->at);
+}
+
+/* Drops every path that is a file already listed (a folder and a folder inside it both given,
+ * a photo named twice, a hard link): each photo is trained on once, the first path kept. */
+static int dedupe(list *l)
+{
+    file_key *k = malloc(sizeof *k * (size_t)(l->n ? l->n : 1));
+    if (!k) return -1;
+    int m = 0;
+    for (int i = 0; i < l->n; i++) {
+        struct stat sb;
+        if (stat(l->v[i], &sb) == 0) k[m++] = (file_key){sb.st_dev, sb.st_ino, i};
     }
-    list_free(&names);
-    return rc;
+    if (m > 1) qsort(k, (size_t)m, sizeof *k, cmp_key);
+    for (int j = 1; j < m; j++)
+        if (k[j].dev == k[j - 1].dev && k[j].ino == k[j - 1].ino) {
+            free(l->v[k[j].at]);
+            l->v[k[j].at] = NULL;
+        }
+    free(k);
+    int out = 0;
+    for (int i = 0; i < l->n; i++)
+        if (l->v[i]) l->v[out++] = l->v[i];
+    l->n = out;
+    return 0;
 }
 
 int train_list_photos(char *const *paths, int npaths, char ***out, int *count)
 {
     list l = {0};
     for (int i = 0; i < npaths; i++)
-        if (walk(paths[i], &l, 0, 1) != 0) {
+        if (walk(paths[i], &l) != 0) {
             list_free(&l);
             return -1;
         }
     if (l.n) qsort(l.v, (size_t)l.n, sizeof *l.v, cmp_str);
+    if (dedupe(&l) != 0) {
+        list_free(&l);
+        return -1;
+    }
     *out = l.v;
     *count = l.n;
     return 0;

@@ -3,6 +3,7 @@
 #ifndef UNSHARP_TRAIN_PHOTOS_H
 #define UNSHARP_TRAIN_PHOTOS_H
 #include <stdint.h>
+#include <signal.h>
 #include <stdio.h>
 
 typedef struct train_photo {
@@ -29,5 +30,8 @@ void train_photos_free(train_photos *p);
  * PNG, HEIF, WebP, TIFF and RAW extensions, any case; a RAW beside its JPEG is left out), and
  * every file named directly, sorted. Caller frees each string and the array. */
 int train_list_photos(char *const *paths, int npaths, char ***out, int *count);
+
+/* A flag (a signal handler's) that stops folder walks early when it becomes nonzero. */
+void train_photos_set_stop(const volatile sig_atomic_t *stop);
 
 #endif

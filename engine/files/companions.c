@@ -1,6 +1,7 @@
 /* companions.c: the files that belong with a photo and go wherever it goes (the Trash, a
  * move): its XMP sidecars, NAME.EXT.xmp (darktable) and NAME.xmp (Lightroom, digiKam), and
- * its RAW files, NAME.CR2, NAME.NEF, ..., found in its folder, any case. */
+ * its RAW files, NAME.CR2, NAME.NEF, ..., found in its folder, any case; regular files and
+ * symbolic links (a link goes along as the link itself). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +44,8 @@ int unsharp_companions(const char *path, char **names, int max)
             char *full = malloc(strlen(dir) + strlen(name) + 2);
             if (!full) break;
             sprintf(full, "%s/%s", dir, name);
-            if (lstat(full, &st) == 0 && S_ISREG(st.st_mode) && (names[n] = strdup(name))) n++;
+            if (lstat(full, &st) == 0 && (S_ISREG(st.st_mode) || S_ISLNK(st.st_mode)) && (names[n] = strdup(name)))
+                n++;
             free(full);
         }
     }

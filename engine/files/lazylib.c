@@ -44,9 +44,7 @@ static void load_gio(void)
 {
     void *h = open_lib(&gio_lib);
     if (!h) return;
-    if (SYM(h, gio, g_file_new_for_path) && SYM(h, gio, g_file_trash) && SYM(h, gio, g_io_error_quark) &&
-        SYM(h, gio, g_error_free) && SYM(h, gio, g_object_unref) && SYM(h, gio, g_file_get_contents) &&
-        SYM(h, gio, g_uri_unescape_string) && SYM(h, gio, g_free))
+    if (SYM(h, gio, g_file_get_contents) && SYM(h, gio, g_uri_unescape_string) && SYM(h, gio, g_free))
         gio_lib.ok = 1;
     else
         failed(&gio_lib);

@@ -1,5 +1,5 @@
-/* lazylib.h (private to libunsharp-files): GIO (the Trash) and Exempi (XMP sidecars), opened with dlopen the first time an
- * action needs them rather than linked, so that a run without --trash or --xmp never loads
+/* lazylib.h (private to libunsharp-files): GIO (reading Trash entries back for undo) and
+ * Exempi (XMP sidecars), opened with dlopen the first time they are needed rather than linked, so that a run without --trash or --xmp never loads
  * them (libgio, libgobject, libglib, libexempi, libstdc++, libexpat: about 3.7 ms of start-up).
  * Each table holds the few functions used, by their names, typed from the libraries' own
  * headers; the headers are still included for the types, only linking changes. */
@@ -13,12 +13,7 @@
 #define LAZY_FN(f) __typeof__(f) *f
 
 typedef struct {
-    LAZY_FN(g_file_new_for_path);
-    LAZY_FN(g_file_trash);
-    LAZY_FN(g_io_error_quark); /* G_IO_ERROR */
-    LAZY_FN(g_error_free);
-    LAZY_FN(g_object_unref); /* libgobject's and libglib's, found through libgio's dependencies */
-    LAZY_FN(g_file_get_contents);
+    LAZY_FN(g_file_get_contents); /* libglib's, found through libgio's dependencies */
     LAZY_FN(g_uri_unescape_string);
     LAZY_FN(g_free);
 } lazy_gio;

@@ -351,20 +351,25 @@ unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *im
         unsharp__photo_features(logit, out->texture, tw, th, image_logit, share, top, feat);
         if (features) memcpy(features, feat, sizeof feat);
     }
-    int smeared = 0;
-    if (head) {
-        out->sharpness = unsharp__photo_head_score(coef, feat);
-    } else {
-        smeared = share < DIR_MIN;
-        if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;
-    }
-
     const int own = options && options->own_bands;
     float sharp_at = own || (options && options->sharp_at > 0) ? options->sharp_at
                                                               : meta_float(m, "threshold.sharp", DEFAULT_SHARP_AT);
     float blurry_below = own || (options && options->blurry_below > 0)
                              ? options->blurry_below
                              : meta_float(m, "threshold.blurry", DEFAULT_BLURRY_BELOW);
+    int smeared = 0;
+    if (head) {
+        out->sharpness = unsharp__photo_head_score(coef, feat);
+        /* too little contrast to call it blurry: at most unsure (PHOTO_LOW_CONTRAST) */
+        if (out->sharpness < blurry_below) {
+            float range = is_u8 ? unsharp__luma_range_u8(img->pixels, img->stride, w, h)
+                                : unsharp__luma_range_f(input, (size_t)w, w, h);
+            if (range < PHOTO_LOW_CONTRAST) out->sharpness = blurry_below;
+        }
+    } else {
+        smeared = share < DIR_MIN;
+        if (smeared && out->sharpness > 0.5f * share / DIR_MIN) out->sharpness = 0.5f * share / DIR_MIN;
+    }
     out->verdict = out->sharpness >= sharp_at       ? UNSHARP_VERDICT_SHARP
                    : out->sharpness < blurry_below ? UNSHARP_VERDICT_BLURRY
                                                     : UNSHARP_VERDICT_UNSURE;

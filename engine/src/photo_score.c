@@ -3,6 +3,7 @@
 #include "photo_score.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -92,4 +93,43 @@ float unsharp__photo_head_score(const float coef[PHOTO_NFEATURES + 1], const flo
     double z = coef[0];
     for (int i = 0; i < PHOTO_NFEATURES; i++) z += (double)coef[i + 1] * f[i];
     return (float)(1.0 / (1.0 + exp(-z)));
+}
+
+/* The percentiles of a 256-bin histogram of n samples. */
+static float hist_range(const uint64_t hist[256], uint64_t n)
+{
+    uint64_t lo_at = n / 100, hi_at = n - n / 100, c = 0;
+    int lo = -1, hi = 255;
+    for (int i = 0; i < 256; i++) {
+        c += hist[i];
+        if (lo < 0 && c > lo_at) lo = i;
+        if (c >= hi_at) { hi = i; break; }
+    }
+    if (lo < 0) lo = 0;
+    return hi > lo ? (float)(hi - lo) / 255.0f : 0.0f;
+}
+
+float unsharp__luma_range_u8(const unsigned char *px, size_t stride, int w, int h)
+{
+    uint64_t hist[256] = {0}, n = 0;
+    for (int y = 0; y < h; y += 4) {
+        const unsigned char *r = px + (size_t)y * stride;
+        for (int x = 0; x < w; x++) hist[r[x]]++;
+        n += (uint64_t)w;
+    }
+    return n ? hist_range(hist, n) : 0.0f;
+}
+
+float unsharp__luma_range_f(const float *px, size_t stride_floats, int w, int h)
+{
+    uint64_t hist[256] = {0}, n = 0;
+    for (int y = 0; y < h; y += 4) {
+        const float *r = px + (size_t)y * stride_floats;
+        for (int x = 0; x < w; x++) {
+            float v = r[x] * 255.0f + 0.5f;
+            hist[v <= 0.0f || !(v == v) ? 0 : v >= 255.0f ? 255 : (int)v]++;
+        }
+        n += (uint64_t)w;
+    }
+    return n ? hist_range(hist, n) : 0.0f;
 }

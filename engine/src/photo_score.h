@@ -46,6 +46,17 @@ int unsharp__photo_head_parse(const char *text, float coef[PHOTO_NFEATURES + 1])
 /* The head's probability that the photo is sharp. */
 float unsharp__photo_head_score(const float coef[PHOTO_NFEATURES + 1], const float f[PHOTO_NFEATURES]);
 
+/* Too little contrast to judge: a photo whose luma spans less than this (the 99th percentile
+ * minus the 1st, 0..1) is never called blurry by the head; it is held at the band's lower line
+ * (unsure). Fog, night and dark silhouettes are such photos; blur, which moves contrast between
+ * neighbours but keeps the photo's range, rarely makes one. A hand-set rule, so it only moves a
+ * photo toward unsure. Chosen on the training photos (weights/MODEL_CARD.md). */
+#define PHOTO_LOW_CONTRAST 0.25f
+
+/* The 99th minus the 1st percentile of a luma image (0..1), from every fourth row. */
+float unsharp__luma_range_u8(const unsigned char *px, size_t stride, int w, int h);
+float unsharp__luma_range_f(const float *px, size_t stride_floats, int w, int h);
+
 /* unsharp_judge, also giving the photo's features (for fitting the head in bench/): features
  * may be NULL. */
 unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,

@@ -436,11 +436,12 @@ unsharp_status unsharp_model_load(const char *path, const unsharp_model_options 
     CALL_BEGIN(errbuf);
     if (!out || !path) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: a FIFO must not block the open; it is refused below */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0) FAIL(UNSHARP_ERR_IO, "%s: %s", path, strerror(errno));
     struct stat sb;
     if (fstat(fd, &sb) != 0) FAIL(UNSHARP_ERR_IO, "%s: %s", path, strerror(errno));
-    if (!S_ISREG(sb.st_mode)) FAIL(UNSHARP_ERR_IO, "%s: not a regular file", path);
+    if (!S_ISREG(sb.st_mode)) FAIL(UNSHARP_ERR_IO, "%s: not a regular file (a folder, FIFO, device or socket)", path);
     if ((uint64_t)sb.st_size > USW_MAX_FILE) FAIL(UNSHARP_ERR_CORRUPT, "%s: %lld bytes, over the 1 GiB limit", path, (long long)sb.st_size);
     size_t size = (size_t)sb.st_size;
     buf = malloc(size ? size : 1);

@@ -1,8 +1,9 @@
 /* files.h: libunsharp-files, what every unsharp program does with the user's files: which
  * names are photos, what identifies a file (so that an action can check it is still the file
  * that was judged), a photo's sidecars and RAW companions, the desktop Trash, moves that never
- * overwrite, and XMP rejection marks. GIO (the Trash) and Exempi (XMP) are opened on first
- * use, not linked. The engine (unsharp.h) never depends on this library.
+ * overwrite, XMP rejection marks, and opening and walking the user's paths safely. GIO
+ * (reading Trash entries back) and Exempi (XMP) are opened on first use, not linked. The
+ * engine (unsharp.h) never depends on this library.
  *
  * Calls that can fail return 0 on success, or -1 with, for those that take a buffer err
  * (errsize bytes), a message for people in it, and for the others errno set. Nothing is
@@ -10,6 +11,7 @@
 #ifndef UNSHARP_FILES_H
 #define UNSHARP_FILES_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -81,8 +83,9 @@ char *unsharp_path_dir(const char *path, const char **base);
 #define UNSHARP_MAX_COMPANIONS 16
 
 /* The files that belong with the photo at path, in its folder: NAME.EXT.xmp, NAME.xmp and
- * NAME.RAW (any RAW extension, any case), regular files only. Fills names with up to max
- * malloc'ed base names and returns their count. */
+ * NAME.RAW (any RAW extension, any case), regular files and symbolic links (a link is a
+ * companion like any other: it goes with its photo as the link itself). Fills names with up
+ * to max malloc'ed base names and returns their count. */
 int unsharp_companions(const char *path, char **names, int max);
 
 /* The sidecar to mark for the photo at path: NAME.EXT.xmp or NAME.xmp when one exists, else
@@ -92,9 +95,11 @@ char *unsharp_sidecar_for(const char *path);
 /* ---- the Trash (freedesktop.org Trash specification, through GIO) ---- */
 
 /* Moves path to the Trash: the home trash for files on its filesystem, $topdir/.Trash/$uid
- * or $topdir/.Trash-$uid on other mounts. When no trash can be used the file stays where it
- * is and err says why; nothing is ever erased. */
-int unsharp_trash_file(const char *path, char *err, size_t errsize);
+ * or $topdir/.Trash-$uid on other mounts. Nothing in the trash is ever replaced, and right
+ * before the move path is checked against judged (its identity when it was judged; NULL: as
+ * it is now). When no trash can be used, or the file changed, it stays where it is and err
+ * says why; nothing is ever erased. */
+int unsharp_trash_file(const char *path, const unsharp_file_id *judged, char *err, size_t errsize);
 
 /* Where a trashed file went: its old path, its path in TRASH/files and its .trashinfo. */
 typedef struct unsharp_trash_entry {
@@ -120,10 +125,46 @@ int unsharp_rename_noreplace(const char *src, const char *dst);
 /* Creates the folders above path (mkdir -p of its dirname). */
 int unsharp_make_parents(const char *path, char *err, size_t errsize);
 
-/* Moves path to dest (creating dest's folders), never overwriting: a rename on one
- * filesystem; across filesystems a copy into a new file, fsync'ed, then the source removed.
- * A failed copy removes its partial output and keeps the source. */
-int unsharp_move_file(const char *path, const char *dest, char *err, size_t errsize);
+/* Moves path (a file or a symbolic link) to dest, creating dest's folders, never
+ * overwriting, after checking that path is still judged (NULL: as it is now). On one
+ * filesystem a rename; across filesystems a copy to a temporary name in dest's folder
+ * (UNSHARP_PARTIAL_PREFIX NAME.XXXXXX), fsync'ed, path checked again, the copy renamed into
+ * place without replacing, path checked once more and only then unlinked (when it changed,
+ * the copy is removed and path stays). A kill at any step leaves path in place. When dest
+ * already holds the same content (a move interrupted after its rename), the move is finished:
+ * path is removed after the check. */
+int unsharp_move_file(const char *path, const char *dest, const unsharp_file_id *judged, char *err,
+                      size_t errsize);
+
+/* 1 when a and b hold the same bytes (regular files) or the same target (links); else 0. */
+int unsharp_same_content(const char *a, const char *b);
+
+/* The name a copy in progress has; a file so named is never the only copy of anything. */
+#define UNSHARP_PARTIAL_PREFIX ".unsharp-partial."
+int unsharp_is_partial_name(const char *name);
+
+/* Removes the temporary copies an interrupted move left in dir; returns how many. */
+int unsharp_clean_partials(const char *dir);
+
+/* ---- opening and walking the user's paths ---- */
+
+/* Opens path for reading only when it is a regular file, without blocking on a FIFO or a
+ * device (O_NONBLOCK, then cleared). The descriptor, or -1 with errno set (EINVAL: not a
+ * regular file). */
+int unsharp_open_regular(const char *path);
+
+/* What a walk reports: a photo (error NULL), or an entry that cannot be listed (error set:
+ * an unreadable folder, a symbolic link loop). path is the full path, rel the path below the
+ * walked folder. A nonzero return stops the walk and is returned by unsharp_walk. */
+typedef int (*unsharp_walk_fn)(const char *path, const char *rel, const char *error, void *ctx);
+
+/* Walks the folder dir recursively in name order and reports its photos (the names
+ * unsharp_photo_listed keeps) and its unreadable entries. Symbolic links are never followed
+ * (a link that loops is reported; other links are passed over), and a folder already walked
+ * (same device and inode as a folder above it, through a bind mount) is not walked again. Stops, returning 1, as soon as *stop (when
+ * not NULL) is nonzero, e.g. set by a SIGINT or SIGTERM handler. Returns 0, fn's nonzero
+ * value, 1 when stopped, or -1 when out of memory. */
+int unsharp_walk(const char *dir, unsharp_walk_fn fn, void *ctx, const volatile sig_atomic_t *stop);
 
 /* ---- XMP sidecars (Exempi) ---- */
 

@@ -1,9 +1,8 @@
 /* backend_cuda.cu: the CUDA backend's slot table. Memory slots on cudaMalloc/cudaMemcpy, the
- * dense matrix multiply on cuBLAS, and the convolutions: on cuDNN when the build has it
- * (UNSHARP_HAVE_CUDNN), with the algorithms picked by cuDNN's heuristics once per shape and
- * cached, else lowered image by image with the im2col/col2im kernels (kernels.cu) and
- * cuBLAS. Both keep full FP32 arithmetic: cuBLAS in its default math mode and cuDNN in FMA
- * math, so no TF32 tensor-core rounding makes the results drift from the CPU backend's.
+ * dense matrix multiply on cuBLAS, and the convolutions on cuDNN, with the algorithms chosen
+ * once per shape and cached: from cuDNN's heuristics, or by timing them ($UNSHARP_CUDNN_ALGO,
+ * see cuda_init). Both keep full FP32 arithmetic: cuBLAS in its default math mode and cuDNN
+ * in FMA math, so no TF32 tensor-core rounding makes the results drift from the CPU backend's.
  * Everything else is a kernel in kernels.cu. These files, with seterr.c, make the CUDA module
  * libunsharp-cuda.so, which load.c opens only when a model asks for CUDA: a program on the CPU
  * never maps the CUDA libraries. */
@@ -11,9 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cuda_ops.h"
-#ifdef UNSHARP_HAVE_CUDNN
-#include <cudnn.h>
-#endif
 
 /* ---- messages ---- */
 
@@ -21,6 +17,11 @@ unsharp_status unsharp__cuda_fail(unsharp_backend *be, const char *func, const c
                                   const char *call, const char *msg)
 {
     const char *base = strrchr(file, '/');
+    /* The runtime keeps a failed call's error as its "last error" until it is read, so the next
+     * kernel launch's check (CU_LAUNCHED) would report it again: every failure path comes here,
+     * and reading it now leaves the backend usable. An error that poisons the context (a fault
+     * inside a kernel) stays, as the runtime wills. */
+    cudaGetLastError();
     return unsharp__seterr(be->errbuf, UNSHARP_ERR_BACKEND, func, "%s:%d: %s: %s", base ? base + 1 : file, line,
                            call, msg);
 }
@@ -41,14 +42,6 @@ const char *unsharp__cublas_msg(cublasStatus_t s)
     }
 }
 
-#ifdef UNSHARP_HAVE_CUDNN
-#define CUDNN_TRY(call)                                                                            \
-    do {                                                                                           \
-        cudnnStatus_t dn_s_ = (call);                                                              \
-        if (dn_s_ != CUDNN_STATUS_SUCCESS)                                                         \
-            return unsharp__cuda_fail(be, __func__, __FILE__, __LINE__, #call, cudnnGetErrorString(dn_s_)); \
-    } while (0)
-#endif
 
 /* ---- memory ---- */
 
@@ -77,7 +70,8 @@ static unsharp_status cuda_alloc(unsharp_backend *be, size_t bytes, void **out)
 static void cuda_release(unsharp_backend *be, void *p)
 {
     (void)be;
-    if (p) cudaFree(p);
+    /* a pointer that is not the device's is refused; its error must not linger (see cuda_fail) */
+    if (p && cudaFree(p) != cudaSuccess) cudaGetLastError();
 }
 
 static unsharp_status cuda_memcpy(unsharp_backend *be, void *dst, const void *src, size_t bytes, cudaMemcpyKind kind)
@@ -89,9 +83,44 @@ static unsharp_status cuda_memcpy(unsharp_backend *be, void *dst, const void *sr
     return UNSHARP_OK;
 }
 
+/* Makes the upload ring once; a machine that cannot pin the memory gets plain copies. */
+static int stage_ready(cuda_impl *impl)
+{
+    if (impl->stage_state == 0) {
+        impl->stage_state = 1;
+        for (int i = 0; i < UNSHARP_CUDA_STAGES; i++)
+            if (cudaMallocHost(&impl->stage[i], UNSHARP_CUDA_STAGE_BYTES) != cudaSuccess ||
+                cudaEventCreateWithFlags(&impl->stage_free[i], cudaEventDisableTiming) != cudaSuccess) {
+                cudaGetLastError();
+                impl->stage_state = -1;
+                break;
+            }
+    }
+    return impl->stage_state == 1;
+}
+
+/* A plain cudaMemcpy from pageable memory first waits for all the device's queued work, which
+ * leaves the device idle while the host stages the copy and then queues the next kernels. So an
+ * upload is cut into pieces that the host copies into the pinned ring and queues with
+ * cudaMemcpyAsync, each buffer reused once the copy that last read it is done: the host copies
+ * while the device still works, and returns as soon as the last piece is queued (the caller's
+ * memory is free again by then). */
 static unsharp_status cuda_upload(unsharp_backend *be, void *dst, const void *host, size_t bytes)
 {
-    return cuda_memcpy(be, dst, host, bytes, cudaMemcpyHostToDevice);
+    cuda_impl *impl = cuda_of(be);
+    if (bytes == 0) return UNSHARP_OK;
+    if (!dst || !host) CU_INVALID("NULL pointer for a %zu-byte copy", bytes);
+    if (!stage_ready(impl)) return cuda_memcpy(be, dst, host, bytes, cudaMemcpyHostToDevice);
+    for (size_t off = 0; off < bytes; off += UNSHARP_CUDA_STAGE_BYTES) {
+        size_t len = bytes - off < UNSHARP_CUDA_STAGE_BYTES ? bytes - off : UNSHARP_CUDA_STAGE_BYTES;
+        int k = impl->stage_next;
+        impl->stage_next = (k + 1) % UNSHARP_CUDA_STAGES;
+        CU_TRY(cudaEventSynchronize(impl->stage_free[k]));
+        memcpy(impl->stage[k], (const char *)host + off, len);
+        CU_TRY(cudaMemcpyAsync((char *)dst + off, impl->stage[k], len, cudaMemcpyHostToDevice, 0));
+        CU_TRY(cudaEventRecord(impl->stage_free[k], 0));
+    }
+    return UNSHARP_OK;
 }
 
 static unsharp_status cuda_download(unsharp_backend *be, void *host, const void *src, size_t bytes)
@@ -132,8 +161,7 @@ static unsharp_status cuda_gemm(unsharp_backend *be, int trans_a, int trans_b, i
 
 struct cuda_conv_entry {
     unsharp_conv_shape s;
-    size_t work;         /* bytes: the most any direction needs */
-#ifdef UNSHARP_HAVE_CUDNN
+    size_t work; /* bytes: the most any direction needs */
     cudnnTensorDescriptor_t xd, yd;
     cudnnFilterDescriptor_t wd;
     cudnnConvolutionDescriptor_t cd[3]; /* forward, backward data, backward filter */
@@ -141,7 +169,6 @@ struct cuda_conv_entry {
     cudnnConvolutionBwdDataAlgo_t bwd_data;
     cudnnConvolutionBwdFilterAlgo_t bwd_filter;
     size_t ws[3];
-#endif
 };
 
 static int conv_shape_ok(const unsharp_conv_shape *s)
@@ -154,8 +181,7 @@ static int conv_shape_ok(const unsharp_conv_shape *s)
     if (eh < s->kh || ew < s->kw) return 0;
     if ((eh - s->kh) / s->sh + 1 != s->oh || (ew - s->kw) / s->sw + 1 != s->ow) return 0;
     /* element counts that the kernels and cuDNN index with int */
-    if ((int64_t)s->n * s->cin * s->h * s->w > INT32_MAX || (int64_t)s->n * s->cout * s->oh * s->ow > INT32_MAX ||
-        (int64_t)s->cin * s->kh * s->kw * s->oh * s->ow > INT32_MAX)
+    if ((int64_t)s->n * s->cin * s->h * s->w > INT32_MAX || (int64_t)s->n * s->cout * s->oh * s->ow > INT32_MAX)
         return 0;
     return 1;
 }
@@ -168,43 +194,70 @@ static int same_shape(const unsharp_conv_shape *a, const unsharp_conv_shape *b)
 
 static void conv_entry_free(cuda_conv_entry *e)
 {
-#ifdef UNSHARP_HAVE_CUDNN
     if (e->xd) cudnnDestroyTensorDescriptor(e->xd);
     if (e->yd) cudnnDestroyTensorDescriptor(e->yd);
     if (e->wd) cudnnDestroyFilterDescriptor(e->wd);
     for (int i = 0; i < 3; i++)
         if (e->cd[i]) cudnnDestroyConvolutionDescriptor(e->cd[i]);
-#endif
     memset(e, 0, sizeof *e);
 }
 
-#ifdef UNSHARP_HAVE_CUDNN
-/* The first of cuDNN's ranked candidates that works within the cap, preferring deterministic
- * ones in FMA math (no TF32), then deterministic ones, then any; the descriptor is then set to
- * that candidate's math type, as cuDNN asks. Deterministic algorithms keep a training run's
- * weights repeatable for a given seed. */
-#define PICK_ALGO(perf, count, out_algo, out_ws, cd)                                                 \
+/* What a candidate must be, pass by pass, under each policy (cuda_impl.algo): bit 1 deterministic,
+ * bit 2 FMA math (no TF32). "heuristic" and "measure" want deterministic FMA algorithms first;
+ * "fastest" gives up determinism but never FMA math while an FMA candidate is there. */
+enum { NEED_DET = 1, NEED_FMA = 2 };
+static const int algo_passes[3][3] = {
+    [UNSHARP_ALGO_HEURISTIC] = {NEED_DET | NEED_FMA, NEED_DET, 0},
+    [UNSHARP_ALGO_MEASURE] = {NEED_DET | NEED_FMA, NEED_DET, 0},
+    [UNSHARP_ALGO_FASTEST] = {NEED_FMA, 0, 0},
+};
+
+/* The first candidate, in cuDNN's order (heuristic rank, or measured time from cudnnFind*),
+ * that runs within the workspace cap and meets the policy's first pass that any meets; the
+ * descriptor is then set to that candidate's math type, as cuDNN asks. -1 when none works. */
+#define PICK_ALGO(perf, count, out_algo, out_ws, cd, pick)                                          \
     do {                                                                                           \
-        int pick_ = -1;                                                                            \
-        for (int pass_ = 0; pass_ < 3 && pick_ < 0; pass_++)                                       \
-            for (int i_ = 0; i_ < (count) && pick_ < 0; i_++)                                      \
+        (pick) = -1;                                                                               \
+        for (int pass_ = 0; pass_ < 3 && (pick) < 0; pass_++) {                                    \
+            const int need_ = algo_passes[cuda_of(be)->algo][pass_];                               \
+            for (int i_ = 0; i_ < (count) && (pick) < 0; i_++)                                     \
                 if ((perf)[i_].status == CUDNN_STATUS_SUCCESS && (perf)[i_].memory <= CONV_WORKSPACE_CAP && \
-                    (pass_ == 2 || (perf)[i_].determinism == CUDNN_DETERMINISTIC) &&               \
-                    (pass_ >= 1 || (perf)[i_].mathType == CUDNN_FMA_MATH))                         \
-                    pick_ = i_;                                                                    \
-        if (pick_ < 0) return unsharp__seterr(be->errbuf, UNSHARP_ERR_BACKEND, __func__,           \
-                                              "%s:%d: cuDNN has no usable algorithm for this convolution", \
-                                              "backend_cuda.cu", __LINE__);                        \
-        (out_algo) = (perf)[pick_].algo;                                                           \
-        (out_ws) = (perf)[pick_].memory;                                                           \
-        CUDNN_TRY(cudnnSetConvolutionMathType((cd), (perf)[pick_].mathType));                      \
+                    (!(need_ & NEED_DET) || (perf)[i_].determinism == CUDNN_DETERMINISTIC) &&      \
+                    (!(need_ & NEED_FMA) || (perf)[i_].mathType == CUDNN_FMA_MATH))                \
+                    (pick) = i_;                                                                   \
+        }                                                                                          \
+        if ((pick) >= 0) {                                                                         \
+            (out_algo) = (perf)[pick].algo;                                                        \
+            (out_ws) = (perf)[pick].memory;                                                        \
+            CUDNN_TRY(cudnnSetConvolutionMathType((cd), (perf)[pick].mathType));                   \
+        }                                                                                          \
+    } while (0)
+
+/* Candidates for one direction: timed by cudnnFind* (it allocates its own buffers and runs
+ * each algorithm) under "measure" and "fastest", ranked by cuDNN's heuristics otherwise or when
+ * the timing fails (a shape too large to allocate twice, say), then picked. */
+#define CHOOSE_ALGO(perf_t, count_max, find_call, heur_call, out_algo, out_ws, cd)                  \
+    do {                                                                                           \
+        perf_t perf_[count_max];                                                                   \
+        int count_ = 0, pick_ = -1;                                                                \
+        if (cuda_of(be)->algo != UNSHARP_ALGO_HEURISTIC) {                                          \
+            if (find_call == CUDNN_STATUS_SUCCESS) PICK_ALGO(perf_, count_, out_algo, out_ws, cd, pick_); \
+            cudaGetLastError(); /* a failed timing leaves nothing behind */                        \
+        }                                                                                          \
+        if (pick_ < 0) {                                                                           \
+            CUDNN_TRY(heur_call);                                                                  \
+            PICK_ALGO(perf_, count_, out_algo, out_ws, cd, pick_);                                 \
+        }                                                                                          \
+        if (pick_ < 0)                                                                             \
+            return unsharp__seterr(be->errbuf, UNSHARP_ERR_BACKEND, __func__,                      \
+                                   "backend_cuda.cu:%d: cuDNN has no usable algorithm for this convolution", __LINE__); \
     } while (0)
 
 static unsharp_status conv_entry_init(unsharp_backend *be, cuda_conv_entry *e)
 {
-    cudnnHandle_t dnn = (cudnnHandle_t)cuda_of(be)->dnn;
+    cudnnHandle_t dnn = cuda_of(be)->dnn;
     const unsharp_conv_shape *s = &e->s;
-    int on, oc, oh, ow, count = 0;
+    int on, oc, oh, ow;
     CUDNN_TRY(cudnnCreateTensorDescriptor(&e->xd));
     CUDNN_TRY(cudnnCreateTensorDescriptor(&e->yd));
     CUDNN_TRY(cudnnCreateFilterDescriptor(&e->wd));
@@ -222,44 +275,29 @@ static unsharp_status conv_entry_init(unsharp_backend *be, cuda_conv_entry *e)
         return unsharp__seterr(be->errbuf, UNSHARP_ERR_BACKEND, __func__,
                                "cuDNN computes a (%d, %d, %d, %d) output, the shape says (%d, %d, %d, %d)", on, oc,
                                oh, ow, s->n, s->cout, s->oh, s->ow);
-    {
-        cudnnConvolutionFwdAlgoPerf_t perf[CUDNN_CONVOLUTION_FWD_ALGO_COUNT];
-        CUDNN_TRY(cudnnGetConvolutionForwardAlgorithm_v7(dnn, e->xd, e->wd, e->cd[0], e->yd,
-                                                         CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count, perf));
-        PICK_ALGO(perf, count, e->fwd, e->ws[0], e->cd[0]);
-    }
-    {
-        cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
-        CUDNN_TRY(cudnnGetConvolutionBackwardDataAlgorithm_v7(dnn, e->wd, e->yd, e->cd[1], e->xd,
-                                                              CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count, perf));
-        PICK_ALGO(perf, count, e->bwd_data, e->ws[1], e->cd[1]);
-    }
-    {
-        cudnnConvolutionBwdFilterAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT];
-        CUDNN_TRY(cudnnGetConvolutionBackwardFilterAlgorithm_v7(dnn, e->xd, e->yd, e->cd[2], e->wd,
-                                                                CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count, perf));
-        PICK_ALGO(perf, count, e->bwd_filter, e->ws[2], e->cd[2]);
-    }
+    CHOOSE_ALGO(cudnnConvolutionFwdAlgoPerf_t, CUDNN_CONVOLUTION_FWD_ALGO_COUNT,
+                cudnnFindConvolutionForwardAlgorithm(dnn, e->xd, e->wd, e->cd[0], e->yd,
+                                                     CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count_, perf_),
+                cudnnGetConvolutionForwardAlgorithm_v7(dnn, e->xd, e->wd, e->cd[0], e->yd,
+                                                       CUDNN_CONVOLUTION_FWD_ALGO_COUNT, &count_, perf_),
+                e->fwd, e->ws[0], e->cd[0]);
+    CHOOSE_ALGO(cudnnConvolutionBwdDataAlgoPerf_t, CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT,
+                cudnnFindConvolutionBackwardDataAlgorithm(dnn, e->wd, e->yd, e->cd[1], e->xd,
+                                                          CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count_, perf_),
+                cudnnGetConvolutionBackwardDataAlgorithm_v7(dnn, e->wd, e->yd, e->cd[1], e->xd,
+                                                            CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT, &count_, perf_),
+                e->bwd_data, e->ws[1], e->cd[1]);
+    CHOOSE_ALGO(cudnnConvolutionBwdFilterAlgoPerf_t, CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT,
+                cudnnFindConvolutionBackwardFilterAlgorithm(dnn, e->xd, e->yd, e->cd[2], e->wd,
+                                                            CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count_, perf_),
+                cudnnGetConvolutionBackwardFilterAlgorithm_v7(dnn, e->xd, e->yd, e->cd[2], e->wd,
+                                                              CUDNN_CONVOLUTION_BWD_FILTER_ALGO_COUNT, &count_, perf_),
+                e->bwd_filter, e->ws[2], e->cd[2]);
     e->work = e->ws[0];
     if (e->ws[1] > e->work) e->work = e->ws[1];
     if (e->ws[2] > e->work) e->work = e->ws[2];
     return UNSHARP_OK;
 }
-#else
-/* Direct 1x1 convolutions multiply the image itself, with no im2col. */
-static int conv_direct(const unsharp_conv_shape *s)
-{
-    return s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
-}
-
-static unsharp_status conv_entry_init(unsharp_backend *be, cuda_conv_entry *e)
-{
-    (void)be;
-    /* one image's im2col matrix (K, P) */
-    e->work = conv_direct(&e->s) ? 0 : (size_t)e->s.cin * e->s.kh * e->s.kw * e->s.oh * e->s.ow * sizeof(float);
-    return UNSHARP_OK;
-}
-#endif
 
 /* The cached plan for s, made on first use; the cache keeps the CONV_CACHE_MAX most recent. */
 static unsharp_status conv_plan(unsharp_backend *be, const unsharp_conv_shape *s, cuda_conv_entry **out)
@@ -309,8 +347,6 @@ static unsharp_status conv_prepare(unsharp_backend *be, const unsharp_conv_shape
     return UNSHARP_OK;
 }
 
-#ifdef UNSHARP_HAVE_CUDNN
-
 static const float one = 1.0f, zero = 0.0f;
 
 static unsharp_status cuda_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
@@ -320,8 +356,8 @@ static unsharp_status cuda_conv2d_forward(unsharp_backend *be, const unsharp_con
     cuda_conv_entry *e = NULL;
     unsharp_status st = conv_prepare(be, s, x, w, y, work, &e);
     if (st != UNSHARP_OK) return st;
-    CUDNN_TRY(cudnnConvolutionForward((cudnnHandle_t)cuda_of(be)->dnn, &one, e->xd, x, e->wd, w, e->cd[0], e->fwd,
-                                      work, e->ws[0], &zero, e->yd, y));
+    CUDNN_TRY(cudnnConvolutionForward(cuda_of(be)->dnn, &one, e->xd, x, e->wd, w, e->cd[0], e->fwd, work, e->ws[0],
+                                      &zero, e->yd, y));
     return unsharp__cuda_conv_epilogue(be, y, b, act, slope, s->n, s->cout, s->oh * s->ow);
 }
 
@@ -331,8 +367,8 @@ static unsharp_status cuda_conv2d_backward_data(unsharp_backend *be, const unsha
     cuda_conv_entry *e = NULL;
     unsharp_status st = conv_prepare(be, s, dy, w, dx, work, &e);
     if (st != UNSHARP_OK) return st;
-    CUDNN_TRY(cudnnConvolutionBackwardData((cudnnHandle_t)cuda_of(be)->dnn, &one, e->wd, w, e->yd, dy, e->cd[1],
-                                           e->bwd_data, work, e->ws[1], accumulate ? &one : &zero, e->xd, dx));
+    CUDNN_TRY(cudnnConvolutionBackwardData(cuda_of(be)->dnn, &one, e->wd, w, e->yd, dy, e->cd[1], e->bwd_data, work,
+                                           e->ws[1], accumulate ? &one : &zero, e->xd, dx));
     return UNSHARP_OK;
 }
 
@@ -342,77 +378,10 @@ static unsharp_status cuda_conv2d_backward_filter(unsharp_backend *be, const uns
     cuda_conv_entry *e = NULL;
     unsharp_status st = conv_prepare(be, s, x, dy, dw, work, &e);
     if (st != UNSHARP_OK) return st;
-    CUDNN_TRY(cudnnConvolutionBackwardFilter((cudnnHandle_t)cuda_of(be)->dnn, &one, e->xd, x, e->yd, dy, e->cd[2],
-                                             e->bwd_filter, work, e->ws[2], &one, e->wd, dw));
+    CUDNN_TRY(cudnnConvolutionBackwardFilter(cuda_of(be)->dnn, &one, e->xd, x, e->yd, dy, e->cd[2], e->bwd_filter,
+                                             work, e->ws[2], &one, e->wd, dw));
     return UNSHARP_OK;
 }
-
-#else /* im2col + cuBLAS, one image at a time */
-
-static unsharp_status cuda_conv2d_forward(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
-                                          const float *w, const float *b, float *y, float *act, float slope,
-                                          void *work)
-{
-    cuda_conv_entry *e = NULL;
-    unsharp_status st = conv_prepare(be, s, x, w, y, work, &e);
-    if (st != UNSHARP_OK) return st;
-    const int K = s->cin * s->kh * s->kw, P = s->oh * s->ow;
-    for (int i = 0; i < s->n && st == UNSHARP_OK; i++) {
-        const float *xi = x + (size_t)i * s->cin * s->h * s->w;
-        const float *col = xi;
-        if (!conv_direct(s)) {
-            if ((st = unsharp__cuda_im2col(be, s, xi, (float *)work)) != UNSHARP_OK) return st;
-            col = (const float *)work;
-        }
-        /* y_i (cout, P) = W (cout, K) col (K, P) */
-        st = cuda_gemm(be, 0, 0, s->cout, P, K, 1.0f, w, K, col, P, 0.0f, y + (size_t)i * s->cout * P, P);
-    }
-    if (st != UNSHARP_OK) return st;
-    return unsharp__cuda_conv_epilogue(be, y, b, act, slope, s->n, s->cout, P);
-}
-
-static unsharp_status cuda_conv2d_backward_data(unsharp_backend *be, const unsharp_conv_shape *s, const float *dy,
-                                                const float *w, float *dx, int accumulate, void *work)
-{
-    cuda_conv_entry *e = NULL;
-    unsharp_status st = conv_prepare(be, s, dy, w, dx, work, &e);
-    if (st != UNSHARP_OK) return st;
-    const int K = s->cin * s->kh * s->kw, P = s->oh * s->ow;
-    for (int i = 0; i < s->n && st == UNSHARP_OK; i++) {
-        const float *dyi = dy + (size_t)i * s->cout * P;
-        float *dxi = dx + (size_t)i * s->cin * s->h * s->w;
-        /* col (K, P) = W^T (K, cout) dy_i (cout, P), then folded back onto dx_i */
-        if (conv_direct(s)) {
-            st = cuda_gemm(be, 1, 0, K, P, s->cout, 1.0f, w, K, dyi, P, accumulate ? 1.0f : 0.0f, dxi, P);
-        } else {
-            st = cuda_gemm(be, 1, 0, K, P, s->cout, 1.0f, w, K, dyi, P, 0.0f, (float *)work, P);
-            if (st == UNSHARP_OK) st = unsharp__cuda_col2im(be, s, (const float *)work, dxi, accumulate);
-        }
-    }
-    return st;
-}
-
-static unsharp_status cuda_conv2d_backward_filter(unsharp_backend *be, const unsharp_conv_shape *s, const float *x,
-                                                  const float *dy, float *dw, void *work)
-{
-    cuda_conv_entry *e = NULL;
-    unsharp_status st = conv_prepare(be, s, x, dy, dw, work, &e);
-    if (st != UNSHARP_OK) return st;
-    const int K = s->cin * s->kh * s->kw, P = s->oh * s->ow;
-    for (int i = 0; i < s->n && st == UNSHARP_OK; i++) {
-        const float *xi = x + (size_t)i * s->cin * s->h * s->w;
-        const float *col = xi;
-        if (!conv_direct(s)) {
-            if ((st = unsharp__cuda_im2col(be, s, xi, (float *)work)) != UNSHARP_OK) return st;
-            col = (const float *)work;
-        }
-        /* dW (cout, K) += dy_i (cout, P) col^T (P, K) */
-        st = cuda_gemm(be, 0, 1, s->cout, K, P, 1.0f, dy + (size_t)i * s->cout * P, P, col, P, 1.0f, dw, K);
-    }
-    return st;
-}
-
-#endif
 
 /* ---- table ---- */
 
@@ -424,21 +393,43 @@ static void cuda_destroy(unsharp_backend *be)
         for (int i = 0; i < impl->n_convs; i++) conv_entry_free(&impl->convs[i]);
         free(impl->convs);
         if (impl->scratch) cudaFree(impl->scratch);
-        if (impl->flag) cudaFree(impl->flag);
+        if (impl->partial) cudaFree(impl->partial);
+        for (int i = 0; i < UNSHARP_CUDA_STAGES; i++) {
+            if (impl->stage_free[i]) { /* the last copy that read the buffer is done first */
+                cudaEventSynchronize(impl->stage_free[i]);
+                cudaEventDestroy(impl->stage_free[i]);
+            }
+            if (impl->stage[i]) cudaFreeHost(impl->stage[i]);
+        }
         if (impl->blas) cublasDestroy(impl->blas);
-#ifdef UNSHARP_HAVE_CUDNN
-        if (impl->dnn) cudnnDestroy((cudnnHandle_t)impl->dnn);
-#endif
+        if (impl->dnn) cudnnDestroy(impl->dnn);
         free(impl);
     }
     free(be);
 }
 
-/* Fills the handles and buffers of a fresh backend; on failure cuda_destroy frees what was made. */
+/* Fills the handles and buffers of a fresh backend; on failure cuda_destroy frees what was made.
+ *
+ * $UNSHARP_CUDNN_ALGO chooses each convolution shape's algorithms, once per shape:
+ * - "heuristic" (the default): the first deterministic FMA algorithm in cuDNN's heuristic
+ *   ranking. The choice is the same in every run, so a seed trains to the same weights.
+ * - "measure": cudnnFind* times every algorithm on the shape; the fastest deterministic FMA
+ *   one. Faster, but two runs may pick different algorithms where two are close in time, and
+ *   then their weights differ in the last bits; each shape met costs one timing (a folder of
+ *   photos of many sizes is judged slower).
+ * - "fastest": as "measure", non-deterministic algorithms (atomic sums) allowed: the last bits
+ *   change from run to run. */
 static unsharp_status cuda_init(unsharp_backend *be)
 {
     cuda_impl *impl = cuda_of(be);
     int count = 0;
+    const char *algo = getenv("UNSHARP_CUDNN_ALGO");
+    if (!algo || !*algo || strcmp(algo, "heuristic") == 0) impl->algo = UNSHARP_ALGO_HEURISTIC;
+    else if (strcmp(algo, "measure") == 0) impl->algo = UNSHARP_ALGO_MEASURE;
+    else if (strcmp(algo, "fastest") == 0) impl->algo = UNSHARP_ALGO_FASTEST;
+    else
+        return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, "unsharp__cuda_backend_create",
+                               "UNSHARP_CUDNN_ALGO=%s: not heuristic, measure or fastest", algo);
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count < 1) {
         cudaGetLastError(); /* clear the error so that later calls start clean */
@@ -450,18 +441,13 @@ static unsharp_status cuda_init(unsharp_backend *be)
     CU_TRY(cudaFree(0)); /* creates the context now, so that its failure is reported here */
     impl->convs = (cuda_conv_entry *)calloc(CONV_CACHE_MAX, sizeof *impl->convs);
     if (!impl->convs) return unsharp__seterr(be->errbuf, UNSHARP_ERR_NOMEM, __func__, "out of memory");
-    CU_TRY(cudaMalloc((void **)&impl->scratch, sizeof(double)));
-    CU_TRY(cudaMalloc((void **)&impl->flag, sizeof(unsigned long long)));
+    /* the loss sum and, right after it, softmax_ce's flag: one download brings both */
+    CU_TRY(cudaMalloc((void **)&impl->scratch, 2 * sizeof(double)));
+    impl->flag = (unsigned long long *)(impl->scratch + 1);
     CUBLAS_TRY(cublasCreate(&impl->blas));
     /* full FP32: no TF32 tensor-core rounding */
     CUBLAS_TRY(cublasSetMathMode(impl->blas, CUBLAS_DEFAULT_MATH));
-#ifdef UNSHARP_HAVE_CUDNN
-    {
-        cudnnHandle_t dnn = NULL;
-        CUDNN_TRY(cudnnCreate(&dnn));
-        impl->dnn = dnn;
-    }
-#endif
+    CUDNN_TRY(cudnnCreate(&impl->dnn));
     return UNSHARP_OK;
 }
 

@@ -1,16 +1,20 @@
 /* cuda_ops.h: what the two files of the CUDA backend share. backend_cuda.cu holds the memory
- * slots, the matrix multiply on cuBLAS, the convolutions (cuDNN, or im2col + cuBLAS without
- * it) and create/destroy; kernels.cu holds the kernels for every other slot. Everything runs
- * on the legacy default stream, so the blocking cudaMemcpy of download orders after all work.
+ * slots, the matrix multiply on cuBLAS, the convolutions on cuDNN and create/destroy;
+ * kernels.cu holds the kernels for every other slot. Everything runs
+ * on the legacy default stream, so the blocking cudaMemcpy of download orders after all work,
+ * and an upload, queued there from pinned memory without waiting, orders after the work queued
+ * before it and before the work queued after it.
  *
  * Every CUDA, cuBLAS and cuDNN failure becomes UNSHARP_ERR_BACKEND with
- * "func(): file:line: call: message" in be->errbuf (CU_TRY, CUBLAS_TRY, CUDNN_TRY); a kernel
+ * "func(): file:line: call: message" in be->errbuf (CU_TRY, CUBLAS_TRY, CUDNN_TRY), and reads
+ * the runtime's last error so that the next launch's check does not report it again; a kernel
  * launch is checked with CU_LAUNCHED(). Caller mistakes are UNSHARP_ERR_INVALID (CU_INVALID). */
 #ifndef UNSHARP_CUDA_OPS_H
 #define UNSHARP_CUDA_OPS_H
 
 #include <cuda_runtime.h>
 #include <cublas_v2.h>
+#include <cudnn.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,14 +25,28 @@ extern "C" {
 
 typedef struct cuda_conv_entry cuda_conv_entry; /* backend_cuda.cu: the per-shape algorithm cache */
 
+#define UNSHARP_CUDA_STAGES 4                      /* pinned upload buffers */
+#define UNSHARP_CUDA_STAGE_BYTES ((size_t)2 << 20) /* each */
+
+/* How convolution algorithms are chosen ($UNSHARP_CUDNN_ALGO; backend_cuda.cu's cuda_init). */
+typedef enum { UNSHARP_ALGO_HEURISTIC = 0, UNSHARP_ALGO_MEASURE = 1, UNSHARP_ALGO_FASTEST = 2 } cuda_algo_policy;
+
 typedef struct cuda_impl {
     int device;
     cublasHandle_t blas;
-    void *dnn;                /* cudnnHandle_t, or NULL without cuDNN */
-    double *scratch;          /* device: [0] a loss sum */
-    unsigned long long *flag; /* device: the first bad target index for softmax_ce */
+    cudnnHandle_t dnn;
+    cuda_algo_policy algo;
+    double *scratch;          /* device: [0] a loss sum, [1] holds flag */
+    unsigned long long *flag; /* device, inside scratch: the first bad target index for softmax_ce */
+    double *partial;          /* device: per-block partial sums of bias_backward (kernels.cu) */
+    size_t n_partial;         /* its length in doubles */
     cuda_conv_entry *convs;   /* cached convolution plans, most recent first */
     int n_convs;
+    /* uploads go through a ring of pinned host buffers (backend_cuda.cu, cuda_upload) */
+    void *stage[UNSHARP_CUDA_STAGES];
+    cudaEvent_t stage_free[UNSHARP_CUDA_STAGES]; /* recorded after the copy that read the buffer */
+    int stage_next;
+    int stage_state; /* 0: not made yet, 1: made, -1: could not be made (plain copies) */
 } cuda_impl;
 
 static inline cuda_impl *cuda_of(unsharp_backend *be) { return (cuda_impl *)be->impl; }
@@ -52,6 +70,13 @@ const char *unsharp__cublas_msg(cublasStatus_t s);
             return unsharp__cuda_fail(be, __func__, __FILE__, __LINE__, #call, unsharp__cublas_msg(cb_s_)); \
     } while (0)
 
+#define CUDNN_TRY(call)                                                                            \
+    do {                                                                                           \
+        cudnnStatus_t dn_s_ = (call);                                                              \
+        if (dn_s_ != CUDNN_STATUS_SUCCESS)                                                         \
+            return unsharp__cuda_fail(be, __func__, __FILE__, __LINE__, #call, cudnnGetErrorString(dn_s_)); \
+    } while (0)
+
 #define CU_LAUNCHED() CU_TRY(cudaGetLastError())
 
 #define CU_INVALID(...) return unsharp__seterr(be->errbuf, UNSHARP_ERR_INVALID, __func__, __VA_ARGS__)
@@ -70,9 +95,6 @@ unsharp_status unsharp__cuda_fill(unsharp_backend *be, float *dst, float value, 
 unsharp_status unsharp__cuda_scale(unsharp_backend *be, float *c, int m, int n, int ldc, float beta);
 unsharp_status unsharp__cuda_conv_epilogue(unsharp_backend *be, float *y, const float *b, float *act, float slope,
                                            int n, int c, int hw);
-unsharp_status unsharp__cuda_im2col(unsharp_backend *be, const unsharp_conv_shape *s, const float *x, float *col);
-unsharp_status unsharp__cuda_col2im(unsharp_backend *be, const unsharp_conv_shape *s, const float *col, float *dx,
-                                    int accumulate);
 unsharp_status unsharp__cuda_bias_forward(unsharp_backend *be, float *y, const float *b, int n, int c, int hw);
 unsharp_status unsharp__cuda_bias_backward(unsharp_backend *be, const float *dy, float *db, int n, int c, int hw);
 unsharp_status unsharp__cuda_leaky_relu_forward(unsharp_backend *be, const float *x, float *y, size_t n, float slope);

@@ -8,6 +8,7 @@
 #include <float.h>
 #include <limits.h>
 #include <math.h>
+#include <string.h>
 #include "cuda_ops.h"
 
 #define GRID_LOOP(i, n) \
@@ -54,7 +55,7 @@ __device__ static int block_argmax(const float *x, int hw)
     return bi[0];
 }
 
-/* ---- fill, scale, conv epilogue, im2col ---- */
+/* ---- fill, scale, conv epilogue ---- */
 
 __global__ static void k_fill(float *d, float v, size_t n) { GRID_LOOP(i, n) d[i] = v; }
 
@@ -105,59 +106,6 @@ unsharp_status unsharp__cuda_conv_epilogue(unsharp_backend *be, float *y, const 
     return UNSHARP_OK;
 }
 
-/* col (K, P) of one image x (cin, h, w): K = cin*kh*kw rows, P = oh*ow columns. */
-__global__ static void k_im2col(unsharp_conv_shape s, const float *x, float *col, size_t total)
-{
-    const size_t P = (size_t)s.oh * s.ow;
-    GRID_LOOP(i, total) {
-        int k = (int)(i / P), p = (int)(i % P);
-        int ci = k / (s.kh * s.kw), r = k % (s.kh * s.kw), ki = r / s.kw, kj = r % s.kw;
-        int iy = (p / s.ow) * s.sh - s.ph + ki, ix = (p % s.ow) * s.sw - s.pw + kj;
-        col[i] = iy >= 0 && iy < s.h && ix >= 0 && ix < s.w ? x[((size_t)ci * s.h + iy) * s.w + ix] : 0.0f;
-    }
-}
-
-unsharp_status unsharp__cuda_im2col(unsharp_backend *be, const unsharp_conv_shape *s, const float *x, float *col)
-{
-    size_t total = (size_t)s->cin * s->kh * s->kw * s->oh * s->ow;
-    k_im2col<<<cu_blocks(total), CU_THREADS>>>(*s, x, col, total);
-    CU_LAUNCHED();
-    return UNSHARP_OK;
-}
-
-/* dx (cin, h, w) of one image (+)= the sum of the col entries that read each input element. */
-__global__ static void k_col2im(unsharp_conv_shape s, const float *col, float *dx, int accumulate, size_t total)
-{
-    const size_t P = (size_t)s.oh * s.ow;
-    GRID_LOOP(i, total) {
-        int ix = (int)(i % s.w), iy = (int)((i / s.w) % s.h), ci = (int)(i / ((size_t)s.w * s.h));
-        float sum = 0.0f;
-        for (int ki = 0; ki < s.kh; ki++) {
-            int ty = iy + s.ph - ki;
-            if (ty < 0 || ty % s.sh) continue;
-            int oy = ty / s.sh;
-            if (oy >= s.oh) continue;
-            for (int kj = 0; kj < s.kw; kj++) {
-                int tx = ix + s.pw - kj;
-                if (tx < 0 || tx % s.sw) continue;
-                int ox = tx / s.sw;
-                if (ox >= s.ow) continue;
-                sum += col[((size_t)(ci * s.kh + ki) * s.kw + kj) * P + (size_t)oy * s.ow + ox];
-            }
-        }
-        dx[i] = accumulate ? dx[i] + sum : sum;
-    }
-}
-
-unsharp_status unsharp__cuda_col2im(unsharp_backend *be, const unsharp_conv_shape *s, const float *col, float *dx,
-                                    int accumulate)
-{
-    size_t total = (size_t)s->cin * s->h * s->w;
-    k_col2im<<<cu_blocks(total), CU_THREADS>>>(*s, col, dx, accumulate, total);
-    CU_LAUNCHED();
-    return UNSHARP_OK;
-}
-
 /* ---- bias ---- */
 
 __global__ static void k_bias_forward(float *y, const float *b, int c, int hw, size_t total)
@@ -176,19 +124,39 @@ unsharp_status unsharp__cuda_bias_forward(unsharp_backend *be, float *y, const f
     return UNSHARP_OK;
 }
 
-/* One block per channel, summing over (n, hw) in double. */
-__global__ static void k_bias_backward(const float *dy, float *db, int n, int c, int hw)
+/* db[ch] += the sum of dy over (n, hw) of channel ch, in double and in a fixed order, so that
+ * the result does not change from run to run. A channel's n*hw elements are cut into `parts`
+ * equal runs, one block each (grid parts x c), so that a few channels over a large batch still
+ * fill the device; each block's sum goes to partial[ch * parts + part] when parts > 1, and
+ * k_bias_finish then adds a channel's partial sums in order. */
+__global__ static void k_bias_backward(const float *dy, float *db, double *partial, int n, int c, int hw, int parts)
 {
-    const int ch = blockIdx.x;
+    const int ch = blockIdx.y, part = blockIdx.x;
+    const size_t per = (size_t)n * hw, run = (per + parts - 1) / parts;
+    const size_t k0 = part * run, k1 = k0 + run < per ? k0 + run : per;
     double sum = 0.0;
-    const size_t per = (size_t)n * hw;
-    for (size_t k = threadIdx.x; k < per; k += CU_THREADS) {
+    for (size_t k = k0 + threadIdx.x; k < k1; k += CU_THREADS) {
         size_t i = k / hw, j = k % hw;
         sum += dy[(i * c + ch) * (size_t)hw + j];
     }
     sum = block_sum(sum);
-    if (threadIdx.x == 0) db[ch] += (float)sum;
+    if (threadIdx.x != 0) return;
+    if (parts == 1) db[ch] += (float)sum;
+    else partial[(size_t)ch * parts + part] = sum;
 }
+
+__global__ static void k_bias_finish(const double *partial, float *db, int c, int parts)
+{
+    GRID_LOOP(ch, (size_t)c) {
+        double sum = 0.0;
+        for (int p = 0; p < parts; p++) sum += partial[ch * parts + p];
+        db[ch] += (float)sum;
+    }
+}
+
+/* Elements a block sums at least, and the most blocks per channel. */
+#define BIAS_RUN 16384
+#define BIAS_PARTS_MAX 256
 
 unsharp_status unsharp__cuda_bias_backward(unsharp_backend *be, const float *dy, float *db, int n, int c, int hw)
 {
@@ -196,8 +164,23 @@ unsharp_status unsharp__cuda_bias_backward(unsharp_backend *be, const float *dy,
     if (c == 0) return UNSHARP_OK;
     if (!db || ((size_t)n * hw > 0 && !dy)) CU_INVALID("NULL tensor");
     if ((size_t)n * hw == 0) return UNSHARP_OK;
-    k_bias_backward<<<c, CU_THREADS>>>(dy, db, n, c, hw);
+    if (c > 65535) CU_INVALID("%d channels: at most 65535", c);
+    size_t per = (size_t)n * hw, parts = (per + BIAS_RUN - 1) / BIAS_RUN;
+    if (parts > BIAS_PARTS_MAX) parts = BIAS_PARTS_MAX;
+    cuda_impl *impl = cuda_of(be);
+    if (parts > 1 && impl->n_partial < (size_t)c * parts) { /* grows to the largest layer once */
+        if (impl->partial) cudaFree(impl->partial);
+        impl->partial = NULL;
+        impl->n_partial = 0;
+        CU_TRY(cudaMalloc((void **)&impl->partial, (size_t)c * parts * sizeof(double)));
+        impl->n_partial = (size_t)c * parts;
+    }
+    k_bias_backward<<<dim3((unsigned)parts, (unsigned)c), CU_THREADS>>>(dy, db, impl->partial, n, c, hw, (int)parts);
     CU_LAUNCHED();
+    if (parts > 1) {
+        k_bias_finish<<<cu_blocks((size_t)c), CU_THREADS>>>(impl->partial, db, c, (int)parts);
+        CU_LAUNCHED();
+    }
     return UNSHARP_OK;
 }
 
@@ -544,19 +527,24 @@ __global__ static void k_sigmoid_ce(const float *logit, const float *target, con
     if (threadIdx.x == 0) atomicAdd(sum, part);
 }
 
-/* Zeroes the device loss sum; after the kernel, adds scale * sum to *loss. */
-static unsharp_status loss_begin(unsharp_backend *be)
+/* The device's loss sum (cuda_impl.scratch[0]) is zeroed before a loss kernel, without waiting;
+ * after it, one download brings the sum, and for softmax_ce the first bad target index too
+ * (cuda_impl.flag, the 8 bytes after the sum): the step's one wait per loss layer. */
+static unsharp_status loss_begin(unsharp_backend *be, int with_flag)
 {
-    CU_TRY(cudaMemset(cuda_of(be)->scratch, 0, sizeof(double)));
+    CU_TRY(cudaMemsetAsync(cuda_of(be)->scratch, 0, sizeof(double)));
+    if (with_flag) CU_TRY(cudaMemsetAsync(cuda_of(be)->flag, 0xFF, sizeof(unsigned long long)));
     return UNSHARP_OK;
 }
 
-static unsharp_status loss_end(unsharp_backend *be, float scale, double *loss)
+static unsharp_status loss_end(unsharp_backend *be, float scale, double *loss, unsigned long long *bad)
 {
-    double sum = 0.0;
+    double got[2] = {0.0, 0.0};
     CU_LAUNCHED();
-    CU_TRY(cudaMemcpy(&sum, cuda_of(be)->scratch, sizeof sum, cudaMemcpyDeviceToHost));
-    if (loss) *loss += (double)scale * sum;
+    CU_TRY(cudaMemcpy(got, cuda_of(be)->scratch, bad ? sizeof got : sizeof got[0], cudaMemcpyDeviceToHost));
+    if (bad) memcpy(bad, &got[1], sizeof *bad);
+    if (bad && *bad != ULLONG_MAX) return UNSHARP_OK; /* nothing was summed or written */
+    if (loss) *loss += (double)scale * got[0];
     return UNSHARP_OK;
 }
 
@@ -566,9 +554,9 @@ unsharp_status unsharp__cuda_sigmoid_ce(unsharp_backend *be, const float *logit,
     unsharp_status st;
     if (n == 0) return UNSHARP_OK;
     if (!logit || !target) CU_INVALID("NULL tensor");
-    if ((st = loss_begin(be)) != UNSHARP_OK) return st;
+    if ((st = loss_begin(be, 0)) != UNSHARP_OK) return st;
     k_sigmoid_ce<<<cu_blocks(n), CU_THREADS>>>(logit, target, weight, n, scale, grad, cuda_of(be)->scratch);
-    return loss_end(be, scale, loss);
+    return loss_end(be, scale, loss, NULL);
 }
 
 __global__ static void k_check_classes(const float *target, size_t rows, int k, unsigned long long *bad)
@@ -579,10 +567,13 @@ __global__ static void k_check_classes(const float *target, size_t rows, int k, 
     }
 }
 
-/* One thread per position (i, j): the log-sum-exp over the k classes, in double. */
+/* One thread per position (i, j): the log-sum-exp over the k classes, in double. It neither
+ * sums nor writes when k_check_classes, run before it, found a bad target (*bad is set). */
 __global__ static void k_softmax_ce(const float *logit, const float *target, const float *weight, int k, size_t S,
-                                    size_t rows, float scale, float *grad, double *sum)
+                                    size_t rows, float scale, float *grad, double *sum,
+                                    const unsigned long long *bad)
 {
+    if (*bad != ULLONG_MAX) return;
     double part = 0.0;
     GRID_LOOP(r, rows) {
         const size_t i = r / S, j = r % S, K = (size_t)k;
@@ -618,21 +609,21 @@ unsharp_status unsharp__cuda_softmax_ce(unsharp_backend *be, const float *logit,
     const size_t rows = (size_t)n * (size_t)s;
     if (rows == 0) return UNSHARP_OK;
     if (!logit || !target) CU_INVALID("NULL tensor");
-    /* the targets are checked before anything is written, as on the CPU */
-    unsigned long long bad = ULLONG_MAX;
-    CU_TRY(cudaMemcpy(cuda_of(be)->flag, &bad, sizeof bad, cudaMemcpyHostToDevice));
+    /* the targets are checked before anything is written, as on the CPU: the check kernel
+     * flags the first bad one and the loss kernel then does nothing */
+    if ((st = loss_begin(be, 1)) != UNSHARP_OK) return st;
     k_check_classes<<<cu_blocks(rows), CU_THREADS>>>(target, rows, k, cuda_of(be)->flag);
     CU_LAUNCHED();
-    CU_TRY(cudaMemcpy(&bad, cuda_of(be)->flag, sizeof bad, cudaMemcpyDeviceToHost));
+    k_softmax_ce<<<cu_blocks(rows), CU_THREADS>>>(logit, target, weight, k, (size_t)s, rows, scale, grad,
+                                                  cuda_of(be)->scratch, cuda_of(be)->flag);
+    unsigned long long bad = ULLONG_MAX;
+    if ((st = loss_end(be, scale, loss, &bad)) != UNSHARP_OK) return st;
     if (bad != ULLONG_MAX) {
         float t = 0.0f;
         CU_TRY(cudaMemcpy(&t, target + bad, sizeof t, cudaMemcpyDeviceToHost));
         CU_INVALID("target %g at %llu is not a class index in [0, %d)", (double)t, bad, k);
     }
-    if ((st = loss_begin(be)) != UNSHARP_OK) return st;
-    k_softmax_ce<<<cu_blocks(rows), CU_THREADS>>>(logit, target, weight, k, (size_t)s, rows, scale, grad,
-                                                  cuda_of(be)->scratch);
-    return loss_end(be, scale, loss);
+    return UNSHARP_OK;
 }
 
 /* ---- optimisers (the CPU's float arithmetic, element by element) ---- */

@@ -128,16 +128,27 @@ unsharp_status unsharp__png_decode(const img_ctx *ctx, const unsigned char *data
     if (sc < 1 || sc > 4 || png_get_bit_depth(png, info) != 8 || rowbytes < (size_t)w * (size_t)sc)
         IMG_FAIL(UNSHARP_ERR_DECODE, "unexpected PNG layout after conversion (%d channels)", sc);
 
-    raw = malloc(rowbytes * h);
-    rows = malloc(sizeof(png_bytep) * h);
-    if (!raw || !rows) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %ux%u pixels", (unsigned)w, (unsigned)h);
-    for (png_uint_32 y = 0; y < h; y++) rows[y] = raw + (size_t)y * rowbytes;
-    png_read_image(png, rows);
-
     px = malloc((size_t)w * h * (size_t)channels);
     if (!px) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %ux%u pixels", (unsigned)w, (unsigned)h);
-    for (png_uint_32 y = 0; y < h; y++)
-        convert_row(rows[y], sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
+    if (interlace == PNG_INTERLACE_NONE) {
+        /* row by row through one row buffer: the decoded size (up to 8 bytes a pixel for
+         * RGBA16) never exists whole, only the converted output does */
+        raw = malloc(rowbytes);
+        if (!raw) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %ux%u pixels", (unsigned)w, (unsigned)h);
+        for (png_uint_32 y = 0; y < h; y++) {
+            png_read_row(png, raw, NULL);
+            convert_row(raw, sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
+        }
+    } else {
+        /* Adam7 fills every row over seven passes: the whole image is needed at once */
+        raw = malloc(rowbytes * h);
+        rows = malloc(sizeof(png_bytep) * h);
+        if (!raw || !rows) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %ux%u pixels", (unsigned)w, (unsigned)h);
+        for (png_uint_32 y = 0; y < h; y++) rows[y] = raw + (size_t)y * rowbytes;
+        png_read_image(png, rows);
+        for (png_uint_32 y = 0; y < h; y++)
+            convert_row(rows[y], sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
+    }
     out->px = px;
     out->w = (int)w;
     out->h = (int)h;
