@@ -7,7 +7,6 @@
  * CPU time does not count the waits when other programs share the cores.
  *
  * usage: judge_bench DIR [WEIGHTS] */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +21,6 @@ static double cpu_now(void)
     return ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 static int cmp_dbl(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -55,25 +53,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "judge_bench: %s\n", unsharp_errmsg());
         return 2;
     }
-    DIR *d = opendir(argv[1]);
-    if (!d) {
+    size_t n = 0;
+    char **names = NULL;
+    if (unsharp_list_photos(argv[1], &names, &n) != 0) {
         perror(argv[1]);
         return 2;
     }
-    size_t n = 0, cap = 0;
-    char **names = NULL;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!unsharp_is_photo_name(e->d_name)) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            names = realloc(names, cap * sizeof *names);
-            if (!names) { fprintf(stderr, "judge_bench: out of memory\n"); return 2; }
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (n) qsort(names, n, sizeof *names, cmp_str);
 
     double *dec = malloc((n + 1) * sizeof *dec), *jud = malloc((n + 1) * sizeof *jud),
            *all = malloc((n + 1) * sizeof *all);

@@ -8,22 +8,13 @@
  *
  * usage: photo_features [--maps DIR] WEIGHTS FOLDER...
  *        photo_features --set-head "v1 b w1 ... wN" WEIGHTS_IN WEIGHTS_OUT */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
+#include <unsharp/files.h>
 #include <unsharp/unsharp.h>
 
 #include "../engine/src/photo_score.h"
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static int is_photo_name(const char *n)
-{
-    const char *dot = strrchr(n, '.');
-    return dot && (!strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg") || !strcasecmp(dot, ".png"));
-}
 
 static const char *verdict_name(unsharp_verdict v)
 {
@@ -51,26 +42,12 @@ static int set_head(const char *head, const char *in, const char *out)
 
 static int judge_folder(unsharp_model *m, const char *dir, const char *maps)
 {
-    DIR *d = opendir(dir);
-    if (!d) {
+    size_t n = 0;
+    char **names = NULL;
+    if (unsharp_list_photos(dir, &names, &n) != 0) {
         perror(dir);
         return 1;
     }
-    size_t n = 0, cap = 0;
-    char **names = NULL;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (!is_photo_name(e->d_name)) continue;
-        if (n == cap) {
-            cap = cap ? cap * 2 : 64;
-            char **nn = realloc(names, cap * sizeof *names);
-            if (!nn) { closedir(d); return 1; }
-            names = nn;
-        }
-        names[n++] = strdup(e->d_name);
-    }
-    closedir(d);
-    if (n) qsort(names, n, sizeof *names, cmp_str);
     const char *slash = strrchr(dir, '/');
     const char *label = slash && slash[1] ? slash + 1 : dir;
     unsharp_image_options io = {.format = UNSHARP_PIXEL_LUMA8, .long_side = UNSHARP_WORKING_LONG_SIDE};

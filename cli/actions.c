@@ -14,8 +14,11 @@
 #include <unistd.h>
 #include "classify.h"
 
-static void say(const char *verb, const char *path, const char *to)
+/* What an action did (printed unless -q) or, in a dry run, would do (always printed: it is
+ * what --dry-run was asked for). */
+static void say(const options *o, const char *verb, const char *path, const char *to)
 {
+    if (o->quiet && !o->dry_run) return;
     fprintf(stderr, PROG ": %s ", verb);
     put_readable(stderr, path);
     if (to) {
@@ -92,7 +95,7 @@ static int remove_set(const options *o, const item *it, member *m, int n)
     int failures = 0;
     for (int k = 0; k < n; k++) {
         if (o->dry_run) {
-            say(o->remove == ACT_TRASH ? "would move to trash" : "would move", m[k].path, m[k].dest);
+            say(o, o->remove == ACT_TRASH ? "would move to trash" : "would move", m[k].path, m[k].dest);
             continue;
         }
         int rc;
@@ -108,7 +111,7 @@ static int remove_set(const options *o, const item *it, member *m, int n)
             if (k == 0) return n; /* the photo stays: so do its companions */
             continue;
         }
-        say(o->remove == ACT_TRASH ? "moved to trash" : "moved", m[k].path, m[k].dest);
+        say(o, o->remove == ACT_TRASH ? "moved to trash" : "moved", m[k].path, m[k].dest);
     }
     return failures;
 }
@@ -123,12 +126,12 @@ static int mark_xmp(const options *o, const item *it)
         return -1;
     }
     if (o->dry_run) {
-        say("would mark rejected in", sc, NULL);
+        say(o, "would mark rejected in", sc, NULL);
     } else if (unsharp_xmp_mark_rejected(sc, err, sizeof err)) {
         fail(it->path, err);
         rc = -1;
     } else {
-        say("marked rejected in", sc, NULL);
+        say(o, "marked rejected in", sc, NULL);
     }
     free(sc);
     return rc;

@@ -17,7 +17,8 @@ typedef enum { ACT_NONE, ACT_TRASH, ACT_MOVE } remove_action;
 
 typedef struct options {
     out_format format;
-    double threshold, unsure;   /* bands: unsure when |sharpness - threshold| < unsure */
+    double threshold, unsure;   /* bands: sharp at or above threshold + unsure, blurry below
+                                   threshold - unsure, unsure between (the engine's verdict) */
     int threshold_set, unsure_set;
     int jobs;
     const char *weights;

@@ -34,7 +34,7 @@ static void set_error(item *it, const char *fmt, const char *detail)
     if (it->error) snprintf(it->error, n, fmt, detail);
 }
 
-static void judge_one(unsharp_model *m, item *it)
+static void judge_one(const options *o, unsharp_model *m, item *it)
 {
     if (it->error) return; /* found bad while scanning */
     if (unsharp_file_id_read(it->path, &it->id) != 0) {
@@ -45,18 +45,19 @@ static void judge_one(unsharp_model *m, item *it)
     unsharp_image *img = NULL;
     unsharp_status st = unsharp_image_load(it->path, &io, &img);
     if (st != UNSHARP_OK) {
-        set_error(it, "%s", unsharp_errmsg());
+        set_error(it, "%s", unsharp_message_reason(unsharp_errmsg(), it->path));
         return;
     }
-    /* the engine's own bands are not used: sharp_at above 1 makes it always report the blur
-     * kind, and the verdict comes from our bands (output.c) */
-    unsharp_judge_options jo = {.sharp_at = 2.0f, .blurry_below = 1e-9f};
+    /* --threshold T and --unsure W: unsure within W of T (the engine's bands T - W, T + W) */
+    unsharp_judge_options jo = {.sharp_at = (float)(o->threshold + o->unsure),
+                                .blurry_below = (float)(o->threshold - o->unsure), .own_bands = 1};
     unsharp_judgement j = {0};
     st = unsharp_judge(m, img, &jo, &j);
     if (st != UNSHARP_OK) {
         set_error(it, "%s", unsharp_model_errmsg(m));
     } else {
         it->sharpness = j.sharpness;
+        it->verdict = j.verdict;
         it->kind = j.kind;
         it->width = img->stored_width;
         it->height = img->stored_height;
@@ -85,7 +86,7 @@ static void *worker(void *arg)
         size_t i = s->next < s->items->n && !s->failed ? s->next++ : (size_t)-1;
         pthread_mutex_unlock(&s->mu);
         if (i == (size_t)-1) break;
-        judge_one(m, &s->items->items[i]);
+        judge_one(s->o, m, &s->items->items[i]);
         pthread_mutex_lock(&s->mu);
         s->done[i] = 1;
         pthread_cond_broadcast(&s->cv);

@@ -1,7 +1,6 @@
-/* folder.c: opens a folder: lists its photos (files with photo names, unsharp_photo_listed;
+/* folder.c: opens a folder: lists its photos (unsharp_list_photos: files with photo names;
  * not recursive, in name order; symbolic links are not followed), records each file's identity,
  * and starts the background threads on them. Closing stops the threads and frees it all. */
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -18,11 +17,6 @@ void app_set_message(app *a, const char *fmt, ...)
     vsnprintf(a->message, sizeof a->message, fmt, ap);
     va_end(ap);
     a->message_until = now_ms() + 6000;
-}
-
-static int by_name(const void *x, const void *y)
-{
-    return strcmp(*(char *const *)x, *(char *const *)y);
 }
 
 void folder_close(app *a)
@@ -65,41 +59,19 @@ int folder_open(app *a, const char *dir)
         app_set_message(a, "cannot open %s: %s", dir, strerror(errno));
         return -1;
     }
-    DIR *d = opendir(real);
-    if (!d) {
+    char **names = NULL;
+    size_t n = 0;
+    if (unsharp_list_photos(real, &names, &n) != 0) {
         app_set_message(a, "cannot open %s: %s", real, strerror(errno));
         return -1;
     }
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (!unsharp_is_photo_name(de->d_name)) continue;
-        if (n == cap) {
-            size_t nc = cap ? cap * 2 : 64;
-            char **nn = realloc(names, nc * sizeof *nn);
-            if (!nn) break;
-            names = nn;
-            cap = nc;
-        }
-        if (!(names[n] = strdup(de->d_name))) break;
-        n++;
-    }
-    closedir(d);
-    if (n) qsort(names, n, sizeof *names, by_name);
-    /* a RAW beside its JPEG is that photo's companion, not a photo of its own: marked here
-     * (the pairs are read from the whole list), dropped below */
-    unsigned char *listed = calloc(n ? n : 1, 1);
-    for (size_t i = 0; listed && i < n; i++) listed[i] = (unsigned char)unsharp_photo_listed(names, n, i);
 
     folder_close(a);
     a->folder = strdup(real);
     a->ph = calloc(n ? n : 1, sizeof *a->ph);
     a->order = calloc(n ? n : 1, sizeof *a->order);
-    if (!a->folder || !a->ph || !a->order || !listed) {
-        for (size_t i = 0; i < n; i++) free(names[i]);
-        free(names);
-        free(listed);
+    if (!a->folder || !a->ph || !a->order) {
+        unsharp_names_free(names, n);
         app_set_message(a, "out of memory");
         return -1;
     }
@@ -107,10 +79,6 @@ int folder_open(app *a, const char *dir)
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         photo *p = &a->ph[k];
-        if (!listed[i]) {
-            free(names[i]);
-            continue;
-        }
         size_t ln = strlen(names[i]);
         p->path = malloc(lr + 1 + ln + 1);
         if (!p->path) {
@@ -143,7 +111,6 @@ int folder_open(app *a, const char *dir)
         k++;
     }
     free(names);
-    free(listed);
     a->n = k;
     a->sel = k ? 0 : -1;
     pthread_mutex_lock(&a->mu);

@@ -73,7 +73,7 @@ void preview_draw(app *a)
     if (p->js == J_DONE)
         snprintf(info, sizeof info, "%s   sharpness %.2f, %s%s%s%s   [%s; heat map %s: red = blurred tile, green = sharp tile]", p->name, p->sharpness,
                  p->verdict == UNSHARP_VERDICT_SHARP ? "sharp" : p->verdict == UNSHARP_VERDICT_UNSURE ? "unsure" : "blurry",
-                 p->kind == UNSHARP_KIND_DEFOCUS ? " (defocus)" : p->kind == UNSHARP_KIND_MOTION ? " (motion)" : "",
+                 p->verdict == UNSHARP_VERDICT_SHARP ? "" : p->kind == UNSHARP_KIND_DEFOCUS ? " (defocus)" : " (motion)",
                  p->mark == MARK_KEEP ? ", marked keep" : "", p->mark == MARK_DELETE ? ", marked delete" : "",
                  a->zoom100 ? "100 %" : "fit", a->heat ? "on" : "off");
     else

@@ -26,14 +26,7 @@ static int needs_first_thumb(const photo *p) { return p->th == TH_NONE && !p->th
 static int needs_judging(const photo *p) { return p->js == J_PENDING && !p->trashed; }
 
 /* Error text without the "unsharp_image_load(): PATH: " prefix. */
-static char *short_error(const char *msg, const char *path)
-{
-    const char *s = strstr(msg, path);
-    if (s && s[strlen(path)] == ':') s += strlen(path) + 1;
-    else s = msg;
-    while (*s == ' ') s++;
-    return strdup(s);
-}
+static char *short_error(const char *msg, const char *path) { return strdup(unsharp_message_reason(msg, path)); }
 
 /* Area-average shrink of RGB8 to fit THUMB_STORE; returns malloc'ed pixels. */
 static unsigned char *shrink(const unsharp_image *img, int *ow, int *oh)

@@ -2,6 +2,8 @@
 # classify_e2e.sh: unsharp-classify end to end on generated photos: JSONL and CSV read back by
 # Python's json and csv modules (names with quotes, commas, a newline and a non-UTF-8 byte),
 # the table, the nasty folder (one error line per bad file, results for the good ones, exit 1),
+# photos too small to judge (the true message with --device auto and cpu), the summary's
+# plurals and rate, -q printing only errors,
 # --dry-run changes nothing, --move-to keeps relative paths and never overwrites (also across
 # filesystems, as root), a photo
 # changed between judging and acting is left alone, usage errors exit 2.
@@ -21,7 +23,7 @@ sharp_jpg 5 "$P/x.jpg/inside-a-folder-named-x.jpg.jpg"
 echo "not a photo" > "$P/notes.txt"
 N=5
 
-"$BIN" -q --format jsonl "$P" > "$T/out.jsonl" 2> "$T/err.txt" || fail "jsonl run exited $?: $(cat "$T/err.txt")"
+"$BIN" --format jsonl "$P" > "$T/out.jsonl" 2> "$T/err.txt" || fail "jsonl run exited $?: $(cat "$T/err.txt")"
 $PY - "$T/out.jsonl" "$N" <<'PYEOF' || fail "jsonl check"
 import json, os, sys
 rows = [json.loads(l) for l in open(sys.argv[1], encoding="utf-8")]  # strict: JSON must be UTF-8
@@ -83,7 +85,7 @@ sys.stdout.buffer.write(b"\xff\xd8\xff\xc0\x00\x0b\x08" + struct.pack(">HH", 650
 sharp_jpg 8 "$Q/unreadable.jpg"
 chmod 000 "$Q/unreadable.jpg"
 bad=5
-run_nasty() { "$BIN" -q --format jsonl "$Q" > "$T/nasty.jsonl" 2> "$T/nasty.err"; }
+run_nasty() { "$BIN" --format jsonl "$Q" > "$T/nasty.jsonl" 2> "$T/nasty.err"; }
 set +e
 if [ "$(id -u)" = 0 ]; then
   # root reads everything: run as nobody, from a copy of the program nobody can reach
@@ -91,7 +93,7 @@ if [ "$(id -u)" = 0 ]; then
   W=$(mktemp -d /tmp/unsharp-classify-w-XXXXXX); cp "$BIN" "$W/"; cp "$(dirname "$0")/../weights/unsharp-v1.usw" "$W/"
   chmod -R a+rX "$W"
   setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent UNSHARP_WEIGHTS="$W/unsharp-v1.usw" \
-    "$W/unsharp-classify" -q --format jsonl "$Q" > "$T/nasty.jsonl" 2> "$T/nasty.err"
+    "$W/unsharp-classify" --format jsonl "$Q" > "$T/nasty.jsonl" 2> "$T/nasty.err"
   rc=$?
   rm -rf "$W"
 else
@@ -113,7 +115,43 @@ for bad, word in (("truncated.jpg", "truncated"), ("empty.jpg", "empty"), ("text
     assert word in rows[bad]["error"], rows[bad]
 PYEOF
 grep -q ' 2 photos: .* 5 failed' "$T/nasty.err" || fail "nasty summary: $(tail -1 "$T/nasty.err")"
+! grep -q '()' "$T/nasty.err" || fail "a message names a function: $(cat "$T/nasty.err")"
 chmod 644 "$Q/unreadable.jpg"
+
+# ---- messages for people: too small to judge, plurals, no rate for nothing, -q ----
+S="$T/small"
+mkdir -p "$S"
+$PY - "$S" <<'PYEOF'
+import struct, sys, zlib
+def png(path, w, h):  # 8-bit grey, a gradient
+    raw = b"".join(b"\0" + bytes((x * 7 + y * 13) % 256 for x in range(w)) for y in range(h))
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    open(path, "wb").write(b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 0, 0, 0, 0))
+                           + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+png(sys.argv[1] + "/tiny.png", 2, 2)
+png(sys.argv[1] + "/strip.png", 1, 900)
+PYEOF
+for dev in auto cpu; do
+  set +e
+  "$BIN" --device $dev --format csv "$S" > "$T/small.csv" 2> "$T/small.err"; rc=$?
+  set -e
+  [ $rc = 1 ] || fail "--device $dev: too small photos: exit $rc, want 1"
+  grep -qx "unsharp-classify: $S/tiny.png: too small to judge: 2 x 2 pixels" "$T/small.err" ||
+    fail "--device $dev: 2x2 message: $(cat "$T/small.err")"
+  grep -qx "unsharp-classify: $S/strip.png: too small to judge: 1 x 900 pixels" "$T/small.err" ||
+    fail "--device $dev: strip message: $(cat "$T/small.err")"
+  tr -d '\r' < "$T/small.csv" | grep -qx "$S/tiny.png,,,,,,too small to judge: 2 x 2 pixels" || fail "--device $dev: csv: $(cat "$T/small.csv")"
+  grep -qE '^unsharp-classify: 0 photos: 0 sharp, 0 unsure, 0 blurry, 2 failed in [0-9.]+ s$' "$T/small.err" ||
+    fail "--device $dev: an empty run's summary: $(tail -1 "$T/small.err")"
+done
+"$BIN" "$P/plain.jpg" > /dev/null 2> "$T/one.err"
+grep -qE '^unsharp-classify: 1 photo: .* 0 failed in [0-9.]+ s \([0-9.]+ photos/s\)$' "$T/one.err" ||
+  fail "one photo's summary: $(cat "$T/one.err")"
+set +e
+"$BIN" -q "$S" "$P/plain.jpg" > /dev/null 2> "$T/quiet.err"
+set -e
+[ "$(wc -l < "$T/quiet.err")" = 2 ] && [ "$(grep -c 'too small to judge' "$T/quiet.err")" = 2 ] ||
+  fail "-q prints only the errors: $(cat "$T/quiet.err")"
 
 # ---- --dry-run changes nothing ----
 snapshot() { (cd "$1" && find . -printf '%p %i %s %T@ %m\n' | LC_ALL=C sort; find . -type f -exec md5sum {} + | LC_ALL=C sort); }

@@ -30,9 +30,9 @@ case "$SANITIZE" in ON|on|1|TRUE|true) SAN=(-fsanitize=address,undefined) ;; esa
 cmake --install "$BUILD" --prefix "$P" > "$T/install.log" 2>&1 || { cat "$T/install.log" >&2; fail "cmake --install"; }
 
 # ---- the installed tree ----
-VERSION=$(sed -n 's/^#define UNSHARP_VERSION_STRING "\(.*\)"/\1/p' "$SRC/engine/include/unsharp/unsharp.h")
+VERSION=$(sed -n 's/^#define UNSHARP_VERSION_STRING "\(.*\)"/\1/p' "$SRC/engine/include/unsharp/core.h")
 MAJOR=${VERSION%%.*}
-for f in bin/unsharp-classify bin/unsharp-train bin/unsharp-runs include/unsharp/unsharp.h \
+for f in bin/unsharp-classify bin/unsharp-train bin/unsharp-runs include/unsharp/unsharp.h include/unsharp/core.h include/unsharp/photo.h \
          "$LIBDIR/libunsharp-engine.so.$VERSION" "$LIBDIR/libunsharp-engine.so.$MAJOR" "$LIBDIR/libunsharp-engine.so" \
          "$LIBDIR/libunsharp-engine.a" "$LIBDIR/pkgconfig/unsharp-engine.pc" \
          "$LIBDIR/cmake/unsharp/unsharpConfig.cmake" "$LIBDIR/cmake/unsharp/unsharpConfigVersion.cmake" \
@@ -82,7 +82,7 @@ fi
 # ---- the shared library: SONAME, and exactly the public calls exported ----
 SO="$P/$LIBDIR/libunsharp-engine.so.$VERSION"
 readelf -d "$SO" | grep "SONAME.*\[libunsharp-engine.so.$MAJOR\]" > /dev/null || fail "SONAME is not libunsharp-engine.so.$MAJOR"
-sed -n 's/^UNSHARP_API.*[ *]\(unsharp_[a-z0-9_]*\)(.*/\1/p' "$P/include/unsharp/unsharp.h" | sort -u > "$T/declared"
+cat "$P"/include/unsharp/*.h | sed -n 's/^UNSHARP_API.*[ *]\(unsharp_[a-z0-9_]*\)(.*/\1/p' | sort -u > "$T/declared"
 nm -D --defined-only "$SO" | awk '{ print $3 }' | sort -u > "$T/exported"
 [ -s "$T/declared" ] || fail "no UNSHARP_API call found in the installed header"
 diff "$T/declared" "$T/exported" > "$T/sym.diff" || { cat "$T/sym.diff" >&2; fail "exported symbols (>) differ from the header's UNSHARP_API calls (<)"; }

@@ -40,6 +40,27 @@ START_TEST(raw_pairs)
 }
 END_TEST
 
+/* one folder's photos as every program lists them: sorted, RAW beside its JPEG dropped */
+START_TEST(folder_listing)
+{
+    tu_run("mkdir -p %s/d/x.jpg", tu_dir);
+    const char *files[] = {"d/IMG_2.CR2", "d/IMG_2.JPG", "d/b.png", "d/IMG_1.NEF", "d/notes.txt", "d/IMG_2.JPG.xmp"};
+    for (size_t k = 0; k < sizeof files / sizeof *files; k++) put(files[k], "x");
+    char **names = NULL;
+    size_t n = 99;
+    ck_assert_int_eq(unsharp_list_photos(tu_path("d"), &names, &n), 0);
+    const char *want[] = {"IMG_1.NEF", "IMG_2.JPG", "b.png", "x.jpg"}; /* a folder: the caller's to check */
+    ck_assert_uint_eq(n, 4);
+    for (size_t k = 0; k < n; k++) ck_assert_str_eq(names[k], want[k]);
+    unsharp_names_free(names, n);
+    errno = 0;
+    ck_assert_int_eq(unsharp_list_photos(tu_path("none"), &names, &n), -1);
+    ck_assert_int_eq(errno, ENOENT);
+    ck_assert_ptr_null(names);
+    ck_assert_uint_eq(n, 0);
+}
+END_TEST
+
 START_TEST(identity_check)
 {
     put("p.jpg", "first");
@@ -264,6 +285,7 @@ int main(void)
     tcase_add_checked_fixture(tc, tu_setup_tmpdir, tu_teardown_tmpdir);
     tcase_add_test(tc, photo_names);
     tcase_add_test(tc, raw_pairs);
+    tcase_add_test(tc, folder_listing);
     tcase_add_test(tc, identity_check);
     tcase_add_test(tc, companions_and_sidecar);
     tcase_add_test(tc, rename_and_move_never_replace);

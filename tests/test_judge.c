@@ -110,7 +110,7 @@ START_TEST(thresholds_and_kind)
         unsharp_judgement j = {0};
         ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
         ck_assert_msg(j.verdict == cases[i].v, "case %d: sharpness %g verdict %d", i, j.sharpness, j.verdict);
-        ck_assert_int_eq(j.kind, cases[i].v == UNSHARP_VERDICT_SHARP ? UNSHARP_KIND_NONE : UNSHARP_KIND_MOTION);
+        ck_assert_int_eq(j.kind, UNSHARP_KIND_MOTION); /* the head's, whatever the verdict */
         unsharp_judgement_free(&j);
         /* the model's own thresholds, and the caller's over them */
         ck_assert_int_eq(unsharp_model_set_meta(m, "threshold.sharp", "0.9"), UNSHARP_OK);
@@ -119,6 +119,22 @@ START_TEST(thresholds_and_kind)
         unsharp_judgement_free(&j);
         unsharp_judge_options o = {.sharp_at = 0.2f, .blurry_below = 0.1f};
         ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &o, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
+        unsharp_judgement_free(&j);
+        /* a caller's own bands, 0 included: nothing is blurry below 0 */
+        unsharp_judge_options own = {.sharp_at = 0.95f, .blurry_below = 0.0f, .own_bands = 1};
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &own, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_UNSURE);
+        unsharp_judgement_free(&j);
+        /* bands at the sharpness itself: at sharp_at is sharp, at blurry_below is not blurry */
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+        own = (unsharp_judge_options){.sharp_at = 1.0f, .blurry_below = j.sharpness, .own_bands = 1};
+        unsharp_judge_options at = {.sharp_at = j.sharpness, .blurry_below = 0.0f, .own_bands = 1};
+        unsharp_judgement_free(&j);
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &own, &j), UNSHARP_OK);
+        ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_UNSURE);
+        unsharp_judgement_free(&j);
+        ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), &at, &j), UNSHARP_OK);
         ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
         unsharp_judgement_free(&j);
         unsharp_model_free(m);
@@ -166,6 +182,40 @@ static void one_way_case(const int *level, const int *stripes, int n_expect, con
     }
     unsharp_model_free(m);
 }
+
+/* The texture threshold, on both pixel paths: tile t holds n = 50 + t lone bumps of one grey
+ * level, each away from the others and inside the part of the tile that is measured (its
+ * 28 x 28 middle), so its summed |Laplacian| is 8 n (4 at the bump, 1 at each of its four
+ * neighbours) and its mean 8 n / 784 / 255 in 0..1 luma: over TEXTURE_MIN (0.004) from
+ * n = 100 on. A lone bump has the same detail every way. The 8-bit sums (column sums, built
+ * twice: tests/CMakeLists.txt runs this suite with the plain code forced too) and the float
+ * loop must both put the line there. */
+START_TEST(texture_threshold_on_both_paths)
+{
+    unsharp_model *m = judge_model(8.0f, -4.0f, 0);
+    static unsigned char u8[320 * 320];
+    static float f[320 * 320];
+    memset(u8, 100, sizeof u8);
+    for (int t = 0; t < 100; t++) {
+        int x0 = (t % 10) * 32 + 2, y0 = (t / 10) * 32 + 2;
+        for (int k = 0; k < 50 + t; k++) u8[(y0 + 1 + 2 * (k / 13)) * 320 + x0 + 1 + 2 * (k % 13)] = 101;
+    }
+    for (int i = 0; i < 320 * 320; i++) f[i] = u8[i] / 255.0f;
+    unsharp_image i8 = {.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMA8, .stride = 320, .pixels = u8};
+    unsharp_image ifl = {.width = 320, .height = 320, .channels = 1, .format = UNSHARP_PIXEL_LUMAF,
+                         .stride = 320 * sizeof(float), .pixels = f};
+    unsharp_image *imgs[2] = {&i8, &ifl};
+    for (int k = 0; k < 2; k++) {
+        unsharp_judgement j = {0};
+        ck_assert_int_eq(unsharp_judge(m, imgs[k], NULL, &j), UNSHARP_OK);
+        for (int t = 0; t < 100; t++)
+            ck_assert_msg(j.texture[t] == (50 + t >= 100 ? 1.0f : 0.0f), "%s: tile %d (%d bumps): texture %g",
+                          k ? "float" : "8-bit", t, 50 + t, j.texture[t]);
+        unsharp_judgement_free(&j);
+    }
+    unsharp_model_free(m);
+}
+END_TEST
 
 START_TEST(one_way_detail_is_left_out)
 {
@@ -283,7 +333,7 @@ START_TEST(motion_smear_is_caught)
                 ck_assert_msg(want > 0.8, "sharp noise: naive share %g", want);
                 ck_assert_float_eq_tol(j.sharpness, sigmoid(3.0f), 1e-4);
                 ck_assert_int_eq(j.verdict, UNSHARP_VERDICT_SHARP);
-                ck_assert_int_eq(j.kind, UNSHARP_KIND_NONE);
+                ck_assert_int_eq(j.kind, UNSHARP_KIND_DEFOCUS); /* equal head logits: defocus */
             } else {
                 ck_assert_msg(want < 0.35, "smeared noise: naive share %g", want); /* well under 0.45 */
                 ck_assert_float_eq_tol(j.sharpness, 0.5 * want / 0.45, 1e-4);
@@ -502,6 +552,7 @@ int main(void)
     Suite *s = suite_create("judge");
     TCase *tc = tcase_create("judge");
     tcase_add_test(tc, score_is_the_sharpest_tenth_of_textured_tiles);
+    tcase_add_test(tc, texture_threshold_on_both_paths);
     tcase_add_test(tc, one_way_detail_is_left_out);
     tcase_add_test(tc, thresholds_and_kind);
     tcase_add_test(tc, motion_smear_is_caught);

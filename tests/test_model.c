@@ -81,7 +81,7 @@ START_TEST(bad_calls_are_refused)
     ck_assert_int_eq(unsharp_model_forward(m, &t, 0), UNSHARP_OK);
     int shape[4];
     ck_assert_int_eq(unsharp_model_output_shape(m, "c", shape), UNSHARP_ERR_SHAPE);
-    ck_assert_ptr_nonnull(strstr(unsharp_errmsg(), "'c' was not computed: the input (2 x 2) is too small"));
+    ck_assert_ptr_nonnull(strstr(unsharp_model_errmsg(m), "'c' was not computed: the input (2 x 2) is too small"));
     float one[1];
     unsharp_tensor o = unsharp_tensor_make(one, 1, 1, 1, 1);
     ck_assert_int_eq(unsharp_model_get_output(m, "d", &o), UNSHARP_ERR_SHAPE);
@@ -179,6 +179,42 @@ START_TEST(strided_input_equals_contiguous)
     ck_assert_int_eq(unsharp_model_forward(m, &b, 0), UNSHARP_OK);
     ck_assert_int_eq(unsharp_model_get_output(m, "c", &tb), UNSHARP_OK);
     ck_assert(memcmp(ya, yb, sizeof ya) == 0);
+    unsharp_model_free(m);
+}
+END_TEST
+
+/* unsharp_model_get_output writes into any strides, as the header says: a 1x1 convolution with
+ * weight 2 and bias 1 gives 2x + 1 (and a second channel -x), read into rows padded by three
+ * floats (left as they were) and channels and images apart. */
+START_TEST(output_into_any_strides)
+{
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=2 k=1\n", 1, NULL, &m), UNSHARP_OK);
+    float w[2] = {2, -1}, b[2] = {1, 0};
+    ck_assert_int_eq(unsharp_model_set_param(m, "c.weight", w, 2), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "c.bias", b, 2), UNSHARP_OK);
+    float x[2 * 4 * 5];
+    for (int i = 0; i < 40; i++) x[i] = (float)i;
+    unsharp_tensor in = unsharp_tensor_make(x, 2, 1, 4, 5);
+    ck_assert_int_eq(unsharp_model_forward(m, &in, 0), UNSHARP_OK);
+    enum { SH = 8, SC = 40, SN = 100 };
+    float y[2 * SN];
+    for (int i = 0; i < 2 * SN; i++) y[i] = -0.5f; /* no output is ever -0.5 */
+    unsharp_tensor out = {.data = y, .n = 2, .c = 2, .h = 4, .w = 5, .sn = SN, .sc = SC, .sh = SH, .sw = 1};
+    ck_assert_int_eq(unsharp_model_get_output(m, "c", &out), UNSHARP_OK);
+    int written = 0;
+    for (int n = 0; n < 2; n++)
+        for (int c = 0; c < 2; c++)
+            for (int h = 0; h < 4; h++)
+                for (int v = 0; v < 5; v++) {
+                    float xv = x[n * 20 + h * 5 + v], want = c ? -xv : 2 * xv + 1;
+                    ck_assert_float_eq(y[n * SN + c * SC + h * SH + v], want);
+                    written++;
+                }
+    int untouched = 0;
+    for (int i = 0; i < 2 * SN; i++) untouched += y[i] == -0.5f;
+    ck_assert_int_eq(written, 80);
+    ck_assert_int_eq(untouched, 2 * SN - 80);
     unsharp_model_free(m);
 }
 END_TEST
@@ -306,7 +342,7 @@ START_TEST(eight_bit_input_equals_float)
             ck_assert_uint_le(n, 8);
             unsharp_tensor o = unsharp_tensor_make(want, shape[0], shape[1], shape[2], shape[3]);
             ck_assert_int_eq(unsharp_model_get_output(m, "out", &o), UNSHARP_OK);
-            ck_assert_int_eq(unsharp__model_forward_u8(m, px, (size_t)stride, h, w, 1.0f / 255), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_forward_u8(m, px, (size_t)stride, h, w, 1.0f / 255), UNSHARP_OK);
             ck_assert_msg(unsharp__model_input_was_u8(m) == cases[c].direct, "case %zu, %dx%d: direct read %d, want %d",
                           c, w, h, unsharp__model_input_was_u8(m), cases[c].direct);
             o.data = got;
@@ -332,6 +368,7 @@ int main(void)
     tcase_add_test(tc, bad_calls_are_refused);
     tcase_add_test(tc, training_lowers_the_loss);
     tcase_add_test(tc, strided_input_equals_contiguous);
+    tcase_add_test(tc, output_into_any_strides);
     tcase_add_test(tc, dense_forward_matches_naive);
     tcase_add_test(tc, inference_activation_in_place);
     tcase_add_test(tc, eight_bit_input_equals_float);

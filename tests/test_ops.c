@@ -14,6 +14,7 @@
 #include "backend.h"
 #include "cpu/cpu_ops.h"
 #include "error.h"
+#include "simd.h"
 
 /* The NOMEM test asks calloc for SIZE_MAX bytes; under ASan that must fail, not abort. */
 const char *__asan_default_options(void);
@@ -248,7 +249,7 @@ START_TEST(test_gemm)
     /* Bad leading dimensions are refused (never reach BLAS, which would print). */
     float *x = dput(be, (float[4]){1, 2, 3, 4}, 4);
     FAILS(UNSHARP_ERR_INVALID, be->gemm(be, 0, 0, 2, 2, 2, 1.0f, x, 1, x, 2, 0.0f, x, 2));
-    ck_assert_msg(strstr(g_err, "gemm") != NULL, "message does not name the function: %s", g_err);
+    ck_assert_msg(strstr(g_err, "leading dimension lda=1") != NULL, "message does not say what: %s", g_err);
     FAILS(UNSHARP_ERR_INVALID, be->gemm(be, 0, 0, -1, 2, 2, 1.0f, x, 2, x, 2, 0.0f, x, 2));
     /* k = 0 scales C by beta. */
     OK(be->gemm(be, 0, 0, 2, 2, 0, 1.0f, x, 1, x, 2, 2.0f, x, 2));
@@ -579,8 +580,9 @@ START_TEST(test_conv_direct_builds)
     float *y = malloc(ny * sizeof(float)), *act = malloc(ny * sizeof(float));
     ck_assert_ptr_nonnull(work);
     for (int simd = 0; simd <= 1; simd++) {
-        int got = unsharp__conv_direct_simd(simd);
-        if (simd && !got) continue; /* no AVX2 here: only the plain build runs */
+        unsharp__simd_force_plain(!simd);
+        int got = unsharp__simd_avx2();
+        if (simd && !got) continue; /* no AVX2 here, or UNSHARP_SIMD=plain: only the plain build runs */
         ck_assert_int_eq(got, simd);
         memset(y, 0xff, ny * sizeof(float)); /* NaNs: every output must be written */
         OK(be->conv2d_forward(be, &s, x, w, b, y, act, CONV_SLOPE, work));
@@ -590,10 +592,31 @@ START_TEST(test_conv_direct_builds)
         snprintf(label, sizeof label, "conv case %d, build %d, fused leaky ReLU", ci, simd);
         ASSERT_CLOSE(label, act, aref, ny, 1e-5);
     }
-    unsharp__conv_direct_simd(1);
+    unsharp__simd_force_plain(0);
     free(work); free(y); free(act);
     free(x); free(w); free(b); free(xd); free(wd); free(yref); free(aref);
     be->destroy(be);
+}
+END_TEST
+
+/* simd.h's switch: UNSHARP_SIMD=plain (the *_plain CTest entries) and the call force the plain
+ * kernels; otherwise the CPU decides (the compiler's own CPU check as the reference). */
+START_TEST(test_simd_switch)
+{
+    const char *env = getenv("UNSHARP_SIMD");
+    int plain_env = env && strcmp(env, "plain") == 0;
+#ifdef UNSHARP_X86_AVX2
+    __builtin_cpu_init();
+    int cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    int cpu = 0;
+#endif
+    ck_assert_int_eq(unsharp__simd_avx2(), cpu && !plain_env);
+    unsharp__simd_force_plain(1);
+    ck_assert_int_eq(unsharp__simd_avx2(), 0);
+    unsharp__simd_force_plain(0);
+    ck_assert_int_eq(unsharp__simd_avx2(), cpu && !plain_env);
+    if (plain_env) fprintf(stderr, "test_ops: the plain kernels, forced by UNSHARP_SIMD=plain\n");
 }
 END_TEST
 
@@ -1356,6 +1379,7 @@ static Suite *ops_suite(void)
     tcase_add_loop_test(tc, test_conv_threads, 0, N_CONV_CASES);
     tcase_add_loop_test(tc, test_conv_direct_builds, 0, N_CONV_CASES - FIRST_DIRECT_CASE);
     tcase_add_loop_test(tc, test_conv_winograd, 0, (int)(sizeof wino_cases / sizeof wino_cases[0]));
+    tcase_add_test(tc, test_simd_switch);
     tcase_add_test(tc, test_conv_errors);
     suite_add_tcase(s, tc);
 

@@ -231,7 +231,7 @@ static float weakest_direction(const unsigned char *u8, size_t stride, const flo
     const double v = u8 ? 1.0 / 255.0 : 1.0, q = v * v / (TILE * TILE);
     const double scale[NS] = {q, q, q / 16, q, q / 4, q / 4, v / (TILE * TILE)};
 #ifdef UNSHARP_X86_AVX2
-    if (u8 && HAS_AVX2()) {
+    if (u8 && USE_AVX2()) {
         weakest_u8_avx2(&st, u8, stride, tw, th, scale, texture_min);
         return share_of(&st);
     }

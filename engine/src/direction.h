@@ -3,25 +3,13 @@
 #define UNSHARP_DIRECTION_H
 
 #include <stddef.h>
+#include "simd.h"
 
-/* The passes over the pixels are built twice on x86-64 (GCC, Clang): with AVX2 (no FMA: the
- * same operations, the same bits) for CPUs that have it, and plain, picked at load time. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define PIXEL_PASS __attribute__((target_clones("avx2", "default")))
-#else
-#define PIXEL_PASS
-#endif
-
-/* The busiest passes also have hand-written AVX2 versions (integer sums, and doubles with no
- * FMA: the same bits as the plain ones), picked at run time when the CPU has AVX2. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define UNSHARP_X86_AVX2 1
-#define HAS_AVX2() __builtin_cpu_supports("avx2")
-#include <immintrin.h>
+/* The busiest passes over the pixels have hand-written AVX2 versions (integer sums, and
+ * doubles with no FMA: the same bits as the plain ones), run when USE_AVX2() (simd.h). */
+#ifdef UNSHARP_X86_AVX2
 /* One row of 8-bit luma, 16 px from p, as int16 (in functions built with target("avx2")). */
 #define ROW16(p) _mm256_cvtepu8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(p)))
-#else
-#define HAS_AVX2() 0
 #endif
 
 /* The side of the square tiles the check reads, in working-size pixels. */

@@ -32,15 +32,3 @@ const char *unsharp_status_name(unsharp_status st)
     }
     return "UNSHARP_ERR_UNKNOWN";
 }
-
-unsharp_tensor unsharp_tensor_make(float *data, int n, int c, int h, int w)
-{
-    unsharp_tensor t;
-    t.data = data;
-    t.n = n; t.c = c; t.h = h; t.w = w;
-    t.sw = 1;
-    t.sh = w;
-    t.sc = (int64_t)h * w;
-    t.sn = (int64_t)c * h * w;
-    return t;
-}

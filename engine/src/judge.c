@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "direction.h"
-#include "model.h"
+#include "photo_layer.h"
 #include "photo_score.h"
 
 #define DEFAULT_SHARP_AT 0.6f
@@ -108,7 +108,7 @@ static void texture_map(const float *luma, int w, int h, int tw, int th, float *
         }
 }
 
-/* The texture map of 8-bit photos below is built for AVX2 and plain (PIXEL_PASS, direction.h);
+/* The texture map of 8-bit photos below is built for AVX2 and plain (SIMD_TWICE, simd.h);
  * its column sums also have a hand-written AVX2 version (UNSHARP_X86_AVX2). */
 
 /* Adds one row's |Laplacian| and |second difference| along 0, 90, 45 and 135 degrees, for x
@@ -194,11 +194,13 @@ __attribute__((target("avx2"))) static void column_sums_avx2(const unsigned char
  * for each row of tiles, the pixel rows add their |Laplacian| and four |second differences|
  * into 16-bit column sums (col: 5 rows of w), which every COL_ROWS rows and at the end are
  * added into each tile's sums (sums: 5 rows of tw). */
-PIXEL_PASS static void texture_map_u8(const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex,
-                                      float *iso, uint16_t *col, int64_t *sums)
+SIMD_TWICE_VOID(texture_map_u8,
+                (const unsigned char *px, size_t stride, int w, int h, int tw, int th, float *tex, float *iso,
+                 uint16_t *col, int64_t *sums),
+                (px, stride, w, h, tw, th, tex, iso, col, sums))
 {
 #ifdef UNSHARP_X86_AVX2
-    const int avx2 = w >= 18 && HAS_AVX2();
+    const int avx2 = w >= 18 && USE_AVX2();
 #endif
     for (int ty = 0; ty < th; ty++) {
         int y0, y1;
@@ -252,40 +254,44 @@ unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const u
 unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
                                        unsharp_judgement *out, float features[PHOTO_NFEATURES])
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
-    unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
+    if (!m) return unsharp_model_set_error(NULL, UNSHARP_ERR_INVALID, "model is NULL");
+    unsharp_status st = unsharp_model_set_error(m, UNSHARP_OK, NULL);
+    const unsharp_model *errto = m;
     float *luma = NULL, *top = NULL, *iso = NULL, *logit = NULL, image_logit[3];
     uint16_t *col = NULL;
     int64_t *sums = NULL;
     if (!img || !img->pixels || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     memset(out, 0, sizeof *out);
     if (img->channels != 1) FAIL(UNSHARP_ERR_INVALID, "the photo must be decoded as luma (LUMA8 or LUMAF)");
-    if (m->layers[0].c != 1) FAIL(UNSHARP_ERR_INVALID, "the model takes %d channels, not luma", m->layers[0].c);
+    if (unsharp_model_input_channels(m) != 1)
+        FAIL(UNSHARP_ERR_INVALID, "the model takes %d channels, not luma", unsharp_model_input_channels(m));
     const int w = img->width, h = img->height;
     const int is_u8 = img->format != UNSHARP_PIXEL_LUMAF;
     float *input = NULL;
     if (is_u8) {
-        /* the 8-bit samples as they are: the first convolution reads them (model.h) */
-        CHECK(unsharp__model_forward_u8(m, img->pixels, img->stride, h, w, 1.0f / 255));
+        /* the 8-bit samples as they are: the first convolution reads them itself */
+        CHECK(unsharp_model_forward_u8(m, img->pixels, img->stride, h, w, 1.0f / 255));
     } else {
-        /* straight into the model's input buffer when it is host memory: no copy in the forward */
-        input = unsharp__model_input_buffer(m, 1, h, w);
-        if (!input) {
+        /* the rows as they are when they follow each other, else a packed copy */
+        input = (float *)img->pixels;
+        if (img->stride != sizeof(float) * (size_t)w) {
             luma = malloc(sizeof *luma * (size_t)w * h);
             if (!luma) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a %dx%d photo", w, h);
+            for (int y = 0; y < h; y++)
+                memcpy(luma + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
+                       sizeof(float) * (size_t)w);
             input = luma;
         }
-        for (int y = 0; y < h; y++)
-            memcpy(input + (size_t)y * w, (const unsigned char *)img->pixels + (size_t)y * img->stride,
-                   sizeof(float) * (size_t)w);
         unsharp_tensor x = unsharp_tensor_make(input, 1, 1, h, w);
         CHECK(unsharp_model_forward(m, &x, 0));
     }
 
     const char *tiles_name = meta_str(m, "judge.tiles", "tiles"), *image_name = meta_str(m, "judge.image", "image");
     int ts[4], is[4];
-    CHECK(unsharp_model_output_shape(m, tiles_name, ts));
+    /* a photo smaller than the network's reach leaves its tile layer uncomputed */
+    st = unsharp_model_output_shape(m, tiles_name, ts);
+    if (st == UNSHARP_ERR_SHAPE) FAIL(UNSHARP_ERR_SHAPE, "too small to judge: %d x %d pixels", w, h);
+    CHECK(st);
     CHECK(unsharp_model_output_shape(m, image_name, is));
     if (ts[1] != 1 || is[1] != 3 || is[2] != 1 || is[3] != 1)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' must give 1 value per tile and '%s' 3 logits", tiles_name, image_name);
@@ -345,9 +351,12 @@ unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *im
         unsharp__photo_features(logit, out->texture, tw, th, image_logit, share, top, feat);
         if (features) memcpy(features, feat, sizeof feat);
     }
-    float sharp_at = options && options->sharp_at > 0 ? options->sharp_at : meta_float(m, "threshold.sharp", DEFAULT_SHARP_AT);
-    float blurry_below = options && options->blurry_below > 0 ? options->blurry_below
-                                                              : meta_float(m, "threshold.blurry", DEFAULT_BLURRY_BELOW);
+    const int own = options && options->own_bands;
+    float sharp_at = own || (options && options->sharp_at > 0) ? options->sharp_at
+                                                              : meta_float(m, "threshold.sharp", DEFAULT_SHARP_AT);
+    float blurry_below = own || (options && options->blurry_below > 0)
+                             ? options->blurry_below
+                             : meta_float(m, "threshold.blurry", DEFAULT_BLURRY_BELOW);
     int smeared = 0;
     if (head) {
         out->sharpness = unsharp__photo_head_score(coef, feat);
@@ -364,9 +373,7 @@ unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *im
     out->verdict = out->sharpness >= sharp_at       ? UNSHARP_VERDICT_SHARP
                    : out->sharpness < blurry_below ? UNSHARP_VERDICT_BLURRY
                                                     : UNSHARP_VERDICT_UNSURE;
-    out->kind = out->verdict == UNSHARP_VERDICT_SHARP ? UNSHARP_KIND_NONE
-                : smeared || image_logit[2] > image_logit[1] ? UNSHARP_KIND_MOTION
-                                                      : UNSHARP_KIND_DEFOCUS;
+    out->kind = smeared || image_logit[2] > image_logit[1] ? UNSHARP_KIND_MOTION : UNSHARP_KIND_DEFOCUS;
 bailout:
     if (st != UNSHARP_OK && out) unsharp_judgement_free(out);
     free(luma);

@@ -2,11 +2,24 @@
  * four allocations (parameters, gradients, optimiser state, activations), and runs forward
  * and backward in layer order over the backend table. */
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "model.h"
 
 #define ALIGN64(x) (((x) + 63) & ~(size_t)63)
+
+unsharp_tensor unsharp_tensor_make(float *data, int n, int c, int h, int w)
+{
+    unsharp_tensor t;
+    t.data = data;
+    t.n = n; t.c = c; t.h = h; t.w = w;
+    t.sw = 1;
+    t.sh = w;
+    t.sc = (int64_t)h * w;
+    t.sn = (int64_t)c * h * w;
+    return t;
+}
 
 int unsharp__add_param(unsharp_model *m, unsharp_layer *L, const char *suffix, int d0, int d1, int d2, int d3)
 {
@@ -128,7 +141,10 @@ unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options 
     if (!m->arch) FAIL(UNSHARP_ERR_NOMEM, "out of memory");
     /* CUDA when asked for (failing without a device), or when AUTO finds one; else the CPU */
     st = dev == UNSHARP_DEVICE_CPU ? UNSHARP_ERR_UNSUPPORTED : unsharp__cuda_backend_create(m->err, &m->be);
-    if (st != UNSHARP_OK && dev != UNSHARP_DEVICE_CUDA) st = unsharp__cpu_backend_create(threads, m->err, &m->be);
+    if (st != UNSHARP_OK && dev != UNSHARP_DEVICE_CUDA) {
+        m->err[0] = 0; /* AUTO without a device: the CPU, and the CUDA failure is no failure */
+        st = unsharp__cpu_backend_create(threads, m->err, &m->be);
+    }
     if (st == UNSHARP_OK) st = unsharp__arch_parse(m, arch);
     if (st != UNSHARP_OK) {
         snprintf(errbuf, UNSHARP_ERRMSG_MAX, "%s", m->err);
@@ -163,6 +179,7 @@ unsharp_status unsharp_model_create(const char *arch, uint64_t seed, const unsha
     unsharp_status st = UNSHARP_OK;
     char *errbuf = unsharp__tls_errbuf();
     unsharp_model *m = NULL;
+    CALL_BEGIN(errbuf);
     if (!out) FAIL(UNSHARP_ERR_INVALID, "out is NULL");
     *out = NULL;
     CHECK(unsharp__model_new(arch, options, &m, errbuf));
@@ -205,7 +222,33 @@ void unsharp_model_free(unsharp_model *m)
     free(m);
 }
 
-const char *unsharp_model_errmsg(const unsharp_model *m) { return m ? m->err : ""; }
+const char *unsharp_model_errmsg(const unsharp_model *m) { return m ? m->err : unsharp__tls_errbuf(); }
+
+unsharp_status unsharp_model_set_error(const unsharp_model *m, unsharp_status st, const char *fmt, ...)
+{
+    char *buf = m ? ((unsharp_model *)m)->err : unsharp__tls_errbuf();
+    if (st == UNSHARP_OK || !fmt) {
+        buf[0] = 0;
+        return st;
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, UNSHARP_ERRMSG_MAX, fmt, ap);
+    va_end(ap);
+    return st;
+}
+
+int unsharp_model_input_channels(const unsharp_model *m) { return m ? m->layers[0].c : 0; }
+
+/* The message slot of a call on m, cleared: the handle's, or the thread's when m is NULL. A
+ * call whose handle is const still keeps its message there: the message is state the handle
+ * holds for its caller, apart from the model itself. */
+static char *begin(const unsharp_model *m)
+{
+    char *buf = m ? ((unsharp_model *)m)->err : unsharp__tls_errbuf();
+    CALL_BEGIN(buf);
+    return buf;
+}
 const char *unsharp_model_arch(const unsharp_model *m) { return m ? m->arch : NULL; }
 const char *unsharp_model_backend(const unsharp_model *m) { return m && m->be ? m->be->name : NULL; }
 
@@ -221,9 +264,9 @@ const char *unsharp_model_get_meta(const unsharp_model *m, const char *key)
 
 unsharp_status unsharp_model_set_meta(unsharp_model *m, const char *key, const char *value)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
     char *k = NULL, *v = NULL;
     if (!key || !*key || strpbrk(key, "=\n") || strlen(key) > 255)
         FAIL(UNSHARP_ERR_INVALID, "a key is 1..255 characters without '=' or newline");
@@ -266,8 +309,10 @@ size_t unsharp_model_param_total(const unsharp_model *m) { return m ? m->n_float
 
 unsharp_status unsharp_model_param_info(const unsharp_model *m, int i, const char **name, size_t *count, int shape[4])
 {
-    if (!m || i < 0 || i >= m->n_params)
-        return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_NOT_FOUND, __func__, "no parameter %d", i);
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    if (i < 0 || i >= m->n_params)
+        return unsharp__seterr(errbuf, UNSHARP_ERR_NOT_FOUND, __func__, "no parameter %d (the model has %d)", i, m->n_params);
     const unsharp_param *p = &m->params[i];
     if (name) *name = p->name;
     if (count) *count = p->count;
@@ -287,7 +332,8 @@ static unsharp_status param_io(unsharp_model *m, const char *func, const char *n
                                float *dst, const float *src, size_t count)
 {
     int i = find_param(m, name);
-    if (i < 0) return unsharp__seterr(m->err, UNSHARP_ERR_NOT_FOUND, func, "no parameter '%s'", name ? name : "(null)");
+    if (!name) return unsharp__seterr(m->err, UNSHARP_ERR_INVALID, func, "no parameter name");
+    if (i < 0) return unsharp__seterr(m->err, UNSHARP_ERR_NOT_FOUND, func, "no parameter '%s'", name);
     if (count != m->params[i].count)
         return unsharp__seterr(m->err, UNSHARP_ERR_SHAPE, func, "parameter '%s' has %zu values, not %zu", name,
                                m->params[i].count, count);
@@ -298,25 +344,29 @@ static unsharp_status param_io(unsharp_model *m, const char *func, const char *n
 
 unsharp_status unsharp_model_get_param(unsharp_model *m, const char *name, float *dst, size_t count)
 {
-    if (!m || !dst) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "NULL argument");
+    char *errbuf = begin(m);
+    if (!m || !dst) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, m ? "no destination" : "model is NULL");
     return param_io(m, __func__, name, m->param_mem, dst, NULL, count);
 }
 
 unsharp_status unsharp_model_set_param(unsharp_model *m, const char *name, const float *src, size_t count)
 {
-    if (!m || !src) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "NULL argument");
+    char *errbuf = begin(m);
+    if (!m || !src) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, m ? "no source values" : "model is NULL");
     return param_io(m, __func__, name, m->param_mem, NULL, src, count);
 }
 
 unsharp_status unsharp_model_get_grad(unsharp_model *m, const char *name, float *dst, size_t count)
 {
-    if (!m || !dst) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "NULL argument");
+    char *errbuf = begin(m);
+    if (!m || !dst) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, m ? "no destination" : "model is NULL");
     return param_io(m, __func__, name, m->grad_mem, dst, NULL, count);
 }
 
 unsharp_status unsharp_model_zero_grad(unsharp_model *m)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     return m->be->fill(m->be, m->grad_mem, 0.0f, m->n_floats);
 }
 
@@ -414,7 +464,6 @@ static unsharp_status upload_input(unsharp_model *m, const unsharp_tensor *x)
     float *tmp = NULL;
     const float *src = x->data;
     int contiguous = x->sw == 1 && x->sh == x->w && x->sc == (int64_t)plane && x->sn == (int64_t)(x->c * plane);
-    if (contiguous && src == m->layers[0].y) return UNSHARP_OK; /* written in place (unsharp__model_input_buffer) */
     if (!contiguous) {
         tmp = malloc(total * sizeof *tmp);
         if (!tmp) FAIL(UNSHARP_ERR_NOMEM, "out of memory for the input");
@@ -450,9 +499,9 @@ bailout:
 
 unsharp_status unsharp_model_forward(unsharp_model *m, const unsharp_tensor *x, int training)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
     unsharp_layer *in = &m->layers[0];
     m->state = UNSHARP_STATE_NONE;
     if (!x || !x->data) FAIL(UNSHARP_ERR_INVALID, "no input tensor");
@@ -493,15 +542,15 @@ bailout:
     return st;
 }
 
-/* See model.h. When the input layer's only reader is a convolution and the backend can read
- * 8-bit rows for it, that convolution reads them directly (layers/conv.c): no float copy of
- * the image is made or read. Otherwise the samples are converted first. */
-unsharp_status unsharp__model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
-                                         float scale)
+/* When the input layer's only reader is a convolution and the backend can read 8-bit rows
+ * for it, that convolution reads them directly (layers/conv.c): no float copy of the image is
+ * made or read. Otherwise the samples are converted first. */
+unsharp_status unsharp_model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
+                                        float scale)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
     unsharp_layer *in = &m->layers[0];
     m->state = UNSHARP_STATE_NONE;
     if (!px) FAIL(UNSHARP_ERR_INVALID, "no input");
@@ -534,9 +583,9 @@ int unsharp__model_input_was_u8(const unsharp_model *m)
 
 unsharp_status unsharp_model_backward(unsharp_model *m)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
     if (m->state != UNSHARP_STATE_TRAIN)
         FAIL(UNSHARP_ERR_STATE, "backward needs a forward with training=1 first, once per forward");
     /* the loss layers put their gradients into dy during forward; walk back from the end */
@@ -587,8 +636,8 @@ static unsharp_status overwritten_error(const unsharp_model *m, const unsharp_la
 
 unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *layer, int shape[4])
 {
-    char *errbuf = unsharp__tls_errbuf();
-    if (!m || !shape) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "NULL argument");
+    char *errbuf = begin(m);
+    if (!m || !shape) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, m ? "no shape array" : "model is NULL");
     int i = find_layer(m, layer);
     if (i < 0 || m->layers[i].kind->is_loss)
         return unsharp__seterr(errbuf, UNSHARP_ERR_NOT_FOUND, __func__, "no output layer '%s'", layer ? layer : "(null)");
@@ -603,9 +652,10 @@ unsharp_status unsharp_model_output_shape(const unsharp_model *m, const char *la
 
 unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, unsharp_tensor *out)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
+    float *tmp = NULL;
     int i = find_layer(m, layer);
     if (i < 0 || m->layers[i].kind->is_loss) FAIL(UNSHARP_ERR_NOT_FOUND, "no output layer '%s'", layer ? layer : "(null)");
     if (m->state == UNSHARP_STATE_NONE) FAIL(UNSHARP_ERR_STATE, "no forward yet");
@@ -617,19 +667,32 @@ unsharp_status unsharp_model_get_output(unsharp_model *m, const char *layer, uns
     if (out->n != L->n || out->c != L->c || out->h != L->h || out->w != L->w)
         FAIL(UNSHARP_ERR_SHAPE, "'%s' is (%d, %d, %d, %d), the tensor (%d, %d, %d, %d)", layer, L->n, L->c, L->h, L->w,
              out->n, out->c, out->h, out->w);
-    if (out->sw != 1 || out->sh != out->w || out->sc != (int64_t)out->h * out->w || out->sn != (int64_t)out->c * out->h * out->w)
-        FAIL(UNSHARP_ERR_INVALID, "the output tensor must be contiguous");
-    CHECK(m->be->download(m->be, out->data, L->y, (size_t)L->n * L->c * L->h * L->w * sizeof(float)));
+    const size_t total = (size_t)L->n * L->c * L->h * L->w;
+    if (out->sw == 1 && out->sh == out->w && out->sc == (int64_t)out->h * out->w &&
+        out->sn == (int64_t)out->c * out->h * out->w) {
+        CHECK(m->be->download(m->be, out->data, L->y, total * sizeof(float)));
+        return UNSHARP_OK;
+    }
+    /* any other strides: through a contiguous copy */
+    tmp = malloc(total * sizeof *tmp);
+    if (!tmp) FAIL(UNSHARP_ERR_NOMEM, "out of memory for a copy of '%s'", layer);
+    CHECK(m->be->download(m->be, tmp, L->y, total * sizeof(float)));
+    size_t k = 0;
+    for (int n = 0; n < L->n; n++)
+        for (int c = 0; c < L->c; c++)
+            for (int h = 0; h < L->h; h++)
+                for (int w = 0; w < L->w; w++) out->data[n * out->sn + c * out->sc + h * out->sh + w * out->sw] = tmp[k++];
 bailout:
+    free(tmp);
     return st;
 }
 
 unsharp_status unsharp_model_set_target(unsharp_model *m, const char *loss_layer, const float *target,
                                         const float *weight, size_t count)
 {
-    if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    char *errbuf = begin(m);
+    if (!m) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
-    char *errbuf = m->err;
     float *t = NULL, *w = NULL;
     int i = find_layer(m, loss_layer);
     if (i < 0 || !m->layers[i].kind->is_loss) FAIL(UNSHARP_ERR_NOT_FOUND, "no loss layer '%s'", loss_layer ? loss_layer : "(null)");
@@ -654,8 +717,8 @@ bailout:
 
 unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss)
 {
-    char *errbuf = unsharp__tls_errbuf();
-    if (!m || !loss) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "NULL argument");
+    char *errbuf = begin(m);
+    if (!m || !loss) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, m ? "no place for the loss" : "model is NULL");
     if (m->state != UNSHARP_STATE_TRAIN && m->state != UNSHARP_STATE_BACKWARD)
         return unsharp__seterr(errbuf, UNSHARP_ERR_STATE, __func__, "no forward with training=1 yet");
     double sum = 0;
@@ -663,17 +726,4 @@ unsharp_status unsharp_model_loss(const unsharp_model *m, double *loss)
         if (m->layers[i].kind->is_loss) sum += m->layers[i].loss;
     *loss = sum;
     return UNSHARP_OK;
-}
-
-/* See model.h. Lays the model out for the shape as unsharp_model_forward does (the same plan
- * gives it the same buffer); NULL when that fails: the forward then reports why. */
-float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w)
-{
-    unsharp_layer *in = &m->layers[0];
-    if (strcmp(m->be->name, "cpu") != 0 || c != in->c || h < 1 || w < 1 || (double)c * h * w > (double)(1u << 31))
-        return NULL;
-    m->state = UNSHARP_STATE_NONE; /* the outputs of an earlier forward are gone */
-    in->n = 1; in->h = h; in->w = w;
-    if (shape_layers(m, 0) != UNSHARP_OK) return NULL;
-    return plan_activations(m, 0) == UNSHARP_OK ? in->y : NULL;
 }

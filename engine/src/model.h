@@ -104,8 +104,8 @@ struct unsharp_model {
     void *act_mem;                   /* activations, dy, caches and conv workspace */
     size_t act_capacity;
     void *work;                      /* shared workspace inside act_mem */
-    int state;                       /* 0 none, 1 after inference, 2 after training forward */
-    /* 8-bit input of unsharp__model_forward_u8, during that call only; input_absent: the input
+    int state;                       /* UNSHARP_STATE_*: what the last forward or backward left */
+    /* 8-bit input of unsharp_model_forward_u8, during that call only; input_absent: the input
      * layer's floats were never written (its convolution read the samples itself) */
     const unsigned char *input_u8;
     size_t input_stride;
@@ -117,6 +117,8 @@ struct unsharp_model {
     int n_meta;
 };
 
+/* none yet (or the last forward failed); after an inference forward; after a training forward;
+ * after the backward of that forward (the loss can still be read, a second backward cannot) */
 enum { UNSHARP_STATE_NONE = 0, UNSHARP_STATE_INFER = 1, UNSHARP_STATE_TRAIN = 2, UNSHARP_STATE_BACKWARD = 3 };
 
 /* The registry of layer kinds (layers/registry.c). */
@@ -138,20 +140,9 @@ static inline unsharp_layer *unsharp__input(unsharp_model *m, unsharp_layer *L, 
 
 /* Creates the backend named by options (model.c). */
 unsharp_status unsharp__model_new(const char *arch, const unsharp_model_options *opt, unsharp_model **out, char *errbuf);
-/* For unsharp_judge: the host buffer that an inference forward of a (1, c, h, w) input reads
- * it from, so the caller can write the input there itself; a forward whose x->data is this
- * buffer (contiguous) skips its copy. NULL when the model's memory is not the host's (CUDA) or
- * the shape is refused. Valid until another call on the handle lays out another shape. */
-float *unsharp__model_input_buffer(unsharp_model *m, int c, int h, int w);
-/* For unsharp_judge: an inference forward of one image of one channel given as 8-bit samples
- * (h rows of w, stride bytes apart), each taken as sample * scale. Gives the same outputs as
- * converting to floats and calling unsharp_model_forward; when the input's only reader is a
- * convolution that the backend can run on 8-bit rows (conv2d_forward_u8), no float copy of
- * the image is made, and the input layer then has no output to ask for (_STATE).
- * input_was_u8: whether the last forward ran so (for tests). input_from_u8: converts the
- * samples into the input layer's floats instead (layers/conv.c, when the backend declines). */
-unsharp_status unsharp__model_forward_u8(unsharp_model *m, const unsigned char *px, size_t stride, int h, int w,
-                                         float scale);
+/* After unsharp_model_forward_u8: whether the input layer's only reader, a convolution, read
+ * the 8-bit samples itself (for tests). input_from_u8: converts the samples into the input
+ * layer's floats instead (layers/conv.c, when the backend declines). */
 int unsharp__model_input_was_u8(const unsharp_model *m);
 unsharp_status unsharp__model_input_from_u8(unsharp_model *m);
 

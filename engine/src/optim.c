@@ -9,6 +9,7 @@ unsharp_status unsharp_model_set_optimizer(unsharp_model *m, const unsharp_optim
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
     unsharp_status st = UNSHARP_OK;
     char *errbuf = m->err;
+    CALL_BEGIN(errbuf);
     if (!cfg) FAIL(UNSHARP_ERR_INVALID, "no optimiser configuration");
     if (cfg->kind != UNSHARP_OPT_ADAM && cfg->kind != UNSHARP_OPT_SGD) FAIL(UNSHARP_ERR_INVALID, "unknown optimiser %d", (int)cfg->kind);
     if (!(cfg->lr >= 0 && isfinite(cfg->lr)) || !(cfg->weight_decay >= 0 && isfinite(cfg->weight_decay)))
@@ -34,6 +35,7 @@ bailout:
 unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr)
 {
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    CALL_BEGIN(m->err);
     if (!m->opt_ready) return unsharp__seterr(m->err, UNSHARP_ERR_STATE, __func__, "no optimiser set");
     if (!(lr >= 0 && isfinite(lr))) return unsharp__seterr(m->err, UNSHARP_ERR_INVALID, __func__, "bad learning rate %g", lr);
     m->opt.lr = lr;
@@ -43,6 +45,7 @@ unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr)
 unsharp_status unsharp_model_step(unsharp_model *m)
 {
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    CALL_BEGIN(m->err);
     if (!m->opt_ready) return unsharp__seterr(m->err, UNSHARP_ERR_STATE, __func__, "no optimiser set");
     m->opt_t++;
     if (m->opt.kind == UNSHARP_OPT_ADAM) {

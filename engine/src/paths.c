@@ -70,6 +70,7 @@ int unsharp__in_build_tree(const char *dir)
 unsharp_status unsharp_default_weights(char *buf, size_t size)
 {
     char *errbuf = unsharp__tls_errbuf();
+    CALL_BEGIN(errbuf);
     if (!buf || size == 0) return unsharp__seterr(errbuf, UNSHARP_ERR_INVALID, __func__, "no buffer");
     buf[0] = 0;
     char dir[PATH_MAX], ldir[PATH_MAX];

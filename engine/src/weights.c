@@ -223,12 +223,14 @@ bailout:
 unsharp_status unsharp_model_save(unsharp_model *m, const char *path)
 {
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    CALL_BEGIN(m->err);
     return save(m, path, 0);
 }
 
 unsharp_status unsharp_model_save_checkpoint(unsharp_model *m, const char *path)
 {
     if (!m) return unsharp__seterr(unsharp__tls_errbuf(), UNSHARP_ERR_INVALID, __func__, "model is NULL");
+    CALL_BEGIN(m->err);
     if (!m->opt_ready) return unsharp__seterr(m->err, UNSHARP_ERR_STATE, __func__, "no optimiser set: nothing to checkpoint");
     return save(m, path, 1);
 }
@@ -417,6 +419,7 @@ unsharp_status unsharp_model_load_memory(const void *data, size_t size, const un
 {
     unsharp_status st = UNSHARP_OK;
     char *errbuf = unsharp__tls_errbuf();
+    CALL_BEGIN(errbuf);
     if (!out || (!data && size)) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
     CHECK(load_buffer(data ? data : "", size, "(memory)", options, out, errbuf));
@@ -430,6 +433,7 @@ unsharp_status unsharp_model_load(const char *path, const unsharp_model_options 
     char *errbuf = unsharp__tls_errbuf();
     unsigned char *buf = NULL;
     int fd = -1;
+    CALL_BEGIN(errbuf);
     if (!out || !path) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
     /* O_NONBLOCK: a FIFO must not block the open; it is refused below */

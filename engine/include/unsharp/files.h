@@ -4,8 +4,9 @@
  * overwrite, XMP rejection marks, and opening and walking the user's paths safely. GIO
  * (reading Trash entries back) and Exempi (XMP) are opened on first use, not linked. The engine (unsharp.h) never depends on this library.
  *
- * Calls that can fail return 0 on success, or -1 with a message for people in the caller's
- * buffer err (errsize bytes); nothing is printed. */
+ * Calls that can fail return 0 on success, or -1 with, for those that take a buffer err
+ * (errsize bytes), a message for people in it, and for the others errno set. Nothing is
+ * printed; the library never exits. */
 #ifndef UNSHARP_FILES_H
 #define UNSHARP_FILES_H
 
@@ -33,6 +34,17 @@ int unsharp_is_raw_name(const char *name);
  * a photo name, and not a RAW whose folder holds a photo of another kind with the same stem
  * (IMG_1.CR2 beside IMG_1.JPG is that JPEG's companion, not a photo of its own). */
 int unsharp_photo_listed(char *const *names, size_t n, size_t i);
+
+/* The reason in a libunsharp-engine message about the file path, which names the file first
+ * ("PATH: not a JPEG or PNG file ..."): what follows "PATH: ", or msg itself when it does not
+ * start so. For a program that names the file already. A pointer into msg. */
+const char *unsharp_message_reason(const char *msg, const char *path);
+
+/* The photos of the folder dir, not recursive: the names unsharp_photo_listed keeps, in
+ * strcmp order, as a malloc'ed array of count malloc'ed base names (unsharp_names_free frees
+ * them). 0, or -1 with errno set (the folder cannot be read; ENOMEM). */
+int unsharp_list_photos(const char *dir, char ***names, size_t *count);
+void unsharp_names_free(char **names, size_t count);
 
 /* ---- file identity ---- */
 

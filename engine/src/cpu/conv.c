@@ -32,7 +32,7 @@
 #define COL_BLOCK_FLOATS (64 * 1024)
 
 typedef struct conv_plan {
-    int direct;    /* 1x1, stride 1, no padding: no im2col */
+    int pointwise; /* 1x1, stride 1, no padding: the input is the GEMM operand, no im2col */
     int fwd_direct;  /* forward by conv_direct.c (conv_direct_applies), in the col buffer */
     int grad_direct; /* weight gradient by conv_direct.c (one input channel), likewise */
     int wino;        /* forward by conv_winograd.c (3x3 stride 1, many channels), likewise */
@@ -63,17 +63,17 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
     if (K > INT_MAX || P > INT_MAX || HW > INT_MAX) return 2;
     p->K = (int)K;
     p->P = (int)P;
-    p->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
+    p->pointwise = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 && s->pw == 0;
     int threads = ((const cpu_impl *)be->impl)->threads;
     p->nt = threads < s->n ? threads : s->n;
 
     size_t col = 0, dwn = 0, slice, bytes;
     int64_t rows = COL_BLOCK_FLOATS / ((K + s->cout) * s->ow);
     p->rows = (int)(rows < 1 ? 1 : rows > s->oh ? s->oh : rows);
-    if (!p->direct && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
+    if (!p->pointwise && __builtin_mul_overflow((size_t)K, (size_t)p->rows * (size_t)s->ow, &col)) return 2;
     if (p->nt > 1 && __builtin_mul_overflow((size_t)s->cout, (size_t)K, &dwn)) return 2;
     /* (bounds that keep conv_direct.c's sizes far from overflow; beyond them, im2col) */
-    p->fwd_direct = !p->direct && unsharp__conv_direct_applies(s) &&
+    p->fwd_direct = !p->pointwise && unsharp__conv_direct_applies(s) &&
                     (int64_t)s->kh * s->cin * s->sw * (s->ow + s->kw + 32) < INT_MAX &&
                     (int64_t)(s->cout + 8) * (K + 1) < INT_MAX;
     p->grad_direct = p->fwd_direct && unsharp__conv_direct_grad_applies(s);
@@ -82,7 +82,7 @@ static int conv_plan_make(const unsharp_backend *be, const unsharp_conv_shape *s
         if (dn > col) col = dn;
     }
     /* (the same bounds for conv_winograd.c's buffers) */
-    p->wino = !p->direct && !p->fwd_direct && unsharp__conv_winograd_applies(s) &&
+    p->wino = !p->pointwise && !p->fwd_direct && unsharp__conv_winograd_applies(s) &&
               (int64_t)(s->oh + 1) / 2 * ((s->ow + 1) / 2) * (s->cin + s->cout) < INT_MAX / 16;
     if (p->wino) {
         size_t wn = unsharp__conv_winograd_floats(s);
@@ -145,7 +145,7 @@ static inline void tap_row(float *restrict d, const float *restrict src, int lo,
 
 /* The network's 3x3-style rows: 3 taps, stride 2, padding 1, an even width (im2col and
  * col2im have a path of their own for them). */
-static int is_s3p1(const unsharp_conv_shape *s)
+static int is_k3_s2_p1(const unsharp_conv_shape *s)
 {
     return s->kw == 3 && s->sw == 2 && s->pw == 1 && s->w == 2 * s->ow;
 }
@@ -168,7 +168,7 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
     int iy_lo = oy0 * s->sh - s->ph, iy_hi = (oy1 - 1) * s->sh - s->ph + s->kh; /* rows reached */
     if (iy_lo < 0) iy_lo = 0;
     if (iy_hi > s->h) iy_hi = s->h;
-    const int s3p1 = is_s3p1(s);
+    const int k3s2p1 = is_k3_s2_p1(s);
     /* each tap's valid output columns, once (they depend on kj only) */
     enum { KW_TABLE = 32 };
     int lo_k[KW_TABLE], hi_k[KW_TABLE];
@@ -186,7 +186,7 @@ static void im2col(const unsharp_conv_shape *s, const float *x, int oy0, int oy1
             }
         for (int iy = iy_lo; iy < iy_hi; iy++) {
             const float *row = xc + (size_t)iy * s->w;
-            if (s3p1) {
+            if (k3s2p1) {
                 /* the network's 3-tap stride-2 pad-1 rows: taps 1 and 2 are the even and odd
                  * columns, split straight into place; tap 0 is tap 2 shifted by one */
                 for (int ki = 0; ki < s->kh; ki++) {
@@ -286,11 +286,11 @@ static void add_row(float *restrict d, const float *restrict s, int n)
 static void col2im_add(const unsharp_conv_shape *s, const float *col, int oy0, int oy1, float *dx, float *eo)
 {
     const size_t Pb = (size_t)(oy1 - oy0) * s->ow;
-    const int s3p1 = is_s3p1(s);
+    const int k3s2p1 = is_k3_s2_p1(s);
     for (int c = 0; c < s->cin; c++) {
         float *dxc = dx + (size_t)c * (size_t)s->h * (size_t)s->w;
         for (int ki = 0; ki < s->kh; ki++) {
-            if (s3p1) {
+            if (k3s2p1) {
                 /* the network's 3-tap stride-2 pad-1 rows, im2col's inverse: column 2j takes tap
                  * 1 at j, column 2j + 1 tap 2 at j and tap 0 at j + 1; no scratch */
                 const float *taps = col + (size_t)(c * s->kh + ki) * 3 * Pb;
@@ -400,7 +400,7 @@ unsharp_status unsharp__cpu_conv2d_forward(unsharp_backend *be, const unsharp_co
         for (int i = lo; i < hi; i++) {
             const float *xi = x + (size_t)i * xs;
             float *yi = y + (size_t)i * ys, *ai = act ? act + (size_t)i * ys : NULL;
-            if (p.direct) {
+            if (p.pointwise) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, s->cout, p.P, s->cin, 1.0f, w,
                             s->cin, xi, p.P, 0.0f, yi, p.P);
                 if (b || ai) forward_epilogue(s->cout, (size_t)p.P, yi, p.P, b, yi, ai, slope, p.P);
@@ -472,7 +472,7 @@ unsharp_status unsharp__cpu_conv2d_backward_data(unsharp_backend *be, const unsh
         for (int i = lo; i < hi; i++) {
             const float *dyi = dy + (size_t)i * ys;
             float *dxi = dx + (size_t)i * xs;
-            if (p.direct) {
+            if (p.pointwise) {
                 /* dx (cin, P) (+)= W^T (cin, cout) dy (cout, P) */
                 if (!accumulate) memset(dxi, 0, xs * sizeof(float));
                 cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, s->cin, p.P, s->cout, 1.0f, w,
@@ -512,7 +512,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
     CHECK(conv_prepare(be, s, x, dy, dw, work, &p, __func__));
     const size_t xs = (size_t)s->cin * s->h * s->w, ys = (size_t)s->cout * p.P;
     const size_t nw = (size_t)s->cout * p.K;
-    const int ldw = p.direct ? s->cin : p.K;
+    const int ldw = p.pointwise ? s->cin : p.K;
 
 #pragma omp parallel for num_threads(p.nt) schedule(static) if (p.nt > 1)
     for (int t = 0; t < p.nt; t++) {
@@ -530,7 +530,7 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
         for (int i = lo; i < hi; i++) {
             const float *xi = x + (size_t)i * xs;
             const float *dyi = dy + (size_t)i * ys;
-            if (p.direct) {
+            if (p.pointwise) {
                 /* dW (cout, cin) += dy (cout, P) x^T (P, cin) */
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, s->cout, s->cin, p.P, 1.0f, dyi, p.P,
                             xi, p.P, 1.0f, acc, ldw);

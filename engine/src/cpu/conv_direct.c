@@ -8,19 +8,20 @@
  * ix + pw = p mod sw, zero-padded at both ends), kept in a ring of kh rows. Output column ox
  * of tap (ic, ki, kj) then reads phase kj % sw of channel ic's row at index ox + kj / sw:
  * every tap is a contiguous vector load. An output row is computed in strips of vector width
- * for blocks of C1_CB output channels at once, the accumulators (one vector a channel)
- * staying in registers over all cin*kh*kw taps: one load of input and C1_CB multiply-adds a
+ * for blocks of DIRECT_CB output channels at once, the accumulators (one vector a channel)
+ * staying in registers over all cin*kh*kw taps: one load of input and DIRECT_CB multiply-adds a
  * tap. A row ends in a group of one, two or three strips, as its width needs. The bias
  * starts the sums; the leaky ReLU of the row is written in the same pass with the
  * expression of the leaky ReLU slot (bit for bit the same from the same y).
  *
- * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, picked at run time when the
- * CPU has them (x86-64 with GCC or Clang), and 4-float vectors in plain C (GCC vector
- * extensions: SSE2 on x86-64, NEON on ARM) otherwise. They differ only in rounding (FMA).
+ * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, run when USE_AVX2()
+ * (simd.h: the CPU has them, x86-64 with GCC or Clang, and the plain code is not forced), and
+ * 4-float vectors in plain C (GCC vector extensions: SSE2 on x86-64, NEON on ARM) otherwise.
+ * They differ only in rounding (FMA).
  *
  * Workspace (conv_direct_floats): the ring, kh*cin*sw*L floats with L = ow rounded up to
- * C1_SPAN plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of C1_CB channels
- * (zero-padded in the last block) and the bias likewise, nblk*C1_CB*(K + 1) floats with
+ * DIRECT_SPAN plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of DIRECT_CB channels
+ * (zero-padded in the last block) and the bias likewise, nblk*DIRECT_CB*(K + 1) floats with
  * K = cin*kh*kw. */
 #include <stdint.h>
 #include <string.h>
@@ -29,33 +30,34 @@
 #include <xmmintrin.h>
 #endif
 #include "cpu_ops.h"
+#include "simd.h"
 
-#define C1_NS 3           /* strips computed together */
-#define C1_SPAN (8 * C1_NS) /* floats of the widest strip group: rows are padded to it */
-#define C1_CB 4           /* output channels a block: C1_CB * C1_NS accumulators in registers */
-#define C1_KH_MAX 16 /* larger kernels take the im2col path */
-#define C1_KW_MAX 16
-#define C1_SW_MAX 8 /* larger strides too */
-#define C1_TAPS_MAX 640 /* cin*kh*kw of a multi-channel layer: beyond, im2col */
+#define DIRECT_NS 3           /* strips computed together */
+#define DIRECT_SPAN (8 * DIRECT_NS) /* floats of the widest strip group: rows are padded to it */
+#define DIRECT_CB 4           /* output channels a block: DIRECT_CB * DIRECT_NS accumulators in registers */
+#define DIRECT_KH_MAX 16 /* larger kernels take the im2col path */
+#define DIRECT_KW_MAX 16
+#define DIRECT_SW_MAX 8 /* larger strides too */
+#define DIRECT_TAPS_MAX 640 /* cin*kh*kw of a multi-channel layer: beyond, im2col */
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
 
 static size_t phase_len(const unsharp_conv_shape *s)
 {
-    return round_up((size_t)s->ow, C1_SPAN) + (size_t)(s->kw - 1) / (size_t)s->sw;
+    return round_up((size_t)s->ow, DIRECT_SPAN) + (size_t)(s->kw - 1) / (size_t)s->sw;
 }
 
-/* One input channel, any kernel up to C1_KH_MAX x C1_KW_MAX; or several channels through a
- * 3x3 kernel with stride 2 and rows of at least C1_WIDE outputs, where im2col and a GEMM of a
+/* One input channel, any kernel up to DIRECT_KH_MAX x DIRECT_KW_MAX; or several channels through a
+ * 3x3 kernel with stride 2 and rows of at least DIRECT_WIDE outputs, where im2col and a GEMM of a
  * few rows cost more than the taps (bench/conv_bench: the network's c2 and c3 on a photo;
  * not on training crops, whose short rows leave the strips half empty). */
-#define C1_WIDE 64
+#define DIRECT_WIDE 64
 int unsharp__conv_direct_applies(const unsharp_conv_shape *s)
 {
-    if (s->kh * s->kw <= 1 || s->kh > C1_KH_MAX || s->kw > C1_KW_MAX || s->sw > C1_SW_MAX) return 0;
+    if (s->kh * s->kw <= 1 || s->kh > DIRECT_KH_MAX || s->kw > DIRECT_KW_MAX || s->sw > DIRECT_SW_MAX) return 0;
     if (s->cin == 1) return 1;
-    return s->kh == 3 && s->kw == 3 && s->sh == 2 && s->sw == 2 && s->ow >= C1_WIDE &&
-           (int64_t)s->cin * 9 <= C1_TAPS_MAX;
+    return s->kh == 3 && s->kw == 3 && s->sh == 2 && s->sw == 2 && s->ow >= DIRECT_WIDE &&
+           (int64_t)s->cin * 9 <= DIRECT_TAPS_MAX;
 }
 
 int unsharp__conv_direct_grad_applies(const unsharp_conv_shape *s)
@@ -67,15 +69,13 @@ static size_t grad_floats(const unsharp_conv_shape *s);
 
 size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s)
 {
-    size_t K = (size_t)s->cin * s->kh * s->kw, nblk = ((size_t)s->cout + C1_CB - 1) / C1_CB;
-    size_t fwd = (size_t)s->kh * s->cin * s->sw * phase_len(s) + nblk * C1_CB * (K + 1);
+    size_t K = (size_t)s->cin * s->kh * s->kw, nblk = ((size_t)s->cout + DIRECT_CB - 1) / DIRECT_CB;
+    size_t fwd = (size_t)s->kh * s->cin * s->sw * phase_len(s) + nblk * DIRECT_CB * (K + 1);
     size_t grad = s->cin == 1 ? grad_floats(s) : 0;
     return fwd > grad ? fwd : grad; /* the forward's, or the weight gradient's */
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define SPLIT_AVX2 1
+#ifdef UNSHARP_X86_AVX2
 /* The stride-2 interior of split_row for float rows, with AVX2, from j while j + 8 <= hi: sixteen floats a
  * load, even and odd within the lanes, then the lanes' halves in order. Returns the next j. */
 __attribute__((target("avx2"))) static size_t split2_avx2(const float *row, int pw, float *d0, float *d1, size_t j,
@@ -120,7 +120,7 @@ __attribute__((target("avx2"))) static size_t split4_u8_avx2(const unsigned char
  * is zero elsewhere. The zeros never change, so a buffer is cleared once (split_clear) and each
  * split writes only the columns inside the row. */
 typedef struct {
-    size_t L, lo, hi, first[C1_SW_MAX], end[C1_SW_MAX];
+    size_t L, lo, hi, first[DIRECT_SW_MAX], end[DIRECT_SW_MAX];
 } split_geom;
 
 static size_t ceil_div(int64_t a, int64_t b) { return a <= 0 ? 0 : (size_t)((a + b - 1) / b); }
@@ -175,7 +175,7 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
 #ifdef __SSE2__
         else if (sw == 2) {
             float *restrict d0 = ph, *restrict d1 = ph + L;
-#ifdef SPLIT_AVX2
+#ifdef UNSHARP_X86_AVX2
             if (avx2) j = split2_avx2(rowf, pw, d0, d1, j, hi);
 #endif
             for (; j + 4 <= hi; j += 4) {
@@ -195,7 +195,7 @@ static void split_row(const unsharp_conv_shape *s, const split_geom *g, const fl
 #ifdef __SSE2__
     else if (sw == 4) {
         float *restrict d0 = ph, *restrict d1 = ph + L, *restrict d2 = ph + 2 * L, *restrict d3 = ph + 3 * L;
-#ifdef SPLIT_AVX2
+#ifdef UNSHARP_X86_AVX2
         if (avx2) j = split4_u8_avx2(rowu, pw, scale, d0, d1, d2, d3, j, hi);
 #endif
         const __m128i z = _mm_setzero_si128();
@@ -238,23 +238,23 @@ static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
 }
 
 /* One group of NS strips of one block of channels: the output columns [x0, x0 + NS * VW) of
- * the C1_CB channels of the block, from its regrouped weights wk and bias bk, stored whole to
+ * the DIRECT_CB channels of the block, from its regrouped weights wk and bias bk, stored whole to
  * y and act (rows ys apart; y not at all when it is act, y and act from x0 on). The caller
  * gives scratch rows for a partial group and copies what lies inside. */
-#define C1_GROUP(NAME, VW, ATTR, NS)                                                                    \
+#define DIRECT_GROUP(NAME, VW, ATTR, NS)                                                                    \
     ATTR static __attribute__((noinline)) void NAME##_g##NS(const float *const *src, const int *tap, int nt, \
                                                             const float *wk, const float *bk, int x0,   \
                                                             float *y, float *act, size_t ys, float slope) \
     {                                                                                                   \
-        NAME##_v acc[C1_CB][NS];                                                                        \
-        for (int c = 0; c < C1_CB; c++)                                                                 \
+        NAME##_v acc[DIRECT_CB][NS];                                                                        \
+        for (int c = 0; c < DIRECT_CB; c++)                                                                 \
             for (int k = 0; k < NS; k++)                                                                \
                 for (int l = 0; l < VW; l++) acc[c][k][l] = bk[c];                                      \
         for (int t = 0; t < nt; t++) {                                                                  \
-            const float *wt = wk + (size_t)tap[t] * C1_CB;                                              \
+            const float *wt = wk + (size_t)tap[t] * DIRECT_CB;                                              \
             NAME##_v v[NS];                                                                             \
             for (int k = 0; k < NS; k++) v[k] = *(const NAME##_u *)(src[t] + x0 + k * VW);             \
-            for (int c = 0; c < C1_CB; c++)                                                             \
+            for (int c = 0; c < DIRECT_CB; c++)                                                             \
                 for (int k = 0; k < NS; k++) acc[c][k] += wt[c] * v[k];                                 \
         }                                                                                               \
         /* y * (y > 0 ? 1 : slope), as the leaky ReLU slot computes it (the constants made here,   \
@@ -263,7 +263,7 @@ static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
         for (int l = 0; l < VW; l++) one_v[l] = 1.0f, slope_v[l] = slope;                               \
         const NAME##_i one_i = (NAME##_i)one_v, slope_i = (NAME##_i)slope_v;                            \
         const int keep_y = act != y; /* act == y: the activation is written in place (inference) */ \
-        for (int c = 0; c < C1_CB; c++)                                                                 \
+        for (int c = 0; c < DIRECT_CB; c++)                                                                 \
             for (int k = 0; k < NS; k++) {                                                              \
                 NAME##_i pos = acc[c][k] > 0.0f;                                                        \
                 if (keep_y) *(NAME##_u *)(y + c * ys + k * VW) = acc[c][k];                             \
@@ -275,30 +275,30 @@ static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
  * taps that fall inside the image read src[t] + ox and take weight row tap[t] of each block
  * (wb, regrouped, and bb the bias, see above). Groups of three strips, and a last group of
  * as many as the row needs. */
-#define C1_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
+#define DIRECT_ROW_KERNEL(NAME, VW, ATTR)                                                                   \
     typedef float NAME##_v __attribute__((vector_size(VW * 4)));                                      \
     typedef int32_t NAME##_i __attribute__((vector_size(VW * 4)));                                    \
     typedef float NAME##_u __attribute__((vector_size(VW * 4), aligned(4), may_alias)); /* unaligned */ \
-    C1_GROUP(NAME, VW, ATTR, 1)                                                                         \
-    C1_GROUP(NAME, VW, ATTR, 2)                                                                         \
-    C1_GROUP(NAME, VW, ATTR, 3)                                                                         \
+    DIRECT_GROUP(NAME, VW, ATTR, 1)                                                                         \
+    DIRECT_GROUP(NAME, VW, ATTR, 2)                                                                         \
+    DIRECT_GROUP(NAME, VW, ATTR, 3)                                                                         \
     ATTR static void NAME(const unsharp_conv_shape *s, const float *const *src, const int *tap, int nt,  \
                           const float *wb, const float *bb, float *y, float *act, float slope, size_t ys) \
     {                                                                                                   \
-        const int K = s->cin * s->kh * s->kw, nblk = (s->cout + C1_CB - 1) / C1_CB;                   \
+        const int K = s->cin * s->kh * s->kw, nblk = (s->cout + DIRECT_CB - 1) / DIRECT_CB;                   \
         for (int blk = 0; blk < nblk; blk++) {                                                          \
-            const float *wk = wb + (size_t)blk * C1_CB * K, *bk = bb + (size_t)blk * C1_CB;            \
-            const int cb = s->cout - blk * C1_CB < C1_CB ? s->cout - blk * C1_CB : C1_CB;               \
-            float *yb = y + (size_t)blk * C1_CB * ys, *ab = act ? act + (size_t)blk * C1_CB * ys : NULL;  \
-            float scratch[2 * C1_CB * C1_SPAN];                                                         \
-            for (int x0 = 0; x0 < s->ow; x0 += VW * C1_NS) {                                            \
-                const int n = s->ow - x0 < VW * C1_NS ? s->ow - x0 : VW * C1_NS;                        \
-                const int whole = n == VW * C1_NS || n == 2 * VW || n == VW;                            \
+            const float *wk = wb + (size_t)blk * DIRECT_CB * K, *bk = bb + (size_t)blk * DIRECT_CB;            \
+            const int cb = s->cout - blk * DIRECT_CB < DIRECT_CB ? s->cout - blk * DIRECT_CB : DIRECT_CB;               \
+            float *yb = y + (size_t)blk * DIRECT_CB * ys, *ab = act ? act + (size_t)blk * DIRECT_CB * ys : NULL;  \
+            float scratch[2 * DIRECT_CB * DIRECT_SPAN];                                                         \
+            for (int x0 = 0; x0 < s->ow; x0 += VW * DIRECT_NS) {                                            \
+                const int n = s->ow - x0 < VW * DIRECT_NS ? s->ow - x0 : VW * DIRECT_NS;                        \
+                const int whole = n == VW * DIRECT_NS || n == 2 * VW || n == VW;                            \
                 float *gy = yb + x0, *ga = ab ? ab + x0 : NULL;                                         \
                 size_t gs = ys;                                                                         \
-                if (!whole || cb < C1_CB) { /* into scratch rows, then the columns inside */            \
-                    gy = scratch, ga = ab ? (ab == yb ? scratch : scratch + C1_CB * C1_SPAN) : NULL;    \
-                    gs = C1_SPAN;                                                                       \
+                if (!whole || cb < DIRECT_CB) { /* into scratch rows, then the columns inside */            \
+                    gy = scratch, ga = ab ? (ab == yb ? scratch : scratch + DIRECT_CB * DIRECT_SPAN) : NULL;    \
+                    gs = DIRECT_SPAN;                                                                       \
                 }                                                                                       \
                 if (n > 2 * VW)                                                                         \
                     NAME##_g3(src, tap, nt, wk, bk, x0, gy, ga, gs, slope);                             \
@@ -306,39 +306,22 @@ static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
                     NAME##_g2(src, tap, nt, wk, bk, x0, gy, ga, gs, slope);                             \
                 else                                                                                    \
                     NAME##_g1(src, tap, nt, wk, bk, x0, gy, ga, gs, slope);                             \
-                if (gs == C1_SPAN)                                                                      \
+                if (gs == DIRECT_SPAN)                                                                      \
                     for (int c = 0; c < cb; c++) {                                                      \
-                        if (ab != yb) memcpy(yb + c * ys + x0, gy + c * C1_SPAN, (size_t)n * sizeof(float)); \
-                        if (ab) memcpy(ab + c * ys + x0, ga + c * C1_SPAN, (size_t)n * sizeof(float));  \
+                        if (ab != yb) memcpy(yb + c * ys + x0, gy + c * DIRECT_SPAN, (size_t)n * sizeof(float)); \
+                        if (ab) memcpy(ab + c * ys + x0, ga + c * DIRECT_SPAN, (size_t)n * sizeof(float));  \
                     }                                                                                   \
             }                                                                                           \
         }                                                                                               \
     }
 
-C1_ROW_KERNEL(row_plain, 4, )
-#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
-C1_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
-#define C1_HAVE_AVX2 1
+DIRECT_ROW_KERNEL(row_plain, 4, )
+#ifdef UNSHARP_X86_AVX2
+DIRECT_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
 #endif
 
 typedef void (*row_fn)(const unsharp_conv_shape *, const float *const *, const int *, int, const float *,
                        const float *, float *, float *, float, size_t);
-
-/* -1: not yet chosen; 0: plain; 1: AVX2 */
-static int simd_choice = -1;
-
-int unsharp__conv_direct_simd(int want)
-{
-#ifdef C1_HAVE_AVX2
-    __builtin_cpu_init();
-    int have = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    int have = 0;
-#endif
-    if (want >= 0) __atomic_store_n(&simd_choice, want && have, __ATOMIC_RELAXED);
-    else if (__atomic_load_n(&simd_choice, __ATOMIC_RELAXED) < 0) __atomic_store_n(&simd_choice, have, __ATOMIC_RELAXED);
-    return __atomic_load_n(&simd_choice, __ATOMIC_RELAXED);
-}
 
 /* The forward of one image from float rows (x) or from 8-bit rows (u8, one channel). */
 static void forward(const unsharp_conv_shape *s, const float *x, const unsigned char *u8, size_t stride, float scale,
@@ -347,26 +330,26 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
     const size_t L = phase_len(s), chan = (size_t)s->sw * L, slot = (size_t)s->cin * chan;
     const size_t K = (size_t)s->cin * s->kh * s->kw, KK = (size_t)s->kh * s->kw;
     const size_t P = (size_t)s->oh * s->ow, plane = (size_t)s->h * s->w;
-    const int nblk = (s->cout + C1_CB - 1) / C1_CB;
-    float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * C1_CB * K;
+    const int nblk = (s->cout + DIRECT_CB - 1) / DIRECT_CB;
+    float *ring = work, *wb = work + (size_t)s->kh * slot, *bb = wb + (size_t)nblk * DIRECT_CB * K;
     row_fn row = row_plain;
-    const int avx2 = unsharp__conv_direct_simd(-1);
-#ifdef C1_HAVE_AVX2
+    const int avx2 = USE_AVX2();
+#ifdef UNSHARP_X86_AVX2
     if (avx2) row = row_avx2;
 #endif
-    /* weights (cout, K) to blocks of (K, C1_CB), zero-padded */
-    memset(wb, 0, (size_t)nblk * C1_CB * (K + 1) * sizeof(float));
+    /* weights (cout, K) to blocks of (K, DIRECT_CB), zero-padded */
+    memset(wb, 0, (size_t)nblk * DIRECT_CB * (K + 1) * sizeof(float));
     for (int c = 0; c < s->cout; c++) {
-        float *d = wb + (size_t)(c / C1_CB) * C1_CB * K + c % C1_CB;
-        for (size_t k = 0; k < K; k++) d[k * C1_CB] = w[(size_t)c * K + k];
+        float *d = wb + (size_t)(c / DIRECT_CB) * DIRECT_CB * K + c % DIRECT_CB;
+        for (size_t k = 0; k < K; k++) d[k * DIRECT_CB] = w[(size_t)c * K + k];
         bb[c] = b ? b[c] : 0.0f;
     }
     /* ring slot of input row iy: iy mod kh (the kh rows an output row reads are consecutive) */
     split_geom g;
     split_geom_make(s, &g);
     split_clear(&g, s->sw, ring, (size_t)s->kh * s->cin);
-    int held[C1_KH_MAX]; /* the input row each slot holds, -1 none */
-    const float *src[C1_TAPS_MAX > C1_KH_MAX * C1_KW_MAX ? C1_TAPS_MAX : C1_KH_MAX * C1_KW_MAX];
+    int held[DIRECT_KH_MAX]; /* the input row each slot holds, -1 none */
+    const float *src[DIRECT_TAPS_MAX > DIRECT_KH_MAX * DIRECT_KW_MAX ? DIRECT_TAPS_MAX : DIRECT_KH_MAX * DIRECT_KW_MAX];
     int tap[sizeof src / sizeof src[0]];
     for (int k = 0; k < s->kh; k++) held[k] = -1;
     for (int oy = 0; oy < s->oh; oy++) {
@@ -430,11 +413,11 @@ static size_t grad_floats(const unsharp_conv_shape *s)
     return round_up((size_t)s->sw * phase_len(s), 8) + (size_t)s->cout * s->kh * s->kw * 9;
 }
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target_clones("avx2", "default")))
-#endif
-static void grad_row(const unsharp_conv_shape *s, const float *dy, size_t P, const float *ph, size_t L,
-                     bf_v8 *acc, float *tail, size_t K)
+/* Built twice (SIMD_TWICE, simd.h): with AVX2, without FMA (the same bits), and plain. */
+SIMD_TWICE_VOID(grad_row,
+                (const unsharp_conv_shape *s, const float *dy, size_t P, const float *ph, size_t L, bf_v8 *acc,
+                 float *tail, size_t K),
+                (s, dy, P, ph, L, acc, tail, K))
 {
     const int ow = s->ow, sw = s->sw;
     int co = 0;
@@ -500,7 +483,7 @@ void unsharp__conv_direct_backward_filter(const unsharp_conv_shape *s, const flo
     split_geom g;
     split_geom_make(s, &g);
     split_clear(&g, s->sw, work, 1);
-    const int avx2 = unsharp__conv_direct_simd(-1);
+    const int avx2 = USE_AVX2();
     for (int iy = 0; iy < s->h; iy++) {
         int split = 0;
         for (int ki = 0; ki < s->kh; ki++) {

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
+#include "simd.h"
 
 #define WG_MIN_CHANNELS 16 /* below, the GEMMs are too thin to win */
 #define WG_MIN_PIXELS 256  /* below (training crops), the transforms cost more than they save */
@@ -62,12 +63,7 @@ static void weights_transform(const unsharp_conv_shape *s, const float *w, float
     }
 }
 
-/* The built twice on x86-64 (GCC, Clang): with AVX2 (no FMA) and plain, picked at load time. */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define WG_PASS __attribute__((target_clones("avx2", "default")))
-#else
-#define WG_PASS
-#endif
+/* The two transforms are built twice (SIMD_TWICE, simd.h): with AVX2 (no FMA) and plain. */
 
 typedef float wg_v __attribute__((vector_size(32)));                      /* eight tiles */
 typedef float wg_u __attribute__((vector_size(32), aligned(4), may_alias)); /* unaligned */
@@ -83,7 +79,8 @@ typedef int32_t wg_i __attribute__((vector_size(32)));
  * the image, zero) as even (e) and odd (o) columns of the row padded by one zero on the left,
  * so that tile t reads e[t], o[t], e[t + 1], o[t + 1]; eight tiles at a time.
  * B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]. */
-WG_PASS static void input_transform(const float *const r[4], int w, size_t tw, float *eo, float *V, size_t vstride)
+SIMD_TWICE_VOID(input_transform, (const float *const r[4], int w, size_t tw, float *eo, float *V, size_t vstride),
+                (r, w, tw, eo, V, vstride))
 {
     const size_t n = tw + 1, nv = (tw + 7) / 8 * 8; /* the arrays hold nv + 1 columns: the last vector's reads */
     float *e[4], *o[4];
@@ -129,8 +126,10 @@ WG_PASS static void input_transform(const float *const r[4], int w, size_t tw, f
  * 2*tw columns each; the caller copies what lies inside) = A^T M A + bias, A^T = [1 1 1 0;
  * 0 1 -1 -1], and, when act is asked for, its leaky ReLU with the expression of the activation
  * slot (keep_y: the plain output too). M holds the 16 positions mstride apart. */
-WG_PASS static void output_transform(const float *M, size_t mstride, size_t tw, float bias, float slope, int keep_y,
-                                     int want_act, float *out_y, float *out_a)
+SIMD_TWICE_VOID(output_transform,
+                (const float *M, size_t mstride, size_t tw, float bias, float slope, int keep_y, int want_act,
+                 float *out_y, float *out_a),
+                (M, mstride, tw, bias, slope, keep_y, want_act, out_y, out_a))
 {
     const size_t row = 2 * ((tw + 7) / 8 * 8);
     wg_v one_v, slope_v;

@@ -50,13 +50,11 @@ unsharp_status unsharp__cpu_conv2d_backward_filter(unsharp_backend *be, const un
 /* conv_direct.c: the forward pass of one-input-channel and 3x3 stride-2 convolutions, and the
  * weight gradient of one-input-channel ones, without im2col (conv.c picks it).
  * applies: whether the shape's forward takes it; grad_applies: whether its weight gradient
- * does (then so does its forward); floats: its workspace; simd: want 1 or 0 forces the
- * vector build on (when the CPU has it) or off, -1 keeps the choice, which is made at first
- * use from the CPU; returns the build in use (for tests). */
+ * does (then so does its forward); floats: its workspace. Its vector build is simd.h's
+ * choice. */
 int unsharp__conv_direct_applies(const unsharp_conv_shape *s);
 int unsharp__conv_direct_grad_applies(const unsharp_conv_shape *s);
 size_t unsharp__conv_direct_floats(const unsharp_conv_shape *s);
-int unsharp__conv_direct_simd(int want);
 void unsharp__conv_direct_forward(const unsharp_conv_shape *s, const float *x, const float *w, const float *b,
                                   float *y, float *act, float slope, float *work);
 /* The same for one image of one channel of 8-bit samples (rows stride bytes apart), each read

@@ -17,12 +17,13 @@ static const unsigned char PNG_MAGIC[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A
 
 unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const char *fmt, ...)
 {
-    char msg[UNSHARP_ERRMSG_MAX];
+    int k = snprintf(ctx->errbuf, PHOTO_MSG_MAX, "%s: ", ctx->name);
+    if (k < 0 || k >= PHOTO_MSG_MAX) return st;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(ctx->errbuf + k, PHOTO_MSG_MAX - (size_t)k, fmt, ap);
     va_end(ap);
-    return unsharp__seterr(ctx->errbuf, st, ctx->api, "%s: %s", ctx->name, msg);
+    return st;
 }
 
 int unsharp__img_too_large(const img_ctx *ctx, uint64_t w, uint64_t h)
@@ -50,12 +51,11 @@ static void set_name(img_ctx *ctx, const char *name)
     ctx->name[k] = 0;
 }
 
-static unsharp_status init_ctx(img_ctx *ctx, const char *api, const char *name,
-                               const unsharp_image_options *options)
+static unsharp_status init_ctx(img_ctx *ctx, const char *name, const unsharp_image_options *options)
 {
     unsharp_status st = UNSHARP_OK;
-    ctx->api = api;
-    ctx->errbuf = unsharp__tls_errbuf();
+    ctx->msg[0] = 0;
+    ctx->errbuf = ctx->msg;
     set_name(ctx, name);
     memset(&ctx->opt, 0, sizeof ctx->opt);
     ctx->opt.format = UNSHARP_PIXEL_RGB8;
@@ -141,11 +141,11 @@ static unsharp_status decode_jpeg(const img_ctx *ctx, const unsigned char *data,
             /* A damaged thumbnail is not the photo's fault: fall back to the 1/8 decode, and
              * leave no message behind. */
             img_ctx quiet = *ctx;
-            char scratch[UNSHARP_ERRMSG_MAX];
+            char scratch[PHOTO_MSG_MAX];
             quiet.errbuf = scratch;
             int sw, sh;
             unsharp_status ts = unsharp__jpeg_decode(&quiet, thumb, thumb_size, channels, 0, b, &sw, &sh);
-            if (ts == UNSHARP_ERR_NOMEM) CHECK(ts);
+            if (ts == UNSHARP_ERR_NOMEM) IMG_FAIL(ts, "out of memory for the EXIF thumbnail");
             if (ts == UNSHARP_OK) {
                 int dw = 0, dh = 0;
                 if (unsharp__jpeg_dims(data, size, &dw, &dh) != 0)
@@ -221,38 +221,47 @@ bailout:
     return st;
 }
 
+/* The message of a failed load goes to the thread's slot (and a success clears it). */
+static unsharp_status done(const img_ctx *ctx, unsharp_status st)
+{
+    if (st != UNSHARP_OK && ctx->msg[0]) unsharp_model_set_error(NULL, st, "%s", ctx->msg);
+    return st;
+}
+
 unsharp_status unsharp_image_load(const char *path, const unsharp_image_options *options, unsharp_image **out)
 {
-    unsharp_status st = UNSHARP_OK;
-    char *errbuf = unsharp__tls_errbuf();
+    unsharp_status st = unsharp_model_set_error(NULL, UNSHARP_OK, NULL);
+    const unsharp_model *errto = NULL;
     unsigned char *data = NULL;
     size_t size = 0;
     img_ctx ctx_storage, *ctx = &ctx_storage;
+    ctx->msg[0] = 0;
     if (!path || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
-    CHECK(init_ctx(ctx, __func__, path, options));
+    CHECK(init_ctx(ctx, path, options));
     CHECK(read_file(ctx, path, &data, &size));
     CHECK(decode_buffer(ctx, data, size, out));
 bailout:
     free(data);
-    return st;
+    return done(ctx, st);
 }
 
 unsharp_status unsharp_image_load_memory(const void *data, size_t size, const unsharp_image_options *options,
                                          unsharp_image **out)
 {
-    unsharp_status st = UNSHARP_OK;
-    char *errbuf = unsharp__tls_errbuf();
+    unsharp_status st = unsharp_model_set_error(NULL, UNSHARP_OK, NULL);
+    const unsharp_model *errto = NULL;
     img_ctx ctx_storage, *ctx = &ctx_storage;
+    ctx->msg[0] = 0;
     if (!out || (!data && size)) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
-    CHECK(init_ctx(ctx, __func__, "(memory)", options));
+    CHECK(init_ctx(ctx, "(memory)", options));
     if ((uint64_t)size > UNSHARP_IMAGE_MAX_FILE)
         IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "%zu bytes, over the %llu MiB limit", size,
                  (unsigned long long)(UNSHARP_IMAGE_MAX_FILE >> 20));
     CHECK(decode_buffer(ctx, data, size, out));
 bailout:
-    return st;
+    return done(ctx, st);
 }
 
 void unsharp_image_free(unsharp_image *img)

@@ -9,7 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "error.h"
+#include "photo_layer.h"
 
 /* Files above this size are refused before they are read. */
 #define UNSHARP_IMAGE_MAX_FILE ((uint64_t)512 << 20)
@@ -17,9 +17,10 @@
 #define UNSHARP_IMAGE_MAX_SIDE (1 << 24)
 
 typedef struct img_ctx {
-    const char *api;            /* the public function, for "api(): name: message" */
     char name[320];             /* the file name, control characters escaped, or "(memory)" */
-    char *errbuf;               /* where the message goes (thread-local) */
+    char msg[PHOTO_MSG_MAX];    /* the message of a failure, "name: what", until the public call
+                                   hands it to the thread's slot */
+    char *errbuf;               /* where a message goes: msg, or a scratch buffer */
     unsharp_image_options opt;  /* normalised: max_pixels is never 0 */
 } img_ctx;
 
@@ -29,11 +30,11 @@ typedef struct img_buf {
     int w, h, c;
 } img_buf;
 
-/* Writes "api(): name: message" and returns st. */
+/* Writes "name: message" to ctx->errbuf and returns st. */
 unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* FAIL for image code: the message names the public call and the file, not the helper. */
+/* FAIL for image code: the message names the file. */
 #define IMG_FAIL(code, ...)                                            \
     do {                                                               \
         st = unsharp__img_fail(ctx, (code), __VA_ARGS__);              \

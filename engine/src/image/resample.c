@@ -6,12 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "image_internal.h"
+#include "simd.h"
 #ifdef __SSE2__
 #include <xmmintrin.h>
-#endif
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#include <immintrin.h>
-#define RESAMPLE_AVX2 1
 #endif
 
 void unsharp__resample_size(int w, int h, int long_side, int *ow, int *oh)
@@ -98,7 +95,7 @@ static int axis_make(axis *a, int n, int on)
  * the four taps of each are one unaligned load, multiplied by that output's four weights, and
  * the four products summed in tap order (w0 p0 + w1 p1) + w2 p2 + w3 p3, as the plain loop
  * does, so both give the same bits. */
-#ifdef RESAMPLE_AVX2
+#ifdef UNSHARP_X86_AVX2
 /* The four-tap luma outputs [0, ow - ow % 8) eight at a time: outputs x + k (low half) and
  * x + 4 + k (high half) in r_k, transposed within the halves, summed in the same order as
  * below: the same bits. Returns how many it made. */
@@ -135,7 +132,7 @@ static inline __attribute__((always_inline)) void filter_row(const axis *ax, int
         const int *restrict f4 = ax->first4;
         for (int x = 0; x < w; x++) srcf[x] = src[x];
         int x = 0;
-#ifdef RESAMPLE_AVX2
+#ifdef UNSHARP_X86_AVX2
         if (avx2) x = filter4_avx2(srcf, f4, w4, ow, out);
 #else
         (void)avx2;
@@ -173,7 +170,7 @@ static inline unsigned char to_u8(float acc)
     return v <= 0.0f ? 0 : v >= 255.0f ? 255 : (unsigned char)v;
 }
 
-#ifdef RESAMPLE_AVX2
+#ifdef UNSHARP_X86_AVX2
 /* vertical_row's two to four rows with AVX2, 32 outputs a step: the same products summed in
  * the same order, then to_u8 as min(max(v, 0), 255) truncated (the same bytes: v <= 0 and
  * v >= 255 clamp, and (0, 255) truncates either way). Returns how many it made. */
@@ -210,7 +207,7 @@ static inline __attribute__((always_inline)) void vertical_row(const float *cons
                                                                size_t n, unsigned char *restrict out, float *restrict acc,
                                                                int avx2)
 {
-#ifdef RESAMPLE_AVX2
+#ifdef UNSHARP_X86_AVX2
     const float *rest[4] = {NULL, NULL, NULL, NULL}; /* h from where the AVX2 body stopped */
     if (avx2 && k >= 2 && k <= 4) {
         size_t done = vertical_avx2(h, wy, k, n, out);
@@ -241,13 +238,9 @@ static inline __attribute__((always_inline)) void vertical_row(const float *cons
     }
 }
 
-/* Built twice on x86-64 (GCC, Clang): with AVX2 (no FMA, so the same operations in the same
- * order and the same bits) for CPUs that have it, and plain, picked at load time. Static, so
- * that its load-time resolver stays inside the library (a global one would be exported). */
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-__attribute__((target_clones("avx2", "default")))
-#endif
-static unsharp_status resample(const img_ctx *ctx, img_buf *b, int long_side)
+/* Built twice (SIMD_TWICE, simd.h): with AVX2 (no FMA, so the same operations in the same
+ * order and the same bits) and plain. */
+SIMD_TWICE(unsharp_status, resample, (const img_ctx *ctx, img_buf *b, int long_side), (ctx, b, long_side))
 {
     unsharp_status st = UNSHARP_OK;
     int ow, oh;
@@ -269,12 +262,7 @@ static unsharp_status resample(const img_ctx *ctx, img_buf *b, int long_side)
     if (okx || oky || !rows || !row_of || !acc || !dst || !srcf || !hrows)
         IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory to resample to %dx%d", ow, oh);
     for (int k = 0; k < ring; k++) row_of[k] = -1;
-#ifdef RESAMPLE_AVX2
-    __builtin_cpu_init();
-    const int avx2 = __builtin_cpu_supports("avx2");
-#else
-    const int avx2 = 0;
-#endif
+    const int avx2 = USE_AVX2();
     for (int y = 0; y < oh; y++) {
         for (int j = 0; j < ay.count[y]; j++) {
             int sy = ay.first[y] + j, slot = sy % ring;

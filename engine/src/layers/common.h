@@ -29,7 +29,4 @@ static inline int unsharp__dx_accumulates(unsharp_model *m, unsharp_layer *L)
     return unsharp__input(m, L, 0)->dy_writer != (int)(L - m->layers);
 }
 
-/* Whether backward must produce the input's gradient. */
-static inline int unsharp__want_dx(unsharp_model *m, unsharp_layer *L, int k) { return unsharp__input(m, L, k)->dy != NULL; }
-
 #endif

@@ -1,0 +1,143 @@
+/* photo.h: the photo layer of libunsharp-engine: decoding photos to the working size and
+ * judging them with a model. It is built on the network core's public calls only (core.h);
+ * unsharp.h includes both. The rules of core.h (statuses, messages, ownership, threads) hold
+ * here too: a call with a model handle keeps its message on the handle, the others in the
+ * thread's slot. */
+#ifndef UNSHARP_PHOTO_H
+#define UNSHARP_PHOTO_H
+
+#include "unsharp/core.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- images ----
+ * Photos are decoded straight to the working size: JPEG through TurboJPEG with DCT scaling
+ * (the smallest of 1/8, 1/4, 3/8, 1/2, 5/8, 3/4, 7/8, 1 whose long side is at or above the
+ * requested one), then an area-averaging resample to exactly the requested long side; PNG
+ * through libpng, then the same resample. EXIF orientation (libexif) is applied, so pixels
+ * come out the way the photo is meant to be seen. The type is recognised by content, never
+ * by the file name. The pixel count in the header is checked against max_pixels before any
+ * pixel memory is allocated. */
+
+#define UNSHARP_IMAGE_DEFAULT_MAX_PIXELS ((uint64_t)150000000) /* 150 MP */
+
+/* The working size photos are judged at: the long side in pixels, about how a photo is seen
+ * on a screen (docs/model.md). Training crops come from photos decoded at this size too. */
+#define UNSHARP_WORKING_LONG_SIDE 1600
+
+typedef enum unsharp_pixel_format {
+    UNSHARP_PIXEL_LUMA8 = 0, /* 1 channel, uint8 */
+    UNSHARP_PIXEL_RGB8 = 1,  /* 3 channels interleaved, uint8 */
+    UNSHARP_PIXEL_LUMAF = 2, /* 1 channel, float in [0, 1] */
+    UNSHARP_PIXEL_RGBF = 3   /* 3 channels interleaved, float in [0, 1] */
+} unsharp_pixel_format;
+
+typedef enum unsharp_image_type { UNSHARP_IMAGE_JPEG = 1, UNSHARP_IMAGE_PNG = 2 } unsharp_image_type;
+
+typedef struct unsharp_image_options {
+    unsharp_pixel_format format;
+    int long_side;          /* working size: the output's long side; 0 = the stored size. Never
+                               upscales: a smaller photo comes out at its own size */
+    int thumbnail;          /* 1: fastest small decode for previews: the EXIF thumbnail when its
+                               long side is at least long_side, else 1/8 DCT scale; long_side
+                               then only picks between them and the result is not resampled */
+    int keep_orientation;   /* 1: do not apply the EXIF orientation */
+    uint64_t max_pixels;    /* refuse larger images; 0 = UNSHARP_IMAGE_DEFAULT_MAX_PIXELS */
+} unsharp_image_options;
+
+typedef struct unsharp_image {
+    int width, height;          /* of pixels, after scaling and orientation */
+    int channels;               /* 1 or 3 */
+    unsharp_pixel_format format;
+    size_t stride;              /* bytes from one row to the next */
+    void *pixels;               /* owned by the image */
+    int stored_width, stored_height; /* as stored in the file, before scaling and orientation */
+    int orientation;            /* EXIF orientation 1..8 found in the file (1 when none) */
+    unsharp_image_type type;
+    int from_exif_thumbnail;    /* 1 when the pixels are the embedded EXIF thumbnail */
+} unsharp_image;
+
+/* Decodes a photo file. options may be NULL (RGB8, stored size, orientation applied). *out
+ * is the caller's, to free with unsharp_image_free, and NULL on failure.
+ * @return UNSHARP_OK; UNSHARP_ERR_IO (cannot open or read: missing, unreadable, a directory);
+ *         UNSHARP_ERR_FORMAT (neither JPEG nor PNG); UNSHARP_ERR_TOO_LARGE; UNSHARP_ERR_DECODE
+ *         (truncated or corrupt); UNSHARP_ERR_NOMEM. The message, from unsharp_errmsg(), names
+ *         the file. */
+UNSHARP_API unsharp_status unsharp_image_load(const char *path, const unsharp_image_options *options,
+                                              unsharp_image **out);
+/* The same from a memory buffer, read during the call and not kept; messages say "(memory)"
+ * for the name.
+ * @return as unsharp_image_load, without UNSHARP_ERR_IO. */
+UNSHARP_API unsharp_status unsharp_image_load_memory(const void *data, size_t size,
+                                                     const unsharp_image_options *options, unsharp_image **out);
+/* Frees an image and its pixels; NULL is a no-op. */
+UNSHARP_API void unsharp_image_free(unsharp_image *img);
+
+/* ---- judging a photo ----
+ * A judging model (such as the shipped one) has a 1-channel luma input, a layer "tiles" with
+ * one sharpness logit per 32x32 tile and a layer "image" with three logits (sharp, defocus,
+ * motion); metadata keys may rename them and set the defaults below (docs/model.md). */
+
+typedef enum unsharp_verdict {
+    UNSHARP_VERDICT_SHARP = 0,
+    UNSHARP_VERDICT_UNSURE = 1,
+    UNSHARP_VERDICT_BLURRY = 2
+} unsharp_verdict;
+
+typedef enum unsharp_blur_kind {
+    UNSHARP_KIND_NONE = 0,    /* not judged (a zeroed judgement) */
+    UNSHARP_KIND_DEFOCUS = 1,
+    UNSHARP_KIND_MOTION = 2
+} unsharp_blur_kind;
+
+/* The verdict, the one definition every program uses: sharp when sharpness >= sharp_at, else
+ * blurry when sharpness < blurry_below, else unsure. */
+typedef struct unsharp_judge_options {
+    float sharp_at;    /* sharpness at or above: sharp; 0 = the model's "threshold.sharp" (0.6) */
+    float blurry_below;/* sharpness below: blurry; between the two: unsure; 0 = "threshold.blurry" (0.4) */
+    int own_bands;     /* 1: both values as given, 0 included (a caller's own bands, such as
+                        * unsharp-classify's --threshold and --unsure); 0: as above */
+} unsharp_judge_options;
+
+typedef struct unsharp_judgement {
+    float sharpness;         /* 0..1, the probability that the photo is sharp where it matters */
+    unsharp_verdict verdict;
+    unsharp_blur_kind kind;  /* defocus or motion, whatever the verdict (the blur the photo would have
+                              * if it were blurry): from the image head; motion too when
+                              * weakest_direction is under 0.45 */
+    int map_w, map_h;        /* the focus map: one value per tile */
+    float *map;              /* (map_h, map_w) tile sharpness in 0..1; free with unsharp_judgement_free */
+    float *texture;          /* (map_h, map_w) 1: the tile has detail in every direction and is judged;
+                              * 0.5: its detail runs one way only (stripes, a horizon), judged only
+                              * when fewer than two tiles have detail every way; 0: flat */
+    float weakest_direction; /* 0..1: how much crisp detail the photo has along its weakest direction,
+                              * as a share of the median direction's; below 0.45 it has none
+                              * along one direction anywhere, the mark of motion blur, and its
+                              * sharpness is held under 0.5 (docs/model.md) */
+} unsharp_judgement;
+
+/* Judges a decoded photo (luma, 8-bit or float, at the working size). The score is
+ * subject-aware: the mean sharpness of the sharpest tenth of the tiles that have detail in
+ * every direction, so a sharp subject on a blurred background is sharp, flat sky neither helps
+ * nor hurts, and an edge left sharp along the direction of a motion blur does not make the
+ * photo sharp (docs/model.md).
+ * options may be NULL. img is read, not kept; out's maps are allocated for the caller, to free
+ * with unsharp_judgement_free (a failure leaves them NULL). Runs a forward
+ * pass on m, replacing its last outputs.
+ * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL argument, a photo not decoded as luma, a model
+ *         that does not take luma), _NOT_FOUND (the model lacks a judging output), _SHAPE (the
+ *         photo is smaller than the network needs: "too small to judge: W x H pixels"; or the
+ *         judging outputs have the wrong shape), _NOMEM, or a failure of the forward pass; the
+ *         message is in unsharp_model_errmsg(m). */
+UNSHARP_API unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *img, const unsharp_judge_options *options,
+                                         unsharp_judgement *out);
+/* Frees the maps of a judgement (not the struct itself) and sets them to NULL; safe on a
+ * zeroed struct and on NULL. */
+UNSHARP_API void unsharp_judgement_free(unsharp_judgement *j);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
