@@ -12,7 +12,7 @@ source "$(dirname "$0")/review_lib.sh"
 P=$T/photos
 
 # GNU conventions, no window needed
-[ "$("$BIN" --version)" = "unsharp-review 0.1.0" ] || fail "--version"
+[ "$("$BIN" --version)" = "unsharp-review 0.2.0" ] || fail "--version"
 "$BIN" --help | grep -q -- "--test-script" || fail "--help does not list the options"
 "$BIN" --size 5 "$T" 2> "$T/usage.txt"; [ $? = 2 ] || fail "a bad --size must exit 2"
 grep -q "^unsharp-review: --size" "$T/usage.txt" || fail "the usage error is not prefixed with the program name"

@@ -772,29 +772,6 @@ START_TEST(test_leaky_relu)
 }
 END_TEST
 
-START_TEST(test_sigmoid)
-{
-    unsharp_backend *be = backend(1);
-    seed_rng(13);
-    const size_t n = 500;
-    float *x = rand_host(n, -12, 12);
-    x[0] = 0.0f; x[1] = 100.0f; x[2] = -100.0f; x[3] = 1000.0f; x[4] = -1000.0f;
-    float *xd = dput(be, x, n), *yd = NULL;
-    OK(be->alloc(be, n * sizeof(float), (void **)&yd));
-    OK(be->sigmoid_forward(be, xd, yd, n));
-    float *got = dget(be, yd, n);
-    double *ref = dzeros(n);
-    for (size_t i = 0; i < n; i++) ref[i] = 1.0 / (1.0 + exp(-(double)x[i]));
-    /* Absolute tolerance: every value is in [0, 1]. */
-    ASSERT_CLOSE("sigmoid forward", got, ref, n, 1e-6);
-    for (size_t i = 0; i < n; i++) ck_assert_msg(isfinite(got[i]), "sigmoid(%g) = %g", x[i], got[i]);
-    ck_assert_msg(got[0] == 0.5f, "sigmoid(0) = %g", got[0]);
-    free(x); free(got); free(ref);
-    be->release(be, xd); be->release(be, yd);
-    be->destroy(be);
-}
-END_TEST
-
 /* ------------------------------------------------------------------ pooling */
 
 static unsharp_pool_shape pool_shape(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
@@ -1387,7 +1364,6 @@ static Suite *ops_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_bias);
     tcase_add_test(tc, test_leaky_relu);
-    tcase_add_test(tc, test_sigmoid);
     tcase_add_test(tc, test_channels);
     tcase_add_test(tc, test_dropout);
     suite_add_tcase(s, tc);

@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "unsharp/unsharp.h"
 
-#define UNSHARP_BACKEND_VERSION 2
+#define UNSHARP_BACKEND_VERSION 3
 
 /* Shape of one 2-D convolution: x (n, cin, h, w) * w (cout, cin, kh, kw) -> y (n, cout, oh, ow)
  * with oh = (h + 2*ph - kh) / sh + 1, and likewise ow. */
@@ -109,9 +109,6 @@ struct unsharp_backend {
     unsharp_status (*leaky_relu_backward)(unsharp_backend *be, const float *x /* forward input */,
                                           const float *dy, float *dx /* (+)= */, size_t n, float slope,
                                           int accumulate);
-
-    /* -- sigmoid, for probabilities at inference -- */
-    unsharp_status (*sigmoid_forward)(unsharp_backend *be, const float *x, float *y, size_t n);
 
     /* -- windowed pooling; argmax (n, c, oh, ow) int32 is written by max forward, read by its backward -- */
     unsharp_status (*pool2d_forward)(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,

@@ -32,11 +32,12 @@ extern "C" {
 /* The version of this header. It follows the project version in CMakeLists.txt (configuring
  * fails when they differ). The shared library's SONAME carries the major number
  * (libunsharp-engine.so.0): a new major may break programs built against an older one; a new
- * minor only adds. */
+ * minor only adds, from 1.0 on. Before 1.0 a minor may change the layout of a struct the caller
+ * fills (0.2 added unsharp_judge_options.own_bands): rebuild programs against the new header. */
 #define UNSHARP_VERSION_MAJOR 0
-#define UNSHARP_VERSION_MINOR 1
+#define UNSHARP_VERSION_MINOR 2
 #define UNSHARP_VERSION_PATCH 0
-#define UNSHARP_VERSION_STRING "0.1.0"
+#define UNSHARP_VERSION_STRING "0.2.0"
 
 /* Marks the calls the shared library exports; everything else in it is hidden. */
 #if defined(__GNUC__)
@@ -68,7 +69,7 @@ typedef enum unsharp_status {
 
 /* ---- version ---- */
 
-/* The version of the library actually running, such as "0.1.0": UNSHARP_VERSION_STRING as it
+/* The version of the library actually running, such as "0.2.0": UNSHARP_VERSION_STRING as it
  * was when the library was built, which differs from the header's when a program built against
  * one version runs with another.
  * @return a static string owned by the library; never NULL. */

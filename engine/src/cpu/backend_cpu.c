@@ -139,7 +139,6 @@ unsharp_status unsharp__cpu_backend_create(int threads, char *errbuf, unsharp_ba
         .bias_backward = unsharp__cpu_bias_backward,
         .leaky_relu_forward = unsharp__cpu_leaky_relu_forward,
         .leaky_relu_backward = unsharp__cpu_leaky_relu_backward,
-        .sigmoid_forward = unsharp__cpu_sigmoid_forward,
         .pool2d_forward = unsharp__cpu_pool2d_forward,
         .pool2d_backward = unsharp__cpu_pool2d_backward,
         .global_pool_forward = unsharp__cpu_global_pool_forward,

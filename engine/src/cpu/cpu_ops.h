@@ -91,7 +91,6 @@ unsharp_status unsharp__cpu_bias_backward(unsharp_backend *be, const float *dy, 
 unsharp_status unsharp__cpu_leaky_relu_forward(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
 unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
                                                 size_t n, float slope, int accumulate);
-unsharp_status unsharp__cpu_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n);
 unsharp_status unsharp__cpu_copy_channels(unsharp_backend *be, float *dst, int dst_c, int dst_off,
                                           const float *src, int src_c, int n, int hw, int accumulate);
 unsharp_status unsharp__cpu_slice_channels_add(unsharp_backend *be, float *dst, int dst_c,

@@ -1,5 +1,5 @@
 /* elementwise.c: the cheap per-element ops on the CPU, forward and backward side by side:
- * per-channel bias, leaky ReLU (slope 0 is ReLU), sigmoid, the channel-slice copies behind
+ * per-channel bias, leaky ReLU (slope 0 is ReLU), the channel-slice copies behind
  * concatenation, and inverted dropout. Every loop reads element i before writing element i,
  * so outputs may alias inputs; "+=" outputs then add to what the alias holds. The dropout mask
  * comes from unsharp__hash_uniform(seed, i), the draw every backend shares. */
@@ -83,25 +83,6 @@ unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float
     } else {
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
         for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
-    }
-bailout:
-    return st;
-}
-
-/* ---- sigmoid (inference only, no backward) ---- */
-
-unsharp_status unsharp__cpu_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n)
-{
-    CPU_ERRCTX(be);
-    if (n > 0 && (!x || !y)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
-    for (size_t i = 0; i < n; i++) {
-        float v = x[i];
-        if (v >= 0.0f) {
-            y[i] = 1.0f / (1.0f + expf(-v));
-        } else {
-            float e = expf(v);
-            y[i] = e / (1.0f + e);
-        }
     }
 bailout:
     return st;

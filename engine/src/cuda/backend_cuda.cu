@@ -489,7 +489,6 @@ extern "C" __attribute__((visibility("default"))) unsharp_status unsharp_cuda_mo
     be->bias_backward = unsharp__cuda_bias_backward;
     be->leaky_relu_forward = unsharp__cuda_leaky_relu_forward;
     be->leaky_relu_backward = unsharp__cuda_leaky_relu_backward;
-    be->sigmoid_forward = unsharp__cuda_sigmoid_forward;
     be->pool2d_forward = unsharp__cuda_pool2d_forward;
     be->pool2d_backward = unsharp__cuda_pool2d_backward;
     be->global_pool_forward = unsharp__cuda_global_pool_forward;

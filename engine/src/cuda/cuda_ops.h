@@ -100,7 +100,6 @@ unsharp_status unsharp__cuda_bias_backward(unsharp_backend *be, const float *dy,
 unsharp_status unsharp__cuda_leaky_relu_forward(unsharp_backend *be, const float *x, float *y, size_t n, float slope);
 unsharp_status unsharp__cuda_leaky_relu_backward(unsharp_backend *be, const float *x, const float *dy, float *dx,
                                                  size_t n, float slope, int accumulate);
-unsharp_status unsharp__cuda_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n);
 unsharp_status unsharp__cuda_pool2d_forward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,
                                             const float *x, float *y, int32_t *argmax);
 unsharp_status unsharp__cuda_pool2d_backward(unsharp_backend *be, const unsharp_pool_shape *s, int is_max,

@@ -218,28 +218,6 @@ unsharp_status unsharp__cuda_leaky_relu_backward(unsharp_backend *be, const floa
     return UNSHARP_OK;
 }
 
-__global__ static void k_sigmoid(const float *x, float *y, size_t n)
-{
-    GRID_LOOP(i, n) {
-        float v = x[i];
-        if (v >= 0.0f) {
-            y[i] = 1.0f / (1.0f + expf(-v));
-        } else {
-            float e = expf(v);
-            y[i] = e / (1.0f + e);
-        }
-    }
-}
-
-unsharp_status unsharp__cuda_sigmoid_forward(unsharp_backend *be, const float *x, float *y, size_t n)
-{
-    if (n == 0) return UNSHARP_OK;
-    if (!x || !y) CU_INVALID("NULL tensor");
-    k_sigmoid<<<cu_blocks(n), CU_THREADS>>>(x, y, n);
-    CU_LAUNCHED();
-    return UNSHARP_OK;
-}
-
 /* ---- windowed pooling ---- */
 
 static int pool_shape_ok(const unsharp_pool_shape *s)
