@@ -315,7 +315,15 @@ typedef enum unsharp_pixel_format {
     UNSHARP_PIXEL_RGBF = 3   /* 3 channels interleaved, float in [0, 1] */
 } unsharp_pixel_format;
 
-typedef enum unsharp_image_type { UNSHARP_IMAGE_JPEG = 1, UNSHARP_IMAGE_PNG = 2 } unsharp_image_type;
+typedef enum unsharp_image_type {
+    UNSHARP_IMAGE_JPEG = 1,
+    UNSHARP_IMAGE_PNG = 2,
+    UNSHARP_IMAGE_HEIF = 3, /* HEIC and other HEIF files (libheif) */
+    UNSHARP_IMAGE_AVIF = 4, /* AVIF (libheif) */
+    UNSHARP_IMAGE_WEBP = 5, /* WebP (libwebp) */
+    UNSHARP_IMAGE_TIFF = 6, /* TIFF (libtiff) */
+    UNSHARP_IMAGE_RAW = 7   /* a camera RAW: CR2, CR3, NEF, ARW, RAF, ORF, RW2, PEF, DNG (LibRaw) */
+} unsharp_image_type;
 
 typedef struct unsharp_image_options {
     unsharp_pixel_format format;
@@ -338,6 +346,8 @@ typedef struct unsharp_image {
     int orientation;            /* EXIF orientation 1..8 found in the file (1 when none) */
     unsharp_image_type type;
     int from_exif_thumbnail;    /* 1 when the pixels are the embedded EXIF thumbnail */
+    int from_raw_preview;       /* RAW: 1 when the pixels are the embedded JPEG preview, 0 when
+                                   they are LibRaw's half-size decode of the sensor data */
 } unsharp_image;
 
 /* Decodes a photo file. options may be NULL (RGB8, stored size, orientation applied). *out
