@@ -4,11 +4,23 @@
  * after its rotation, is checked against the pixel limit before anything is decoded. libheif
  * applies the file's rotation, mirroring and crop while decoding, as the HEIF specification
  * asks (an EXIF orientation inside is informative only), so the image reports orientation 1;
- * keep_orientation decodes without them. libheif never prints; each decode holds its own
- * reference on the library (heif_init / heif_deinit are counted). */
+ * keep_orientation decodes without them. AV1 goes to libaom rather than dav1d when both are
+ * there: dav1d writes to stderr on damaged data, and the library must never print. Each
+ * decode holds its own reference on libheif (heif_init / heif_deinit are counted). */
 #include <libheif/heif.h>
 #include <stdlib.h>
+#include <string.h>
 #include "image_internal.h"
+
+/* 1 when libheif has the decoder of that id. */
+static int has_decoder(const char *id)
+{
+    const struct heif_decoder_descriptor *d[16];
+    int n = heif_get_decoder_descriptors(heif_compression_undefined, d, 16);
+    for (int i = 0; i < n; i++)
+        if (strcmp(heif_decoder_descriptor_get_id_name(d[i]), id) == 0) return 1;
+    return 0;
+}
 
 unsharp_status unsharp__heif_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
                                     unsharp_image *img, img_buf *out)
@@ -45,6 +57,7 @@ unsharp_status unsharp__heif_decode(const img_ctx *ctx, const unsigned char *dat
     if (!dopt) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for the %s decoder", fmt);
     dopt->ignore_transformations = ctx->opt.keep_orientation ? 1 : 0;
     dopt->convert_hdr_to_8bit = 1;
+    if (avif && has_decoder("aom")) dopt->decoder_id = "aom"; /* dav1d would print on bad input */
     err = heif_decode_image(handle, &im, heif_colorspace_RGB,
                             alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, dopt);
     if (err.code == heif_error_Memory_allocation_error) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory decoding %s", fmt);
