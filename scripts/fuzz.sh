@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 SECS=${1:-60}
 shift || true
 TARGETS=("$@")
-((${#TARGETS[@]})) || TARGETS=(fuzz_jpeg fuzz_png fuzz_exif fuzz_weights)
+((${#TARGETS[@]})) || TARGETS=(fuzz_jpeg fuzz_png fuzz_exif fuzz_weights fuzz_webp fuzz_heif fuzz_tiff fuzz_raw)
 
 # The build's packages, plus clang and its libFuzzer/sanitizer runtimes.
 scripts/install-deps.sh clang libclang-rt-14-dev

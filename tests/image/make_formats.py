@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""make_formats.py DIR: writes the test images of tests/test_formats.c into DIR.
+"""make_formats.py DIR [--small]: writes the test images of tests/test_formats.c into DIR;
+--small writes them at a quarter of the size, as fuzz seeds (tests/fuzz/make-seeds.sh).
 
 The source pattern is written here (numpy) as src.ppm, and every other file is encoded from it
 by a tool that is not the code under test: cwebp (lossy and lossless, and one with alpha),
@@ -17,7 +18,8 @@ import numpy as np
 from PIL import Image
 
 D = sys.argv[1]
-W, H = 320, 240
+SMALL = "--small" in sys.argv[2:]
+W, H = (80, 60) if SMALL else (320, 240)
 
 
 def path(name):
@@ -67,7 +69,7 @@ ppm("palette.ppm", np.asarray(pal.convert("RGB")))
 
 # DNG: a sensor image of 16x16 flat blocks of distinct levels, RGGB, 16-bit; the half-size
 # decode gives one pixel a 2x2 cell, so a block becomes 8x8 pixels.
-CW, CH = 256, 192
+CW, CH = (64, 48) if SMALL else (256, 192)
 by, bx = np.mgrid[0:CH, 0:CW] // 16
 levels = ((bx * 7 + by * 13) % 23).astype(np.uint32)
 cfa = (2000 + levels * 2600).astype(np.uint16)
@@ -133,8 +135,8 @@ def write_dng(name, orientation, preview_jpeg):
 
 write_dng("cfa.dng", 1, None)
 write_dng("cfa6.dng", 6, None)
-# the preview: the source pattern at 1,920 x 1,440 (nearest), quality 95
-big = np.asarray(Image.fromarray(src).resize((1920, 1440), Image.NEAREST))
+# the preview: the source pattern at six times its size (1,920 x 1,440; nearest), quality 95
+big = np.asarray(Image.fromarray(src).resize((6 * W, 6 * H), Image.NEAREST))
 ppm("preview.ppm", big)
 buf = io.BytesIO()
 Image.fromarray(big).save(buf, "JPEG", quality=95)
