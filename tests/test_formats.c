@@ -333,7 +333,8 @@ START_TEST(sizes_and_names)
     /* the pixel limit, checked before decoding, for each decoder */
     const char *const limited[] = {"lossy.webp", "src.heic", "src.avif", "lzw.tif", "cfa.dng"};
     for (size_t f = 0; f < sizeof limited / sizeof *limited; f++) expect(limited[f], UNSHARP_ERR_TOO_LARGE, "over the limit of 1000 pixels", 1000);
-    /* headers claiming huge sizes: VP8L 16384 x 16384, HEIF ispe 60000 x 60000, TIFF 100000 x 100000 */
+    /* headers claiming huge sizes: VP8L 16384 x 16384, HEIF ispe 60000 x 60000, TIFF 100000 x
+     * 100000, DNG 30000 x 30000 */
     const unsigned char vp8l[4] = {0xFF, 0xFF, 0xFF, 0x0F}; /* 14 + 14 bits of size - 1, alpha, version */
     patch("lossless.webp", "huge.webp", "VP8L", 9, vp8l, 4);
     expect("huge.webp", UNSHARP_ERR_TOO_LARGE, "16384x16384", 0);
@@ -343,6 +344,11 @@ START_TEST(sizes_and_names)
     tu_run("cp %s %s && tiffset -s 256 100000 %s && tiffset -s 257 100000 %s", tu_path("plain.tif"),
            tu_path("huge.tif"), tu_path("huge.tif"), tu_path("huge.tif"));
     expect("huge.tif", UNSHARP_ERR_TOO_LARGE, "100000x100000", 0);
+    /* the DNG's IFD0 entries 1 and 2 are ImageWidth and ImageLength (LONG): 30000 x 30000 */
+    const unsigned char side[4] = {0x30, 0x75, 0, 0};
+    patch("cfa.dng", "huge.dng", NULL, 10 + 12 * 1 + 8, side, 4);
+    patch("huge.dng", "huge.dng", NULL, 10 + 12 * 2 + 8, side, 4);
+    expect("huge.dng", UNSHARP_ERR_TOO_LARGE, "30000x30000", 0);
     /* a text file named .CR2, and formats recognised but not read */
     tu_write_file(tu_path("IMG_0001.CR2"), "Hello, this is not a photo.\n", 28);
     expect("IMG_0001.CR2", UNSHARP_ERR_FORMAT, "not a RAW file (it holds text)", 0);
