@@ -252,6 +252,7 @@ static void load_clean(const unsigned char *b, size_t n, const char *what, size_
                           st == UNSHARP_ERR_UNSUPPORTED,
                       "%s at %zu: %s", what, at, unsharp_status_name(st));
         ck_assert_msg(strstr(unsharp_errmsg(), "(memory): ") != NULL, "%s at %zu: %s", what, at, unsharp_errmsg());
+        ck_assert_msg(strchr(unsharp_errmsg(), '\n') == NULL, "%s at %zu: a newline in: %s", what, at, unsharp_errmsg());
     }
 }
 
@@ -349,6 +350,11 @@ START_TEST(sizes_and_names)
     patch("cfa.dng", "huge.dng", NULL, 10 + 12 * 1 + 8, side, 4);
     patch("huge.dng", "huge.dng", NULL, 10 + 12 * 2 + 8, side, 4);
     expect("huge.dng", UNSHARP_ERR_TOO_LARGE, "30000x30000", 0);
+    /* found by fuzz_heif: a grid whose box says 65496 x 65446 behind a primary image declared
+     * 80 x 60; libheif would allocate 4 GB for it (kept as a 3 KB fixture) */
+    tu_run("cp %s/tests/fixtures/heif-grid-larger-than-declared.heic %s", UNSHARP_SOURCE_DIR, tu_path("grid.heic"));
+    expect("grid.heic", UNSHARP_ERR_DECODE, "larger than declared", 0);
+    ck_assert_msg(strchr(unsharp_errmsg(), '\n') == NULL, "a newline in: %s", unsharp_errmsg());
     /* a text file named .CR2, and formats recognised but not read */
     tu_write_file(tu_path("IMG_0001.CR2"), "Hello, this is not a photo.\n", 28);
     expect("IMG_0001.CR2", UNSHARP_ERR_FORMAT, "not a RAW file (it holds text)", 0);

@@ -8,6 +8,7 @@
  * there: dav1d writes to stderr on damaged data, and the library must never print. Each
  * decode holds its own reference on libheif (heif_init / heif_deinit are counted). */
 #include <libheif/heif.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "image_internal.h"
@@ -42,6 +43,7 @@ unsharp_status unsharp__heif_decode(const img_ctx *ctx, const unsigned char *dat
                  avif ? "AV1" : "HEVC");
     hc = heif_context_alloc();
     if (!hc) IMG_FAIL(UNSHARP_ERR_NOMEM, "cannot start the %s decoder", fmt);
+    /* our own check of the declared size, below, says what is too large */
     heif_context_set_maximum_image_size_limit(hc, UNSHARP_IMAGE_MAX_SIDE);
     err = heif_context_read_from_memory_without_copy(hc, data, size, NULL);
     if (err.code != heif_error_Ok) IMG_FAIL(UNSHARP_ERR_DECODE, "truncated or corrupt %s file (%s)", fmt, err.message);
@@ -52,6 +54,13 @@ unsharp_status unsharp__heif_decode(const img_ctx *ctx, const unsigned char *dat
     if (unsharp__img_too_large(ctx, (uint64_t)w, (uint64_t)h))
         IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %dx%d (%llu pixels), over the limit of %llu pixels", w, h,
                  (unsigned long long)w * (unsigned long long)h, (unsigned long long)ctx->opt.max_pixels);
+    /* A grid image is assembled at the size its grid box gives, which need not be the size
+     * checked above: libheif's own limit, on each side, refuses a grid or tile larger than the
+     * declared long side. Capped at sqrt(4 * max_pixels), so a lying file costs at most four
+     * times the pixel limit. */
+    const double cap = sqrt(4.0 * (double)ctx->opt.max_pixels);
+    const int side_limit = (double)(w > h ? w : h) < cap ? (w > h ? w : h) : (int)cap;
+    heif_context_set_maximum_image_size_limit(hc, side_limit > 0 ? side_limit : 1);
     const int alpha = heif_image_handle_has_alpha_channel(handle);
     dopt = heif_decoding_options_alloc();
     if (!dopt) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for the %s decoder", fmt);
@@ -60,6 +69,8 @@ unsharp_status unsharp__heif_decode(const img_ctx *ctx, const unsigned char *dat
     if (avif && has_decoder("aom")) dopt->decoder_id = "aom"; /* dav1d would print on bad input */
     err = heif_decode_image(handle, &im, heif_colorspace_RGB,
                             alpha ? heif_chroma_interleaved_RGBA : heif_chroma_interleaved_RGB, dopt);
+    if (err.subcode == heif_suberror_Security_limit_exceeded)
+        IMG_FAIL(UNSHARP_ERR_DECODE, "corrupt %s file: an image inside is larger than declared (%s)", fmt, err.message);
     if (err.code == heif_error_Memory_allocation_error) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory decoding %s", fmt);
     if (err.code != heif_error_Ok) IMG_FAIL(UNSHARP_ERR_DECODE, "truncated or corrupt %s data (%s)", fmt, err.message);
     int stride = 0;

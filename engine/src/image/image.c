@@ -20,6 +20,12 @@ unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const ch
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* the decoders' own texts may end in a newline or hold one: a message is one line */
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n; i++)
+        if (msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t') msg[i] = ' ';
+    while (n && msg[n - 1] == ' ') msg[--n] = 0;
+    for (char *p = strstr(msg, " )"); p; p = strstr(p, " )")) memmove(p, p + 1, strlen(p + 1) + 1);
     return unsharp__seterr(ctx->errbuf, st, ctx->api, "%s: %s", ctx->name, msg);
 }
 
