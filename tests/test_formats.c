@@ -355,6 +355,12 @@ START_TEST(sizes_and_names)
     tu_run("cp %s/tests/fixtures/heif-grid-larger-than-declared.heic %s", UNSHARP_SOURCE_DIR, tu_path("grid.heic"));
     expect("grid.heic", UNSHARP_ERR_DECODE, "larger than declared", 0);
     ck_assert_msg(strchr(unsharp_errmsg(), '\n') == NULL, "a newline in: %s", unsharp_errmsg());
+    /* found by fuzz_raw: a DNG whose make is Hasselblad overflows a buffer in LibRaw 0.20's
+     * parseHassyModel (fortify aborts); such files never reach LibRaw (a 336-byte fixture) */
+    tu_run("cp %s/tests/fixtures/raw-hasselblad-model-overflow.dng %s", UNSHARP_SOURCE_DIR, tu_path("hassy.dng"));
+    expect("hassy.dng", UNSHARP_ERR_FORMAT, "TIFF is not supported", 0);
+    tu_write_file(tu_path("hassy.raf"), "FUJIFILMCCD-RAW hAsSeLbLaD", 26);
+    expect("hassy.raf", UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported", 0);
     /* a text file named .CR2, and formats recognised but not read */
     tu_write_file(tu_path("IMG_0001.CR2"), "Hello, this is not a photo.\n", 28);
     expect("IMG_0001.CR2", UNSHARP_ERR_FORMAT, "not a RAW file (it holds text)", 0);

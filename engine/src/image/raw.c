@@ -11,6 +11,7 @@
  *
  * LibRaw is built without its printing callbacks (LIBRAW_OPIONS_NO_*_CALLBACK); its error
  * codes become messages. The sensor size is checked against the pixel limit before unpacking.
+ * Files that name Hasselblad are kept from LibRaw 0.20 (see names_hasselblad).
  * A TIFF-like file that LibRaw does not know as a RAW (a plain TIFF) is handed back to tiff.c;
  * a truncated NEF, ARW or DNG may look like that to LibRaw too, and then reads as the TIFF
  * its first image is (often a small preview) or fails in tiff.c. */
@@ -101,12 +102,39 @@ bailout:
     return st;
 }
 
+/* 1 when the bytes name Hasselblad (or Imacon, its old name) anywhere, in any case. LibRaw
+ * 0.20 (Debian 12) overflows a buffer in parseHassyModel() on a crafted Hasselblad model
+ * name (found by fuzz_raw), and the make can sit in any IFD, so the whole file is searched
+ * (a few ms for a 25 MB RAW). Such files never reach LibRaw. */
+static int names_hasselblad(const unsigned char *d, size_t n)
+{
+    static const char *const names[] = {"hasselblad", "imacon"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        const char *w = names[k];
+        const size_t len = strlen(w);
+        if (n < len) continue;
+        for (int upper = 0; upper < 2; upper++) { /* each spelling of the first letter: memchr */
+            const int first = upper ? w[0] - 32 : w[0];
+            for (const unsigned char *p = d; (p = memchr(p, first, (size_t)(d + n - len + 1 - p))); p++) {
+                size_t j = 1;
+                while (j < len && (p[j] | 32) == w[j]) j++;
+                if (j == len) return 1;
+            }
+        }
+    }
+    return 0;
+}
+
 unsharp_status unsharp__raw_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
                                    unsharp_image *img, img_buf *out, int *is_raw)
 {
     unsharp_status st = UNSHARP_OK;
     libraw_data_t *lr = libraw_init(LIBRAW_OPIONS_NO_MEMERR_CALLBACK | LIBRAW_OPIONS_NO_DATAERR_CALLBACK);
     if (is_raw) *is_raw = 0;
+    if (names_hasselblad(data, size)) {
+        if (is_raw) goto bailout; /* read as the TIFF it also is, by libtiff */
+        IMG_FAIL(UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported (this LibRaw is unsafe on them)");
+    }
     if (!lr) IMG_FAIL(UNSHARP_ERR_NOMEM, "cannot start the RAW decoder");
     int rc = libraw_open_buffer(lr, (void *)data, size);
     if (rc == LIBRAW_FILE_UNSUPPORTED && is_raw) goto bailout; /* not a RAW: tiff.c reads it */
