@@ -2,7 +2,9 @@
  * message for a file that is not one we can read.
  *
  * JPEG (FF D8 FF), PNG (its 8-byte signature), WebP (RIFF....WEBP), TIFF (II*\0 or MM\0*,
- * which is also how CR2, NEF, ARW, PEF and DNG start: raw.c tells them apart), the RAW files
+ * which is also how NEF, ARW, PEF and DNG start: a first IFD with a DNGVersion tag or a
+ * camera maker's Make goes to raw.c, which hands a file LibRaw does not take back to
+ * tiff.c; any other TIFF goes to tiff.c alone), the RAW files
  * with a signature of their own (CR2: a TIFF with "CR" at byte 8; CR3: an ISO box "ftyp" of
  * brand "crx "; RAF: "FUJIFILM";
  * ORF: IIRO, IIRS or MMOR; RW2: IIU\0), and HEIF/AVIF (an "ftyp" box that libheif accepts).
@@ -31,6 +33,46 @@ static void iso_brand(const unsigned char *d, size_t n, char brand[5])
     }
 }
 
+static unsigned get16(const unsigned char *p, int le) { return le ? p[0] | p[1] << 8 : p[0] << 8 | p[1]; }
+static uint32_t get32(const unsigned char *p, int le)
+{
+    return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+              : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* 1 when the first IFD of a TIFF has a DNGVersion tag, or a Make that is a camera maker's:
+ * only those go to LibRaw (NEF, ARW, PEF, DNG, ...), so that a plain TIFF never meets its
+ * parser (LibRaw 0.20 crashes on some crafted files). */
+static int tiff_from_camera(const unsigned char *d, size_t n)
+{
+    static const char *const makers[] = {"NIKON", "SONY", "PENTAX", "RICOH", "Canon", "OLYMPUS", "OM Digital",
+                                         "Panasonic", "LEICA", "Leica", "FUJIFILM", "SAMSUNG", "SIGMA", "Phase One",
+                                         "Leaf", "Mamiya", "KODAK", "Kodak", "EASTMAN KODAK", "Minolta", "MINOLTA",
+                                         "KONICA", "EPSON", "SEIKO EPSON", "Sinar", "Nokia", "Xiaomi", "Apple"};
+    const int le = d[0] == 'I';
+    uint32_t ifd = get32(d + 4, le);
+    if (ifd < 8 || (size_t)ifd + 2 > n) return 0;
+    unsigned count = get16(d + ifd, le);
+    for (unsigned i = 0; i < count && (size_t)ifd + 2 + 12 * (i + 1) <= n; i++) {
+        const unsigned char *e = d + ifd + 2 + 12 * i;
+        unsigned tag = get16(e, le), type = get16(e + 2, le);
+        uint32_t len = get32(e + 4, le);
+        if (tag == 50706) return 1; /* DNGVersion */
+        if (tag != 271 || type != 2 || len < 2) continue;
+        const unsigned char *v = e + 8;
+        if (len > 4) {
+            uint32_t off = get32(e + 8, le);
+            if (off >= n || len > n - off) return 0;
+            v = d + off;
+        }
+        for (size_t k = 0; k < sizeof makers / sizeof *makers; k++) {
+            size_t ml = strlen(makers[k]);
+            if (len >= ml && memcmp(v, makers[k], ml) == 0) return 1;
+        }
+    }
+    return 0;
+}
+
 img_kind unsharp__img_sniff(const unsigned char *d, size_t n, const char **what)
 {
     char brand[5];
@@ -39,7 +81,8 @@ img_kind unsharp__img_sniff(const unsigned char *d, size_t n, const char **what)
     if (starts(d, n, "\x89PNG\r\n\x1A\n", 8)) return IMG_KIND_PNG;
     if (n >= 12 && memcmp(d, "RIFF", 4) == 0 && memcmp(d + 8, "WEBP", 4) == 0) return IMG_KIND_WEBP;
     if (starts(d, n, "II*\0", 4) && n >= 10 && d[8] == 'C' && d[9] == 'R') return IMG_KIND_RAW; /* CR2 */
-    if (starts(d, n, "II*\0", 4) || starts(d, n, "MM\0*", 4)) return IMG_KIND_TIFF;
+    if (starts(d, n, "II*\0", 4) || starts(d, n, "MM\0*", 4))
+        return tiff_from_camera(d, n) ? IMG_KIND_TIFF_RAW : IMG_KIND_TIFF;
     if (starts(d, n, "FUJIFILM", 8) || starts(d, n, "IIRO", 4) || starts(d, n, "IIRS", 4) ||
         starts(d, n, "MMOR", 4) || starts(d, n, "IIU\0", 4))
         return IMG_KIND_RAW;

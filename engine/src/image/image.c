@@ -203,9 +203,12 @@ static unsharp_status decode_buffer(const img_ctx *ctx, const unsigned char *dat
     case IMG_KIND_WEBP:
         CHECK(unsharp__webp_decode(ctx, data, size, channels, img, &b));
         break;
-    case IMG_KIND_TIFF:
+    case IMG_KIND_TIFF_RAW:
         CHECK(unsharp__raw_decode(ctx, data, size, channels, img, &b, &is_raw));
         if (!is_raw) CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
+        break;
+    case IMG_KIND_TIFF:
+        CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
         break;
     case IMG_KIND_RAW:
         CHECK(unsharp__raw_decode(ctx, data, size, channels, img, &b, NULL));

@@ -47,7 +47,8 @@ int unsharp__img_too_large(const img_ctx *ctx, uint64_t w, uint64_t h);
 
 typedef enum img_kind {
     IMG_KIND_UNKNOWN, IMG_KIND_JPEG, IMG_KIND_PNG, IMG_KIND_HEIF, IMG_KIND_AVIF, IMG_KIND_WEBP,
-    IMG_KIND_TIFF,       /* a TIFF, or a RAW built on TIFF (CR2, NEF, ARW, PEF, DNG) */
+    IMG_KIND_TIFF,       /* a TIFF with no sign of a camera */
+    IMG_KIND_TIFF_RAW,   /* a TIFF from a camera: a RAW (NEF, ARW, PEF, DNG) or a plain TIFF */
     IMG_KIND_RAW,        /* a RAW with a signature of its own (CR2, CR3, RAF, ORF, RW2) */
     IMG_KIND_UNSUPPORTED /* a format we know and do not read: *what names it */
 } img_kind;
@@ -106,7 +107,7 @@ unsharp_status unsharp__webp_decode(const img_ctx *ctx, const unsigned char *dat
                                     unsharp_image *img, img_buf *out);
 unsharp_status unsharp__tiff_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
                                     unsharp_image *img, img_buf *out);
-/* For IMG_KIND_TIFF, *is_raw tells whether LibRaw knew the file as a RAW (0: it is not one,
+/* For IMG_KIND_TIFF_RAW, *is_raw tells whether LibRaw knew the file as a RAW (0: it is not one,
  * nothing was reported, decode it as a TIFF); for IMG_KIND_RAW, is_raw is NULL and a file
  * LibRaw refuses fails. */
 unsharp_status unsharp__raw_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,

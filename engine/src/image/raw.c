@@ -36,7 +36,8 @@ static const char *why(int rc)
     return libraw_strerror(rc);
 }
 
-/* The preview when it is a JPEG whose long side is at least long_side; 0 when it was used. */
+/* Decodes the preview when it is a JPEG whose long side is at least long_side; *used says
+ * whether it was. */
 static unsharp_status try_preview(const img_ctx *ctx, libraw_data_t *lr, int channels, img_buf *out, int *used)
 {
     unsharp_status st = UNSHARP_OK;
