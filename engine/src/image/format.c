@@ -49,6 +49,7 @@ static int tiff_from_camera(const unsigned char *d, size_t n)
                                          "Panasonic", "LEICA", "Leica", "FUJIFILM", "SAMSUNG", "SIGMA", "Phase One",
                                          "Leaf", "Mamiya", "KODAK", "Kodak", "EASTMAN KODAK", "Minolta", "MINOLTA",
                                          "KONICA", "EPSON", "SEIKO EPSON", "Sinar", "Nokia", "Xiaomi", "Apple"};
+    if (n < 8) return 0;
     const int le = d[0] == 'I';
     uint32_t ifd = get32(d + 4, le);
     if (ifd < 8 || (size_t)ifd + 2 > n) return 0;
