@@ -1,9 +1,10 @@
 /* decode_bench.c: photo decode speed of unsharp_image_load at the working size, one process.
  * Decodes every *.jpg / *.jpeg in DIR (sorted by name) to LUMA8 at the given long side and
  * prints the file count, the total seconds and the median ms per image. --shard I/N decodes
- * only the files whose index is I modulo N, so N processes can split a directory.
+ * only the files whose index is I modulo N, so N processes can split a directory. --all takes
+ * every file in DIR whatever its name (bench/formats_bench.sh: one photo in each format).
  *
- * usage: decode_bench DIR [LONG_SIDE (1600)] [--shard I/N] [--rgb] */
+ * usage: decode_bench DIR [LONG_SIDE (1600)] [--shard I/N] [--rgb] [--all] */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +36,7 @@ static int is_jpeg_name(const char *n)
 int main(int argc, char **argv)
 {
     const char *dir = NULL;
-    int long_side = 1600, shard = 0, shards = 1, have_side = 0;
+    int long_side = 1600, shard = 0, shards = 1, have_side = 0, all = 0;
     unsharp_pixel_format fmt = UNSHARP_PIXEL_LUMA8;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--shard") && i + 1 < argc) {
@@ -45,6 +46,8 @@ int main(int argc, char **argv)
             }
         } else if (!strcmp(argv[i], "--rgb")) {
             fmt = UNSHARP_PIXEL_RGB8;
+        } else if (!strcmp(argv[i], "--all")) {
+            all = 1;
         } else if (!dir) {
             dir = argv[i];
         } else if (!have_side) {
@@ -56,7 +59,7 @@ int main(int argc, char **argv)
         }
     }
     if (!dir || long_side < 0) {
-        fprintf(stderr, "usage: decode_bench DIR [LONG_SIDE (1600)] [--shard I/N] [--rgb]\n");
+        fprintf(stderr, "usage: decode_bench DIR [LONG_SIDE (1600)] [--shard I/N] [--rgb] [--all]\n");
         return 2;
     }
 
@@ -69,7 +72,7 @@ int main(int argc, char **argv)
     char **names = NULL;
     struct dirent *e;
     while ((e = readdir(d))) {
-        if (!is_jpeg_name(e->d_name)) continue;
+        if (all ? e->d_name[0] == '.' : !is_jpeg_name(e->d_name)) continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
             char **p = realloc(names, cap * sizeof *names);

@@ -109,7 +109,7 @@ rows = {os.path.basename(r["path"]): r for r in map(json.loads, open(sys.argv[1]
 assert sorted(rows) == sorted(["good.jpg", "good\ntwo.jpg", "truncated.jpg", "empty.jpg", "text.jpg", "huge.jpg", "unreadable.jpg"]), sorted(rows)
 for ok in ("good.jpg", "good\ntwo.jpg"):
     assert "error" not in rows[ok] and rows[ok]["verdict"] in ("sharp", "unsure", "blurry"), rows[ok]
-for bad, word in (("truncated.jpg", "truncated"), ("empty.jpg", "empty"), ("text.jpg", "not a JPEG or PNG"),
+for bad, word in (("truncated.jpg", "truncated"), ("empty.jpg", "empty"), ("text.jpg", "not a JPEG file"),
                   ("huge.jpg", "over the limit"), ("unreadable.jpg", "ermission")):
     assert "error" in rows[bad] and "sharpness" not in rows[bad], rows[bad]
     assert word in rows[bad]["error"], rows[bad]

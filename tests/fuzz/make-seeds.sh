@@ -1,6 +1,8 @@
 #!/bin/bash
 # make-seeds.sh: writes the seed corpora of the fuzz targets, from generated content only
-# (no binary seeds are kept in git): DIR/fuzz_jpeg, fuzz_png, fuzz_exif, fuzz_weights.
+# (no binary seeds are kept in git): DIR/fuzz_jpeg, fuzz_png, fuzz_exif, fuzz_weights, and
+# fuzz_webp, fuzz_heif, fuzz_tiff, fuzz_raw from tests/image/make_formats.py --small (cwebp,
+# heif-enc, avifenc, tiffcp, and DNG files written byte by byte).
 # Each seed starts with the option byte the harness reads first (see tests/fuzz/fuzz_*.c).
 # usage: tests/fuzz/make-seeds.sh [DIR [MAKE_USW_SEED]]
 #   DIR defaults to build-fuzz/seeds; MAKE_USW_SEED to the make_usw_seed built next to DIR's
@@ -13,7 +15,7 @@ for t in cjpeg pnmtopng pgmramp ppmpat pgmnoise pamdepth; do
   command -v $t >/dev/null || { echo "make-seeds: $t missing (apt-get install libjpeg-turbo-progs netpbm)" >&2; exit 2; }
 done
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-rm -rf "$DIR"; mkdir -p "$DIR"/{fuzz_jpeg,fuzz_png,fuzz_exif,fuzz_weights}
+rm -rf "$DIR"; mkdir -p "$DIR"/{fuzz_jpeg,fuzz_png,fuzz_exif,fuzz_weights,fuzz_webp,fuzz_heif,fuzz_tiff,fuzz_raw}
 
 # seed OUT OPTBYTE FILE: the option byte, then the file.
 seed() { { printf "\\x$2"; cat "$3"; } > "$1"; }
@@ -121,4 +123,15 @@ if [ -x "$USW" ]; then
 else
   echo "make-seeds: $USW not built: fuzz_weights gets no seeds" >&2
 fi
-echo "seeds in $DIR: fuzz_jpeg $((j * 4)), fuzz_png $((p * 4)), fuzz_exif $e, fuzz_weights $w"
+# ---- WebP, HEIF/AVIF, TIFF, RAW (DNG): small files made by make_formats.py
+mkdir "$T/fmt"
+/usr/bin/python3 "$root/tests/image/make_formats.py" "$T/fmt" --small
+f=0
+for pair in fuzz_webp:lossy.webp fuzz_webp:lossless.webp fuzz_webp:alpha.webp fuzz_heif:src.heic \
+            fuzz_heif:src.avif fuzz_tiff:plain.tif fuzz_tiff:lzw.tif fuzz_tiff:tiled.tif fuzz_tiff:orient6.tif \
+            fuzz_tiff:gray16.tif fuzz_tiff:palette.tif fuzz_raw:cfa.dng fuzz_raw:cfa6.dng fuzz_raw:preview.dng; do
+  t=${pair%%:*} name=${pair#*:}
+  for opt in 00 63 b1 5a e6; do seed "$DIR/$t/$name-$opt" $opt "$T/fmt/$name"; done
+  f=$((f + 5))
+done
+echo "seeds in $DIR: fuzz_jpeg $((j * 4)), fuzz_png $((p * 4)), fuzz_exif $e, fuzz_weights $w, other formats $f"

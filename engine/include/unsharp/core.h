@@ -62,7 +62,7 @@ typedef enum unsharp_status {
     UNSHARP_ERR_STATE,       /* the call is out of order (backward before forward, ...) */
     UNSHARP_ERR_BACKEND,     /* the compute backend failed (device errors) */
     UNSHARP_ERR_UNSUPPORTED, /* the build lacks what was asked for */
-    UNSHARP_ERR_FORMAT,      /* an image file of no supported type (JPEG, PNG), by its content */
+    UNSHARP_ERR_FORMAT,      /* an image file of no supported type, by its content */
     UNSHARP_ERR_TOO_LARGE,   /* an image's header claims more pixels than the allowed maximum */
     UNSHARP_ERR_DECODE       /* an image file is damaged: truncated or corrupt data */
 } unsharp_status;

@@ -16,8 +16,11 @@ extern "C" {
  * Photos are decoded straight to the working size: JPEG through TurboJPEG with DCT scaling
  * (the smallest of 1/8, 1/4, 3/8, 1/2, 5/8, 3/4, 7/8, 1 whose long side is at or above the
  * requested one), then an area-averaging resample to exactly the requested long side; PNG
- * through libpng, then the same resample. EXIF orientation (libexif) is applied, so pixels
- * come out the way the photo is meant to be seen. The type is recognised by content, never
+ * (libpng), WebP (libwebp), HEIF/HEIC and AVIF (libheif) and TIFF (libtiff) at their stored
+ * size, then the same resample; camera RAW (LibRaw) from the embedded JPEG preview when its
+ * long side is at least the requested one, else from LibRaw's half-size decode. The
+ * orientation (EXIF, TIFF, the RAW's, HEIF's own transforms) is applied, so pixels come out
+ * the way the photo is meant to be seen (docs/image-input.md). The type is recognised by content, never
  * by the file name. The pixel count in the header is checked against max_pixels before any
  * pixel memory is allocated. */
 
@@ -34,7 +37,15 @@ typedef enum unsharp_pixel_format {
     UNSHARP_PIXEL_RGBF = 3   /* 3 channels interleaved, float in [0, 1] */
 } unsharp_pixel_format;
 
-typedef enum unsharp_image_type { UNSHARP_IMAGE_JPEG = 1, UNSHARP_IMAGE_PNG = 2 } unsharp_image_type;
+typedef enum unsharp_image_type {
+    UNSHARP_IMAGE_JPEG = 1,
+    UNSHARP_IMAGE_PNG = 2,
+    UNSHARP_IMAGE_HEIF = 3, /* HEIC and other HEIF files (libheif) */
+    UNSHARP_IMAGE_AVIF = 4, /* AVIF (libheif) */
+    UNSHARP_IMAGE_WEBP = 5, /* WebP (libwebp) */
+    UNSHARP_IMAGE_TIFF = 6, /* TIFF (libtiff) */
+    UNSHARP_IMAGE_RAW = 7   /* a camera RAW: CR2, CR3, NEF, ARW, RAF, ORF, RW2, PEF, DNG (LibRaw) */
+} unsharp_image_type;
 
 typedef struct unsharp_image_options {
     unsharp_pixel_format format;
@@ -54,16 +65,21 @@ typedef struct unsharp_image {
     size_t stride;              /* bytes from one row to the next */
     void *pixels;               /* owned by the image */
     int stored_width, stored_height; /* as stored in the file, before scaling and orientation */
-    int orientation;            /* EXIF orientation 1..8 found in the file (1 when none) */
+    int orientation;            /* orientation 1..8 found in the file: EXIF, TIFF's tag or the
+                                   RAW's (the same values); 1 when none, and for HEIF, whose
+                                   own rotation is applied while decoding */
     unsharp_image_type type;
     int from_exif_thumbnail;    /* 1 when the pixels are the embedded EXIF thumbnail */
+    int from_raw_preview;       /* RAW: 1 when the pixels are the embedded JPEG preview, 0 when
+                                   they are LibRaw's half-size decode of the sensor data */
 } unsharp_image;
 
 /* Decodes a photo file. options may be NULL (RGB8, stored size, orientation applied). *out
  * is the caller's, to free with unsharp_image_free, and NULL on failure.
  * @return UNSHARP_OK; UNSHARP_ERR_IO (cannot open or read: missing, unreadable, a directory);
- *         UNSHARP_ERR_FORMAT (neither JPEG nor PNG); UNSHARP_ERR_TOO_LARGE; UNSHARP_ERR_DECODE
- *         (truncated or corrupt); UNSHARP_ERR_NOMEM. The message, from unsharp_errmsg(), names
+ *         UNSHARP_ERR_FORMAT (not a supported type: JPEG, PNG, HEIF, AVIF, WebP, TIFF, RAW);
+ *         UNSHARP_ERR_TOO_LARGE; UNSHARP_ERR_DECODE (truncated or corrupt); UNSHARP_ERR_UNSUPPORTED
+ *         (libheif lacks the HEVC or AV1 decoder); UNSHARP_ERR_NOMEM. The message, from unsharp_errmsg(), names
  *         the file. */
 UNSHARP_API unsharp_status unsharp_image_load(const char *path, const unsharp_image_options *options,
                                               unsharp_image **out);

@@ -1,7 +1,8 @@
 /* image.c: the public image entry points. Reads the file (open + fstat: only regular files,
- * at most UNSHARP_IMAGE_MAX_FILE bytes), recognises JPEG or PNG by the magic bytes, and runs
- * the steps: decode (jpeg.c / png.c, with the DCT scale or the EXIF thumbnail), area resample
- * to the working size (resample.c), EXIF orientation (orient.c), then float conversion. */
+ * at most UNSHARP_IMAGE_MAX_FILE bytes), recognises the format by content (format.c), and runs
+ * the steps: decode (jpeg.c with the DCT scale or the EXIF thumbnail, png.c, heif.c for HEIF
+ * and AVIF, webp.c, tiff.c, raw.c), area resample to the working size (resample.c),
+ * orientation (orient.c), then float conversion. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -12,9 +13,6 @@
 #include <unistd.h>
 #include "image_internal.h"
 
-static const unsigned char JPEG_MAGIC[3] = {0xFF, 0xD8, 0xFF};
-static const unsigned char PNG_MAGIC[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
-
 unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const char *fmt, ...)
 {
     int k = snprintf(ctx->errbuf, PHOTO_MSG_MAX, "%s: ", ctx->name);
@@ -23,6 +21,13 @@ unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const ch
     va_start(ap, fmt);
     vsnprintf(ctx->errbuf + k, PHOTO_MSG_MAX - (size_t)k, fmt, ap);
     va_end(ap);
+    /* the decoders' own texts may end in a newline or hold one: a message is one line */
+    char *msg = ctx->errbuf + k;
+    size_t n = strlen(msg);
+    for (size_t i = 0; i < n; i++)
+        if (msg[i] == '\n' || msg[i] == '\r' || msg[i] == '\t') msg[i] = ' ';
+    while (n && msg[n - 1] == ' ') msg[--n] = 0;
+    for (char *p = strstr(msg, " )"); p; p = strstr(p, " )")) memmove(p, p + 1, strlen(p + 1) + 1);
     return st;
 }
 
@@ -174,25 +179,49 @@ static unsharp_status decode_buffer(const img_ctx *ctx, const unsigned char *dat
     const unsharp_pixel_format fmt = ctx->opt.format;
     const int channels = (fmt == UNSHARP_PIXEL_LUMA8 || fmt == UNSHARP_PIXEL_LUMAF) ? 1 : 3;
 
-    if (size == 0) IMG_FAIL(UNSHARP_ERR_FORMAT, "empty file (0 bytes), not a JPEG or PNG file");
     img = calloc(1, sizeof *img);
     if (!img) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory");
     img->orientation = 1;
-    if (size >= sizeof JPEG_MAGIC && memcmp(data, JPEG_MAGIC, sizeof JPEG_MAGIC) == 0) {
+    const char *what = NULL;
+    int is_raw = 0;
+    const img_kind kind = unsharp__img_sniff(data, size, &what);
+    switch (kind) {
+    case IMG_KIND_JPEG:
         img->type = UNSHARP_IMAGE_JPEG;
         CHECK(decode_jpeg(ctx, data, size, channels, img, &b));
-    } else if (size >= sizeof PNG_MAGIC && memcmp(data, PNG_MAGIC, sizeof PNG_MAGIC) == 0) {
+        break;
+    case IMG_KIND_PNG:
         img->type = UNSHARP_IMAGE_PNG;
         CHECK(unsharp__png_decode(ctx, data, size, channels, &b));
         img->stored_width = b.w;
         img->stored_height = b.h;
-    } else {
-        char head[3 * 8 + 1] = "";
-        for (size_t i = 0; i < size && i < 8; i++) snprintf(head + 3 * i, 4, " %02x", data[i]);
-        IMG_FAIL(UNSHARP_ERR_FORMAT, "not a JPEG or PNG file (it starts with%s)", head);
+        break;
+    case IMG_KIND_HEIF:
+    case IMG_KIND_AVIF:
+        img->type = kind == IMG_KIND_AVIF ? UNSHARP_IMAGE_AVIF : UNSHARP_IMAGE_HEIF;
+        CHECK(unsharp__heif_decode(ctx, data, size, channels, img, &b));
+        break;
+    case IMG_KIND_WEBP:
+        CHECK(unsharp__webp_decode(ctx, data, size, channels, img, &b));
+        break;
+    case IMG_KIND_TIFF_RAW:
+        CHECK(unsharp__raw_decode(ctx, data, size, channels, img, &b, &is_raw));
+        if (!is_raw) CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
+        break;
+    case IMG_KIND_TIFF:
+        CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
+        break;
+    case IMG_KIND_RAW:
+        CHECK(unsharp__raw_decode(ctx, data, size, channels, img, &b, NULL));
+        break;
+    case IMG_KIND_UNSUPPORTED:
+        IMG_FAIL(UNSHARP_ERR_FORMAT, "%s is not supported", what);
+    case IMG_KIND_UNKNOWN:
+    default:
+        CHECK(unsharp__img_fail_unknown(ctx, data, size));
     }
-    /* Thumbnail mode takes the JPEG decode as it comes; PNG has no cheap small decode, so it
-     * is resampled like a normal load. */
+    /* Thumbnail mode takes the JPEG decode as it comes; the other formats have no cheap small
+     * decode (a RAW's preview is DCT-scaled already), so they are resampled like a normal load. */
     if (ctx->opt.long_side > 0 && !(ctx->opt.thumbnail && img->type == UNSHARP_IMAGE_JPEG))
         CHECK(unsharp__resample(ctx, &b, ctx->opt.long_side));
     if (!ctx->opt.keep_orientation) CHECK(unsharp__orient(ctx, &b, img->orientation));

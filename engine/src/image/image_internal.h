@@ -44,6 +44,22 @@ unsharp_status unsharp__img_fail(const img_ctx *ctx, unsharp_status st, const ch
 /* 1 when w x h is more than the context allows (max_pixels, or a side over the cap). */
 int unsharp__img_too_large(const img_ctx *ctx, uint64_t w, uint64_t h);
 
+/* ---- format.c ---- */
+
+typedef enum img_kind {
+    IMG_KIND_UNKNOWN, IMG_KIND_JPEG, IMG_KIND_PNG, IMG_KIND_HEIF, IMG_KIND_AVIF, IMG_KIND_WEBP,
+    IMG_KIND_TIFF,       /* a TIFF with no sign of a camera */
+    IMG_KIND_TIFF_RAW,   /* a TIFF from a camera: a RAW (NEF, ARW, PEF, DNG) or a plain TIFF */
+    IMG_KIND_RAW,        /* a RAW with a signature of its own (CR2, CR3, RAF, ORF, RW2) */
+    IMG_KIND_UNSUPPORTED /* a format we know and do not read: *what names it */
+} img_kind;
+
+/* Recognises the format by the first bytes. */
+img_kind unsharp__img_sniff(const unsigned char *data, size_t size, const char **what);
+/* UNSHARP_ERR_FORMAT for content we do not know: what the name promised, and whether the
+ * file holds text or which bytes it starts with. */
+unsharp_status unsharp__img_fail_unknown(const img_ctx *ctx, const unsigned char *data, size_t size);
+
 /* ---- jpeg.c ---- */
 
 /* What a walk over the JPEG markers before the first scan finds. */
@@ -75,6 +91,28 @@ int unsharp__jpeg_dims(const unsigned char *data, size_t size, int *w, int *h);
 
 unsharp_status unsharp__png_decode(const img_ctx *ctx, const unsigned char *data, size_t size,
                                    int channels, img_buf *out);
+
+/* One row of 8-bit gray, gray+alpha, RGB or RGBA (sc = 1..4 bytes a pixel) to 1 (luma,
+ * BT.601 weights) or 3 channels; alpha is composited over white. */
+void unsharp__convert_row(const unsigned char *src, int sc, int w, int channels, unsigned char *dst);
+
+/* ---- heif.c, webp.c, tiff.c, raw.c ----
+ * Each decodes the whole image to 1 (luma) or 3 (RGB) channels at its stored size (raw.c: at
+ * the embedded preview's or LibRaw's half size), refusing an image over the pixel limit before
+ * its pixels are allocated, and fills img's stored size, orientation and type. HEIF applies
+ * its own rotation and mirroring while decoding (unless keep_orientation), so it reports
+ * orientation 1; TIFF and RAW report theirs for orient.c. */
+unsharp_status unsharp__heif_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
+                                    unsharp_image *img, img_buf *out);
+unsharp_status unsharp__webp_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
+                                    unsharp_image *img, img_buf *out);
+unsharp_status unsharp__tiff_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
+                                    unsharp_image *img, img_buf *out);
+/* For IMG_KIND_TIFF_RAW, *is_raw tells whether LibRaw knew the file as a RAW (0: it is not one,
+ * nothing was reported, decode it as a TIFF); for IMG_KIND_RAW, is_raw is NULL and a file
+ * LibRaw refuses fails. */
+unsharp_status unsharp__raw_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
+                                   unsharp_image *img, img_buf *out, int *is_raw);
 
 /* ---- exif.c ---- */
 

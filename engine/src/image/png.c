@@ -52,8 +52,7 @@ static unsigned char over_white(int v, int a) { return (unsigned char)((v * a + 
 
 static unsigned char luma(int r, int g, int b) { return (unsigned char)((19595 * r + 38470 * g + 7471 * b + 32768) >> 16); }
 
-/* One decoded row (gray, gray+alpha, RGB or RGBA, 8-bit) to the output channels. */
-static void convert_row(const unsigned char *src, int sc, int w, int channels, unsigned char *dst)
+void unsharp__convert_row(const unsigned char *src, int sc, int w, int channels, unsigned char *dst)
 {
     for (int x = 0; x < w; x++) {
         const unsigned char *p = src + (size_t)x * (size_t)sc;
@@ -137,7 +136,7 @@ unsharp_status unsharp__png_decode(const img_ctx *ctx, const unsigned char *data
         if (!raw) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %ux%u pixels", (unsigned)w, (unsigned)h);
         for (png_uint_32 y = 0; y < h; y++) {
             png_read_row(png, raw, NULL);
-            convert_row(raw, sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
+            unsharp__convert_row(raw, sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
         }
     } else {
         /* Adam7 fills every row over seven passes: the whole image is needed at once */
@@ -147,7 +146,7 @@ unsharp_status unsharp__png_decode(const img_ctx *ctx, const unsigned char *data
         for (png_uint_32 y = 0; y < h; y++) rows[y] = raw + (size_t)y * rowbytes;
         png_read_image(png, rows);
         for (png_uint_32 y = 0; y < h; y++)
-            convert_row(rows[y], sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
+            unsharp__convert_row(rows[y], sc, (int)w, channels, px + (size_t)y * w * (size_t)channels);
     }
     out->px = px;
     out->w = (int)w;

@@ -1,0 +1,165 @@
+/* raw.c: camera RAW files through LibRaw's C API (libraw_r: no shared state between handles),
+ * from memory: CR2, CR3, NEF, ARW, RAF, ORF, RW2, PEF, DNG and the other files LibRaw knows.
+ *
+ * The embedded JPEG preview is what a camera shows and what most viewers judge: when its long
+ * side is at least the working size asked for, it is decoded by jpeg.c at the DCT scale that
+ * fits. Otherwise (a small preview, none at all, a damaged one, or long_side 0, the full
+ * stored size) LibRaw's half-size decode is used: one RGB pixel from each 2x2 block of the
+ * sensor, camera white balance, sRGB gamma, 8 bits. Either way the orientation is the RAW's
+ * own (LibRaw's "flip", from the file's metadata), reported for orient.c; the preview and the
+ * sensor data are both stored unturned.
+ *
+ * LibRaw is built without its printing callbacks (LIBRAW_OPIONS_NO_*_CALLBACK); its error
+ * codes become messages. The sensor size is checked against the pixel limit before unpacking.
+ * Files that name Hasselblad are kept from LibRaw 0.20 (see names_hasselblad).
+ * A TIFF-like file that LibRaw does not know as a RAW (a plain TIFF) is handed back to tiff.c;
+ * a truncated NEF, ARW or DNG may look like that to LibRaw too, and then reads as the TIFF
+ * its first image is (often a small preview) or fails in tiff.c. */
+#include <libraw/libraw.h>
+#include <stdlib.h>
+#include <string.h>
+#include "image_internal.h"
+
+/* LibRaw's flip (bit 0: mirror left-right, bit 1: upside down, bit 2: transpose) as the EXIF
+ * orientation it came from (LibRaw maps EXIF 1..8 to 0,1,3,2,4,6,7,5). */
+static int flip_to_orientation(int flip)
+{
+    static const int o[8] = {1, 2, 4, 3, 5, 8, 6, 7};
+    return flip >= 0 && flip < 8 ? o[flip] : 1;
+}
+
+/* LibRaw's error in plain words. */
+static const char *why(int rc)
+{
+    if (rc == LIBRAW_IO_ERROR) return "the data ends early or is damaged";
+    if (rc == LIBRAW_DATA_ERROR) return "damaged data";
+    return libraw_strerror(rc);
+}
+
+/* Decodes the preview when it is a JPEG whose long side is at least long_side; *used says
+ * whether it was. */
+static unsharp_status try_preview(const img_ctx *ctx, libraw_data_t *lr, int channels, img_buf *out, int *used)
+{
+    unsharp_status st = UNSHARP_OK;
+    *used = 0;
+    const int long_side = ctx->opt.long_side;
+    const libraw_thumbnail_t *t = &lr->thumbnail;
+    if (long_side <= 0 || (t->twidth > t->theight ? t->twidth : t->theight) < long_side) return UNSHARP_OK;
+    if (libraw_unpack_thumb(lr) != LIBRAW_SUCCESS || t->tformat != LIBRAW_THUMBNAIL_JPEG || !t->thumb || !t->tlength)
+        return UNSHARP_OK;
+    const unsigned char *j = (const unsigned char *)t->thumb;
+    int w = 0, h = 0;
+    if (unsharp__jpeg_dims(j, t->tlength, &w, &h) != 0 || (w > h ? w : h) < long_side ||
+        unsharp__img_too_large(ctx, (uint64_t)w, (uint64_t)h))
+        return UNSHARP_OK;
+    /* A damaged preview is not the photo's fault: the sensor data is used, no message kept. */
+    img_ctx quiet = *ctx;
+    char scratch[UNSHARP_ERRMSG_MAX];
+    quiet.errbuf = scratch;
+    int sw, sh;
+    st = unsharp__jpeg_decode(&quiet, j, t->tlength, channels, long_side, out, &sw, &sh);
+    if (st == UNSHARP_ERR_NOMEM) return unsharp__img_fail(ctx, st, "out of memory for the RAW preview");
+    *used = st == UNSHARP_OK;
+    return UNSHARP_OK;
+}
+
+/* LibRaw's half-size decode to 8-bit RGB, then to the output channels. */
+static unsharp_status half_size(const img_ctx *ctx, libraw_data_t *lr, int channels, img_buf *out)
+{
+    unsharp_status st = UNSHARP_OK;
+    libraw_processed_image_t *pi = NULL;
+    unsigned char *px = NULL;
+    lr->params.half_size = 1;
+    lr->params.user_flip = 0; /* orient.c turns it */
+    lr->params.output_bps = 8;
+    lr->params.use_camera_wb = 1;
+    int rc = libraw_unpack(lr);
+    if (rc == LIBRAW_UNSUFFICIENT_MEMORY) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for the RAW data");
+    if (rc != LIBRAW_SUCCESS) IMG_FAIL(UNSHARP_ERR_DECODE, "truncated or corrupt RAW data (%s)", why(rc));
+    rc = libraw_dcraw_process(lr);
+    if (rc == LIBRAW_UNSUFFICIENT_MEMORY) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for the RAW data");
+    if (rc != LIBRAW_SUCCESS) IMG_FAIL(UNSHARP_ERR_DECODE, "cannot develop the RAW data (%s)", libraw_strerror(rc));
+    pi = libraw_dcraw_make_mem_image(lr, &rc);
+    if (!pi) IMG_FAIL(rc == LIBRAW_UNSUFFICIENT_MEMORY ? UNSHARP_ERR_NOMEM : UNSHARP_ERR_DECODE,
+                      "cannot develop the RAW data (%s)", libraw_strerror(rc));
+    const int w = pi->width, h = pi->height, sc = pi->colors;
+    if (pi->type != LIBRAW_IMAGE_BITMAP || pi->bits != 8 || (sc != 1 && sc != 3) || w <= 0 || h <= 0 ||
+        (size_t)pi->data_size < (size_t)w * (size_t)h * (size_t)sc || unsharp__img_too_large(ctx, (uint64_t)w, (uint64_t)h))
+        IMG_FAIL(UNSHARP_ERR_DECODE, "unexpected RAW layout after developing (%dx%d, %d colours, %d bits)", w, h, sc,
+                 pi->bits);
+    px = malloc((size_t)w * (size_t)h * (size_t)channels);
+    if (!px) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %dx%d pixels", w, h);
+    for (int y = 0; y < h; y++)
+        unsharp__convert_row(pi->data + (size_t)y * (size_t)w * (size_t)sc, sc, w, channels,
+                             px + (size_t)y * (size_t)w * (size_t)channels);
+    out->px = px;
+    out->w = w;
+    out->h = h;
+    out->c = channels;
+    px = NULL;
+bailout:
+    if (pi) libraw_dcraw_clear_mem(pi);
+    free(px);
+    return st;
+}
+
+/* 1 when the bytes name Hasselblad (or Imacon, its old name) anywhere, in any case. LibRaw
+ * 0.20 (Debian 12) overflows a buffer in parseHassyModel() on a crafted Hasselblad model
+ * name (found by fuzz_raw), and the make can sit in any IFD, so the whole file is searched
+ * (a few ms for a 25 MB RAW). Such files never reach LibRaw. */
+static int names_hasselblad(const unsigned char *d, size_t n)
+{
+    static const char *const names[] = {"hasselblad", "imacon"};
+    for (size_t k = 0; k < sizeof names / sizeof *names; k++) {
+        const char *w = names[k];
+        const size_t len = strlen(w);
+        if (n < len) continue;
+        for (int upper = 0; upper < 2; upper++) { /* each spelling of the first letter: memchr */
+            const int first = upper ? w[0] - 32 : w[0];
+            for (const unsigned char *p = d; (p = memchr(p, first, (size_t)(d + n - len + 1 - p))); p++) {
+                size_t j = 1;
+                while (j < len && (p[j] | 32) == w[j]) j++;
+                if (j == len) return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+unsharp_status unsharp__raw_decode(const img_ctx *ctx, const unsigned char *data, size_t size, int channels,
+                                   unsharp_image *img, img_buf *out, int *is_raw)
+{
+    unsharp_status st = UNSHARP_OK;
+    libraw_data_t *lr = libraw_init(LIBRAW_OPIONS_NO_MEMERR_CALLBACK | LIBRAW_OPIONS_NO_DATAERR_CALLBACK);
+    if (is_raw) *is_raw = 0;
+    if (names_hasselblad(data, size)) {
+        if (is_raw) goto bailout; /* read as the TIFF it also is, by libtiff */
+        IMG_FAIL(UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported (this LibRaw is unsafe on them)");
+    }
+    if (!lr) IMG_FAIL(UNSHARP_ERR_NOMEM, "cannot start the RAW decoder");
+    int rc = libraw_open_buffer(lr, (void *)data, size);
+    if (rc == LIBRAW_FILE_UNSUPPORTED && is_raw) goto bailout; /* not a RAW: tiff.c reads it */
+    if (rc == LIBRAW_FILE_UNSUPPORTED) IMG_FAIL(UNSHARP_ERR_FORMAT, "not a RAW file LibRaw can read (damaged, cut short, or from a camera it does not know)");
+    if (rc == LIBRAW_UNSUFFICIENT_MEMORY) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for the RAW file");
+    if (is_raw) *is_raw = 1;
+    if (rc != LIBRAW_SUCCESS) IMG_FAIL(UNSHARP_ERR_DECODE, "truncated or corrupt RAW file (%s)", why(rc));
+    const libraw_image_sizes_t *s = &lr->sizes;
+    if (s->width == 0 || s->height == 0) IMG_FAIL(UNSHARP_ERR_DECODE, "corrupt RAW header: size %ux%u", s->width, s->height);
+    uint64_t rw = s->raw_width > s->width ? s->raw_width : s->width;
+    uint64_t rh = s->raw_height > s->height ? s->raw_height : s->height;
+    if (unsharp__img_too_large(ctx, rw, rh))
+        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "sensor is %llux%llu (%llu pixels), over the limit of %llu pixels",
+                 (unsigned long long)rw, (unsigned long long)rh, (unsigned long long)(rw * rh),
+                 (unsigned long long)ctx->opt.max_pixels);
+    img->type = UNSHARP_IMAGE_RAW;
+    img->stored_width = s->width;
+    img->stored_height = s->height;
+    img->orientation = flip_to_orientation(s->flip);
+    int used = 0;
+    CHECK(try_preview(ctx, lr, channels, out, &used));
+    img->from_raw_preview = used;
+    if (!used) CHECK(half_size(ctx, lr, channels, out));
+bailout:
+    if (lr) libraw_close(lr);
+    return st;
+}
