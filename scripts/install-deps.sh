@@ -9,7 +9,7 @@ PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev
           libturbojpeg0-dev libpng-dev libexif-dev libjpeg-turbo-progs netpbm
           libheif-dev libwebp-dev libtiff-dev libraw-dev libnuma-dev
           libheif-examples libavif-bin webp libtiff-tools libimage-exiftool-perl python3-pil
-          python3-numpy
+          python3-numpy python3-scipy
           libglib2.0-dev libexempi-dev exiv2 man-db groff-base desktop-file-utils
           libsqlite3-dev libpq-dev postgresql python3 procps
           libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth "$@")

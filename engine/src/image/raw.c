@@ -54,7 +54,7 @@ static unsharp_status try_preview(const img_ctx *ctx, libraw_data_t *lr, int cha
         return UNSHARP_OK;
     /* A damaged preview is not the photo's fault: the sensor data is used, no message kept. */
     img_ctx quiet = *ctx;
-    char scratch[UNSHARP_ERRMSG_MAX];
+    char scratch[PHOTO_MSG_MAX];
     quiet.errbuf = scratch;
     int sw, sh;
     st = unsharp__jpeg_decode(&quiet, j, t->tlength, channels, long_side, out, &sw, &sh);
