@@ -21,15 +21,7 @@ BIN=$BUILD/cli/unsharp-classify
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 S=${SPLIT:-}
-if [ -z "$S" ]; then
-  D=${DEBIAN_PHOTOS:-}; M=${MORE_PHOTOS:-}
-  if [ -z "$D" ]; then D=$T/debian-photos; bash "$DATA/get-debian-photos.sh" "$D" > /dev/null 2>&1 || true; fi
-  if [ -z "$M" ]; then M=$T/more-photos; bash "$DATA/get-more-photos.sh" "$M" > /dev/null 2>&1 || true; fi
-  srcs=("$DATA/photos-unsplash")
-  for d in "$D" "$M"; do ls "$d"/*.jpg > /dev/null 2>&1 && srcs+=("$d"); done
-  S=$T/split
-  bench/photo_split.sh "$S" "${srcs[@]}" > /dev/null
-fi
+if [ -z "$S" ]; then S=$T/split; bench/photo_split.sh --all "$S" > /dev/null; fi
 echo "keeper_check: weights $W"
 printf '  %-32s %6s %6s %6s %6s   %s\n' set photos sharp unsure blurry "lowest sharpness"
 for part in held train; do

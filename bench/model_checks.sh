@@ -36,15 +36,7 @@ done
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 S=${SPLIT:-}
-if [ -z "$S" ]; then
-  D=${DEBIAN_PHOTOS:-}; M=${MORE_PHOTOS:-}
-  if [ -z "$D" ]; then D=$T/debian-photos; bash "$DATA/get-debian-photos.sh" "$D" > /dev/null 2>&1 || true; fi
-  if [ -z "$M" ]; then M=$T/more-photos; bash "$DATA/get-more-photos.sh" "$M" > /dev/null 2>&1 || true; fi
-  srcs=("$DATA/photos-unsplash")
-  for d in "$D" "$M"; do ls "$d"/*.jpg > /dev/null 2>&1 && srcs+=("$d"); done
-  S=$T/split
-  bench/photo_split.sh "$S" "${srcs[@]}" > /dev/null
-fi
+if [ -z "$S" ]; then S=$T/split; bench/photo_split.sh --all "$S" > /dev/null; fi
 SETS=${SETS:-$T/sets}
 [ -f "$SETS/check/manifest.csv" ] || "$PY" bench/realistic_blur.py --set check --seed 11 "$SETS/check" "$S"/held/*/*
 [ -f "$SETS/regions/manifest.csv" ] || "$PY" bench/realistic_blur.py --set regions --seed 12 "$SETS/regions" "$S"/held/*/*

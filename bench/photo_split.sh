@@ -8,8 +8,20 @@
 # texture that is soft at 100 %: ../shared/data/README.md).
 # usage: bench/photo_split.sh DEST SOURCE_DIR...
 #   e.g. bench/photo_split.sh /tmp/split ../shared/data/photos-unsplash debian-photos more-photos
+#        bench/photo_split.sh --all DEST: the three sources: ../shared/data/photos-unsplash,
+#        $DEBIAN_PHOTOS and $MORE_PHOTOS (each fetched into DEST.sources/ by its
+#        ../shared/data/get-*.sh when unset; a source that cannot be had is left out)
 set -euo pipefail
-[ $# -ge 2 ] || { echo "usage: $0 DEST SOURCE_DIR..." >&2; exit 2; }
+if [ "${1:-}" = --all ] && [ $# -eq 2 ]; then
+  dest=$2; data=$(cd "$(dirname "$0")/.." && pwd)/../shared/data
+  d=${DEBIAN_PHOTOS:-}; m=${MORE_PHOTOS:-}
+  if [ -z "$d" ]; then d=$dest.sources/debian-photos; bash "$data/get-debian-photos.sh" "$d" > /dev/null 2>&1 || true; fi
+  if [ -z "$m" ]; then m=$dest.sources/more-photos; bash "$data/get-more-photos.sh" "$m" > /dev/null 2>&1 || true; fi
+  srcs=("$data/photos-unsplash")
+  for x in "$d" "$m"; do ls "$x"/*.jpg > /dev/null 2>&1 && srcs+=("$x"); done
+  set -- "$dest" "${srcs[@]}"
+fi
+[ $# -ge 2 ] || { echo "usage: $0 DEST SOURCE_DIR... | --all DEST" >&2; exit 2; }
 dest=$1; shift
 for src in "$@"; do
   [ -d "$src" ] || { echo "photo_split: $src is not a folder" >&2; exit 2; }
