@@ -28,7 +28,7 @@ for part in held train; do
   for d in "$S/$part"/*/; do
     set_name="$part/$(basename "$d")"
     "$BIN" --weights "$W" --format csv -q "$d" > "$T/this.csv" 2> /dev/null || true
-    awk -F, -v name="$set_name" 'NR > 1 && $7 == "" { n++; c[$3]++; print $2, $1 > "/dev/stderr" }
+    awk -F, -v name="$set_name" '{ sub(/\r$/, "") } NR > 1 && $7 == "" { n++; c[$3]++; print $2, $1 > "/dev/stderr" }
       END { printf "  %-32s %6d %6d %6d %6d   ", name, n, c["sharp"], c["unsure"], c["blurry"] }' "$T/this.csv" 2> "$T/scores"
     sort -g "$T/scores" | head -3 | awk '{ n = split($2, p, "/"); printf "%.3f %s; ", $1, p[n] }'
     echo
