@@ -540,6 +540,50 @@ START_TEST(flat_source_has_no_weight)
 }
 END_TEST
 
+/* The camera recipe is a valid configuration; its phone sharpening adds high frequencies to a
+ * sharp sample (the same crop, drawn with the same seed, with and without it), and haze lowers
+ * the contrast by the drawn factor. */
+START_TEST(camera_recipe)
+{
+    blur_config cam = blur_config_camera();
+    ck_assert_int_eq(blur_config_check(&cam), BLUR_OK);
+    float *src = make_source(SRC_SCENE, 400, 360, 5);
+    blur_config c = clean_config();
+    c.p_sharp = 1.0f;
+    c.p_soften = 0.0f;
+    c.p_linear = 1.0f;
+    blur_sample a, b;
+    ck_assert_int_eq(blur_sample_alloc(&c, &a), BLUR_OK);
+    ck_assert_int_eq(blur_sample_alloc(&c, &b), BLUR_OK);
+    for (uint64_t seed = 0; seed < 4; seed++) {
+        blur_rng r1 = {seed}, r2 = {seed};
+        blur_config plain = c, sharpened = c;
+        plain.p_sharpen = 0.0f;
+        sharpened.p_sharpen = 1.0f;
+        ck_assert_int_eq(blur_make_sample(&plain, &r1, src, 400, 360, &a), BLUR_OK);
+        ck_assert_int_eq(blur_make_sample(&sharpened, &r2, src, 400, 360, &b), BLUR_OK);
+        assert_sample_sane(&b);
+        ck_assert_float_eq(a.sharpen_amount, 0.0f);
+        ck_assert(b.sharpen_amount >= 0.2f && b.sharpen_amount <= c.sharpen_amount_max);
+        double ea = lap_energy(a.input, 256, 0, 0, 256, 256), eb = lap_energy(b.input, 256, 0, 0, 256, 256);
+        ck_assert_msg(eb > 1.05 * ea, "seed %d: sharpened %g, plain %g", (int)seed, eb, ea);
+        ck_assert_int_eq(b.label, BLUR_LABEL_SHARP);
+
+        blur_config hazy = c;
+        hazy.p_sharpen = 0.0f;
+        hazy.p_haze = 1.0f;
+        blur_rng r3 = {seed};
+        ck_assert_int_eq(blur_make_sample(&hazy, &r3, src, 400, 360, &b), BLUR_OK);
+        ck_assert(b.haze_contrast >= hazy.haze_contrast_min && b.haze_contrast <= 0.8f);
+        double eh = lap_energy(b.input, 256, 0, 0, 256, 256), want = (double)b.haze_contrast * b.haze_contrast * ea;
+        ck_assert_msg(fabs(eh - want) < 0.02 * want, "seed %d: hazy energy %g, want %g", (int)seed, eh, want);
+    }
+    blur_sample_free(&a);
+    blur_sample_free(&b);
+    free(src);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     blur_config c = blur_config_default();
@@ -587,6 +631,7 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, deterministic);
     tcase_add_test(tc, flat_source_has_no_weight);
     tcase_add_test(tc, bad_arguments);
+    tcase_add_test(tc, camera_recipe);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -110,29 +110,29 @@ typedef struct blur_config {
     float p_mask_ellipse;     /* 0.6: of the partial ones, an ellipse (else a plane split) */
     float partial_sharp_min;  /* 0.1: a partial blur whose sharp tiles are at least this share
                                  of the textured tiles is labelled sharp */
-    float p_motion;           /* 0.6: of the blurred ones, motion (else defocus) */
+    float p_motion;           /* 0.5 (camera 0.6): of the blurred ones, motion (else defocus) */
     float p_shake;            /* 0.5: of the motion ones, a shake trajectory (else linear) */
     float p_disc;             /* 0.5: of the defocus ones, a disc (else Gaussian) */
     /* blur strengths, each drawn log-uniformly in [min, max] */
     float gauss_sigma_min, gauss_sigma_max;   /* 1.0, 6 */
     float disc_radius_min, disc_radius_max;   /* 1.2, 8 */
     float motion_len_min, motion_len_max;     /* 4, 25 (linear) */
-    float shake_len_min, shake_len_max;       /* 4, 25 (trajectory path length) */
+    float shake_len_min, shake_len_max;       /* 4 (camera 3), 25 (trajectory path length) */
 
-    float p_linear;           /* 1: blur (and blend) in linear light, as a lens or a shake does
+    float p_linear;           /* 0 (camera 1): blur (and blend) in linear light, as a lens or a shake does
                                  (the luma is taken as gamma 2.2), then back */
     float p_noise;            /* 0.7: add sensor noise */
     float noise_sigma_max;    /* 0.02: its sigma in [0, max] (at mid grey when Poisson-like) */
     float p_poisson;          /* 0.4: of the noisy ones, signal-dependent: the standard
                                  deviation is sigma * sqrt(0.25 + 1.5 x) */
-    float p_lowlight;         /* 0.12: low light: noise sigma in [noise_sigma_max, lowlight_sigma_max]
+    float p_lowlight;         /* 0 (camera 0.12): low light: noise sigma in [noise_sigma_max, lowlight_sigma_max]
                                  instead (a dark scene brightened by the camera) */
     float lowlight_sigma_max; /* 0.06 */
-    float p_sharpen;          /* 0.4: a phone's sharpening after the noise, an unsharp mask
+    float p_sharpen;          /* 0 (camera 0.4): a phone's sharpening after the noise, an unsharp mask
                                  y = x + amount (x - G_sigma x) */
     float sharpen_amount_max; /* 1.2: amount in [0.2, max] */
     float sharpen_sigma_min, sharpen_sigma_max; /* 0.7, 1.6 */
-    float p_haze;             /* 0.2: fog, haze or a low-contrast scene: y = c x + (1 - c) h with
+    float p_haze;             /* 0 (camera 0.2): fog, haze or a low-contrast scene: y = c x + (1 - c) h with
                                  contrast c in [haze_contrast_min, 0.8] and veil h in [0.2, 0.9] */
     float haze_contrast_min;  /* 0.3 */
     float p_exposure;         /* 0.8: exposure and gamma jitter, y = clamp(gain x)^gamma */
@@ -142,10 +142,10 @@ typedef struct blur_config {
     int jpeg_q_min, jpeg_q_max; /* 60, 95 */
     int quantize;             /* 1: round the input to 8-bit levels (as loaded photos are) */
 
-    float texture_min;        /* 0.008: a tile of the sharp crop whose Laplacian RMS (4-
+    float texture_min;        /* 0.015 (camera 0.008): a tile of the sharp crop whose Laplacian RMS (4-
                                  neighbour, in [0,1] luma units) is below this is flat: blur
-                                 cannot be seen there. About one edge of contrast 0.06 across a
-                                 32 px tile, or pixel noise of sigma 0.0018. */
+                                 cannot be seen there. About one edge of contrast 0.12 across a
+                                 32 px tile, or pixel noise of sigma 0.0035. */
     float flat_weight;        /* 0: the weight of flat tiles */
     float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
                                    pixels has mask > 0.5 */
@@ -153,7 +153,11 @@ typedef struct blur_config {
                                    (weight 0) */
 } blur_config;
 
+/* The recipe of the shipped weights (the values in the comments above). */
 blur_config blur_config_default(void);
+/* The camera recipe (the "camera" values above): blur in linear light, a phone's sharpening,
+ * haze, low light, shakes from 3 px, more motion (weights/MODEL_CARD.md; not yet shipped). */
+blur_config blur_config_camera(void);
 /* BLUR_OK when cfg is usable, else BLUR_ERR_INVALID. */
 int blur_config_check(const blur_config *cfg);
 

@@ -34,7 +34,7 @@ blur_config blur_config_default(void)
     c.p_partial = 0.25f;
     c.p_mask_ellipse = 0.6f;
     c.partial_sharp_min = 0.1f;
-    c.p_motion = 0.6f;
+    c.p_motion = 0.5f;
     c.p_shake = 0.5f;
     c.p_disc = 0.5f;
     c.gauss_sigma_min = 1.0f;
@@ -43,19 +43,19 @@ blur_config blur_config_default(void)
     c.disc_radius_max = 8.0f;
     c.motion_len_min = 4.0f;
     c.motion_len_max = 25.0f;
-    c.shake_len_min = 3.0f;
+    c.shake_len_min = 4.0f;
     c.shake_len_max = 25.0f;
-    c.p_linear = 1.0f;
+    c.p_linear = 0.0f;
     c.p_noise = 0.7f;
     c.noise_sigma_max = 0.02f;
     c.p_poisson = 0.4f;
-    c.p_lowlight = 0.12f;
+    c.p_lowlight = 0.0f;
     c.lowlight_sigma_max = 0.06f;
-    c.p_sharpen = 0.4f;
+    c.p_sharpen = 0.0f;
     c.sharpen_amount_max = 1.2f;
     c.sharpen_sigma_min = 0.7f;
     c.sharpen_sigma_max = 1.6f;
-    c.p_haze = 0.2f;
+    c.p_haze = 0.0f;
     c.haze_contrast_min = 0.3f;
     c.p_exposure = 0.8f;
     c.gain_min = 0.7f;
@@ -66,10 +66,23 @@ blur_config blur_config_default(void)
     c.jpeg_q_min = 60;
     c.jpeg_q_max = 95;
     c.quantize = 1;
-    c.texture_min = 0.008f;
+    c.texture_min = 0.015f;
     c.flat_weight = 0.0f;
     c.sharp_fraction_tile = 0.75f;
     c.blurred_fraction_tile = 0.25f;
+    return c;
+}
+
+blur_config blur_config_camera(void)
+{
+    blur_config c = blur_config_default();
+    c.p_linear = 1.0f;
+    c.p_lowlight = 0.12f;
+    c.p_sharpen = 0.4f;
+    c.p_haze = 0.2f;
+    c.shake_len_min = 3.0f;
+    c.p_motion = 0.6f;
+    c.texture_min = 0.008f;
     return c;
 }
 

@@ -24,7 +24,7 @@
 #define PROG "unsharp-train"
 
 typedef struct options {
-    int epochs, batch, crop, threads, producers, crops_per_photo, scratch;
+    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
     float lr, weight_decay, threshold;
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
@@ -57,6 +57,9 @@ static void usage(FILE *f)
             "      --arch FILE         architecture text for a new network (default: the built-in one)\n"
             "  -b, --batch N           samples per step (default 16)\n"
             "      --crop N            crop size in pixels, a multiple of 32 (default 256)\n"
+            "      --recipe NAME       how samples are made: shipped (the default, the shipped weights'\n"
+            "                          recipe) or camera (blur in linear light, phone sharpening, haze,\n"
+            "                          low light, small shakes; weights/MODEL_CARD.md)\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
             "      --lr X              peak learning rate (default 0.002; cosine decay, 1 epoch warm-up)\n"
@@ -233,7 +236,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"stale", required_argument, 0, 206},   {"max-attempts", required_argument, 0, 207},
         {"run-id", required_argument, 0, 208},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
-        {"device", required_argument, 0, 14},
+        {"device", required_argument, 0, 14},   {"recipe", required_argument, 0, 15},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -257,6 +260,11 @@ static int parse_args(int argc, char **argv, options *o)
         case 13: o->scratch = 1; break;
         case 'b': o->batch = (int)strtol(optarg, &end, 10); if (*end || o->batch < 1 || o->batch > 1024) goto bad; break;
         case 6: o->crop = (int)strtol(optarg, &end, 10); if (*end || o->crop < 64 || o->crop % 32 || o->crop > 1024) goto bad; break;
+        case 15:
+            if (!strcmp(optarg, "shipped")) o->camera_recipe = 0;
+            else if (!strcmp(optarg, "camera")) o->camera_recipe = 1;
+            else goto bad;
+            break;
         case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
         case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; break;
         case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; break;
@@ -456,9 +464,11 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
         store_buf_json_string(&b, args[i]);
     }
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
-                         "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s",
+                         "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
+                         "\"recipe\": \"%s\"",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
-                     (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false");
+                     (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
+                     o->camera_recipe ? "camera" : "shipped");
     const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch"};
     const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file};
     for (int i = 0; i < 6; i++) {
@@ -664,7 +674,7 @@ int main(int argc, char **argv)
     q.opt = &o;
     q.photos = &photos;
     q.order = order;
-    q.cfg = blur_config_default();
+    q.cfg = o.camera_recipe ? blur_config_camera() : blur_config_default();
     q.cfg.crop = o.crop;
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
