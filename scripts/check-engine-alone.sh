@@ -2,6 +2,7 @@
 # check-engine-alone.sh: shows that libunsharp-engine builds, passes its own tests and installs
 # without anything the programs need. The pkg-config files of every other library are hidden:
 # PKG_CONFIG_LIBDIR holds only the engine's (openblas, zlib, libturbojpeg, libpng, libexif,
+# libheif, libwebp, libtiff-4, libraw_r,
 # with what they require) and Check's, so libpq, SQLite, SDL2, SDL2_ttf, GIO, GLib and Exempi
 # cannot be found. Then: configure with -DUNSHARP_PROGRAMS=OFF (and no CUDA, which needs no
 # pkg-config file but takes long to build), build, run the engine's test suites, install into
@@ -23,7 +24,7 @@ add_pc() {
   ln -s "$dir/$1.pc" "$T/pc/$1.pc"
   for r in $(pkg-config --print-requires --print-requires-private "$1" | awk '{print $1}'); do add_pc "$r"; done
 }
-for p in openblas zlib libturbojpeg libpng libexif check; do add_pc "$p"; done
+for p in openblas zlib libturbojpeg libpng libexif libheif libwebp libtiff-4 libraw_r check; do add_pc "$p"; done
 export PKG_CONFIG_LIBDIR=$T/pc PKG_CONFIG_PATH=
 for p in libpq sqlite3 sdl2 SDL2_ttf gio-2.0 glib-2.0 exempi-2.0; do
   ! pkg-config --exists "$p" || fail "$p is still visible"
