@@ -24,12 +24,15 @@ cp "$T/gen/preview.dng" "$P/g.dng"
 printf '\xff\x0a\xfa\x1f\x42\x08\x55\x0c\x00\x4b\x18\x8b\x15\x01\x00\x00' > "$P/IMG_1.JXL"
 echo "Hello, this is not a photo." > "$P/IMG_0002.CR2"
 
+# named one by one, then the folder itself (the walk lists every one of these names)
+for run in files folder; do
 rc=0
-"$BIN" --format jsonl "$P"/* > "$T/out.jsonl" 2> "$T/err.txt" || rc=$?
+if [ $run = files ]; then "$BIN" --format jsonl "$P"/* > "$T/out.jsonl" 2> "$T/err.txt" || rc=$?
+else "$BIN" --format jsonl "$P" > "$T/out.jsonl" 2> "$T/err.txt" || rc=$?; fi
 [ "$rc" = 1 ] || fail "exit status $rc, expected 1: $(cat "$T/err.txt")"
 [ "$(grep -c 'IMG_1.JXL' "$T/err.txt")" = 1 ] || fail "not one error line for IMG_1.JXL: $(cat "$T/err.txt")"
 [ "$(grep -c 'IMG_0002.CR2' "$T/err.txt")" = 1 ] || fail "not one error line for IMG_0002.CR2: $(cat "$T/err.txt")"
-$PY - "$T/out.jsonl" <<'PYEOF' || fail "jsonl check: $(cat "$T/out.jsonl")"
+$PY - "$T/out.jsonl" <<'PYEOF' || fail "jsonl check ($run): $(cat "$T/out.jsonl")"
 import json, os, sys
 rows = {os.path.basename(r["path"]): r for r in map(json.loads, open(sys.argv[1]))}
 judged = ["a.jpg", "b.png", "c.heic", "d.avif", "e.webp", "f.tif", "g.dng"]
@@ -46,4 +49,5 @@ for name in ("a.jpg", "c.heic", "d.avif"):  # lossy, high quality: close to the 
 assert "JPEG XL is not supported" in rows["IMG_1.JXL"]["error"], rows["IMG_1.JXL"]
 assert "not a RAW file" in rows["IMG_0002.CR2"]["error"], rows["IMG_0002.CR2"]
 PYEOF
+done
 echo "$NAME: ok"

@@ -20,8 +20,10 @@ START_TEST(photo_names)
 {
     const char *yes[] = {"a.jpg", "B.JPG", "c.jpeg", "d.JPE", "e.png", "f.heic", "g.HEIF", "h.avif", "i.webp",
                          "j.tif", "k.TIFF", "l.cr2", "m.CR3", "n.nef", "o.arw", "p.raf", "q.orf", "r.rw2",
-                         "s.pef", "t.DNG", "dir.x/u.jpg", "two.dots.png"};
-    const char *no[] = {"a.xmp", "b.txt", "jpg", ".jpg", "c.jpg.xmp", "d.jpgx", "e.", "f", "g.jxl", "h.gif"};
+                         "s.pef", "t.DNG", "dir.x/u.jpg", "two.dots.png",
+                         /* image names no decoder reads: listed, each to get its message */
+                         "g.jxl", "h.GIF", "i.bmp", "j.jp2", "k.psd", "l.exr"};
+    const char *no[] = {"a.xmp", "b.txt", "jpg", ".jpg", "c.jpg.xmp", "d.jpgx", "e.", "f", "g.jxlx", "h.mp4"};
     for (size_t k = 0; k < sizeof yes / sizeof *yes; k++) ck_assert_msg(unsharp_is_photo_name(yes[k]), "%s", yes[k]);
     for (size_t k = 0; k < sizeof no / sizeof *no; k++) ck_assert_msg(!unsharp_is_photo_name(no[k]), "%s", no[k]);
     ck_assert(unsharp_is_raw_name("x.NEF") && unsharp_is_raw_name("x.dng") && unsharp_is_raw_name("x.srw"));
@@ -33,8 +35,8 @@ END_TEST
 START_TEST(raw_pairs)
 {
     char *names[] = {"A.CR2", "A.JPG", "A.JPG.xmp", "B.NEF", "B.xmp", "C.dng", "C.png", "D.jpg", "D2.arw",
-                     "E.CR2", "E.NEF", "F.tar.CR2", "F.tar.jpg", "notes.txt"};
-    int want[] = {0, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 0};
+                     "E.CR2", "E.NEF", "F.tar.CR2", "F.tar.jpg", "G.CR2", "G.gif", "notes.txt"};
+    int want[] = {0, 1, 0, 1, 0, 0, 1, 1, 1, 1, 1, 0, 1, 1, 1, 0};
     size_t n = sizeof names / sizeof *names;
     for (size_t i = 0; i < n; i++) ck_assert_msg(unsharp_photo_listed(names, n, i) == want[i], "%s", names[i]);
 }

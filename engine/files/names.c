@@ -8,6 +8,9 @@
 
 static const char *const photo_exts[] = {"jpg", "jpeg", "jpe", "png", "heic", "heif", "avif", "webp", "tif", "tiff"};
 static const char *const raw_exts[] = {"cr2", "cr3", "nef", "arw", "dng", "raf", "orf", "rw2", "pef", "srw"};
+/* image names no decoder here reads: listed all the same, so that each gets its one plain
+ * message ("JPEG XL is not supported") instead of vanishing from the results */
+static const char *const other_image_exts[] = {"jxl", "jp2", "j2k", "gif", "bmp", "psd", "exr"};
 
 static int ext_in(const char *name, const char *const *exts, size_t n)
 {
@@ -23,16 +26,21 @@ int unsharp_is_raw_name(const char *name)
     return ext_in(name, raw_exts, sizeof raw_exts / sizeof *raw_exts);
 }
 
-int unsharp_is_photo_name(const char *name)
+static int is_decodable_name(const char *name)
 {
     return ext_in(name, photo_exts, sizeof photo_exts / sizeof *photo_exts) || unsharp_is_raw_name(name);
+}
+
+int unsharp_is_photo_name(const char *name)
+{
+    return is_decodable_name(name) || ext_in(name, other_image_exts, sizeof other_image_exts / sizeof *other_image_exts);
 }
 
 /* 1 when other is STEM.EXT (one dot) with a photo extension that is not a RAW one */
 static int is_partner(const char *other, const char *stem, size_t slen)
 {
     return strncmp(other, stem, slen) == 0 && other[slen] == '.' && !strchr(other + slen + 1, '.') &&
-           unsharp_is_photo_name(other) && !unsharp_is_raw_name(other);
+           is_decodable_name(other) && !unsharp_is_raw_name(other);
 }
 
 int unsharp_photo_listed(char *const *names, size_t n, size_t i)

@@ -23,8 +23,11 @@ extern "C" {
 /* ---- photo names ---- */
 
 /* 1 when name ends (any case) in a photo extension: .jpg .jpeg .jpe .png .heic .heif .avif
- * .webp .tif .tiff, or a RAW one (below); else 0. Decides what a folder walk lists; the
- * engine's decoder, not the name, decides what can be judged. */
+ * .webp .tif .tiff, a RAW one (below), or an image name no decoder here reads (.jxl .jp2 .j2k
+ * .gif .bmp .psd .exr: listed so that each gets its one plain message, such as "JPEG XL is not
+ * supported", rather than vanishing); else 0. Decides what a folder walk lists; the engine's
+ * decoder, not the name, decides what can be judged. A RAW is a companion only of a photo it
+ * can be judged beside (not of a .gif of its stem). */
 int unsharp_is_photo_name(const char *name);
 
 /* 1 when name ends (any case) in a camera RAW extension: .cr2 .cr3 .nef .arw .dng .raf .orf
