@@ -205,7 +205,7 @@ void grid_draw(app *a)
     a->vis_last = last;
     if (a->norder == 0) {
         const char *msg = !a->folder ? "No folder open: press O to choose one."
-                          : a->n == 0 ? "No JPEG or PNG photos in this folder (O opens another)."
+                          : a->n == 0 ? "No photos in this folder (O opens another)."
                                       : "No photo matches this filter (F changes it).";
         draw_text(a, a->font_big, msg, 40, grid_top() + 40, (SDL_Color){200, 200, 200, 255}, a->w - 80);
     }

@@ -42,7 +42,7 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: " PROG " --epochs N [options] PHOTOS...\n"
             "       " PROG " --evaluate DIR --init WEIGHTS\n"
-            "Teach unsharp blur from sharp photos: PHOTOS are sharp JPEG or PNG files or folders\n"
+            "Teach unsharp blur from sharp photos: PHOTOS are sharp photo files or folders\n"
             "(searched recursively); blurred copies are made on the fly.\n\n"
             "  -e, --epochs N          passes over the photos (required)\n"
             "  -o, --out FILE          weights to write at the end (default unsharp.usw)\n"

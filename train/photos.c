@@ -157,7 +157,7 @@ int train_photos_load(char *const *paths, int npaths, int long_side, int min_sid
     }
     free(files);
     if (out->count == 0) {
-        fprintf(err, "no usable photos (JPEG or PNG, at least %d px on each side)\n", min_side);
+        fprintf(err, "no usable photos (at least %d px on each side)\n", min_side);
         return -1;
     }
     return 0;
