@@ -20,23 +20,6 @@ static void make_files(void)
     tu_run("/usr/bin/python3 %s/tests/image/make_formats.py %s", UNSHARP_SOURCE_DIR, tu_dir);
 }
 
-/* Reads an 8-bit binary PGM/PPM. */
-static unsigned char *read_pnm(const char *name, int *w, int *h, int *c)
-{
-    FILE *f = fopen(tu_path(name), "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", name);
-    int kind = 0, maxval = 0;
-    ck_assert_int_eq(fscanf(f, "P%d %d %d %d", &kind, w, h, &maxval), 4);
-    fgetc(f);
-    ck_assert_int_eq(maxval, 255);
-    *c = kind == 5 ? 1 : 3;
-    size_t n = (size_t)*w * *h * *c;
-    unsigned char *buf = malloc(n);
-    ck_assert_int_eq(fread(buf, 1, n, f), n);
-    fclose(f);
-    return buf;
-}
-
 static unsharp_image *load(const char *name, unsharp_pixel_format fmt, int long_side)
 {
     unsharp_image_options o = {.format = fmt, .long_side = long_side};
@@ -86,7 +69,7 @@ static void check_against(const char *name, unsharp_image_type type, const char 
                           double luma_psnr)
 {
     int w, h, c;
-    unsigned char *ref = read_pnm(refname, &w, &h, &c);
+    unsigned char *ref = tu_read_pnm(tu_path(refname), &w, &h, &c);
     unsharp_image *img = load(name, c == 1 ? UNSHARP_PIXEL_LUMA8 : UNSHARP_PIXEL_RGB8, 0);
     ck_assert_int_eq(img->type, type);
     ck_assert_int_eq(img->width, w);
@@ -115,7 +98,7 @@ START_TEST(webp_decodes)
     check_against("lossy.webp", UNSHARP_IMAGE_WEBP, "src.ppm", 17, 32);
     /* alpha: the pattern over white, by the formula written out here */
     int w, h, c;
-    unsigned char *ref = read_pnm("src.ppm", &w, &h, &c);
+    unsigned char *ref = tu_read_pnm(tu_path("src.ppm"), &w, &h, &c);
     for (int y = 0; y < h; y++)
         for (int x = 0; x < w; x++) {
             int a = x * 255 / (w - 1);
@@ -151,14 +134,14 @@ START_TEST(tiff_decodes)
     check_against("palette.tif", UNSHARP_IMAGE_TIFF, "palette.ppm", 0, 0);
     /* 16-bit grey to 8 bits may round either way */
     int w, h, c;
-    unsigned char *ref = read_pnm("gray16.pgm", &w, &h, &c);
+    unsigned char *ref = tu_read_pnm(tu_path("gray16.pgm"), &w, &h, &c);
     unsharp_image *img = load("gray16.tif", UNSHARP_PIXEL_LUMA8, 0);
     ck_assert_int_eq(img->width, w);
     ck_assert_msg(max_diff(img, ref) <= 1, "gray16.tif differs by %d", max_diff(img, ref));
     unsharp_image_free(img);
     free(ref);
     /* Orientation 6 (turn 90 degrees clockwise): out(x, y) = src(y, H - 1 - x) */
-    ref = read_pnm("src.ppm", &w, &h, &c);
+    ref = tu_read_pnm(tu_path("src.ppm"), &w, &h, &c);
     img = load("orient6.tif", UNSHARP_PIXEL_RGB8, 0);
     ck_assert_int_eq(img->orientation, 6);
     ck_assert_int_eq(img->width, h);
@@ -178,7 +161,7 @@ END_TEST
 static void check_cfa(const char *name, int rot)
 {
     int w, h, c;
-    unsigned char *lv = read_pnm("cfa_levels.pgm", &w, &h, &c); /* level * 11 at half size */
+    unsigned char *lv = tu_read_pnm(tu_path("cfa_levels.pgm"), &w, &h, &c); /* level * 11 at half size */
     unsharp_image *img = load(name, UNSHARP_PIXEL_LUMA8, 0);
     ck_assert_int_eq(img->type, UNSHARP_IMAGE_RAW);
     ck_assert_int_eq(img->from_raw_preview, 0);
@@ -213,7 +196,7 @@ START_TEST(dng_decodes)
     /* The preview is 1,920 x 1,440: at that long side it is decoded whole (against the values
      * written: JPEG quality 95), at 1,600 it is still the preview, above it the sensor data. */
     int w, h, c;
-    unsigned char *ref = read_pnm("preview.ppm", &w, &h, &c);
+    unsigned char *ref = tu_read_pnm(tu_path("preview.ppm"), &w, &h, &c);
     unsharp_image *img = load("preview.dng", UNSHARP_PIXEL_RGB8, 1920);
     ck_assert_int_eq(img->from_raw_preview, 1);
     ck_assert_int_eq(img->width, w);

@@ -27,23 +27,6 @@ static void write_pnm(const char *path, int w, int h, int c, int maxval, const u
     fclose(f);
 }
 
-/* Reads an 8-bit PGM/PPM as djpeg writes it. */
-static unsigned char *read_pnm(const char *path, int *w, int *h, int *c)
-{
-    FILE *f = fopen(path, "rb");
-    ck_assert_msg(f != NULL, "cannot open %s", path);
-    int kind = 0, maxval = 0;
-    ck_assert_int_eq(fscanf(f, "P%d %d %d %d", &kind, w, h, &maxval), 4);
-    fgetc(f);
-    ck_assert_int_eq(maxval, 255);
-    *c = kind == 5 ? 1 : 3;
-    size_t n = (size_t)*w * *h * *c;
-    unsigned char *buf = malloc(n);
-    ck_assert_int_eq(fread(buf, 1, n, f), n);
-    fclose(f);
-    return buf;
-}
-
 /* A smooth-and-edgy RGB test pattern, the same for every run. */
 static int pattern(int x, int y, int ch, int w, int h)
 {
@@ -106,7 +89,7 @@ START_TEST(jpeg_matches_djpeg)
         for (int gray = 0; gray < 2; gray++) {
             tu_run("djpeg -pnm %s -outfile %s %s", gray ? "-grayscale" : "", tu_path("ref.pnm"), tu_path("p.jpg"));
             int rw, rh, rc;
-            unsigned char *ref = read_pnm(tu_path("ref.pnm"), &rw, &rh, &rc);
+            unsigned char *ref = tu_read_pnm(tu_path("ref.pnm"), &rw, &rh, &rc);
             unsharp_image *img = load_ok(tu_path("p.jpg"), gray ? UNSHARP_PIXEL_LUMA8 : UNSHARP_PIXEL_RGB8, 0);
             if (!gray && rc == 1) { /* a grayscale JPEG decoded to RGB: the grey repeated */
                 unsigned char *rgb = malloc((size_t)rw * rh * 3);
@@ -141,7 +124,7 @@ START_TEST(jpeg_dct_scale)
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
         tu_run("djpeg -pnm -scale %s -outfile %s %s", cases[k].scale, tu_path("ref.ppm"), tu_path("p.jpg"));
         int rw, rh, rc;
-        unsigned char *ref = read_pnm(tu_path("ref.ppm"), &rw, &rh, &rc);
+        unsigned char *ref = tu_read_pnm(tu_path("ref.ppm"), &rw, &rh, &rc);
         ck_assert_int_eq(rw, cases[k].w);
         unsharp_image *img = load_ok(tu_path("p.jpg"), UNSHARP_PIXEL_RGB8, cases[k].long_side);
         expect_same(img, ref, cases[k].w, cases[k].h, 3, 0.0, 0);
@@ -160,7 +143,7 @@ START_TEST(jpeg_dct_scale_large)
     tu_run("cjpeg -quality 90 -outfile %s %s", tu_path("big.jpg"), tu_path("big.ppm"));
     tu_run("djpeg -pnm -scale 1/4 -outfile %s %s", tu_path("ref.ppm"), tu_path("big.jpg"));
     int rw, rh, rc;
-    unsigned char *ref = read_pnm(tu_path("ref.ppm"), &rw, &rh, &rc);
+    unsigned char *ref = tu_read_pnm(tu_path("ref.ppm"), &rw, &rh, &rc);
     unsharp_image *img = load_ok(tu_path("big.jpg"), UNSHARP_PIXEL_RGB8, 1000);
     expect_same(img, ref, 1000, 750, 3, 0.0, 0);
     ck_assert_int_eq(img->stored_width, 4000);
@@ -202,7 +185,7 @@ START_TEST(jpeg_scale_then_resample)
     tu_run("cjpeg -quality 95 -outfile %s %s", tu_path("p.jpg"), tu_path("p.ppm"));
     tu_run("djpeg -pnm -scale 1/2 -outfile %s %s", tu_path("half.ppm"), tu_path("p.jpg"));
     int rw, rh, rc;
-    unsigned char *half = read_pnm(tu_path("half.ppm"), &rw, &rh, &rc);
+    unsigned char *half = tu_read_pnm(tu_path("half.ppm"), &rw, &rh, &rc);
     unsigned char *ref = area_reference(half, rw, rh, 3, 350, 263);
     unsharp_image *img = load_ok(tu_path("p.jpg"), UNSHARP_PIXEL_RGB8, 350);
     expect_same(img, ref, 350, 263, 3, 0.05, 1);
@@ -259,7 +242,7 @@ START_TEST(resample_luma_four_taps)
     write_pattern(tu_path("g.pgm"), 203, 150, 1);
     tu_run("pnmtopng %s > %s 2>/dev/null", tu_path("g.pgm"), tu_path("g.png"));
     int rw, rh, rc;
-    unsigned char *src = read_pnm(tu_path("g.pgm"), &rw, &rh, &rc);
+    unsigned char *src = tu_read_pnm(tu_path("g.pgm"), &rw, &rh, &rc);
     unsigned char *ref = area_reference(src, rw, rh, 1, 131, 97);
     unsharp_image *img = load_ok(tu_path("g.png"), UNSHARP_PIXEL_LUMA8, 131);
     expect_same(img, ref, 131, 97, 1, 0.05, 1);
@@ -567,7 +550,7 @@ START_TEST(exif_thumbnail)
     ck_assert_int_eq(img->from_exif_thumbnail, 0);
     tu_run("djpeg -pnm -scale 1/8 -outfile %s %s", tu_path("ref.pgm"), tu_path("p.jpg"));
     int rw, rh, rc;
-    unsigned char *ref = read_pnm(tu_path("ref.pgm"), &rw, &rh, &rc);
+    unsigned char *ref = tu_read_pnm(tu_path("ref.pgm"), &rw, &rh, &rc);
     expect_same(img, ref, 160, 120, 1, 0.0, 0);
     unsharp_image_free(img);
     free(ref);

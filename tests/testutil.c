@@ -70,3 +70,19 @@ int tu_run_suite(Suite *s)
     srunner_free(sr);
     return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }
+
+unsigned char *tu_read_pnm(const char *path, int *w, int *h, int *c)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_msg(f != NULL, "cannot open %s", path);
+    int kind = 0, maxval = 0;
+    ck_assert_int_eq(fscanf(f, "P%d %d %d %d", &kind, w, h, &maxval), 4);
+    fgetc(f);
+    ck_assert_int_eq(maxval, 255);
+    *c = kind == 5 ? 1 : 3;
+    size_t n = (size_t)*w * *h * *c;
+    unsigned char *buf = malloc(n);
+    ck_assert_int_eq(fread(buf, 1, n, f), n);
+    fclose(f);
+    return buf;
+}

@@ -21,6 +21,10 @@ void tu_run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 unsigned char *tu_read_file(const char *path, size_t *size);
 void tu_write_file(const char *path, const void *buf, size_t size);
 
+/* An 8-bit binary PGM or PPM (as djpeg writes it): its pixels (malloc'ed, caller frees), size
+ * and channel count (1 or 3); the test fails on any error. */
+unsigned char *tu_read_pnm(const char *path, int *w, int *h, int *c);
+
 /* Runs a suite (CK_FORK as set in the environment) and returns main's exit code. */
 int tu_run_suite(Suite *s);
 
