@@ -21,6 +21,7 @@
 #define NEAR_SHIFT 6         /* in-place likeness: moved by up to a fifth of the frame */
 #define FAR_SHIFT 20         /* side by side: moved by up to 20 of 32 cells (37 % overlap) */
 #define CROSS_SHIFT 3        /* a side-by-side frame may move this much the other way */
+#define SIDE_MARGIN 0.03f    /* side by side only when it matches this much better than in place */
 #define BIAS_DIFFERS 0.3f    /* EV: a bracket's frames differ at least this much */
 #define SHARP_CELL 0.6f      /* focus cells: sharp at or above, */
 #define SOFT_CELL 0.3f       /* not sharp below (or without detail) */
@@ -211,23 +212,42 @@ static float correlate(const unsigned char *a, const unsigned char *b, int dx, i
     return (float)((sab - sa * sb / n) / sqrt(va * vb));
 }
 
+void unsharp_frame_likeness(const unsharp_frame *a, const unsharp_frame *b, float *in_place, float *side)
+{
+    float near = -1, far = -1;
+    if (a && b && !a->flat && !b->flat) {
+        for (int dy = -NEAR_SHIFT; dy <= NEAR_SHIFT; dy++)
+            for (int dx = -NEAR_SHIFT; dx <= NEAR_SHIFT; dx++) {
+                float c = correlate(a->signature, b->signature, dx, dy);
+                if (c > near) near = c;
+            }
+        for (int d = NEAR_SHIFT + 1; d <= FAR_SHIFT; d++)
+            for (int sgn = -1; sgn <= 1; sgn += 2)
+                for (int cross = -CROSS_SHIFT; cross <= CROSS_SHIFT; cross++) {
+                    float c = correlate(a->signature, b->signature, sgn * d, cross),
+                          e = correlate(a->signature, b->signature, cross, sgn * d);
+                    if (c > far) far = c;
+                    if (e > far) far = e;
+                }
+    }
+    if (in_place) *in_place = near;
+    if (side) *side = far;
+}
+
 typedef enum { LINK_NONE, LINK_ALIKE, LINK_SIDE } link_kind;
 
-/* How frame b relates to a: alike in place (or moved a little), side by side, or not alike. */
+/* How frame b relates to a: alike in place (or moved a little), side by side (when that
+ * matches clearly better than in place: a panorama's next frame; a photo alike to itself far
+ * across, such as an even texture, is taken as in place), or not alike. Frames whose exposure
+ * bias differs are a bracket's and link on time alone: the over-exposed frame of a bracket may
+ * have nothing left to compare (docs/library.md). */
 static link_kind compare(const unsharp_frame *a, const unsharp_frame *b, float likeness)
 {
-    if (a->flat || b->flat) return LINK_NONE;
-    if (correlate(a->signature, b->signature, 0, 0) >= likeness) return LINK_ALIKE;
-    for (int dy = -NEAR_SHIFT; dy <= NEAR_SHIFT; dy++)
-        for (int dx = -NEAR_SHIFT; dx <= NEAR_SHIFT; dx++)
-            if ((dx || dy) && correlate(a->signature, b->signature, dx, dy) >= likeness) return LINK_ALIKE;
-    for (int far = NEAR_SHIFT + 1; far <= FAR_SHIFT; far++)
-        for (int sgn = -1; sgn <= 1; sgn += 2)
-            for (int cross = -CROSS_SHIFT; cross <= CROSS_SHIFT; cross++)
-                if (correlate(a->signature, b->signature, sgn * far, cross) >= likeness ||
-                    correlate(a->signature, b->signature, cross, sgn * far) >= likeness)
-                    return LINK_SIDE;
-    return LINK_NONE;
+    if (a->has_bias && b->has_bias && fabsf(a->bias - b->bias) >= BIAS_DIFFERS) return LINK_ALIKE;
+    float in_place, side;
+    unsharp_frame_likeness(a, b, &in_place, &side);
+    if (side >= likeness && side > in_place + SIDE_MARGIN) return LINK_SIDE;
+    return in_place >= likeness ? LINK_ALIKE : LINK_NONE;
 }
 
 /* ---- grouping ---- */

@@ -157,7 +157,9 @@ UNSHARP_API void unsharp_judgement_free(unsharp_judgement *j);
  * Frames form a group when both hold: they were taken close together (the capture time below,
  * within gap_seconds of the frame before), and they look alike (their signatures, small grey
  * thumbnails, correlate at least `likeness`, either in place or moved by up to a fifth of the
- * frame, or, for a panorama, side by side with part of the frame overlapping). A group's frames
+ * frame, or, for a panorama, side by side with part of the frame overlapping, when that
+ * matches better). Frames whose EXIF exposure bias differs link on time alone: a bracket's
+ * over-exposed frame may have little left to compare. A group's frames
  * are ranked by their sharpness where it matters (the judged sharpness, then the mean of the
  * sharpest tenth of the focus map) and the sharpest is marked. A group's role says what it is:
  *   bracket: its frames differ in EXIF ExposureBiasValue;
@@ -237,6 +239,13 @@ typedef struct unsharp_group_place {
  *         a negative gap); UNSHARP_ERR_NOMEM. */
 UNSHARP_API unsharp_status unsharp_group(const unsharp_frame *frames, const char *const *keys, size_t n,
                                          const unsharp_group_options *options, unsharp_group_place *out);
+
+/* How alike two described frames look: in_place, the best correlation of their signatures
+ * with b moved by up to a fifth of the frame; side, the best with b moved further along one
+ * axis (a panorama's next frame), with at least a third of the frame overlapping. -1 where
+ * nothing correlates (a flat frame). unsharp_group links frames whose in_place (or side) is at
+ * least its likeness; this call is for measuring that default (bench/group_likeness.c). */
+UNSHARP_API void unsharp_frame_likeness(const unsharp_frame *a, const unsharp_frame *b, float *in_place, float *side);
 
 /* "single", "best", "burst", "bracket", "stack" or "pano"; "?" for another value. */
 UNSHARP_API const char *unsharp_role_name(unsharp_role role);
