@@ -9,8 +9,17 @@ usage: make_lib_corpus.py SRC_DIR OUT_DIR FIRST COUNT [--touch]
 import datetime
 import os
 import random
+import struct
 import sys
 from PIL import Image
+
+
+def exif_time(when):
+    """An EXIF block (APP1 payload) with IFD0 pointing to an Exif IFD holding DateTimeOriginal."""
+    text = when.strftime("%Y:%m:%d %H:%M:%S").encode() + b"\0"  # 20 bytes
+    ifd0 = struct.pack("<H", 1) + struct.pack("<HHII", 0x8769, 4, 1, 26) + struct.pack("<I", 0)  # at 8
+    exif_ifd = struct.pack("<H", 1) + struct.pack("<HHII", 0x9003, 2, len(text), 44) + struct.pack("<I", 0)  # at 26
+    return b"Exif\0\0" + b"II*\0" + struct.pack("<I", 8) + ifd0 + exif_ifd + text
 
 src, out, first, count = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 touch = "--touch" in sys.argv[5:]
@@ -27,8 +36,7 @@ for i in range(first, first + count):
         im = im.transpose(Image.FLIP_LEFT_RIGHT)
     if rng.random() < 0.25:
         im = im.transpose(Image.FLIP_TOP_BOTTOM)
-    exif = Image.Exif()
-    exif.get_ifd(0x8769)[0x9003] = (t0 + datetime.timedelta(minutes=i)).strftime("%Y:%m:%d %H:%M:%S")
+    exif = exif_time(t0 + datetime.timedelta(minutes=i))
     d = os.path.join(out, f"{i // 100:03d}")
     os.makedirs(d, exist_ok=True)
     quality = rng.randint(70, 95) if not touch else 60

@@ -158,7 +158,7 @@ UNSHARP_API void unsharp_judgement_free(unsharp_judgement *j);
  * within gap_seconds of the frame before), and they look alike (their signatures, small grey
  * thumbnails, correlate at least `likeness`, either in place or moved by up to a fifth of the
  * frame, or, for a panorama, side by side with part of the frame overlapping, when that
- * matches better). Frames whose EXIF exposure bias differs link on time alone: a bracket's
+ * matches better and at least halfway from `likeness` to 1). Frames whose EXIF exposure bias differs link on time alone: a bracket's
  * over-exposed frame may have little left to compare. A group's frames
  * are ranked by their sharpness where it matters (the judged sharpness, then the mean of the
  * sharpest tenth of the focus map) and the sharpest is marked. A group's role says what it is:
