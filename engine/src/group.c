@@ -59,7 +59,7 @@ static int exif_time(const char *dt, const char *sub, int64_t *ms)
 
 unsharp_status unsharp_frame_read(const char *path, unsharp_frame *f)
 {
-    unsharp_status st = UNSHARP_OK;
+    unsharp_status st = unsharp_model_set_error(NULL, UNSHARP_OK, NULL); /* a success clears */
     const unsharp_model *errto = NULL;
     ExifLoader *loader = NULL;
     ExifData *ed = NULL;
@@ -120,7 +120,7 @@ static int cmp_desc(const void *a, const void *b)
 
 unsharp_status unsharp_frame_describe(unsharp_frame *f, const unsharp_image *img, const unsharp_judgement *j)
 {
-    unsharp_status st = UNSHARP_OK;
+    unsharp_status st = unsharp_model_set_error(NULL, UNSHARP_OK, NULL); /* a success clears */
     const unsharp_model *errto = NULL;
     float *vals = NULL;
     if (!f || !img || !img->pixels || img->width < 1 || img->height < 1)
@@ -316,10 +316,10 @@ static unsharp_role group_role(const order *o, size_t n, int side)
 unsharp_status unsharp_group(const unsharp_frame *frames, const char *const *keys, size_t n,
                              const unsharp_group_options *options, unsharp_group_place *out)
 {
-    unsharp_status st = UNSHARP_OK;
+    unsharp_status st = unsharp_model_set_error(NULL, UNSHARP_OK, NULL); /* a success clears */
     const unsharp_model *errto = NULL;
     order *o = NULL, *byrank = NULL;
-    if (n == 0) return UNSHARP_OK;
+    if (n == 0) return st;
     if (!frames || !keys || !out) FAIL(UNSHARP_ERR_INVALID, "unsharp_group: NULL argument");
     double gap = options && options->gap_seconds != 0 ? options->gap_seconds : UNSHARP_GROUP_DEFAULT_GAP;
     float likeness = options && options->likeness != 0 ? options->likeness : UNSHARP_GROUP_DEFAULT_LIKENESS;
