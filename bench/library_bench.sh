@@ -39,7 +39,7 @@ echo "first run:  $t1 s: $s1"
 echo "second run: $t2 s: $s2"
 
 echo "## grouping's cost: $COUNT photos, $ROUNDS rounds (-j $JOBS, --no-index)"
-have=$(find "$DIR/k$COUNT" -name '*.jpg' 2> /dev/null | wc -l)
+have=$( (find "$DIR/k$COUNT" -name "*.jpg" 2> /dev/null || true) | wc -l)
 [ "$have" = "$COUNT" ] || { rm -rf "$DIR/k$COUNT"; $MAKE "$DIR/k$COUNT" 0 "$COUNT"; }
 "$BIN" -j "$JOBS" --no-index -q -f jsonl "$DIR/k$COUNT" > /dev/null  # warm the file cache
 off=() on=()

@@ -98,17 +98,36 @@ bailout:
 
 /* ---- describing the decoded photo ---- */
 
-static float pixel_luma(const unsharp_image *img, int x, int y)
+/* Adds row y's pixels into the S cell sums of its cell row; xs[c]..xs[c + 1] are cell c's
+ * columns. */
+static void add_row(const unsharp_image *img, int y, const int *xs, double *sum)
 {
     const unsigned char *row = (const unsigned char *)img->pixels + (size_t)y * img->stride;
-    switch (img->format) {
-    case UNSHARP_PIXEL_LUMA8: return row[x];
-    case UNSHARP_PIXEL_RGB8: return (row[3 * x] + row[3 * x + 1] + row[3 * x + 2]) / 3.0f;
-    case UNSHARP_PIXEL_LUMAF: return 255.0f * ((const float *)row)[x];
-    default: {
-        const float *p = (const float *)row + 3 * x;
-        return 255.0f * (p[0] + p[1] + p[2]) / 3.0f;
-    }
+    for (int c = 0; c < S; c++) {
+        double s = 0;
+        switch (img->format) {
+        case UNSHARP_PIXEL_LUMA8: {
+            unsigned v = 0;
+            for (int x = xs[c]; x < xs[c + 1]; x++) v += row[x];
+            s = v;
+            break;
+        }
+        case UNSHARP_PIXEL_RGB8: {
+            unsigned v = 0;
+            for (int x = xs[c]; x < xs[c + 1]; x++) v += row[3 * x] + row[3 * x + 1] + row[3 * x + 2];
+            s = v / 3.0;
+            break;
+        }
+        case UNSHARP_PIXEL_LUMAF:
+            for (int x = xs[c]; x < xs[c + 1]; x++) s += 255.0f * ((const float *)row)[x];
+            break;
+        default:
+            for (int x = xs[c]; x < xs[c + 1]; x++) {
+                const float *p = (const float *)row + 3 * x;
+                s += 255.0f * (p[0] + p[1] + p[2]) / 3.0f;
+            }
+        }
+        sum[c] += s;
     }
 }
 
@@ -129,13 +148,13 @@ unsharp_status unsharp_frame_describe(unsharp_frame *f, const unsharp_image *img
     /* the signature: cell means, then standardised */
     double sum[S * S] = {0};
     int cnt[S * S] = {0};
+    /* pixel x is in cell column x * S / width: cell c holds columns xs[c] .. xs[c + 1] - 1 */
+    int xs[S + 1];
+    for (int c = 0; c <= S; c++) xs[c] = (int)(((int64_t)c * img->width + S - 1) / S);
     for (int y = 0; y < img->height; y++) {
         int cy = (int)((int64_t)y * S / img->height);
-        for (int x = 0; x < img->width; x++) {
-            int c = cy * S + (int)((int64_t)x * S / img->width);
-            sum[c] += pixel_luma(img, x, y);
-            cnt[c]++;
-        }
+        add_row(img, y, xs, sum + cy * S);
+        for (int c = 0; c < S; c++) cnt[cy * S + c] += xs[c + 1] - xs[c];
     }
     /* an image under S pixels a side leaves cells empty: they take the mean */
     double mean = 0, var = 0;
