@@ -63,7 +63,7 @@ unsharp_status unsharp_frame_read(const char *path, unsharp_frame *f)
     const unsharp_model *errto = NULL;
     ExifLoader *loader = NULL;
     ExifData *ed = NULL;
-    if (!path || !f) FAIL(UNSHARP_ERR_INVALID, "unsharp_frame_read: NULL argument");
+    if (!path || !f) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     struct stat sb;
     if (stat(path, &sb) != 0) FAIL(UNSHARP_ERR_IO, "%s: %s", path, strerror(errno));
     f->time_ms = (int64_t)sb.st_mtim.tv_sec * 1000 + sb.st_mtim.tv_nsec / 1000000;
@@ -143,8 +143,8 @@ unsharp_status unsharp_frame_describe(unsharp_frame *f, const unsharp_image *img
     const unsharp_model *errto = NULL;
     float *vals = NULL;
     if (!f || !img || !img->pixels || img->width < 1 || img->height < 1)
-        FAIL(UNSHARP_ERR_INVALID, "unsharp_frame_describe: NULL argument or an image without pixels");
-    if (img->format > UNSHARP_PIXEL_RGBF) FAIL(UNSHARP_ERR_INVALID, "unsharp_frame_describe: unknown pixel format");
+        FAIL(UNSHARP_ERR_INVALID, "NULL argument, or an image without pixels");
+    if ((unsigned)img->format > UNSHARP_PIXEL_RGBF) FAIL(UNSHARP_ERR_INVALID, "unknown pixel format %d", (int)img->format);
     /* the signature: cell means, then standardised */
     double sum[S * S] = {0};
     int cnt[S * S] = {0};
@@ -339,11 +339,13 @@ unsharp_status unsharp_group(const unsharp_frame *frames, const char *const *key
     const unsharp_model *errto = NULL;
     order *o = NULL, *byrank = NULL;
     if (n == 0) return st;
-    if (!frames || !keys || !out) FAIL(UNSHARP_ERR_INVALID, "unsharp_group: NULL argument");
+    if (!frames || !keys || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     double gap = options && options->gap_seconds != 0 ? options->gap_seconds : UNSHARP_GROUP_DEFAULT_GAP;
     float likeness = options && options->likeness != 0 ? options->likeness : UNSHARP_GROUP_DEFAULT_LIKENESS;
-    if (!(gap >= 0) || !isfinite(gap)) FAIL(UNSHARP_ERR_INVALID, "unsharp_group: the gap must be 0 or more seconds");
-    if (!(likeness > 0 && likeness <= 1)) FAIL(UNSHARP_ERR_INVALID, "unsharp_group: the likeness must be in (0, 1]");
+    if (!(gap >= 0 && gap <= 1e9))
+        FAIL(UNSHARP_ERR_INVALID, "the gap between frames must be 0 to 1e9 seconds, not %g", gap);
+    if (!(likeness > 0 && likeness <= 1))
+        FAIL(UNSHARP_ERR_INVALID, "the likeness of grouped frames must be above 0 and at most 1, not %g", (double)likeness);
     int64_t gap_ms = (int64_t)llround(gap * 1000);
     if (!(o = malloc(n * sizeof *o)) || !(byrank = malloc(n * sizeof *byrank)))
         FAIL(UNSHARP_ERR_NOMEM, "out of memory for grouping %zu photos", n);

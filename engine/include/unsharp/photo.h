@@ -219,7 +219,8 @@ UNSHARP_API unsharp_status unsharp_frame_describe(unsharp_frame *f, const unshar
                                                   const unsharp_judgement *j);
 
 typedef struct unsharp_group_options {
-    double gap_seconds; /* frames further apart in time never group; 0 = UNSHARP_GROUP_DEFAULT_GAP */
+    double gap_seconds; /* frames further apart in time never group (up to 1e9);
+                           0 = UNSHARP_GROUP_DEFAULT_GAP */
     float likeness;     /* least correlation of two frames' signatures, in (0, 1]; 0 = default */
 } unsharp_group_options;
 
@@ -236,7 +237,7 @@ typedef struct unsharp_group_place {
  * that are not described become singles. out (n places, the caller's) gets each frame's place.
  * Work is O(n log n) for the ordering plus a comparison of each frame with the one before.
  * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL arguments with n > 0, likeness out of range,
- *         a negative gap); UNSHARP_ERR_NOMEM. */
+ *         a gap below 0 or above 1e9 s); UNSHARP_ERR_NOMEM. The message is in unsharp_errmsg(). */
 UNSHARP_API unsharp_status unsharp_group(const unsharp_frame *frames, const char *const *keys, size_t n,
                                          const unsharp_group_options *options, unsharp_group_place *out);
 
