@@ -47,7 +47,8 @@ cat "$CORPUS"/*.jpg > /dev/null
 
 # one round: "wall user sys maxrss_kb" of each
 time_cls() {
-  /usr/bin/time -o "$T/t" -f "%e %U %S %M" "${1:-$BIN}" --jobs $P --format jsonl -q "$CORPUS" > "$T/out.jsonl" 2> "$T/err" ||
+  # a fresh results index each round: every photo is judged (and written to the index)
+  XDG_CACHE_HOME=$(mktemp -d -p "$T") /usr/bin/time -o "$T/t" -f "%e %U %S %M" "${1:-$BIN}" --jobs $P --format jsonl -q "$CORPUS" > "$T/out.jsonl" 2> "$T/err" ||
     { echo "classify_speed: unsharp-classify failed: $(cat "$T/err")" >&2; exit 1; }
   cat "$T/t"
 }

@@ -210,11 +210,11 @@ run() {
       [ $i -ge 1000 ] && break
       cp "$src" "$T/cls/copy-$(basename "$src")"; i=$((i + 1))
     done
-    "$B/unsharp-classify" --device cuda --format csv "$P/photos" > /dev/null 2>&1 # warm-up: libraries, file cache
+    "$B/unsharp-classify" --no-index --device cuda --format csv "$P/photos" > /dev/null 2>&1 # warm-up: libraries, file cache
     local dev j
     for dev in cpu cuda; do
       for j in $([ $dev = cpu ] && echo "$cores" || echo "1 4 $cores"); do
-        part "classify $dev -j $j" 120 "$B/unsharp-classify" --device "$dev" -j "$j" --format csv "$T/cls" \
+        part "classify $dev -j $j" 120 "$B/unsharp-classify" --no-index --device "$dev" -j "$j" --format csv "$T/cls" \
           > "$T/cls-$dev-$j.csv" 2> "$T/cls-$dev-$j.err"
         echo "$dev -j $j: $(tail -1 "$T/cls-$dev-$j.err")"
       done

@@ -27,7 +27,7 @@ printf '  %-32s %6s %6s %6s %6s   %s\n' set photos sharp unsure blurry "lowest s
 for part in held train; do
   for d in "$S/$part"/*/; do
     set_name="$part/$(basename "$d")"
-    "$BIN" --weights "$W" --format csv -q "$d" > "$T/this.csv" 2> /dev/null || true
+    "$BIN" --no-index --weights "$W" --format csv -q "$d" > "$T/this.csv" 2> /dev/null || true
     awk -F, -v name="$set_name" '{ sub(/\r$/, "") } NR > 1 && $7 == "" { n++; c[$3]++; print $2, $1 > "/dev/stderr" }
       END { printf "  %-32s %6d %6d %6d %6d   ", name, n, c["sharp"], c["unsure"], c["blurry"] }' "$T/this.csv" 2> "$T/scores"
     sort -g "$T/scores" | head -3 | awk '{ n = split($2, p, "/"); printf "%.3f %s; ", $1, p[n] }'
@@ -37,6 +37,6 @@ done
 if [ -n "${BASE_BIN:-}" ]; then
   echo "verdict moves (BASE_BIN -> this build), all sets:"
   UNSHARP_WEIGHTS=$W "$BASE_BIN" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/base.csv" 2> /dev/null || true
-  "$BIN" --weights "$W" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/this.csv" 2> /dev/null || true
+  "$BIN" --no-index --weights "$W" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/this.csv" 2> /dev/null || true
   paste -d, "$T/base.csv" "$T/this.csv" | awk -F, 'NR > 1 { print "  " $3 " -> " $10 }' | sort | uniq -c
 fi

@@ -28,7 +28,7 @@ with open(path, "wb") as f:
             + chunk(b"IDAT", idat) + chunk(b"IEND", b""))
 PY
 cp "$T/bomb1.png" "$T/bomb2.png"
-/usr/bin/time -v "$BIN" --jobs 2 -q "$T/bomb1.png" "$T/bomb2.png" > "$T/out" 2> "$T/time" || true
+/usr/bin/time -v "$BIN" --no-index --jobs 2 -q "$T/bomb1.png" "$T/bomb2.png" > "$T/out" 2> "$T/time" || true
 kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$T/time")
 bound=$(( (2 * SIDE * SIDE) / 1000000 + 100 ))
 echo "png_bomb_rss: ${SIDE}x${SIDE} RGBA16 zeros, $(stat -c %s "$T/bomb1.png") bytes on disk, --jobs 2:" \

@@ -4,7 +4,8 @@
  * and libunsharp-files checks again right before each destructive step. A photo's sidecars
  * and RAW companions (unsharp_companions, links included) go with it to the Trash or the
  * folder, each checked the same way; with --move-to nothing of a photo's set moves when any
- * of its members would clash at the destination. */
+ * of its members would clash at the destination. The selection (groups.c) never takes a frame
+ * of a bracket, a focus stack or a panorama. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,10 +204,7 @@ int actions_run(const options *o, item_list *items)
     int failures = 0;
     for (size_t i = 0; i < items->n; i++) {
         item *it = &items->items[i];
-        if (it->error) continue;
-        if (!(it->verdict == UNSHARP_VERDICT_BLURRY || (o->select_unsure && it->verdict == UNSHARP_VERDICT_UNSURE)))
-            continue;
-        failures += act_on(o, it);
+        if (item_selected(o, it)) failures += act_on(o, it);
     }
     return failures;
 }

@@ -14,6 +14,7 @@
 
 typedef enum { FORMAT_TABLE, FORMAT_JSONL, FORMAT_CSV } out_format;
 typedef enum { ACT_NONE, ACT_TRASH, ACT_MOVE } remove_action;
+typedef enum { SEL_BLURRY, SEL_UNSURE, SEL_BURST_REST } selection;
 
 typedef struct options {
     out_format format;
@@ -24,8 +25,17 @@ typedef struct options {
     const char *weights;
     remove_action remove;       /* --trash or --move-to */
     const char *move_to;
-    int xmp, dry_run, select_unsure, quiet;
+    int xmp, dry_run, quiet;
+    selection select;           /* --select: blurry (default), unsure, all-but-best[=N] */
+    int keep_best;              /* all-but-best: frames kept of each burst (N, default 1) */
     unsharp_device device;      /* --device: cpu, cuda or auto (default) */
+    int group;                  /* 1 unless --no-group */
+    unsharp_group_options grouping; /* --group-gap, --group-likeness */
+    const char *index_dir;      /* --index DIR; NULL: $XDG_CACHE_HOME/unsharp */
+    int no_index;               /* --no-index */
+    const char *files_from;     /* --files-from FILE ("-": stdin) */
+    int null_names;             /* --null: its names end in NUL, not newline */
+    int shard_k, shard_n;       /* --shard K/N; 0/0 when not given */
 } options;
 
 /* One photo: its path, where it came from, and (once judged) the result. */
@@ -39,6 +49,9 @@ typedef struct item {
     unsharp_verdict verdict;
     unsharp_blur_kind kind;
     int width, height;   /* as stored */
+    int from_index;      /* 1: the result came from the results index, not judged this run */
+    unsharp_frame *frame;        /* grouping on: what grouping needs (malloc'ed when judged) */
+    unsharp_group_place place;   /* grouping on: its group, rank and role */
 } item;
 
 typedef struct item_list {
@@ -50,6 +63,31 @@ typedef struct item_list {
  * cannot be read become items with an error. Returns 0, or -1 when out of memory. */
 int scan_paths(char **paths, int n, item_list *out);
 void item_list_free(item_list *l);
+/* The names in a --files-from file ("-": stdin), each ending in a newline or (nul) a NUL, as a
+ * malloc'ed array of malloc'ed strings; empty names are skipped. 0, or -1 with a message in
+ * err. */
+int read_names(const char *file, int nul, char ***names, int *count, char *err, size_t errsize);
+/* --shard K/N: keeps the items of the folders whose name hashes to K - 1 modulo N, so that a
+ * folder is never split between shards. */
+void shard_filter(item_list *l, int k, int n);
+
+/* index.c: the results index (SQLite), keyed by file identity, the weights' checksum and the
+ * bands. index_open returns NULL (with a warning printed) when it cannot be used; the run then
+ * judges everything. index_lookup reads the file's identity and fills a known result (1), or
+ * returns 0; index_store remembers a judged one. index_close closes it. */
+typedef struct results_index results_index;
+results_index *index_open(const options *o, const char *weights);
+int index_lookup(results_index *x, const options *o, item *it);
+void index_store(results_index *x, const options *o, const item *it);
+void index_close(results_index *x);
+
+/* groups.c: groups the judged items (unsharp_group) and gives the order the table shows
+ * them in: each group together, sharpest first, where its first frame was. 0, or -1 with a
+ * message printed. */
+int groups_run(const options *o, item_list *items);
+size_t *groups_table_order(const item_list *items);
+/* whether the actions take this item (the selection, never a bracket, stack or pano frame) */
+int item_selected(const options *o, const item *it);
 
 /* pipeline.c: judges every item on o->jobs threads, each with its own model handle, and calls
  * done(i) on the calling thread for each item in input order as soon as it and all before it

@@ -17,11 +17,16 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: " PROG " [options] PATH...\n"
-            "Judge photos (JPEG, PNG) sharp, unsure or blurry. Folders are searched recursively.\n\n"
+            "Judge photos sharp, unsure or blurry, and find their bursts, brackets, focus stacks\n"
+            "and panoramas. Folders are searched recursively.\n\n"
             "Output:\n"
             "  -f, --format FMT      table (default), jsonl or csv; fields path, sharpness, verdict,\n"
-            "                        kind, width, height, error\n"
+            "                        kind, width, height, group, rank, role, error\n"
             "  -q, --quiet           print only errors (and what --dry-run would do)\n"
+            "Photos:\n"
+            "      --files-from FILE also the paths named in FILE, one a line ('-': stdin)\n"
+            "      --null            the names in FILE end in a NUL byte, not a newline\n"
+            "      --shard K/N       only the K-th of N shares of the folders (whole folders)\n"
             "Judging:\n"
             "  -t, --threshold T     sharpness (0..1) that splits sharp from blurry (default 0.5, or\n"
             "                        the middle of the weights' thresholds)\n"
@@ -29,8 +34,16 @@ static void usage(FILE *f)
             "  -w, --weights FILE    the model (default: the shipped weights)\n"
             "  -j, --jobs N          photos judged at once (default: the number of cores)\n"
             "      --device DEV      cpu, cuda or auto (default: CUDA when a device is present)\n"
-            "Actions (only on request, on the blurry photos):\n"
-            "      --select WHICH    blurry (default) or unsure (blurry and unsure ones)\n"
+            "      --index DIR       keep the results index in DIR (default: $XDG_CACHE_HOME/unsharp);\n"
+            "                        photos it knows unchanged are not judged again\n"
+            "      --no-index        judge every photo; read and write no index\n"
+            "Groups (bursts, brackets, focus stacks, panoramas):\n"
+            "      --group-gap S     frames at most S seconds apart may group (default 2)\n"
+            "      --group-likeness L  least likeness of grouped frames, 0..1 (default 0.8)\n"
+            "      --no-group        judge each photo alone (results in input order as they come)\n"
+            "Actions (only on request; never on a bracket, focus stack or panorama):\n"
+            "      --select WHICH    blurry (default), unsure (blurry and unsure ones), or\n"
+            "                        all-but-best[=N] (each burst's frames but its N sharpest, 1)\n"
             "      --trash           move them to the desktop Trash, with sidecars and RAW files\n"
             "      --move-to DIR     move them under DIR, keeping their paths; never overwrites\n"
             "      --xmp             mark them rejected in their XMP sidecars (Rating -1, PickLabel 1)\n"
@@ -68,8 +81,9 @@ static double now(void)
 typedef struct run {
     const options *o;
     item_list *items;
-    size_t counts[3], failed;
+    size_t counts[3], failed, known;
     double t0;
+    results_index *index;
 } run;
 
 static void on_done(size_t i, void *ctx)
@@ -86,13 +100,15 @@ static void on_done(size_t i, void *ctx)
         fputc('\n', stderr);
     } else {
         r->counts[it->verdict]++;
+        r->known += it->from_index;
+        index_store(r->index, r->o, it);
     }
-    output_item(r->o, it);
+    if (!r->o->group) output_item(r->o, it);
     progress_show(i + 1, r->items->n, now() - r->t0);
 }
 
 /* The last line, for people: "12 photos: 8 sharp, 2 unsure, 2 blurry, 1 failed in 1.5 s
- * (8.0 photos/s)"; the rate only when a photo was judged. */
+ * (8.0 photos/s)"; the rate only when a photo was judged; how many the index knew, if any. */
 static void summary(const run *r, double secs, int action_failures)
 {
     size_t judged = r->items->n - r->failed;
@@ -102,6 +118,7 @@ static void summary(const run *r, double secs, int action_failures)
     if (action_failures) fprintf(stderr, ", %d not acted on", action_failures);
     fprintf(stderr, " in %.1f s", secs);
     if (judged && secs > 0) fprintf(stderr, " (%.1f photos/s)", judged / secs);
+    if (r->known) fprintf(stderr, "; %zu known from the index, %zu judged", r->known, judged - r->known);
     fputc('\n', stderr);
 }
 
@@ -115,10 +132,14 @@ int main(int argc, char **argv)
         {"xmp", no_argument, 0, 4},            {"dry-run", no_argument, 0, 'n'},
         {"quiet", no_argument, 0, 'q'},        {"help", no_argument, 0, 'h'},
         {"version", no_argument, 0, 'V'},      {"device", required_argument, 0, 5},
+        {"no-group", no_argument, 0, 6},       {"group-gap", required_argument, 0, 7},
+        {"group-likeness", required_argument, 0, 8}, {"index", required_argument, 0, 9},
+        {"no-index", no_argument, 0, 10},      {"files-from", required_argument, 0, 11},
+        {"null", no_argument, 0, 12},          {"shard", required_argument, 0, 13},
         {0, 0, 0, 0}};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     options o = {.format = FORMAT_TABLE, .threshold = 0.5, .unsure = 0.1, .jobs = cores > 0 ? (int)cores : 1,
-                 .device = UNSHARP_DEVICE_AUTO};
+                 .device = UNSHARP_DEVICE_AUTO, .group = 1, .keep_best = 1};
     int c;
     double v;
     while ((c = getopt_long(argc, argv, "f:t:u:w:j:nqhV", longs, NULL)) != -1) {
@@ -144,9 +165,13 @@ int main(int argc, char **argv)
             o.jobs = (int)v;
             break;
         case 1:
-            if (strcmp(optarg, "blurry") == 0) o.select_unsure = 0;
-            else if (strcmp(optarg, "unsure") == 0) o.select_unsure = 1;
-            else return bad_usage("--select must be blurry or unsure, not '%s'", optarg);
+            if (strcmp(optarg, "blurry") == 0) o.select = SEL_BLURRY;
+            else if (strcmp(optarg, "unsure") == 0) o.select = SEL_UNSURE;
+            else if (strcmp(optarg, "all-but-best") == 0) o.select = SEL_BURST_REST, o.keep_best = 1;
+            else if (strncmp(optarg, "all-but-best=", 13) == 0 && parse_number(optarg + 13, 1, 1e6, &v) == 0 &&
+                     v == floor(v))
+                o.select = SEL_BURST_REST, o.keep_best = (int)v;
+            else return bad_usage("--select must be blurry, unsure or all-but-best[=N] (N from 1), not '%s'", optarg);
             break;
         case 2:
             if (o.remove == ACT_MOVE) return bad_usage("%s", "--trash and --move-to exclude each other");
@@ -165,6 +190,30 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "auto") == 0) o.device = UNSHARP_DEVICE_AUTO;
             else return bad_usage("--device must be cpu, cuda or auto, not '%s'", optarg);
             break;
+        case 6: o.group = 0; break;
+        case 7:
+            if (parse_number(optarg, 0, 86400, &v)) return bad_usage("--group-gap must be 0 to 86400 seconds, not '%s'", optarg);
+            o.grouping.gap_seconds = v > 0 ? v : 1e-9; /* 0 in the options means the default */
+            break;
+        case 8:
+            if (parse_number(optarg, 0, 1, &v) || v <= 0)
+                return bad_usage("--group-likeness must be above 0 and at most 1, not '%s'", optarg);
+            o.grouping.likeness = (float)v;
+            break;
+        case 9:
+            if (!*optarg) return bad_usage("%s", "--index needs a folder");
+            o.index_dir = optarg;
+            break;
+        case 10: o.no_index = 1; break;
+        case 11: o.files_from = optarg; break;
+        case 12: o.null_names = 1; break;
+        case 13: {
+            int k, n, used = 0;
+            if (sscanf(optarg, "%d/%d%n", &k, &n, &used) != 2 || optarg[used] || n < 1 || k < 1 || k > n)
+                return bad_usage("--shard must be K/N with 1 <= K <= N, not '%s'", optarg);
+            o.shard_k = k, o.shard_n = n;
+            break;
+        }
         case 'n': o.dry_run = 1; break;
         case 'q': o.quiet = 1; break;
         case 'h': usage(stdout); return 0;
@@ -172,7 +221,9 @@ int main(int argc, char **argv)
         default: fprintf(stderr, "Try '" PROG " --help' for more information.\n"); return 2;
         }
     }
-    if (optind >= argc) return bad_usage("%s", "no PATH given");
+    if (optind >= argc && !o.files_from) return bad_usage("%s", "no PATH given");
+    if (o.null_names && !o.files_from) return bad_usage("%s", "--null goes with --files-from");
+    if (o.select == SEL_BURST_REST && !o.group) return bad_usage("%s", "--select all-but-best needs the groups (no --no-group)");
 
     /* the model: found, loadable, and its thresholds as the default bands */
     char found[4096];
@@ -198,20 +249,42 @@ int main(int argc, char **argv)
     }
     unsharp_model_free(m);
 
+    /* the photos: the PATHs, then the names in --files-from; then this shard's folders */
     item_list items = {0};
-    if (scan_paths(argv + optind, argc - optind, &items)) {
+    char **from = NULL, err[512];
+    int nfrom = 0;
+    if (o.files_from && read_names(o.files_from, o.null_names, &from, &nfrom, err, sizeof err)) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 2;
+    }
+    int scanned = scan_paths(argv + optind, argc - optind, &items) == 0 && scan_paths(from, nfrom, &items) == 0;
+    for (int i = 0; i < nfrom; i++) free(from[i]);
+    free(from);
+    if (!scanned) {
         fprintf(stderr, PROG ": out of memory\n");
         item_list_free(&items);
         return 2;
     }
-    run r = {.o = &o, .items = &items, .t0 = now()};
+    if (o.shard_n) shard_filter(&items, o.shard_k, o.shard_n);
+
+    /* what the index knows is not judged again */
+    run r = {.o = &o, .items = &items, .t0 = now(), .index = index_open(&o, weights)};
+    for (size_t i = 0; r.index && i < items.n; i++) index_lookup(r.index, &o, &items.items[i]);
     output_begin(&o);
-    if (pipeline_run(&o, weights, &items, on_done, &r)) {
+    int rc = pipeline_run(&o, weights, &items, on_done, &r);
+    index_close(r.index);
+    if (rc || (o.group && groups_run(&o, &items))) {
         item_list_free(&items);
         return 2;
     }
     progress_clear();
     double secs = now() - r.t0;
+    /* with groups, the results come once all are judged: the table shows each group together */
+    if (o.group) {
+        size_t *ord = o.format == FORMAT_TABLE ? groups_table_order(&items) : NULL;
+        for (size_t i = 0; i < items.n; i++) output_item(&o, &items.items[ord ? ord[i] : i]);
+        free(ord);
+    }
     /* the results are out before anything is acted on; when they cannot be, nothing is */
     if (fflush(stdout) != 0 || ferror(stdout)) {
         int e = output_errno() ? output_errno() : errno;

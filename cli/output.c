@@ -2,7 +2,9 @@
  * programs, and the progress bar on stderr. Filenames are bytes: JSON output keeps valid UTF-8
  * and writes each byte that is not as the lone surrogate \udcXX (Python's "surrogateescape",
  * so os.fsencode() gives back the exact name); CSV output writes the bytes unchanged, quoted per
- * RFC 4180; the table escapes control characters and invalid bytes as \n, \xNN. */
+ * RFC 4180; the table escapes control characters and invalid bytes as \n, \xNN. With groups,
+ * each photo also has its group (16 hex digits), rank (1 = sharpest) and role; the table
+ * shows a group's frames together, sharpest first. */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -106,13 +108,22 @@ static int first_errno; /* errno of the first failed write of the results */
 void output_begin(const options *o)
 {
     progress_on = !o->quiet && isatty(2);
-    if (o->format == FORMAT_CSV) fputs("path,sharpness,verdict,kind,width,height,error\r\n", stdout);
+    if (o->format == FORMAT_CSV) fputs("path,sharpness,verdict,kind,width,height,group,rank,role,error\r\n", stdout);
+    else if (o->format == FORMAT_TABLE && o->group)
+        printf("%-7s %9s %-7s %11s %-13s  %s\n", "verdict", "sharpness", "kind", "size", "group", "path");
     else if (o->format == FORMAT_TABLE) printf("%-7s %9s %-7s %11s  %s\n", "verdict", "sharpness", "kind", "size", "path");
+}
+
+/* the group's id as 16 hex digits */
+static void group_id(const item *it, char out[17])
+{
+    snprintf(out, 17, "%016llx", (unsigned long long)it->place.group);
 }
 
 void output_item(const options *o, const item *it)
 {
     FILE *f = stdout;
+    const int grouped = o->group && it->frame && !it->error;
     progress_clear();
     if (o->format == FORMAT_JSONL) {
         fputs("{\"path\":", f);
@@ -125,20 +136,34 @@ void output_item(const options *o, const item *it)
             if (it->verdict == UNSHARP_VERDICT_BLURRY) fprintf(f, "\"%s\"", kind_name(it->kind));
             else fputs("null", f);
             fprintf(f, ",\"width\":%d,\"height\":%d", it->width, it->height);
+            if (grouped) {
+                char g[17];
+                group_id(it, g);
+                fprintf(f, ",\"group\":\"%s\",\"rank\":%d,\"role\":\"%s\"", g, it->place.rank,
+                        unsharp_role_name(it->place.role));
+            }
         }
         fputs("}\n", f);
     } else if (o->format == FORMAT_CSV) {
         put_csv_field(f, it->path);
         if (it->error) {
-            fputs(",,,,,,", f);
+            fputs(",,,,,,,,,", f);
             put_csv_field(f, it->error);
         } else {
             fprintf(f, ",%.4f,%s,%s,%d,%d,", it->sharpness, verdict_name(it->verdict),
                     it->verdict == UNSHARP_VERDICT_BLURRY ? kind_name(it->kind) : "", it->width, it->height);
+            if (grouped) {
+                char g[17];
+                group_id(it, g);
+                fprintf(f, "%s,%d,%s,", g, it->place.rank, unsharp_role_name(it->place.role));
+            } else {
+                fputs(",,,", f);
+            }
         }
         fputs("\r\n", f);
     } else if (it->error) {
         fprintf(f, "%-7s %9s %-7s %11s  ", "error", "", "", "");
+        if (o->group) fprintf(f, "%-13s  ", "");
         put_readable(f, it->path);
         fputs(": ", f);
         put_readable(f, it->error);
@@ -146,8 +171,15 @@ void output_item(const options *o, const item *it)
     } else {
         char size[32];
         snprintf(size, sizeof size, "%dx%d", it->width, it->height);
-        fprintf(f, "%-7s %9.3f %-7s %11s  ", verdict_name(it->verdict), it->sharpness,
+        fprintf(f, "%-7s %9.3f %-7s %11s ", verdict_name(it->verdict), it->sharpness,
                 it->verdict == UNSHARP_VERDICT_BLURRY ? kind_name(it->kind) : "", size);
+        /* a group's frames: role rank/size ("best 1/8", "bracket 2/3"), indented after the first */
+        char role[40] = "";
+        if (grouped && it->place.size > 1)
+            snprintf(role, sizeof role, "%s%s %d/%d", it->place.rank > 1 ? " " : "", unsharp_role_name(it->place.role),
+                     it->place.rank, it->place.size);
+        if (o->group) fprintf(f, "%-13s ", role);
+        fputc(' ', f);
         put_readable(f, it->path);
         fputc('\n', f);
     }

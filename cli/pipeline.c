@@ -36,7 +36,7 @@ static void set_error(item *it, const char *fmt, const char *detail)
 
 static void judge_one(const options *o, unsharp_model *m, item *it)
 {
-    if (it->error) return; /* found bad while scanning */
+    if (it->error || it->from_index) return; /* found bad while scanning; known from the index */
     if (unsharp_file_id_read(it->path, &it->id) != 0) {
         set_error(it, "%s", strerror(errno));
         return;
@@ -61,7 +61,14 @@ static void judge_one(const options *o, unsharp_model *m, item *it)
         it->kind = j.kind;
         it->width = img->stored_width;
         it->height = img->stored_height;
-        if (unsharp_file_check(it->path, &it->id) != UNSHARP_FILE_SAME)
+        /* what grouping needs: the capture time, the exposure bias, the signature, the focus */
+        if (o->group) {
+            if (!(it->frame = calloc(1, sizeof *it->frame))) set_error(it, "%s", "out of memory");
+            else if (unsharp_frame_read(it->path, it->frame) != UNSHARP_OK ||
+                     unsharp_frame_describe(it->frame, img, &j) != UNSHARP_OK)
+                set_error(it, "%s", unsharp_message_reason(unsharp_errmsg(), it->path));
+        }
+        if (!it->error && unsharp_file_check(it->path, &it->id) != UNSHARP_FILE_SAME)
             set_error(it, "%s", "changed while it was being read");
     }
     unsharp_judgement_free(&j);

@@ -109,7 +109,82 @@ void item_list_free(item_list *l)
         free(l->items[i].path);
         free(l->items[i].rel);
         free(l->items[i].error);
+        free(l->items[i].frame);
     }
     free(l->items);
     memset(l, 0, sizeof *l);
+}
+
+int read_names(const char *file, int nul, char ***names, int *count, char *err, size_t errsize)
+{
+    FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+    *names = NULL;
+    *count = 0;
+    if (!f) {
+        snprintf(err, errsize, "cannot read %s: %s", file, strerror(errno));
+        return -1;
+    }
+    char *line = NULL;
+    size_t cap = 0, have = 0;
+    ssize_t len;
+    int rc = 0;
+    errno = 0;
+    while ((len = getdelim(&line, &cap, nul ? '\0' : '\n', f)) != -1) {
+        if (len > 0 && line[len - 1] == (nul ? '\0' : '\n')) line[--len] = 0;
+        if (!nul && len > 0 && line[len - 1] == '\r') line[--len] = 0;
+        if (len == 0) continue;
+        if ((size_t)*count == have) {
+            size_t more = have ? have * 2 : 256;
+            char **p = more < (size_t)1 << 30 ? realloc(*names, more * sizeof *p) : NULL;
+            if (!p) goto nomem;
+            *names = p;
+            have = more;
+        }
+        if (!((*names)[*count] = strdup(line))) goto nomem;
+        ++*count;
+    }
+    if (ferror(f)) {
+        snprintf(err, errsize, "cannot read %s: %s", file, strerror(errno ? errno : EIO));
+        rc = -1;
+    }
+    goto out;
+nomem:
+    snprintf(err, errsize, "out of memory reading %s", file);
+    rc = -1;
+out:
+    free(line);
+    if (f != stdin) fclose(f);
+    if (rc) {
+        for (int i = 0; i < *count; i++) free((*names)[i]);
+        free(*names);
+        *names = NULL;
+        *count = 0;
+    }
+    return rc;
+}
+
+/* 64-bit FNV-1a of the folder part of path (all before its last '/'; "" for none) */
+static uint64_t folder_hash(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const char *p = path; slash && p < slash; p++) h = (h ^ (unsigned char)*p) * 0x100000001b3ULL;
+    return h;
+}
+
+void shard_filter(item_list *l, int k, int n)
+{
+    size_t out = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        item *it = &l->items[i];
+        if (folder_hash(it->path) % (uint64_t)n == (uint64_t)(k - 1)) {
+            l->items[out++] = *it;
+        } else {
+            free(it->path);
+            free(it->rel);
+            free(it->error);
+            free(it->frame);
+        }
+    }
+    l->n = out;
 }

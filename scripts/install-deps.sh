@@ -11,7 +11,7 @@ PACKAGES=(build-essential cmake pkg-config libopenblas-dev check zlib1g-dev
           libheif-examples libavif-bin webp libtiff-tools libimage-exiftool-perl python3-pil
           python3-numpy python3-scipy
           libglib2.0-dev libexempi-dev exiv2 man-db groff-base desktop-file-utils
-          libsqlite3-dev libpq-dev postgresql python3 procps
+          libsqlite3-dev libpq-dev postgresql python3 procps parallel
           libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core xvfb xauth "$@")
 
 missing=()

@@ -31,7 +31,8 @@ assert len(rows) == int(sys.argv[2]), rows
 names = [os.fsencode(r["path"]) for r in rows]
 assert names == sorted(names), "input order is name order"
 for r in rows:
-    assert set(r) == {"path", "sharpness", "verdict", "kind", "width", "height"}, r
+    assert set(r) == {"path", "sharpness", "verdict", "kind", "width", "height", "group", "rank", "role"}, r
+    assert r["role"] == "single" and r["rank"] == 1 and len(r["group"]) == 16, r  # five unlike scenes
     assert os.path.isfile(os.fsencode(r["path"])), r["path"]
     assert 0 <= r["sharpness"] <= 1
     assert r["verdict"] in ("sharp", "unsure", "blurry")
@@ -56,6 +57,7 @@ for c, j in zip(rows, js):
     assert os.path.isfile(os.fsencode(c["path"]))
     assert abs(float(c["sharpness"]) - j["sharpness"]) < 1e-4 and c["verdict"] == j["verdict"]
     assert c["kind"] == (j["kind"] or "") and int(c["width"]) == 256 and int(c["height"]) == 192 and c["error"] == ""
+    assert (c["group"], int(c["rank"]), c["role"]) == (j["group"], j["rank"], j["role"])
 PYEOF
 
 # forced verdicts: threshold 1 makes all blurry, a tiny threshold all sharp
@@ -64,7 +66,7 @@ PYEOF
   fail "a tiny threshold should make all sharp"
 
 "$BIN" -q "$P/plain.jpg" > "$T/table.txt" || fail "table run"
-grep -qE '^verdict +sharpness +kind +size +path$' "$T/table.txt" || fail "table header: $(cat "$T/table.txt")"
+grep -qE '^verdict +sharpness +kind +size +group +path$' "$T/table.txt" || fail "table header: $(cat "$T/table.txt")"
 grep -qE '^(sharp|unsure|blurry) +[01]\.[0-9]{3} .*256x192  .*/plain\.jpg$' "$T/table.txt" || fail "table row: $(cat "$T/table.txt")"
 "$BIN" -q "$P/sub/deeper" | grep -qF 'new\nline.JPG' || fail "the table should escape a newline"
 
@@ -140,11 +142,11 @@ for dev in auto cpu; do
     fail "--device $dev: 2x2 message: $(cat "$T/small.err")"
   grep -qx "unsharp-classify: $S/strip.png: too small to judge: 1 x 900 pixels" "$T/small.err" ||
     fail "--device $dev: strip message: $(cat "$T/small.err")"
-  tr -d '\r' < "$T/small.csv" | grep -qx "$S/tiny.png,,,,,,too small to judge: 2 x 2 pixels" || fail "--device $dev: csv: $(cat "$T/small.csv")"
+  tr -d '\r' < "$T/small.csv" | grep -qx "$S/tiny.png,,,,,,,,,too small to judge: 2 x 2 pixels" || fail "--device $dev: csv: $(cat "$T/small.csv")"
   grep -qE '^unsharp-classify: 0 photos: 0 sharp, 0 unsure, 0 blurry, 2 failed in [0-9.]+ s$' "$T/small.err" ||
     fail "--device $dev: an empty run's summary: $(tail -1 "$T/small.err")"
 done
-"$BIN" "$P/plain.jpg" > /dev/null 2> "$T/one.err"
+"$BIN" --no-index "$P/plain.jpg" > /dev/null 2> "$T/one.err"
 grep -qE '^unsharp-classify: 1 photo: .* 0 failed in [0-9.]+ s \([0-9.]+ photos/s\)$' "$T/one.err" ||
   fail "one photo's summary: $(cat "$T/one.err")"
 set +e

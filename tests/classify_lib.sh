@@ -3,6 +3,8 @@
 BIN=${1:?usage: $0 BUILD_DIR}/cli/unsharp-classify
 PY=/usr/bin/python3
 T=$(mktemp -d /tmp/unsharp-classify-XXXXXX)
+# the results index goes to the temporary folder, not the user's cache
+export XDG_CACHE_HOME="$T/cache"
 trap 'chmod -R u+rwX "$T" 2>/dev/null; rm -rf "$T"' EXIT
 NAME=$(basename "$0" .sh)
 fail() { echo "$NAME: FAIL: $*" >&2; exit 1; }

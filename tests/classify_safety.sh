@@ -157,7 +157,7 @@ fresh 13; ln -s a "$S/b"; ln -s b "$S/a"
 classify -f csv "$S"
 [ "$rc" = 1 ] && grep -q "/a: .*link loop" "$T/err" && grep -q "/b: .*link loop" "$T/err" ||
   bad "the loop is not reported (exit $rc): $(cat "$T/err")"
-grep -q "^$S/a,,,,,,.*loop" "$T/out" || bad "no error row for it: $(cat "$T/out")"
+grep -q "^$S/a,,,,,,,,,.*loop" "$T/out" || bad "no error row for it: $(cat "$T/out")"
 
 # 14: a folder with an empty folder in it (qsort of nothing; the sanitizer build aborted)
 fresh 14; mkdir -p "$S/empty"

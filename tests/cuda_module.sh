@@ -31,12 +31,12 @@ for f in "$CLS" "$BUILD/train/unsharp-train" "$BUILD/engine/libunsharp-engine.so
 done
 
 # the CPU's verdict, for the fall-backs below
-"$CLS" --device cpu --format csv "$T/p.jpg" > "$T/cpu.csv" 2> "$T/err" || { cat "$T/err" >&2; fail "--device cpu failed"; }
+"$CLS" --no-index --device cpu --format csv "$T/p.jpg" > "$T/cpu.csv" 2> "$T/err" || { cat "$T/err" >&2; fail "--device cpu failed"; }
 
 # cuda_fails WHAT EXPECTED [ENV...]: --device cuda exits 2 with EXPECTED in its message
 cuda_fails() {
   local what=$1 expect=$2; shift 2
-  env "$@" "$CLS" --device cuda --format csv "$T/p.jpg" > "$T/out" 2> "$T/err"
+  env "$@" "$CLS" --no-index --device cuda --format csv "$T/p.jpg" > "$T/out" 2> "$T/err"
   local rc=$?
   [ $rc = 2 ] || { cat "$T/err" >&2; fail "$what: --device cuda exit $rc, not 2"; }
   grep -F -- "$expect" "$T/err" > /dev/null || { cat "$T/err" >&2; fail "$what: no '$expect' in the message"; }
@@ -45,7 +45,7 @@ cuda_fails() {
 # auto_is_cpu WHAT [ENV...]: --device auto judges as the CPU does
 auto_is_cpu() {
   local what=$1; shift
-  env "$@" "$CLS" --device auto --format csv "$T/p.jpg" > "$T/auto.csv" 2> "$T/err" || { cat "$T/err" >&2; fail "$what: --device auto failed"; }
+  env "$@" "$CLS" --no-index --device auto --format csv "$T/p.jpg" > "$T/auto.csv" 2> "$T/err" || { cat "$T/err" >&2; fail "$what: --device auto failed"; }
   cmp -s "$T/auto.csv" "$T/cpu.csv" || fail "$what: --device auto differs from --device cpu"
 }
 

@@ -162,12 +162,56 @@ START_TEST(every_allocation_may_fail)
 }
 END_TEST
 
+/* Grouping: a frame described from an image and a judgement's focus map, then three frames
+ * grouped. Returns the first failing status. */
+static unsharp_status group_scenario(void)
+{
+    static unsigned char px[64 * 48];
+    float map[4 * 3], texture[4 * 3];
+    for (int i = 0; i < 64 * 48; i++) px[i] = (unsigned char)(i * 7 % 251);
+    for (int i = 0; i < 12; i++) map[i] = (float)i / 12, texture[i] = 1;
+    unsharp_image img = {.width = 64, .height = 48, .channels = 1, .format = UNSHARP_PIXEL_LUMA8, .stride = 64,
+                         .pixels = px};
+    unsharp_judgement j = {.sharpness = 0.5f, .map_w = 4, .map_h = 3, .map = map, .texture = texture};
+    unsharp_frame f[3] = {{0}};
+    unsharp_status st;
+    for (int k = 0; k < 3; k++) {
+        if ((st = unsharp_frame_describe(&f[k], &img, &j))) return st;
+        f[k].time_ms = 100 * k;
+    }
+    const char *keys[3] = {"a", "b", "c"};
+    unsharp_group_place p[3];
+    return unsharp_group(f, keys, 3, NULL, p);
+}
+
+START_TEST(grouping_allocations_may_fail)
+{
+    long n;
+    int failures = 0;
+    for (n = 1; n < 1000; n++) {
+        memset(live, 0, sizeof live);
+        live_count = 0;
+        counter = 0;
+        fail_at = n;
+        unsharp_status st = group_scenario();
+        fail_at = -1;
+        ck_assert_msg(live_count == 0, "allocation %ld failed: %ld allocations leaked", n, live_count);
+        if (st == UNSHARP_OK) break;
+        ck_assert_msg(st == UNSHARP_ERR_NOMEM, "allocation %ld failed: got %s", n, unsharp_status_name(st));
+        failures++;
+    }
+    ck_assert_msg(n < 1000, "the grouping never succeeded");
+    ck_assert_msg(failures >= 3, "only %d allocations were tried", failures);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("alloc_failure");
     TCase *tc = tcase_create("nth");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, every_allocation_may_fail);
+    tcase_add_test(tc, grouping_allocations_may_fail);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -153,6 +153,107 @@ UNSHARP_API unsharp_status unsharp_judge(unsharp_model *m, const unsharp_image *
  * zeroed struct and on NULL. */
 UNSHARP_API void unsharp_judgement_free(unsharp_judgement *j);
 
+/* ---- groups: bursts, brackets, focus stacks, panoramas (group.c) ----
+ * Frames form a group when both hold: they were taken close together (the capture time below,
+ * within gap_seconds of the frame before), and they look alike (their signatures, small grey
+ * thumbnails, correlate at least `likeness`, either in place or moved by up to a fifth of the
+ * frame, or, for a panorama, side by side with part of the frame overlapping, when that
+ * matches better and at least halfway from `likeness` to 1). Frames whose EXIF exposure bias differs link on time alone: a bracket's
+ * over-exposed frame may have little left to compare. A group's frames
+ * are ranked by their sharpness where it matters (the judged sharpness, then the mean of the
+ * sharpest tenth of the focus map) and the sharpest is marked. A group's role says what it is:
+ *   bracket: its frames differ in EXIF ExposureBiasValue;
+ *   pano:    a frame matches the one before it only side by side (moved by a fifth or more);
+ *   stack:   the frames are sharp in different places (the focus maps' sharp cells move);
+ *   burst:   any other group of two or more; its sharpest frame has the role best.
+ * Brackets, stacks and panoramas are meant to be kept whole: a program never selects their
+ * frames for removal. Groups span folders: frames are ordered by capture time whatever their
+ * folder. A group's id is a hash of its first frame's key (the caller's name for it, such as
+ * its path), so it depends on that frame alone, not on the run. docs/library.md has more. */
+
+#define UNSHARP_SIGNATURE_SIDE 32 /* the signature: a SIDE x SIDE grey thumbnail */
+#define UNSHARP_FOCUS_GRID 8      /* the focus summary: GRID x GRID cells of the focus map */
+#define UNSHARP_GROUP_DEFAULT_GAP 2.0       /* seconds; measured in docs/library.md */
+#define UNSHARP_GROUP_DEFAULT_LIKENESS 0.8f /* correlation of the signatures; docs/library.md */
+
+typedef enum unsharp_role {
+    UNSHARP_ROLE_SINGLE = 0,  /* a group of one */
+    UNSHARP_ROLE_BEST = 1,    /* the sharpest frame of a burst */
+    UNSHARP_ROLE_BURST = 2,   /* another frame of a burst */
+    UNSHARP_ROLE_BRACKET = 3, /* a frame of an exposure bracket */
+    UNSHARP_ROLE_STACK = 4,   /* a frame of a focus stack */
+    UNSHARP_ROLE_PANO = 5     /* a frame of a panorama */
+} unsharp_role;
+
+/* What grouping needs of one photo. Zero it, then fill it with unsharp_frame_read (from the
+ * file) and unsharp_frame_describe (from the decoded photo and its judgement). It holds no
+ * pointers: a program may store it as bytes (unsharp-classify's results index does). */
+typedef struct unsharp_frame {
+    int64_t time_ms;    /* capture time in ms: EXIF DateTimeOriginal with SubSecTimeOriginal,
+                           read as if UTC; else the file's modification time */
+    int time_from_exif; /* 1 when time_ms came from EXIF */
+    int has_bias;       /* 1 when the file has EXIF ExposureBiasValue */
+    float bias;         /* its value, in EV */
+    int described;      /* 1 once unsharp_frame_describe filled what follows */
+    float sharpness;    /* the judgement's */
+    float subject;      /* mean of the sharpest tenth of the focus map's tiles with detail */
+    unsigned char signature[UNSHARP_SIGNATURE_SIDE * UNSHARP_SIGNATURE_SIDE]; /* the photo as
+                           SIDE x SIDE cell means, each (v - mean) / deviation * 40 + 128 */
+    int flat;           /* 1 when the photo has no contrast to compare: it groups with nothing */
+    float focus[UNSHARP_FOCUS_GRID * UNSHARP_FOCUS_GRID]; /* mean sharpness of each cell's
+                           tiles with detail, -1 for a cell without */
+} unsharp_frame;
+
+/* Reads the capture time and exposure bias of the file at path (EXIF through libexif, for
+ * JPEG files and others that carry an EXIF block where libexif finds it; the modification time
+ * otherwise). f's other fields are left as they are.
+ * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL); UNSHARP_ERR_IO (the file cannot be read:
+ *         the message names it). A missing or damaged EXIF block is not an error. */
+UNSHARP_API unsharp_status unsharp_frame_read(const char *path, unsharp_frame *f);
+
+/* Fills f's signature and focus summary from a decoded photo (any pixel format, best the one
+ * judged) and, when j is not NULL, from its judgement (sharpness, subject, focus); without j
+ * those stay 0 and -1.
+ * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL f or img, an image without pixels). */
+UNSHARP_API unsharp_status unsharp_frame_describe(unsharp_frame *f, const unsharp_image *img,
+                                                  const unsharp_judgement *j);
+
+typedef struct unsharp_group_options {
+    double gap_seconds; /* frames further apart in time never group (up to 1e9);
+                           0 = UNSHARP_GROUP_DEFAULT_GAP */
+    float likeness;     /* least correlation of two frames' signatures, in (0, 1]; 0 = default */
+} unsharp_group_options;
+
+/* One frame's place in its group. */
+typedef struct unsharp_group_place {
+    uint64_t group;     /* the group's id: 64-bit FNV-1a of its first frame's key */
+    size_t first;       /* index of the group's first frame (earliest capture time) */
+    int size;           /* frames in the group (1 for a single) */
+    int rank;           /* 1 = the sharpest of its group */
+    unsharp_role role;
+} unsharp_group_place;
+
+/* Groups n frames. keys[i] names frames[i] (its path, say) and makes the group ids; frames
+ * that are not described become singles. out (n places, the caller's) gets each frame's place.
+ * Work is O(n log n) for the ordering plus a comparison of each frame with the one before.
+ * @return UNSHARP_OK; UNSHARP_ERR_INVALID (NULL arguments with n > 0, likeness out of range,
+ *         a gap below 0 or above 1e9 s); UNSHARP_ERR_NOMEM. The message is in unsharp_errmsg(). */
+UNSHARP_API unsharp_status unsharp_group(const unsharp_frame *frames, const char *const *keys, size_t n,
+                                         const unsharp_group_options *options, unsharp_group_place *out);
+
+/* How alike two described frames look: in_place, the best correlation of their signatures
+ * with b moved by up to a fifth of the frame; side, the best with b moved further along one
+ * axis (a panorama's next frame), with at least a third of the frame overlapping. -1 where
+ * nothing correlates (a flat frame). unsharp_group links frames whose in_place (or side) is at
+ * least its likeness; this call is for measuring that default (bench/group_likeness.c). */
+UNSHARP_API void unsharp_frame_likeness(const unsharp_frame *a, const unsharp_frame *b, float *in_place, float *side);
+
+/* "single", "best", "burst", "bracket", "stack" or "pano"; "?" for another value. */
+UNSHARP_API const char *unsharp_role_name(unsharp_role role);
+
+/* 1 for the roles whose frames are kept whole (bracket, stack, pano), else 0. */
+UNSHARP_API int unsharp_role_keeps_whole(unsharp_role role);
+
 #ifdef __cplusplus
 }
 #endif
