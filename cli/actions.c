@@ -116,7 +116,8 @@ static int remove_set(const options *o, const item *it, member *m, int n)
     return failures;
 }
 
-/* Marks the photo rejected in its sidecar; 0, or -1 (reported). */
+/* Marks the photo rejected in its sidecar; 0, 1 when a person's mark is there (left alone,
+ * and said), or -1 (reported). */
 static int mark_xmp(const options *o, const item *it)
 {
     char *sc = unsharp_sidecar_for(it->path), err[1024];
@@ -127,9 +128,10 @@ static int mark_xmp(const options *o, const item *it)
     }
     if (o->dry_run) {
         say(o, "would mark rejected in", sc, NULL);
-    } else if (unsharp_xmp_mark_rejected(sc, err, sizeof err)) {
+    } else if ((rc = unsharp_xmp_mark_rejected(sc, err, sizeof err)) < 0) {
         fail(it->path, err);
-        rc = -1;
+    } else if (rc == 1) {
+        say(o, "left alone (a person marked it in its sidecar):", it->path, NULL);
     } else {
         say(o, "marked rejected in", sc, NULL);
     }
@@ -148,7 +150,9 @@ static int act_on(const options *o, const item *it)
         fail(it->path, why);
         return 1;
     }
-    if (o->xmp && mark_xmp(o, it) != 0) return 1;
+    int marked = o->xmp ? mark_xmp(o, it) : 0;
+    if (marked < 0) return 1;
+    if (marked == 1) return 0;
     if (o->remove == ACT_NONE) return 0;
     /* the set: the photo, then its companions, each with its identity as found now */
     char *names[UNSHARP_MAX_COMPANIONS];
