@@ -2,7 +2,7 @@
  * label) goes through here as one step of the session's history, and so do the Trash's
  * batches (trashops.c): Ctrl+Z and Ctrl+Y undo and redo any of them, back to the opening of
  * the folder. A range (shift-click) and a bulk mark are one step each. apply_value sets a
- * value. */
+ * value in memory and in the photo's XMP sidecar (marks.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include "review.h"
@@ -18,6 +18,7 @@ void apply_value(app *a, hist_kind k, int i, int v)
     if (k == H_MARK) p->mark = (mark_t)v;
     else if (k == H_STARS) p->stars = v;
     else if (k == H_LABEL) p->label = v;
+    marks_save(a, i, k);
     a->dirty = 1;
 }
 

@@ -1,6 +1,7 @@
 /* folder.c: opens a folder: lists its photos and those of its subfolders (unsharp_walk, as
  * unsharp-classify walks: files with photo names, in name order, symbolic links not followed,
- * an unreadable folder listed with its error), records each file's identity, and starts the
+ * an unreadable folder listed with its error), records each file's identity, reads the marks
+ * of its sidecars (marks.c), and starts the
  * background threads on them. Closing stops the threads and frees it all, the session's
  * history too. */
 #include <errno.h>
@@ -163,6 +164,7 @@ int folder_open(app *a, const char *dir)
     found_free(&f);
     a->n = k;
     a->sel = k ? 0 : -1;
+    marks_load(a);
     pthread_mutex_lock(&a->mu);
     order_update(a);
     pthread_mutex_unlock(&a->mu);

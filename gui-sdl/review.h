@@ -236,6 +236,9 @@ void hist_undo(app *a);
 void hist_redo(app *a);
 void hist_clear(app *a);
 void apply_value(app *a, hist_kind k, int photo, int v); /* memory and sidecar */
+/* marks.c: the sidecars */
+void marks_load(app *a);                        /* each photo's marks, rating, label */
+void marks_save(app *a, int photo, hist_kind k); /* writes one change; a message when it fails */
 /* trashops.c */
 int trash_marked(app *a);                       /* after confirmation only */
 int trash_restore(app *a, hist_item *it);       /* undo of one photo's move */

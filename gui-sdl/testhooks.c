@@ -132,6 +132,9 @@ static int expect(app *a, const char *line, const char *cmd, const char *arg)
     if (!strcmp(cmd, "expect-photos")) {
         int shown = 0;
         for (int i = 0; i < a->n; i++) shown += !a->ph[i].trashed;
+        pthread_mutex_lock(&a->mu);
+        order_update(a); /* as the next frame will show it */
+        pthread_mutex_unlock(&a->mu);
         if (shown != atoi(arg) || a->norder != shown) {
             fprintf(stderr, RPROG ": expected %d photos, the window has %d (%d in the grid)\n", atoi(arg), shown, a->norder);
             return bad(line, "a different number of photos");
@@ -184,6 +187,19 @@ static int run_line(app *a, const char *line)
         grid_scroll_to(a, a->order[pos]);
         SDL_Rect r = grid_button_rect(a, pos, cmd[6] == 'k' ? 1 : cmd[6] == 'd' ? 2 : 0);
         return strstr(arg, "shift") ? shift_click(r) : center_click(r);
+    }
+    if (!strcmp(cmd, "hover-name")) { /* the mouse onto the N-th tile's name */
+        int pos = atoi(arg);
+        if (pos < 0 || pos >= a->norder) return bad(line, "no such thumbnail in the grid");
+        grid_scroll_to(a, a->order[pos]);
+        SDL_Rect r = grid_button_rect(a, pos, 0);
+        SDL_Event e;
+        memset(&e, 0, sizeof e);
+        e.type = SDL_MOUSEMOTION;
+        e.motion.x = r.x + 20;
+        e.motion.y = r.y + r.h + 18;
+        SDL_PushEvent(&e);
+        return 1;
     }
     if (!strcmp(cmd, "click-trash")) return center_click(bars_trash_rect(a));
     if (!strcmp(cmd, "click-bulk")) return center_click(bars_bulk_rect(a));
