@@ -161,6 +161,7 @@ void bulk_open(app *a)
         return;
     }
     a->bulk = 1;
+    a->n_bulk++;
 }
 
 void bulk_draw(app *a)

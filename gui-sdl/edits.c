@@ -100,7 +100,7 @@ void edit_mark_range(app *a, int photo, mark_t m)
     a->anchor = photo;
     a->n_range++;
     app_set_message(a, "marked %d photo%s %s (Ctrl+Z undoes)", n, n == 1 ? "" : "s",
-                    m == MARK_KEEP ? "keep" : m == MARK_DELETE ? "delete" : "unmarked");
+                    m == MARK_KEEP ? "keep" : m == MARK_DELETE ? "for deletion" : "unmarked");
 }
 
 static int bulk_wanted(const photo *p)
@@ -128,7 +128,6 @@ void bulk_mark(app *a)
     pthread_mutex_unlock(&a->mu);
     int m = edit_values(a, H_MARK, list, n, MARK_DELETE);
     free(list);
-    a->n_bulk++;
     app_set_message(a, "marked %d blurry photo%s for deletion (Ctrl+Z undoes)", m, m == 1 ? "" : "s");
 }
 

@@ -14,7 +14,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: " RPROG " [OPTION]... [FOLDER]\n"
-            "Review the photos of FOLDER by sharpness and move the ones you reject to the Trash.\n"
+            "Review the photos of FOLDER and its subfolders by sharpness; marks are kept in their\n"
+            "XMP sidecars; the ones you reject go to the Trash with their sidecars and RAW files.\n"
             "Without FOLDER, a folder browser opens. Press ? in the window for the keys.\n\n"
             "  -w, --weights FILE     network weights (default: the shipped unsharp-v1.usw)\n"
             "  -j, --jobs N           classifier threads (default: cores - 1, at least 1)\n"
@@ -277,7 +278,7 @@ int main(int argc, char **argv)
     pthread_cond_destroy(&a->cv);
     if (a->monkey_on)
         fprintf(stderr,
-                RPROG ": monkey: all events sent, no crash (previews %d, compares %d, bulk marks %d, ranges %d, "
+                RPROG ": monkey: all events sent, no crash (previews %d, compares %d, bulk dialogs %d, ranges %d, "
                 "ratings and labels %d, trash batches %d, undos %d, redos %d, browser %d)\n",
                 a->n_previews, a->n_compare, a->n_bulk, a->n_range, a->n_rated, a->n_trash, a->n_undo, a->n_redo,
                 a->n_browser);

@@ -327,6 +327,18 @@ void monkey_step(app *a)
         SDL_Event e;
         memset(&e, 0, sizeof e);
         int x = (int)(rnd() % (uint64_t)(a->w + 20)) - 10, y = (int)(rnd() % (uint64_t)(a->h + 20)) - 10;
+        if (a->view == VIEW_GRID && a->norder && rnd() % 12 == 0) { /* onto a keep or del button */
+            SDL_Rect r = grid_button_rect(a, (int)(rnd() % (uint64_t)a->norder), 1 + (int)(rnd() % 2));
+            x = r.x + r.w / 2;
+            y = r.y + r.h / 2;
+        }
+        if (rnd() % 64 == 0) { /* an undo, and a redo after it */
+            push_key(SDLK_z, KMOD_LCTRL);
+            push_key(SDLK_y, KMOD_LCTRL);
+            k += 3;
+            a->monkey -= 3;
+            continue;
+        }
         switch (rnd() % 8) {
         case 0: case 1:
             e.type = SDL_MOUSEMOTION;

@@ -167,6 +167,7 @@ run_window --test-script "$T/s2.txt" "$P" || fail "the window failed on the reop
 cp "$P/blurry-01.jpg.xmp" "$T/blurry-01.xmp.before"
 {
   echo "wait-thumbs"
+  echo "wait-classified"
   echo "click-trash"
   echo "screenshot $T/confirm.png"
   echo "click-confirm"
