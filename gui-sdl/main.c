@@ -263,6 +263,7 @@ int main(int argc, char **argv)
     }
 
     folder_close(a);
+    unsharp_xmp_done(); /* Exempi, when a mark started it */
     browser_close(a);
     text_cache_clear();
     script_free();
