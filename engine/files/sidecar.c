@@ -1,5 +1,5 @@
 /* sidecar.c: a sidecar file read and replaced safely (sidecar.h). Only a regular file is
- * read; the replacement goes through a temporary file beside it, fsync'ed, then renamed over
+ * read (through a link only when asked); the replacement goes through a temporary file beside it, fsync'ed, then renamed over
  * the old one right after checking that the old one has not changed meanwhile (a new sidecar
  * is renamed without replacing), so a crash leaves either the old or the new sidecar. */
 #include "sidecar.h"
@@ -12,11 +12,11 @@
 #include <unistd.h>
 #include "unsharp/files.h"
 
-int sidecar_read(const char *path, char **buf, size_t *len, struct stat *st, char *err, size_t errsize)
+int sidecar_read(const char *path, int follow, char **buf, size_t *len, struct stat *st, char *err, size_t errsize)
 {
     *buf = NULL;
     *len = 0;
-    if (lstat(path, st) != 0) {
+    if ((follow ? stat(path, st) : lstat(path, st)) != 0) {
         if (errno == ENOENT) return 1;
         snprintf(err, errsize, "cannot read sidecar %s: %s", path, strerror(errno));
         return -1;
@@ -30,7 +30,7 @@ int sidecar_read(const char *path, char **buf, size_t *len, struct stat *st, cha
         return -1;
     }
     /* O_NONBLOCK and O_NOFOLLOW: a file swapped for a FIFO or a link meanwhile is not waited on */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW) | O_NONBLOCK | O_NOCTTY);
     if (fd < 0 || fstat(fd, st) != 0 || !S_ISREG(st->st_mode) || st->st_size > (64 << 20)) {
         const char *why = fd < 0 ? strerror(errno) : !S_ISREG(st->st_mode) ? "not a regular file" : "over 64 MiB";
         snprintf(err, errsize, "cannot read sidecar %s: %s; left unchanged", path, why);

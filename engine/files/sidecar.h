@@ -6,9 +6,10 @@
 #include <sys/stat.h>
 
 /* Reads a whole sidecar into *buf (malloc'ed, NUL-terminated). 0; 1 when it does not exist
- * (*buf NULL); -1 with why in err. A symbolic link, a FIFO, a device or a file over 64 MiB is
- * refused without waiting on it. *st is the file's identity as read. */
-int sidecar_read(const char *path, char **buf, size_t *len, struct stat *st, char *err, size_t errsize);
+ * (*buf NULL); -1 with why in err. A FIFO, a device or a file over 64 MiB is refused without
+ * waiting on it; so is a symbolic link unless follow (a link is read through, never written
+ * through). *st is the file's identity as read. */
+int sidecar_read(const char *path, int follow, char **buf, size_t *len, struct stat *st, char *err, size_t errsize);
 
 /* Replaces the sidecar read as *was (NULL: it did not exist) with text: a temporary file
  * beside it, written, fsync'ed, then renamed over it right after checking that it is still

@@ -57,15 +57,16 @@ static int blank(const char *text, size_t len)
 }
 
 /* The sidecar's packet: *x (an empty one when the sidecar is missing or blank), *was its
- * identity (NULL when missing). 0, or -1 with why in err. */
-static int open_packet(const char *sidecar, XmpPtr *x, struct stat *st, const struct stat **was, char *err,
-                       size_t errsize)
+ * identity (NULL when missing); read through a symbolic link only when follow. 0, or -1
+ * with why in err. */
+static int open_packet(const char *sidecar, int follow, XmpPtr *x, struct stat *st, const struct stat **was,
+                       char *err, size_t errsize)
 {
     char *text = NULL;
     size_t len = 0;
     *x = NULL;
     if (xmp_init_once(err, errsize)) return -1;
-    int r = sidecar_read(sidecar, &text, &len, st, err, errsize);
+    int r = sidecar_read(sidecar, follow, &text, &len, st, err, errsize);
     if (r < 0) return -1;
     *was = r == 1 ? NULL : st;
     /* XMP is RDF: a file that does not declare RDF's namespace is some other XML (or text),
@@ -150,7 +151,7 @@ int unsharp_xmp_read(const char *sidecar, unsharp_xmp_state *st, char *err, size
     struct stat sb;
     const struct stat *was;
     memset(st, 0, sizeof *st);
-    if (open_packet(sidecar, &x, &sb, &was, err, errsize)) return -1;
+    if (open_packet(sidecar, 1, &x, &sb, &was, err, errsize)) return -1;
     state_of(x, st);
     exempi->xmp_free(x);
     return 0;
@@ -166,7 +167,7 @@ static int edit(const char *sidecar, edit_fn fn, void *ctx, char *err, size_t er
     XmpStringPtr out = NULL;
     struct stat sb;
     const struct stat *was;
-    if (open_packet(sidecar, &x, &sb, &was, err, errsize)) return -1;
+    if (open_packet(sidecar, 0, &x, &sb, &was, err, errsize)) return -1;
     int r = fn(x, ctx);
     if (r == 0) {
         if (!(out = exempi->xmp_string_new()) || !exempi->xmp_serialize(x, out, XMP_SERIAL_OMITPACKETWRAPPER, 0)) {

@@ -85,8 +85,8 @@ char *unsharp_path_dir(const char *path, const char **base);
 
 #define UNSHARP_MAX_COMPANIONS 16
 
-/* The files that belong with the photo at path, in its folder: NAME.EXT.xmp, NAME.xmp and
- * NAME.RAW (any RAW extension, any case), regular files and symbolic links (a link is a
+/* The files that belong with the photo at path, in its folder: NAME.EXT.xmp, NAME.xmp,
+ * NAME.RAW (any RAW extension, any case) and NAME.RAW.xmp, regular files and symbolic links (a link is a
  * companion like any other: it goes with its photo as the link itself). Fills names with up
  * to max malloc'ed base names and returns their count. */
 int unsharp_companions(const char *path, char **names, int max);
@@ -188,8 +188,8 @@ typedef struct unsharp_xmp_state {
     int color_label;            /* 0 none, 1 red, 2 yellow, 3 green, 4 blue, 5 purple        */
 } unsharp_xmp_state;
 
-/* Reads the marks of a sidecar. A missing (or empty) sidecar is not an error: state all zero,
- * 0 back. -1 with why in err when the sidecar cannot be read or is not XMP.
+/* Reads the marks of a sidecar (through a symbolic link: reading is harmless; writes never
+ * go through one). A missing (or empty) sidecar is not an error: state all zero, 0 back. -1 with why in err when the sidecar cannot be read or is not XMP.
  * The mark is unsharp:Mark with unsharp:MarkedBy (a Mark without MarkedBy reads as a
  * person's). Without unsharp:Mark, other programs' marks are a person's: digiKam:PickLabel 3
  * (accepted) is KEEP, PickLabel 1 or xmp:Rating -1 is REJECT, and a rating of 1..5 stars is
@@ -219,6 +219,17 @@ int unsharp_xmp_set_color_label(const char *sidecar, int label, char *err, size_
 /* unsharp-classify --xmp's verdict: unsharp_xmp_set_mark(sidecar, REJECT, BY_TOOL, ...);
  * 0 written, 1 left alone (a person's mark is there), -1 with why in err. */
 int unsharp_xmp_mark_rejected(const char *sidecar, char *err, size_t errsize);
+
+/* The sidecars a decision about the photo at path goes to: for a RAW+JPEG pair, each RAW's
+ * (unsharp_sidecar_for(RAW): NAME.RAW.xmp or NAME.xmp, else NAME.RAW.xmp to create) and the
+ * photo's own when it has one; for any other photo, unsharp_sidecar_for(path). Fills paths
+ * with up to max malloc'ed paths and returns their count; -1 when out of memory. */
+int unsharp_mark_sidecars(const char *path, char **paths, int max);
+
+/* 1 when a person marked the photo at path keep in one of its sidecars (each XMP companion,
+ * a RAW's sidecar included, as unsharp_xmp_read reads it), with that sidecar's path in *which
+ * (malloc'ed); else 0 and *which NULL. A sidecar that cannot be read as XMP holds no mark. */
+int unsharp_photo_kept(const char *path, char **which);
 
 /* Stops Exempi when a mark started it; a no-op otherwise. */
 void unsharp_xmp_done(void);
