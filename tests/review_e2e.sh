@@ -39,6 +39,10 @@ mapfile -t NOTBLURRY < <(tr -d '\r' < "$T/verdicts.csv" | awk -F, 'NR > 1 && $3 
 [ ${#BLURRY[@]} -ge 2 ] || fail "the reference has fewer than 2 blurry photos: ${BLURRY[*]}"
 printf '%s\n' "${BLURRY[@]}" | grep -qx blurry-01.jpg || fail "blurry-01.jpg is not blurry for unsharp-classify"
 
+# sidecar_of NAME: where a mark of the photo NAME goes: the RAW's sidecar for a RAW+JPEG
+# pair (as darktable and digiKam read it), else NAME.xmp
+sidecar_of() { if [ -e "$P/${1%.jpg}.CR2" ]; then echo "$P/${1%.jpg}.CR2.xmp"; else echo "$P/$1.xmp"; fi; }
+
 # xmp_get FILE: "mark by rating prior label" from a sidecar, read with Python's XML parser
 xmp_get() {
   $PY - "$1" <<'PYEOF'
@@ -106,9 +110,11 @@ done
 run_window --test-script "$T/s1.txt" "$P" || fail "the window failed on the bulk script"
 for s in grid bulk preview heat-fit heat-100 compare; do [ -s "$T/$s.png" ] || fail "no screenshot $s.png"; done
 for b in "${BLURRY[@]}"; do
-  [ -f "$P/$b.xmp" ] || fail "$b: no sidecar after the bulk mark"
-  [ "$(xmp_get "$P/$b.xmp" | cut -d' ' -f1-3)" = "reject person -1" ] || fail "$b.xmp: not a person's reject: $(xmp_get "$P/$b.xmp")"
+  sc=$(sidecar_of "$b")
+  [ -f "$sc" ] || fail "$b: no sidecar $sc after the bulk mark"
+  [ "$(xmp_get "$sc" | cut -d' ' -f1-3)" = "reject person -1" ] || fail "$sc: not a person's reject: $(xmp_get "$sc")"
 done
+[ -e "$P/blurry-01.jpg.xmp" ] && fail "blurry-01.jpg, the JPEG of a RAW+JPEG pair, got a sidecar of its own"
 [ "$(xmp_get "$P/sharp-03.jpg.xmp" | cut -d' ' -f1-2)" = "keep person" ] || fail "sharp-03.jpg.xmp: no keep mark"
 [ -e "$P/sharp-01.jpg.xmp" ] && fail "sharp-01.jpg got a sidecar without a mark"
 md5sum -c --quiet "$T/before.md5" || fail "a photo changed while marking"
@@ -164,7 +170,6 @@ run_window --test-script "$T/s2.txt" "$P" || fail "the window failed on the reop
 [ "$(xmp_get "$P/soft-01.jpg.xmp" | cut -d' ' -f1,5)" = "- -" ] || fail "soft-01.jpg.xmp: not back as it was: $(xmp_get "$P/soft-01.jpg.xmp")"
 
 # 4. the Trash with companions; undo brings them back unmarked; redo moves them again
-cp "$P/blurry-01.jpg.xmp" "$T/blurry-01.xmp.before"
 {
   echo "wait-thumbs"
   echo "wait-classified"
@@ -184,7 +189,7 @@ cp "$P/blurry-01.jpg.xmp" "$T/blurry-01.xmp.before"
 } > "$T/s3.txt"
 run_window --test-script "$T/s3.txt" "$P" || fail "the window failed on the trash script"
 TR=$XDG_DATA_HOME/Trash
-for f in blurry-01.jpg blurry-01.jpg.xmp blurry-01.CR2; do
+for f in blurry-01.jpg blurry-01.CR2 blurry-01.CR2.xmp; do
   [ -e "$P/$f" ] && fail "$f is still in place"
   [ -f "$TR/files/$f" ] || fail "$f is not in the Trash"
   grep -q "^Path=$P/$f\$" "$TR/info/$f.trashinfo" || fail "$f: no .trashinfo with its path"
@@ -195,7 +200,7 @@ for b in "${BLURRY[@]}"; do [ -f "$TR/files/$b" ] || fail "$b is not in the Tras
 [ "$(ls "$TR/files" | wc -l)" = $((2 * ${#BLURRY[@]} + 1)) ] || fail "the Trash holds other files: $(ls "$TR/files")"
 [ "$(ls "$TR/info" | wc -l)" = $((2 * ${#BLURRY[@]} + 1)) ] || fail "the Trash's info holds other entries: $(ls "$TR/info")"
 # undo had brought it back unmarked (its sidecar without the reject), redo marked it again
-[ "$(xmp_get "$TR/files/blurry-01.jpg.xmp" | cut -d' ' -f1-2)" = "reject person" ] || fail "the sidecar in the Trash: $(xmp_get "$TR/files/blurry-01.jpg.xmp")"
+[ "$(xmp_get "$TR/files/blurry-01.CR2.xmp" | cut -d' ' -f1-2)" = "reject person" ] || fail "the sidecar in the Trash: $(xmp_get "$TR/files/blurry-01.CR2.xmp")"
 for s in sharp-01 sharp-02 sharp-03 soft-01; do [ -f "$P/$s.jpg" ] || fail "$s.jpg, not marked delete, is gone"; done
 has_colour "$T/confirm.png" 200 40 40 2000 || fail "confirm.png: no red confirmation button"
 
