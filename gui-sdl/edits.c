@@ -126,8 +126,12 @@ void bulk_mark(app *a)
     for (int i = 0; i < a->n; i++)
         if (bulk_wanted(&a->ph[i])) list[n++] = i;
     pthread_mutex_unlock(&a->mu);
+    uint64_t t0 = now_ms();
     int m = edit_values(a, H_MARK, list, n, MARK_DELETE);
     free(list);
+    if (a->timing)
+        fprintf(stderr, RPROG ": timing: bulk mark of %d photos, the window free again after %llu ms\n", m,
+                (unsigned long long)(now_ms() - t0));
     app_set_message(a, "marked %d blurry photo%s for deletion (Ctrl+Z undoes)", m, m == 1 ? "" : "s");
 }
 

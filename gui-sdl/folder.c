@@ -24,6 +24,7 @@ void app_set_message(app *a, const char *fmt, ...)
 
 void folder_close(app *a)
 {
+    marks_flush(a); /* every change written before the folder is read again */
     workers_stop(a);
     for (int i = 0; i < a->n; i++) {
         photo *p = &a->ph[i];

@@ -25,7 +25,8 @@ static void usage(FILE *f)
             "      --test-script FILE run the commands of FILE, one a line (see docs/review.md)\n"
             "      --monkey N         send N random input events, then exit (tests)\n"
             "      --seed S           seed of --monkey (default 1)\n"
-            "      --timing           print the time to the first and to all thumbnails\n"
+            "      --timing           print the time to the first and to all thumbnails (and of a\n"
+            "                         bulk mark)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n\n"
             "Environment: SDL_RENDER_DRIVER=software picks SDL's software renderer;\n"
@@ -224,6 +225,7 @@ int main(int argc, char **argv)
     pthread_cond_init(&a->cv, NULL);
     Uint32 ev = SDL_RegisterEvents(1);
     a->wake_event = ev == (Uint32)-1 ? 0 : ev;
+    if (marks_start(a) != 0) fprintf(stderr, RPROG ": no writer thread; marks are written as they are made\n");
     SDL_GetRendererOutputSize(a->ren, &a->w, &a->h);
 
     if (folder) {
@@ -256,6 +258,7 @@ int main(int argc, char **argv)
             a->message_until = 0;
             a->dirty = 1;
         }
+        marks_poll(a);
         if (a->dirty || a->animating) {
             a->dirty = 0;
             frame(a);
@@ -263,6 +266,7 @@ int main(int argc, char **argv)
     }
 
     folder_close(a);
+    marks_stop(a);
     unsharp_xmp_done(); /* Exempi, when a mark started it */
     browser_close(a);
     text_cache_clear();

@@ -100,6 +100,7 @@ typedef struct app {
     int jobs;
     pthread_t *judges, loader, previewer;
     int njudges, threads_up;
+    struct saver *saver;         /* marks.c: the sidecar writer */
     const char *weights;
     char model_err[512];         /* [mu] */
     int vis_first, vis_last;     /* [mu] visible range in view order (loader priority) */
@@ -236,9 +237,13 @@ void hist_undo(app *a);
 void hist_redo(app *a);
 void hist_clear(app *a);
 void apply_value(app *a, hist_kind k, int photo, int v); /* memory and sidecar */
-/* marks.c: the sidecars */
+/* marks.c: the sidecars, and the thread that writes them */
+int marks_start(app *a);                        /* the writer thread; -1: writes at once */
+void marks_stop(app *a);                        /* writes what is queued, then stops */
 void marks_load(app *a);                        /* each photo's marks, rating, label */
-void marks_save(app *a, int photo, hist_kind k); /* writes one change; a message when it fails */
+void marks_save(app *a, int photo, hist_kind k); /* queues one change */
+void marks_flush(app *a);                       /* waits until every change is written */
+void marks_poll(app *a);                        /* a failed write's message to the status bar */
 /* trashops.c */
 int trash_marked(app *a);                       /* after confirmation only */
 int trash_restore(app *a, hist_item *it);       /* undo of one photo's move */

@@ -21,6 +21,7 @@ static int is_sidecar_name(const char *name)
 
 void trash_count_companions(app *a)
 {
+    marks_flush(a); /* the sidecars a mark creates are there to count */
     a->cf_photos = a->cf_sidecars = a->cf_raws = a->cf_other = 0;
     for (int i = 0; i < a->n; i++) {
         photo *p = &a->ph[i];
@@ -43,6 +44,7 @@ void trash_count_companions(app *a)
 static int trash_set(app *a, int i, hist_item *it, int *moved, int *lost, char *why, size_t whysize)
 {
     photo *p = &a->ph[i];
+    marks_flush(a); /* no write may land on a sidecar after it moved */
     unsharp_file_state state = p->id_ok ? unsharp_file_check(p->path, &p->id) : UNSHARP_FILE_GONE;
     if (state != UNSHARP_FILE_SAME) {
         snprintf(why, whysize, "%s: %s", p->rel,
