@@ -124,7 +124,8 @@ static int find_photo(app *a, const char *rel)
     return -1;
 }
 
-/* expect-mark REL keep|delete|none, expect-stars REL N, expect-label REL N, expect-photos N:
+/* expect-mark REL keep|delete|none, expect-stars REL N, expect-label REL N, expect-photos N,
+ * expect-selected REL:
  * what the window holds now; a mismatch fails the script. */
 static int expect(app *a, const char *line, const char *cmd, const char *arg)
 {
@@ -138,6 +139,13 @@ static int expect(app *a, const char *line, const char *cmd, const char *arg)
         if (shown != atoi(arg) || a->norder != shown) {
             fprintf(stderr, RPROG ": expected %d photos, the window has %d (%d in the grid)\n", atoi(arg), shown, a->norder);
             return bad(line, "a different number of photos");
+        }
+        return 1;
+    }
+    if (!strcmp(cmd, "expect-selected")) {
+        if (a->sel < 0 || strcmp(a->ph[a->sel].rel, arg) != 0) {
+            fprintf(stderr, RPROG ": the selected photo is %s\n", a->sel < 0 ? "none" : a->ph[a->sel].rel);
+            return bad(line, "another photo is selected");
         }
         return 1;
     }

@@ -100,6 +100,13 @@ done
   echo "key h"
   echo "key k"                  # keep, and on to the next photo
   echo "expect-mark sharp-03.jpg keep"
+  echo "expect-selected soft-01.jpg"
+  echo "key d"                  # delete, and on to the next
+  echo "expect-mark soft-01.jpg delete"
+  echo "expect-selected soft-02.jpg"
+  echo "key Left"
+  echo "key u"
+  echo "expect-mark soft-01.jpg none"
   echo "key c"                  # compare the photo after it with the one after that
   echo "wait-preview"
   echo "key z"
@@ -125,6 +132,10 @@ has_colour "$T/grid.png" 220 50 47 500 || fail "grid.png: no red (blurry) border
 has_colour "$T/grid.png" 176 120 60 200 || fail "grid.png: no brown (unsure) borders"
 has_colour "$T/bulk.png" 200 40 40 2000 || fail "bulk.png: no red button in the bulk dialog"
 cmp -s "$T/preview.png" "$T/heat-fit.png" && fail "heat-fit.png: H changed nothing"
+# nothing drawn outside the photo: the pane's background around it is untouched by the heat map
+bg=$(colour_count "$T/preview.png" 18 18 20)
+[ "$bg" -gt 10000 ] || fail "preview.png: no background around the photo to check ($bg pixels)"
+[ "$(colour_count "$T/heat-fit.png" 18 18 20)" = "$bg" ] || fail "heat-fit.png: the heat map drew outside the photo"
 cmp -s "$T/heat-fit.png" "$T/heat-100.png" && fail "heat-100.png: Z changed nothing"
 has_colour "$T/compare.png" 140 200 255 300 || fail "compare.png: no outline of the active side"
 
@@ -207,7 +218,8 @@ has_colour "$T/confirm.png" 200 40 40 2000 || fail "confirm.png: no red confirma
 # 5. nested folders: every photo in them
 N=$T/nested
 mkdir -p "$N/day1" "$N/day2/evening"
-$PY "$SRC/tests/review_photos.py" "$N/day1" 2 0 1 >/dev/null || fail "cannot make photos"
+# (810 pixels wide: the focus map's last column of tiles passes the photo's edge)
+$PY "$SRC/tests/review_photos.py" "$N/day1" 2 0 1 810 600 >/dev/null || fail "cannot make photos"
 $PY "$SRC/tests/review_photos.py" "$N/day2/evening" 1 1 1 >/dev/null || fail "cannot make photos"
 cp "$N/day1/sharp-01.jpg" "$N/top-level-photo-with-a-rather-long-name-to-see-the-ellipsis.jpg"
 cat > "$T/s4.txt" <<EOS
@@ -217,11 +229,19 @@ expect-photos $(find "$N" -name '*.jpg' | wc -l)
 expect-mark day2/evening/soft-01.jpg none
 hover-name 6
 screenshot $T/nested.png
+click-thumb 1
+wait-preview
+screenshot $T/odd.png
+key h
+screenshot $T/odd-heat.png
 quit
 EOS
 run_window --test-script "$T/s4.txt" "$N" || fail "the window failed on the nested folder"
+cmp -s "$T/odd.png" "$T/odd-heat.png" && fail "odd-heat.png: H changed nothing"
+bg=$(colour_count "$T/odd.png" 18 18 20)
+[ "$(colour_count "$T/odd-heat.png" 18 18 20)" = "$bg" ] || fail "odd-heat.png: the heat map drew outside the photo"
 
 if [ -n "${REVIEW_SHOTS:-}" ]; then
-  mkdir -p "$REVIEW_SHOTS" && cp "$T"/{grid,bulk,preview,heat-fit,heat-100,compare,marked,confirm,after,help,nested}.png "$REVIEW_SHOTS"/
+  mkdir -p "$REVIEW_SHOTS" && cp "$T"/{grid,bulk,preview,heat-fit,heat-100,compare,marked,confirm,after,help,nested,odd-heat}.png "$REVIEW_SHOTS"/
 fi
 echo "$NAME: ok"
