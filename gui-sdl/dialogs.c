@@ -140,7 +140,7 @@ int confirm_click(app *a, int x, int y)
     dialog_layout(a, 260, &box, &cancel, &ok);
     if (in_rect(ok, x, y)) {
         a->confirm = 0;
-        trash_marked(a);
+        edit_trash(a);
     } else if (in_rect(cancel, x, y)) {
         a->confirm = 0;
     }

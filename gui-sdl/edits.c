@@ -41,7 +41,7 @@ void hist_clear(app *a)
     a->nhist = a->hist_pos = 0;
 }
 
-void hist_push(app *a, hist_step st)
+static void hist_push(app *a, hist_step st)
 {
     for (int k = a->hist_pos; k < a->nhist; k++) step_free(&a->hist[k]); /* the redo tail goes */
     a->nhist = a->hist_pos;
@@ -79,6 +79,13 @@ static int edit_values(app *a, hist_kind k, const int *photos, int n, int v)
     }
     hist_push(a, (hist_step){k, it, m});
     return m;
+}
+
+void edit_trash(app *a)
+{
+    hist_step st;
+    trash_marked(a, &st);
+    if (st.n) hist_push(a, st);
 }
 
 void edit_mark(app *a, int photo, mark_t m)
@@ -168,8 +175,13 @@ void hist_undo(app *a)
     int failed = 0;
     a->n_undo++;
     for (int k = s->n - 1; k >= 0; k--) {
-        if (s->kind == H_TRASH) failed += trash_restore(a, &s->it[k]) != 0;
-        else apply_value(a, s->kind, s->it[k].photo, s->it[k].old);
+        if (s->kind != H_TRASH) {
+            apply_value(a, s->kind, s->it[k].photo, s->it[k].old);
+            continue;
+        }
+        int r = trash_restore(a, &s->it[k]);
+        if (r >= 0) apply_value(a, H_MARK, s->it[k].photo, MARK_NONE); /* a restored photo comes back unmarked */
+        failed += r != 0;
     }
     if (!failed) app_set_message(a, "undone: %s (Ctrl+Y redoes)", what(s));
     a->dirty = 1;
@@ -185,8 +197,12 @@ void hist_redo(app *a)
     int failed = 0;
     a->n_redo++;
     for (int k = 0; k < s->n; k++) {
-        if (s->kind == H_TRASH) failed += trash_again(a, &s->it[k]) != 0;
-        else apply_value(a, s->kind, s->it[k].photo, s->it[k].now);
+        if (s->kind != H_TRASH) {
+            apply_value(a, s->kind, s->it[k].photo, s->it[k].now);
+        } else if (!a->ph[s->it[k].photo].trashed) { /* back from the Trash: marked and moved again */
+            apply_value(a, H_MARK, s->it[k].photo, MARK_DELETE);
+            failed += trash_again(a, &s->it[k]) != 0;
+        }
     }
     if (!failed) app_set_message(a, "redone: %s", what(s));
     a->dirty = 1;

@@ -40,7 +40,7 @@ static int dialog_key(app *a, SDL_Keycode s)
     if (!open) return 0;
     if (s == SDLK_RETURN || s == SDLK_KP_ENTER) {
         *open = 0;
-        if (open == &a->confirm) trash_marked(a);
+        if (open == &a->confirm) edit_trash(a);
         else bulk_mark(a);
     } else if (s == SDLK_ESCAPE) {
         *open = 0;

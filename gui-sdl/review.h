@@ -160,7 +160,8 @@ typedef struct app {
 /* folder.c */
 int folder_open(app *a, const char *dir);      /* 0, or -1 with a message set */
 void folder_close(app *a);
-void app_set_message(app *a, const char *fmt, ...);
+/* message.c */
+void app_set_message(app *a, const char *fmt, ...); /* the status bar's line, for 6 s */
 /* workers.c */
 int workers_start(app *a);
 void workers_stop(app *a);
@@ -227,12 +228,12 @@ SDL_Rect bulk_ok_rect(app *a);
 int marked_count(app *a);
 /* edits.c: the person's marks, ratings and labels, and the session's undo / redo */
 void edit_mark(app *a, int photo, mark_t m);    /* one photo, one step */
+void edit_trash(app *a);                        /* the confirmed move to the Trash, one step */
 void edit_mark_range(app *a, int photo, mark_t m); /* from the anchor to photo, one step */
 int bulk_count(app *a);                         /* [mu held] blurry photos without a mark */
 void bulk_mark(app *a);                         /* marks them delete, one step */
 void edit_stars(app *a, int photo, int stars);
 void edit_label(app *a, int photo, int label);
-void hist_push(app *a, hist_step st);           /* takes st.it */
 void hist_undo(app *a);
 void hist_redo(app *a);
 void hist_clear(app *a);
@@ -245,9 +246,10 @@ void marks_save(app *a, int photo, hist_kind k); /* queues one change */
 void marks_flush(app *a);                       /* waits until every change is written */
 void marks_poll(app *a);                        /* a failed write's message to the status bar */
 /* trashops.c */
-int trash_marked(app *a);                       /* after confirmation only */
-int trash_restore(app *a, hist_item *it);       /* undo of one photo's move */
-int trash_again(app *a, hist_item *it);         /* redo of one photo's move */
+int trash_marked(app *a, hist_step *st);        /* after confirmation only; st: the batch */
+int trash_restore(app *a, hist_item *it);       /* undo of one photo's move: 0 back, 1 back without
+                                                 * some companion (said), -1 still in the Trash */
+int trash_again(app *a, hist_item *it);         /* redo of one photo's move (marked delete first) */
 void trash_count_companions(app *a);            /* fills a->cf_* */
 /* browser.c */
 void browser_open(app *a, const char *dir);

@@ -4,8 +4,9 @@
  * identity is read, and each file is moved with unsharp_trash_file (libunsharp-files, per
  * the freedesktop.org Trash specification), photo first; when the photo cannot go, nothing
  * of its set moves. The entry each move made is found again (unsharp_trash_find), so that the
- * session's history (edits.c) can put the set back (unsharp_trash_restore: never over an
- * existing file, its .trashinfo removed) and move it again on redo. */
+ * session's history (edits.c, which keeps the batch and sets the marks) can put the set back
+ * (unsharp_trash_restore: never over an existing file, its .trashinfo removed) and move it
+ * again on redo. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,8 +107,9 @@ static void set_trashed(app *a, int i, int v)
     a->dirty = 1;
 }
 
-int trash_marked(app *a)
+int trash_marked(app *a, hist_step *st)
 {
+    *st = (hist_step){H_TRASH, NULL, 0};
     int photos = 0, files = 0, failed = 0, lost = 0, untracked = 0;
     char lasterr[600] = "";
     a->n_trash++;
@@ -131,7 +133,7 @@ int trash_marked(app *a)
         untracked += it->nent == 0;
         m++;
     }
-    if (m) hist_push(a, (hist_step){H_TRASH, items, m});
+    if (m) *st = (hist_step){H_TRASH, items, m};
     else free(items);
     int others = files - photos;
     if (failed || lost)
@@ -170,14 +172,12 @@ int trash_restore(app *a, hist_item *it)
     it->ent = NULL;
     it->nent = 0;
     set_trashed(a, it->photo, 0);
-    apply_value(a, H_MARK, it->photo, MARK_NONE); /* a restored photo comes back unmarked */
-    return failed ? -1 : 0;
+    return failed ? 1 : 0;
 }
 
 int trash_again(app *a, hist_item *it)
 {
     if (a->ph[it->photo].trashed) return 0; /* never restored */
-    apply_value(a, H_MARK, it->photo, MARK_DELETE);
     int moved = 0, lost = 0;
     char why[600];
     if (trash_set(a, it->photo, it, &moved, &lost, why, sizeof why) != 0) {
