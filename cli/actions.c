@@ -1,5 +1,6 @@
 /* actions.c: what happens to the selected photos after judging, and only when asked: XMP
- * rejection marks, then the Trash or a move. A photo that is no longer the one judged
+ * rejection marks, then the Trash or a move. A photo a person marked keep (in any of its
+ * sidecars, its RAW's included) is left alone, with a message saying so. A photo that is no longer the one judged
  * (unsharp_file_check: device, inode, size and modification time) is skipped and reported,
  * and libunsharp-files checks again right before each destructive step. A photo's sidecars
  * and RAW companions (unsharp_companions, links included) go with it to the Trash or the
@@ -117,25 +118,43 @@ static int remove_set(const options *o, const item *it, member *m, int n)
     return failures;
 }
 
-/* Marks the photo rejected in its sidecar; 0, or -1 (reported). */
+/* Marks the photo rejected in its sidecars (unsharp_mark_sidecars: a RAW+JPEG pair's RAW's,
+ * and the JPEG's own when it has one); 0, or -1 when one could not be written (reported). A
+ * sidecar where a person's mark is (a reject: a keep never gets here) is left as it is. */
 static int mark_xmp(const options *o, const item *it)
 {
-    char *sc = unsharp_sidecar_for(it->path), err[1024];
-    int rc = 0;
-    if (!sc) {
+    char *sc[UNSHARP_MAX_COMPANIONS + 1], err[1024];
+    int n = unsharp_mark_sidecars(it->path, sc, UNSHARP_MAX_COMPANIONS + 1), rc = 0;
+    if (n < 0) {
         fail(it->path, "out of memory");
         return -1;
     }
-    if (o->dry_run) {
-        say(o, "would mark rejected in", sc, NULL);
-    } else if (unsharp_xmp_mark_rejected(sc, err, sizeof err)) {
-        fail(it->path, err);
-        rc = -1;
-    } else {
-        say(o, "marked rejected in", sc, NULL);
+    for (int k = 0; k < n; k++) {
+        int r = o->dry_run ? 0 : unsharp_xmp_mark_rejected(sc[k], err, sizeof err);
+        if (o->dry_run) say(o, "would mark rejected in", sc[k], NULL);
+        else if (r < 0) fail(it->path, err), rc = -1;
+        else if (r == 1) say(o, "left as a person marked it:", sc[k], NULL);
+        else say(o, "marked rejected in", sc[k], NULL);
+        free(sc[k]);
     }
-    free(sc);
     return rc;
+}
+
+/* 1 when a person marked the photo keep (unsharp_photo_kept): said, and nothing done */
+static int person_kept(const options *o, const item *it)
+{
+    char *which;
+    if (!unsharp_photo_kept(it->path, &which)) return 0;
+    fputs(PROG ": ", stderr);
+    put_readable(stderr, it->path);
+    fputs(": kept, because a person marked it keep (in ", stderr);
+    put_readable(stderr, which);
+    fprintf(stderr, "); not %s\n",
+            o->remove == ACT_TRASH ? (o->xmp ? "marked or moved to the trash" : "moved to the trash")
+            : o->remove == ACT_MOVE ? (o->xmp ? "marked or moved" : "moved")
+                                    : "marked rejected");
+    free(which);
+    return 1;
 }
 
 /* Acts on one selected photo; returns the number of files not acted on. */
@@ -149,6 +168,7 @@ static int act_on(const options *o, const item *it)
         fail(it->path, why);
         return 1;
     }
+    if (person_kept(o, it)) return 0;
     if (o->xmp && mark_xmp(o, it) != 0) return 1;
     if (o->remove == ACT_NONE) return 0;
     /* the set: the photo, then its companions, each with its identity as found now */

@@ -1,5 +1,6 @@
 /* draw.c: drawing helpers on the SDL renderer: filled and outlined rectangles, dashed
- * borders, buttons, and text through SDL_ttf with a small cache of rendered strings. */
+ * borders, buttons, tooltips, and text through SDL_ttf with a small cache of rendered
+ * strings; text too long for its place ends in an ellipsis. */
 #include <stdlib.h>
 #include <string.h>
 #include "review.h"
@@ -26,6 +27,13 @@ SDL_Color verdict_color(unsharp_verdict v)
     if (v == UNSHARP_VERDICT_SHARP) return (SDL_Color){46, 190, 80, 255};
     if (v == UNSHARP_VERDICT_UNSURE) return (SDL_Color){176, 120, 60, 255};
     return (SDL_Color){220, 50, 47, 255};
+}
+
+SDL_Color label_color(int label)
+{
+    static const SDL_Color c[6] = {{0, 0, 0, 0}, {220, 50, 47, 255}, {230, 200, 40, 255}, {60, 170, 70, 255},
+                                   {50, 110, 220, 255}, {150, 70, 190, 255}};
+    return c[label >= 1 && label <= 5 ? label : 0];
 }
 
 void draw_fill(app *a, SDL_Rect r, SDL_Color c)
@@ -130,6 +138,47 @@ int draw_text(app *a, TTF_Font *f, const char *s, int x, int y, SDL_Color c, int
     SDL_Rect src = {0, 0, w, e->h}, dst = {x, y, w, e->h};
     SDL_RenderCopy(a->ren, e->t, &src, &dst);
     return w;
+}
+
+/* Draws s at (x, y) in at most maxw pixels: when it does not fit, as much of it as fits
+ * followed by an ellipsis (cut at a character, never inside one). 1 when cut, else 0. */
+int draw_text_fit(app *a, TTF_Font *f, const char *s, int x, int y, SDL_Color c, int maxw)
+{
+    static const char ell[] = "\xe2\x80\xa6"; /* U+2026 */
+    if (!s || !*s || maxw <= 0) return 0;
+    if (text_width(f, s) <= maxw) {
+        draw_text(a, f, s, x, y, c, 0);
+        return 0;
+    }
+    int extent = 0, count = 0;
+    if (TTF_MeasureUTF8(f, s, maxw - text_width(f, ell), &extent, &count) != 0) count = 0;
+    const char *q = s; /* count characters in bytes */
+    for (int k = 0; k < count && *q; k++) {
+        q++;
+        while ((*q & 0xC0) == 0x80) q++;
+    }
+    size_t n = (size_t)(q - s);
+    char buf[1024];
+    if (n > sizeof buf - sizeof ell) n = sizeof buf - sizeof ell;
+    memcpy(buf, s, n);
+    memcpy(buf + n, ell, sizeof ell);
+    draw_text(a, f, buf, x, y, c, maxw);
+    return 1;
+}
+
+/* A box with s next to (x, y), kept inside the window. */
+void draw_tooltip(app *a, const char *s, int x, int y)
+{
+    int w = text_width(a->font_small, s) + 12, h = TTF_FontHeight(a->font_small) + 8;
+    if (w > a->w - 8) w = a->w - 8;
+    int bx = x + 12, by = y + 18;
+    if (bx + w > a->w - 4) bx = a->w - 4 - w;
+    if (by + h > a->h - 4) by = y - h - 6;
+    if (bx < 4) bx = 4;
+    SDL_Rect r = {bx, by, w, h};
+    draw_fill(a, r, (SDL_Color){250, 246, 220, 255});
+    draw_rect(a, r, (SDL_Color){90, 90, 80, 255}, 1);
+    draw_text_fit(a, a->font_small, s, bx + 6, by + 4, (SDL_Color){20, 20, 20, 255}, w - 12);
 }
 
 int draw_text_wrapped(app *a, TTF_Font *f, const char *s, SDL_Rect box, SDL_Color c)

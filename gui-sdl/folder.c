@@ -1,26 +1,20 @@
-/* folder.c: opens a folder: lists its photos (unsharp_list_photos: files with photo names;
- * not recursive, in name order; symbolic links are not followed), records each file's identity,
- * and starts the background threads on them. Closing stops the threads and frees it all. */
+/* folder.c: opens a folder: lists its photos and those of its subfolders (unsharp_walk, as
+ * unsharp-classify walks: files with photo names, in name order, symbolic links not followed,
+ * an unreadable folder listed with its error), records each file's identity, reads the marks
+ * of its sidecars (marks.c), and starts the
+ * background threads on them. Closing stops the threads and frees it all, the session's
+ * history too. */
 #include <errno.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include "review.h"
 
-void app_set_message(app *a, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(a->message, sizeof a->message, fmt, ap);
-    va_end(ap);
-    a->message_until = now_ms() + 6000;
-}
-
 void folder_close(app *a)
 {
+    marks_flush(a); /* every change written before the folder is read again */
     workers_stop(a);
     for (int i = 0; i < a->n; i++) {
         photo *p = &a->ph[i];
@@ -34,22 +28,68 @@ void folder_close(app *a)
     }
     free(a->ph);
     free(a->order);
-    free(a->pv_px);
-    free(a->pv_err);
-    if (a->pv_tex) SDL_DestroyTexture(a->pv_tex);
+    for (int k = 0; k < 2; k++) {
+        pv_slot *s = &a->pv[k];
+        free(s->px);
+        free(s->err);
+        if (s->tex) SDL_DestroyTexture(s->tex);
+        *s = (pv_slot){.want = -1, .have = -1, .tex_of = -1};
+    }
+    hist_clear(a);
     a->ph = NULL;
     a->order = NULL;
-    a->pv_px = NULL;
-    a->pv_err = NULL;
-    a->pv_tex = NULL;
     a->n = a->norder = a->cached = a->pending_uploads = a->thumbs_done = a->judged = 0;
-    a->pv_want = a->pv_have = a->pv_tex_of = -1;
-    a->sel = a->hover = -1;
+    a->sel = a->hover = a->anchor = a->cmp_other = -1;
     a->view = VIEW_GRID;
     a->scroll = 0;
     a->first_thumb_logged = a->all_thumbs_logged = a->all_judged_logged = 0;
     free(a->folder);
     a->folder = NULL;
+}
+
+/* What the walk found: full paths, the part below the folder, and errors. */
+typedef struct found {
+    char **path, **err;
+    size_t *rel;                 /* offset of the relative path in path */
+    size_t n, cap;
+} found;
+
+static int on_found(const char *path, const char *rel, const char *error, void *ctx)
+{
+    found *f = ctx;
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 256;
+        char **p = realloc(f->path, cap * sizeof *p);
+        if (p) f->path = p;
+        char **e = p ? realloc(f->err, cap * sizeof *e) : NULL;
+        if (e) f->err = e;
+        size_t *r = e ? realloc(f->rel, cap * sizeof *r) : NULL;
+        if (!r) return -1;
+        f->rel = r;
+        f->cap = cap;
+    }
+    size_t lp = strlen(path), lr = strlen(rel);
+    f->path[f->n] = strdup(path);
+    f->err[f->n] = error ? strdup(error) : NULL;
+    if (!f->path[f->n] || (error && !f->err[f->n])) {
+        free(f->path[f->n]);
+        free(f->err[f->n]);
+        return -1;
+    }
+    f->rel[f->n] = lr && lr <= lp && strcmp(path + lp - lr, rel) == 0 ? lp - lr : 0;
+    f->n++;
+    return 0;
+}
+
+static void found_free(found *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        free(f->path[i]);
+        free(f->err[i]);
+    }
+    free(f->path);
+    free(f->err);
+    free(f->rel);
 }
 
 int folder_open(app *a, const char *dir)
@@ -59,41 +99,43 @@ int folder_open(app *a, const char *dir)
         app_set_message(a, "cannot open %s: %s", dir, strerror(errno));
         return -1;
     }
-    char **names = NULL;
-    size_t n = 0;
-    if (unsharp_list_photos(real, &names, &n) != 0) {
-        app_set_message(a, "cannot open %s: %s", real, strerror(errno));
+    struct stat dst;
+    if (stat(real, &dst) != 0 || !S_ISDIR(dst.st_mode)) {
+        app_set_message(a, "cannot open %s: not a folder", real);
+        return -1;
+    }
+    found f = {0};
+    if (unsharp_walk(real, on_found, &f, NULL) != 0) {
+        found_free(&f);
+        app_set_message(a, "cannot open %s: out of memory", real);
         return -1;
     }
 
     folder_close(a);
+    size_t n = f.n;
     a->folder = strdup(real);
     a->ph = calloc(n ? n : 1, sizeof *a->ph);
     a->order = calloc(n ? n : 1, sizeof *a->order);
     if (!a->folder || !a->ph || !a->order) {
-        unsharp_names_free(names, n);
+        found_free(&f);
         app_set_message(a, "out of memory");
         return -1;
     }
-    size_t lr = strlen(real);
     int k = 0;
     for (size_t i = 0; i < n; i++) {
         photo *p = &a->ph[k];
-        size_t ln = strlen(names[i]);
-        p->path = malloc(lr + 1 + ln + 1);
-        if (!p->path) {
-            free(names[i]);
-            continue;
-        }
-        memcpy(p->path, real, lr);
-        p->path[lr] = '/';
-        memcpy(p->path + lr + 1, names[i], ln + 1);
-        if (lr == 1) memmove(p->path + 1, p->path + 2, ln + 1); /* "/" + name */
-        p->name = strrchr(p->path, '/') + 1;
-        free(names[i]);
+        p->path = f.path[i];
+        f.path[i] = NULL;
+        p->rel = p->path + f.rel[i];
+        char *slash = strrchr(p->rel, '/');
+        p->name = slash ? slash + 1 : p->rel;
         struct stat st;
         /* only regular files (not links, folders or devices); others are listed with an error */
-        if (lstat(p->path, &st) != 0) {
+        if (f.err[i]) {
+            p->th = TH_FAILED;
+            p->th_err = f.err[i];
+            f.err[i] = NULL;
+        } else if (lstat(p->path, &st) != 0) {
             p->th = TH_FAILED;
             p->th_err = strdup(strerror(errno));
         } else if (!S_ISREG(st.st_mode)) {
@@ -110,9 +152,10 @@ int folder_open(app *a, const char *dir)
         }
         k++;
     }
-    free(names);
+    found_free(&f);
     a->n = k;
     a->sel = k ? 0 : -1;
+    marks_load(a);
     pthread_mutex_lock(&a->mu);
     order_update(a);
     pthread_mutex_unlock(&a->mu);

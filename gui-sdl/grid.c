@@ -1,7 +1,8 @@
 /* grid.c: the thumbnail grid: tile layout and hit testing, the tiles themselves (thumbnail,
- * the border that tells the verdict, the caption with score and the keep/delete buttons, the
- * error of a bad file), and the upload of finished thumbnails to textures with the bounded
- * LRU cache. */
+ * the border that tells the verdict, the star rating and colour label, the caption with the
+ * subfolder and name (an ellipsis when cut, the whole of it on hover), score and the
+ * keep/delete buttons, the error of a bad file), and the upload of finished thumbnails to
+ * textures with the bounded LRU cache. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +154,11 @@ static void draw_tile(app *a, int i, SDL_Rect t)
     else if (p->mark == MARK_DELETE) draw_rect(a, b, verdict_color(UNSHARP_VERDICT_BLURRY), 4);
     else if (p->js == J_DONE) draw_dashed(a, b, verdict_color(p->verdict), 4, 10, 0);
     else if (p->js == J_FAILED) draw_rect(a, b, (SDL_Color){90, 24, 24, 255}, 2);
-    else draw_dashed(a, b, grey, 4, 10, (int)(now_ms() / 30)); /* pending: the dashes move */
+    else if (a->model_err[0]) draw_dashed(a, b, grey, 4, 10, 0); /* no classifier: nothing moves */
+    else { /* pending: the dashes move */
+        draw_dashed(a, b, grey, 4, 10, (int)(now_ms() / 30));
+        a->animating = 1;
+    }
 
     if (p->mark != MARK_NONE) {
         const char *lbl = p->mark == MARK_KEEP ? "KEEP" : "DELETE";
@@ -163,9 +168,33 @@ static void draw_tile(app *a, int i, SDL_Rect t)
         draw_text(a, a->font_small, lbl, r.x + 5, r.y + 1, white, 0);
     }
 
-    /* caption: name, then score and verdict, and the two buttons */
+    /* the star rating and the colour label, top right */
+    if (p->label) {
+        SDL_Rect r = {box.x + box.w - 16, box.y + 2, 14, 14};
+        draw_fill(a, r, label_color(p->label));
+        draw_rect(a, r, white, 1);
+    }
+    if (p->stars > 0) {
+        char st[32] = "";
+        for (int k = 0; k < p->stars; k++) strcat(st, "\xe2\x98\x85"); /* U+2605 */
+        int sw = text_width(a->font, st);
+        SDL_Rect r = {box.x + box.w - sw - (p->label ? 24 : 6) - 4, box.y + 1, sw + 8, 18};
+        draw_fill(a, r, (SDL_Color){0, 0, 0, 150});
+        draw_text(a, a->font, st, r.x + 4, r.y, (SDL_Color){250, 200, 60, 255}, 0);
+    }
+
+    /* caption: subfolder (dimmer) and name, then score and verdict, and the two buttons */
     int cy = t.y + 2 * PAD + a->thumb;
-    draw_text(a, a->font_small, p->name, t.x + PAD, cy, white, a->thumb);
+    int dirlen = (int)(p->name - p->rel), x = t.x + PAD, room = a->thumb;
+    if (dirlen > 0) {
+        char dir[512];
+        snprintf(dir, sizeof dir, "%.*s", dirlen < 511 ? dirlen : 511, p->rel);
+        int dw = text_width(a->font_small, dir), cap = room / 2;
+        draw_text_fit(a, a->font_small, dir, x, cy, dim, cap);
+        x += dw < cap ? dw : cap;
+        room -= dw < cap ? dw : cap;
+    }
+    draw_text_fit(a, a->font_small, p->name, x, cy, white, room);
     char line[64];
     SDL_Color lc = dim;
     if (p->js == J_DONE) {
@@ -203,6 +232,15 @@ void grid_draw(app *a)
     }
     a->vis_first = first;
     a->vis_last = last;
+    /* the whole name of the tile under the mouse, when its caption had to cut it */
+    int hp = a->hover >= 0 ? order_pos(a, a->hover) : -1;
+    if (hp >= 0) {
+        SDL_Rect t = grid_tile_rect(a, hp);
+        SDL_Rect cap = {t.x, t.y + 2 * PAD + a->thumb - 2, t.w, 20};
+        const photo *p = &a->ph[a->hover];
+        if (in_rect(cap, a->mouse_x, a->mouse_y) && text_width(a->font_small, p->rel) > a->thumb)
+            draw_tooltip(a, p->rel, a->mouse_x, a->mouse_y);
+    }
     if (a->norder == 0) {
         const char *msg = !a->folder ? "No folder open: press O to choose one."
                           : a->n == 0 ? "No photos in this folder (O opens another)."

@@ -1,14 +1,10 @@
 /* input.c: every mouse and keyboard event, real or injected by the test hooks, goes through
- * input_event: overlays first (confirmation, folder browser, help), then the top bar, then
- * the grid or the preview. */
+ * input_event: overlays first (confirmation, bulk mark, folder browser, help), then the top
+ * bar, then the grid, the preview or the compare view. Shift is tracked from its own key
+ * events (a click carries no modifiers), so a shift-click is the same whether it comes from
+ * a person or a test. Any event asks for a new frame. */
 #include <stdio.h>
 #include "review.h"
-
-void mark_photo(app *a, int photo, mark_t m)
-{
-    if (photo < 0 || photo >= a->n || a->ph[photo].trashed) return;
-    a->ph[photo].mark = m;
-}
 
 /* Moves the selection by delta places in the view order. */
 static void move_sel(app *a, int delta)
@@ -24,19 +20,43 @@ static void move_sel(app *a, int delta)
     else grid_scroll_to(a, a->sel);
 }
 
+/* K, D, U: the mark, then K and D go on to the next photo. */
+static void mark_key(app *a, mark_t m)
+{
+    if (a->view == VIEW_COMPARE) {
+        int target = compare_target(a);
+        edit_mark(a, target, m);
+        if (m != MARK_NONE && a->cmp_side == 1) compare_key(a, SDLK_RIGHT);
+        return;
+    }
+    if (a->sel < 0) return;
+    edit_mark(a, a->sel, m);
+    if (m != MARK_NONE) move_sel(a, 1);
+}
+
+static int dialog_key(app *a, SDL_Keycode s)
+{
+    int *open = a->confirm ? &a->confirm : a->bulk ? &a->bulk : NULL;
+    if (!open) return 0;
+    if (s == SDLK_RETURN || s == SDLK_KP_ENTER) {
+        *open = 0;
+        if (open == &a->confirm) edit_trash(a);
+        else bulk_mark(a);
+    } else if (s == SDLK_ESCAPE) {
+        *open = 0;
+    }
+    return 1;
+}
+
 static void key(app *a, const SDL_KeyboardEvent *k)
 {
     SDL_Keycode s = k->keysym.sym;
-    int ctrl = (k->keysym.mod & KMOD_CTRL) != 0, shift = (k->keysym.mod & KMOD_SHIFT) != 0;
-    if (a->confirm) {
-        if (s == SDLK_RETURN || s == SDLK_KP_ENTER) {
-            a->confirm = 0;
-            trash_marked(a);
-        } else if (s == SDLK_ESCAPE) {
-            a->confirm = 0;
-        }
+    int ctrl = (k->keysym.mod & KMOD_CTRL) != 0, shift = (k->keysym.mod & KMOD_SHIFT) != 0 || a->shift_held;
+    if (s == SDLK_LSHIFT || s == SDLK_RSHIFT) {
+        a->shift_held = 1;
         return;
     }
+    if (dialog_key(a, s)) return;
     if (a->browser) {
         browser_key(a, s);
         return;
@@ -45,13 +65,21 @@ static void key(app *a, const SDL_KeyboardEvent *k)
         if (s == SDLK_ESCAPE || s == SDLK_QUESTION || s == SDLK_F1 || (s == SDLK_SLASH && shift) || s == SDLK_q) a->help = 0;
         return;
     }
+    if (a->view == VIEW_COMPARE && !ctrl && compare_key(a, s)) return;
     int cols = a->view == VIEW_GRID ? grid_columns(a) : 1;
+    int target = a->view == VIEW_COMPARE ? compare_target(a) : a->sel;
+    if (ctrl) {
+        if (s == SDLK_z && !shift) hist_undo(a);
+        else if (s == SDLK_y || s == SDLK_z) hist_redo(a);
+        else if (s >= SDLK_0 && s <= SDLK_5) edit_label(a, target, s - SDLK_0);
+        return;
+    }
     switch (s) {
     case SDLK_q:
         a->exiting = 1;
         break;
     case SDLK_ESCAPE:
-        if (a->view == VIEW_PREVIEW) preview_close(a);
+        if (a->view != VIEW_GRID) preview_close(a);
         break;
     case SDLK_QUESTION: case SDLK_F1: a->help = 1; break;
     case SDLK_SLASH: if (shift) a->help = 1; break;
@@ -65,20 +93,18 @@ static void key(app *a, const SDL_KeyboardEvent *k)
     case SDLK_PAGEDOWN: a->scroll += a->h - TOPBAR_H - STATUS_H; break;
     case SDLK_RETURN: case SDLK_KP_ENTER: case SDLK_SPACE:
         if (a->view == VIEW_GRID && a->sel >= 0) preview_open(a, a->sel);
-        else if (a->view == VIEW_PREVIEW) preview_close(a);
+        else if (a->view != VIEW_GRID) preview_close(a);
         break;
-    case SDLK_k: mark_photo(a, a->sel, MARK_KEEP); break;
-    case SDLK_d: case SDLK_DELETE: mark_photo(a, a->sel, MARK_DELETE); break;
-    case SDLK_u: mark_photo(a, a->sel, MARK_NONE); break;
-    case SDLK_t:
-        if (marked_count(a)) a->confirm = 1;
-        else app_set_message(a, "no photo is marked for deletion (D marks one)");
+    case SDLK_k: mark_key(a, MARK_KEEP); break;
+    case SDLK_d: case SDLK_DELETE: mark_key(a, MARK_DELETE); break;
+    case SDLK_u: mark_key(a, MARK_NONE); break;
+    case SDLK_0: case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4: case SDLK_5:
+        edit_stars(a, target, s - SDLK_0);
         break;
-    case SDLK_z:
-        if (ctrl) trash_undo(a);
-        else if (a->view == VIEW_PREVIEW) a->zoom100 = !a->zoom100;
-        break;
-    case SDLK_1: if (a->view == VIEW_PREVIEW) a->zoom100 = !a->zoom100; break;
+    case SDLK_b: bulk_open(a); break;
+    case SDLK_c: if (a->sel >= 0) compare_open(a); break;
+    case SDLK_t: confirm_open(a); break;
+    case SDLK_z: if (a->view != VIEW_GRID) a->zoom100 = !a->zoom100; break;
     case SDLK_h: a->heat = !a->heat; break;
     case SDLK_s: a->sort = a->sort == SORT_NAME ? SORT_SCORE : SORT_NAME; break;
     case SDLK_f: a->filter = (a->filter + 1) % FILT_COUNT; break;
@@ -93,8 +119,23 @@ static void key(app *a, const SDL_KeyboardEvent *k)
     }
 }
 
+static void grid_click(app *a, int x, int y)
+{
+    int part = 0, i = grid_hit(a, x, y, &part);
+    if (i < 0) return;
+    a->sel = i;
+    if (part == 0) {
+        preview_open(a, i);
+        return;
+    }
+    mark_t m = part == 1 ? MARK_KEEP : MARK_DELETE;
+    if (a->shift_held || (SDL_GetModState() & KMOD_SHIFT)) edit_mark_range(a, i, m);
+    else edit_mark(a, i, a->ph[i].mark == m ? MARK_NONE : m);
+}
+
 void input_event(app *a, const SDL_Event *e)
 {
+    int seen = 1; /* the event may change what the window shows */
     switch (e->type) {
     case SDL_QUIT:
         a->exiting = 1;
@@ -102,12 +143,17 @@ void input_event(app *a, const SDL_Event *e)
     case SDL_KEYDOWN:
         key(a, &e->key);
         break;
+    case SDL_KEYUP:
+        if (e->key.keysym.sym == SDLK_LSHIFT || e->key.keysym.sym == SDLK_RSHIFT) a->shift_held = 0;
+        break;
+    case SDL_WINDOWEVENT:
+        if (e->window.event == SDL_WINDOWEVENT_FOCUS_LOST) a->shift_held = 0;
+        break;
     case SDL_MOUSEMOTION:
         a->mouse_x = e->motion.x;
         a->mouse_y = e->motion.y;
-        if (a->dragging && a->view == VIEW_PREVIEW && a->zoom100) {
-            a->pan_x -= e->motion.x - a->drag_x;
-            a->pan_y -= e->motion.y - a->drag_y;
+        if (a->dragging && a->view != VIEW_GRID && a->zoom100) {
+            preview_pan(a, e->motion.x - a->drag_x, e->motion.y - a->drag_y);
             a->drag_x = e->motion.x;
             a->drag_y = e->motion.y;
         }
@@ -116,8 +162,11 @@ void input_event(app *a, const SDL_Event *e)
         int x = e->button.x, y = e->button.y;
         a->mouse_x = x;
         a->mouse_y = y;
-        if (a->confirm) {
-            if (e->button.button == SDL_BUTTON_LEFT) confirm_click(a, x, y);
+        if (a->confirm || a->bulk) {
+            if (e->button.button == SDL_BUTTON_LEFT) {
+                if (a->confirm) confirm_click(a, x, y);
+                else bulk_click(a, x, y);
+            }
             break;
         }
         if (a->browser) {
@@ -131,13 +180,9 @@ void input_event(app *a, const SDL_Event *e)
         if (e->button.button != SDL_BUTTON_LEFT) break;
         if (bars_click(a, x, y)) break;
         if (a->view == VIEW_GRID) {
-            int part = 0, i = grid_hit(a, x, y, &part);
-            if (i < 0) break;
-            a->sel = i;
-            if (part == 1) mark_photo(a, i, a->ph[i].mark == MARK_KEEP ? MARK_NONE : MARK_KEEP);
-            else if (part == 2) mark_photo(a, i, a->ph[i].mark == MARK_DELETE ? MARK_NONE : MARK_DELETE);
-            else preview_open(a, i);
+            grid_click(a, x, y);
         } else {
+            if (a->view == VIEW_COMPARE) compare_click(a, x, y);
             a->dragging = 1;
             a->drag_x = x;
             a->drag_y = y;
@@ -153,6 +198,14 @@ void input_event(app *a, const SDL_Event *e)
         else if (e->wheel.y) a->zoom100 = e->wheel.y > 0;
         break;
     default:
+        if (e->type == a->wake_event) { /* a background thread has a result */
+            pthread_mutex_lock(&a->mu);
+            a->woken = 0;
+            pthread_mutex_unlock(&a->mu);
+        } else {
+            seen = 0;
+        }
         break;
     }
+    if (seen) a->dirty = 1;
 }

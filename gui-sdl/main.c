@@ -1,6 +1,7 @@
 /* main.c: unsharp-review, the window to cull photos by sharpness: options, the window and
- * its fonts, and the render loop. The loop never waits on decoding or judging: it takes what
- * the background threads have finished, draws, and handles input. */
+ * its fonts, and the render loop. The loop never waits on decoding or judging: it sleeps
+ * until an input event, a background thread's wake-up event or a timer (moving dashes, a
+ * message that ends, a test script) and draws a frame only when something changed. */
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -13,7 +14,8 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "Usage: " RPROG " [OPTION]... [FOLDER]\n"
-            "Review the photos of FOLDER by sharpness and move the ones you reject to the Trash.\n"
+            "Review the photos of FOLDER and its subfolders by sharpness; marks are kept in their\n"
+            "XMP sidecars; the ones you reject go to the Trash with their sidecars and RAW files.\n"
             "Without FOLDER, a folder browser opens. Press ? in the window for the keys.\n\n"
             "  -w, --weights FILE     network weights (default: the shipped unsharp-v1.usw)\n"
             "  -j, --jobs N           classifier threads (default: cores - 1, at least 1)\n"
@@ -23,7 +25,8 @@ static void usage(FILE *f)
             "      --test-script FILE run the commands of FILE, one a line (see docs/review.md)\n"
             "      --monkey N         send N random input events, then exit (tests)\n"
             "      --seed S           seed of --monkey (default 1)\n"
-            "      --timing           print the time to the first and to all thumbnails\n"
+            "      --timing           print the time to the first and to all thumbnails (and of a\n"
+            "                         bulk mark)\n"
             "  -h, --help             show this help and exit\n"
             "  -V, --version          show the version and exit\n\n"
             "Environment: SDL_RENDER_DRIVER=software picks SDL's software renderer;\n"
@@ -66,15 +69,20 @@ static void frame(app *a)
     SDL_SetRenderDrawColor(a->ren, 24, 25, 28, 255);
     SDL_RenderClear(a->ren);
     pthread_mutex_lock(&a->mu);
+    a->animating = 0;
     grid_upload(a);
     preview_upload(a);
     order_update(a);
-    if (a->view == VIEW_PREVIEW && (a->sel < 0 || a->ph[a->sel].trashed)) a->view = VIEW_GRID;
+    a->bulk_n = bulk_count(a);
+    if (a->view != VIEW_GRID && (a->sel < 0 || a->ph[a->sel].trashed)) a->view = VIEW_GRID;
+    if (a->view == VIEW_COMPARE && (a->cmp_other < 0 || a->ph[a->cmp_other].trashed)) a->view = VIEW_PREVIEW;
     if (a->view == VIEW_GRID) grid_draw(a);
-    else preview_draw(a);
+    else if (a->view == VIEW_PREVIEW) preview_draw(a);
+    else compare_draw(a);
     bars_draw(a);
     if (a->help) help_draw(a);
     if (a->confirm) confirm_draw(a);
+    if (a->bulk) bulk_draw(a);
     if (a->browser) browser_draw(a);
     if (a->timing && !a->all_judged_logged && a->n && a->judged == a->n) {
         a->all_judged_logged = 1;
@@ -89,6 +97,21 @@ static void frame(app *a)
     a->frame++;
 }
 
+/* How long the loop may sleep when no event comes: forever (-1) when nothing moves. */
+static int wait_ms(app *a)
+{
+    if (a->monkey_on) return 5;
+    if (script_active()) return 15;
+    int t = -1;
+    if (a->animating) t = 60; /* moving dashes of photos being judged */
+    if (a->message_until) {
+        uint64_t now = now_ms();
+        int left = a->message_until > now ? (int)(a->message_until - now) + 1 : 0;
+        if (t < 0 || left < t) t = left;
+    }
+    return t;
+}
+
 int main(int argc, char **argv)
 {
     static app A;
@@ -97,9 +120,9 @@ int main(int argc, char **argv)
     a->thumb = 192;
     a->cache_cap = CACHE_DEFAULT;
     a->seed = 1;
-    a->heat = 1;
-    a->pv_want = a->pv_have = a->pv_tex_of = -1;
-    a->sel = a->hover = -1;
+    a->heat = 0; /* off until H: the photo is what is looked at */
+    for (int k = 0; k < 2; k++) a->pv[k] = (pv_slot){.want = -1, .have = -1, .tex_of = -1};
+    a->sel = a->hover = a->anchor = a->cmp_other = -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     a->jobs = cores > 1 ? (int)cores - 1 : 1;
     int ww = 1280, wh = 800;
@@ -200,6 +223,9 @@ int main(int argc, char **argv)
     }
     pthread_mutex_init(&a->mu, NULL);
     pthread_cond_init(&a->cv, NULL);
+    Uint32 ev = SDL_RegisterEvents(1);
+    a->wake_event = ev == (Uint32)-1 ? 0 : ev;
+    if (marks_start(a) != 0) fprintf(stderr, RPROG ": no writer thread; marks are written as they are made\n");
     SDL_GetRendererOutputSize(a->ren, &a->w, &a->h);
 
     if (folder) {
@@ -209,23 +235,40 @@ int main(int argc, char **argv)
         browser_open(a, getcwd(cwd, sizeof cwd) ? cwd : "/");
     }
 
+    a->dirty = 1;
     while (!a->exiting) {
         SDL_Event e;
-        if (SDL_WaitEventTimeout(&e, a->monkey_on ? 5 : 30)) {
+        if (SDL_WaitEventTimeout(&e, wait_ms(a))) {
             input_event(a, &e);
             while (SDL_PollEvent(&e)) input_event(a, &e);
         }
         if (a->exiting) break;
-        int part;
-        a->hover = a->view == VIEW_GRID ? grid_hit(a, a->mouse_x, a->mouse_y, &part) : -1;
-        script_step(a);
-        if (a->monkey_on) monkey_step(a);
-        frame(a);
+        int part, hover = a->view == VIEW_GRID ? grid_hit(a, a->mouse_x, a->mouse_y, &part) : -1;
+        if (hover != a->hover) a->dirty = 1;
+        a->hover = hover;
+        if (script_active()) {
+            script_step(a);
+            a->dirty = 1;
+        }
+        if (a->monkey_on) {
+            monkey_step(a);
+            a->dirty = 1;
+        }
+        if (a->message_until && now_ms() >= a->message_until) { /* the message ends: redraw once */
+            a->message_until = 0;
+            a->dirty = 1;
+        }
+        marks_poll(a);
+        if (a->dirty || a->animating) {
+            a->dirty = 0;
+            frame(a);
+        }
     }
 
     folder_close(a);
+    marks_stop(a);
+    unsharp_xmp_done(); /* Exempi, when a mark started it */
     browser_close(a);
-    undo_clear(a);
     text_cache_clear();
     script_free();
     free(a->start_folder);
@@ -239,7 +282,10 @@ int main(int argc, char **argv)
     pthread_mutex_destroy(&a->mu);
     pthread_cond_destroy(&a->cv);
     if (a->monkey_on)
-        fprintf(stderr, RPROG ": monkey: all events sent, no crash (previews %d, trash batches %d, undos %d, browser %d)\n",
-                a->n_previews, a->n_trash, a->n_undo, a->n_browser);
+        fprintf(stderr,
+                RPROG ": monkey: all events sent, no crash (previews %d, compares %d, bulk dialogs %d, ranges %d, "
+                "ratings and labels %d, trash batches %d, undos %d, redos %d, browser %d)\n",
+                a->n_previews, a->n_compare, a->n_bulk, a->n_range, a->n_rated, a->n_trash, a->n_undo, a->n_redo,
+                a->n_browser);
     return script_failed() ? 1 : 0;
 }

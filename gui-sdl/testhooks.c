@@ -1,6 +1,6 @@
 /* testhooks.c: what the tests drive the window with. --test-script FILE runs one command a
  * line (docs/review.md lists them); clicks and keys are pushed into SDL's event queue, so they
- * go through the same handling as real input. --monkey N pushes N random mouse and keyboard
+ * go through the same handling as real input; expect-* lines check what the window holds. --monkey N pushes N random mouse and keyboard
  * events (never the quit key, and the folder browser stays inside the starting folder).
  * Screenshots are read back from the renderer and written as PNG with libpng. */
 #include <png.h>
@@ -17,6 +17,8 @@ static uint64_t wait_since, sleep_until;
 static char shot[1024];
 
 int script_failed(void) { return failed; }
+
+int script_active(void) { return lines && cur < nlines; }
 
 void script_free(void)
 {
@@ -98,6 +100,70 @@ static int bad(const char *line, const char *why)
     return -1;
 }
 
+/* A click with Shift held: the key goes down, the click, the key comes up, all queued. */
+static int shift_click(SDL_Rect r)
+{
+    SDL_Event e;
+    memset(&e, 0, sizeof e);
+    e.type = SDL_KEYDOWN;
+    e.key.state = SDL_PRESSED;
+    e.key.keysym.sym = SDLK_LSHIFT;
+    e.key.keysym.scancode = SDL_SCANCODE_LSHIFT;
+    SDL_PushEvent(&e);
+    center_click(r);
+    e.type = SDL_KEYUP;
+    e.key.state = SDL_RELEASED;
+    SDL_PushEvent(&e);
+    return 1;
+}
+
+static int find_photo(app *a, const char *rel)
+{
+    for (int i = 0; i < a->n; i++)
+        if (!strcmp(a->ph[i].rel, rel)) return i;
+    return -1;
+}
+
+/* expect-mark REL keep|delete|none, expect-stars REL N, expect-label REL N, expect-photos N,
+ * expect-selected REL:
+ * what the window holds now; a mismatch fails the script. */
+static int expect(app *a, const char *line, const char *cmd, const char *arg)
+{
+    char rel[1024], want[64];
+    if (!strcmp(cmd, "expect-photos")) {
+        int shown = 0;
+        for (int i = 0; i < a->n; i++) shown += !a->ph[i].trashed;
+        pthread_mutex_lock(&a->mu);
+        order_update(a); /* as the next frame will show it */
+        pthread_mutex_unlock(&a->mu);
+        if (shown != atoi(arg) || a->norder != shown) {
+            fprintf(stderr, RPROG ": expected %d photos, the window has %d (%d in the grid)\n", atoi(arg), shown, a->norder);
+            return bad(line, "a different number of photos");
+        }
+        return 1;
+    }
+    if (!strcmp(cmd, "expect-selected")) {
+        if (a->sel < 0 || strcmp(a->ph[a->sel].rel, arg) != 0) {
+            fprintf(stderr, RPROG ": the selected photo is %s\n", a->sel < 0 ? "none" : a->ph[a->sel].rel);
+            return bad(line, "another photo is selected");
+        }
+        return 1;
+    }
+    if (sscanf(arg, "%1023s %63s", rel, want) != 2) return bad(line, "needs a photo and a value");
+    int i = find_photo(a, rel);
+    if (i < 0) return bad(line, "no such photo in the window");
+    const photo *p = &a->ph[i];
+    const char *marks[] = {"none", "keep", "delete"};
+    int ok = !strcmp(cmd, "expect-mark") ? !strcmp(marks[p->mark], want)
+             : !strcmp(cmd, "expect-stars") ? p->stars == atoi(want)
+                                            : p->label == atoi(want);
+    if (!ok) {
+        fprintf(stderr, RPROG ": %s: mark %s, stars %d, label %d\n", p->rel, marks[p->mark], p->stars, p->label);
+        return bad(line, "the photo does not have that value");
+    }
+    return 1;
+}
+
 /* Runs one line: 1 = done, go on next frame; 0 = still waiting; -1 = failed. */
 static int run_line(app *a, const char *line)
 {
@@ -106,11 +172,12 @@ static int run_line(app *a, const char *line)
     sscanf(line, "%63s %1023[^\n]", cmd, arg);
     pthread_mutex_lock(&a->mu);
     int thumbs = a->thumbs_done, judged = a->judged, pend = a->pending_uploads;
-    int pv = a->pv_tex_of == a->sel || (a->pv_have == a->sel && a->pv_err); /* shown, or failed */
+    int pv = preview_ready(a, 0, a->sel), pv2 = preview_ready(a, 1, a->cmp_other); /* shown, or failed */
     pthread_mutex_unlock(&a->mu);
     if (!strcmp(cmd, "wait-thumbs")) return thumbs == a->n && pend == 0;
     if (!strcmp(cmd, "wait-classified")) return judged == a->n;
-    if (!strcmp(cmd, "wait-preview")) return a->view == VIEW_PREVIEW && pv;
+    if (!strcmp(cmd, "wait-preview")) return (a->view == VIEW_PREVIEW && pv) || (a->view == VIEW_COMPARE && pv && pv2);
+    if (!strncmp(cmd, "expect-", 7)) return expect(a, line, cmd, arg);
     if (!strcmp(cmd, "sleep")) {
         if (!sleep_until) sleep_until = now_ms() + (uint64_t)atoi(arg);
         if (now_ms() < sleep_until) return 0;
@@ -126,12 +193,27 @@ static int run_line(app *a, const char *line)
         int pos = atoi(arg);
         if (pos < 0 || pos >= a->norder) return bad(line, "no such thumbnail in the grid");
         grid_scroll_to(a, a->order[pos]);
-        return center_click(grid_button_rect(a, pos, cmd[6] == 'k' ? 1 : cmd[6] == 'd' ? 2 : 0));
+        SDL_Rect r = grid_button_rect(a, pos, cmd[6] == 'k' ? 1 : cmd[6] == 'd' ? 2 : 0);
+        return strstr(arg, "shift") ? shift_click(r) : center_click(r);
+    }
+    if (!strcmp(cmd, "hover-name")) { /* the mouse onto the N-th tile's name */
+        int pos = atoi(arg);
+        if (pos < 0 || pos >= a->norder) return bad(line, "no such thumbnail in the grid");
+        grid_scroll_to(a, a->order[pos]);
+        SDL_Rect r = grid_button_rect(a, pos, 0);
+        SDL_Event e;
+        memset(&e, 0, sizeof e);
+        e.type = SDL_MOUSEMOTION;
+        e.motion.x = r.x + 20;
+        e.motion.y = r.y + r.h + 18;
+        SDL_PushEvent(&e);
+        return 1;
     }
     if (!strcmp(cmd, "click-trash")) return center_click(bars_trash_rect(a));
+    if (!strcmp(cmd, "click-bulk")) return center_click(bars_bulk_rect(a));
     if (!strcmp(cmd, "click-confirm")) {
-        if (!a->confirm) return bad(line, "no confirmation dialog is open");
-        return center_click(confirm_ok_rect(a));
+        if (!a->confirm && !a->bulk) return bad(line, "no confirmation dialog is open");
+        return center_click(a->confirm ? confirm_ok_rect(a) : bulk_ok_rect(a));
     }
     if (!strcmp(cmd, "key")) {
         Uint16 mod = 0;
@@ -242,7 +324,8 @@ void monkey_step(app *a)
                                        SDLK_k, SDLK_d, SDLK_u, SDLK_t, SDLK_z, SDLK_h, SDLK_1, SDLK_s, SDLK_f,
                                        SDLK_PLUS, SDLK_MINUS, SDLK_o, SDLK_QUESTION, SDLK_F1, SDLK_BACKSPACE,
                                        SDLK_PAGEUP, SDLK_PAGEDOWN, SDLK_HOME, SDLK_END, SDLK_DELETE, SDLK_a, SDLK_x,
-                                       SDLK_TAB, SDLK_KP_ENTER, SDLK_SLASH, SDLK_EQUALS};
+                                       SDLK_TAB, SDLK_KP_ENTER, SDLK_SLASH, SDLK_EQUALS, SDLK_b, SDLK_c, SDLK_c,
+                                       SDLK_y, SDLK_0, SDLK_2, SDLK_3, SDLK_5, SDLK_LSHIFT, SDLK_LSHIFT};
     if (!rng_state) rng_state = a->seed * 2654435761u + 88172645463325252ull;
     if (a->monkey <= 0) { /* the last events were handled in the frame before */
         a->exiting = 1;
@@ -252,6 +335,18 @@ void monkey_step(app *a)
         SDL_Event e;
         memset(&e, 0, sizeof e);
         int x = (int)(rnd() % (uint64_t)(a->w + 20)) - 10, y = (int)(rnd() % (uint64_t)(a->h + 20)) - 10;
+        if (a->view == VIEW_GRID && a->norder && rnd() % 12 == 0) { /* onto a keep or del button */
+            SDL_Rect r = grid_button_rect(a, (int)(rnd() % (uint64_t)a->norder), 1 + (int)(rnd() % 2));
+            x = r.x + r.w / 2;
+            y = r.y + r.h / 2;
+        }
+        if (rnd() % 64 == 0) { /* an undo, and a redo after it */
+            push_key(SDLK_z, KMOD_LCTRL);
+            push_key(SDLK_y, KMOD_LCTRL);
+            k += 3;
+            a->monkey -= 3;
+            continue;
+        }
         switch (rnd() % 8) {
         case 0: case 1:
             e.type = SDL_MOUSEMOTION;
@@ -279,6 +374,7 @@ void monkey_step(app *a)
             e.key.state = SDL_PRESSED;
             e.key.keysym.sym = keys[rnd() % (sizeof keys / sizeof *keys)];
             e.key.keysym.mod = rnd() % 6 == 0 ? KMOD_LCTRL : rnd() % 6 == 0 ? KMOD_LSHIFT : 0;
+            if (e.key.keysym.sym == SDLK_LSHIFT && rnd() % 2) e.type = SDL_KEYUP, e.key.state = SDL_RELEASED;
             break;
         }
         SDL_PushEvent(&e);

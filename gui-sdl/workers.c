@@ -1,8 +1,9 @@
 /* workers.c: the background threads. One thumbnail loader (a DCT-scaled decode, 1/8 for
  * camera photos, orientation applied, to THUMB_STORE pixels), N classifiers (each its own model
  * handle with one BLAS thread, as unsharp-classify does) and one preview decoder. They take
- * work under app.mu, do it without the lock, and hand results back under it; the render loop
- * never waits for them. Visible photos come first. */
+ * work under app.mu, do it without the lock, and hand results back under it, with an SDL
+ * event that wakes the render loop (which otherwise sleeps); the loop never waits for them.
+ * Visible photos come first. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,7 @@ static void *loader_main(void *arg)
             p->th_err = err ? err : strdup("cannot decode");
             p->th = TH_FAILED;
         }
+        workers_wake_main(a);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;
@@ -121,6 +123,7 @@ static void *judge_main(void *arg)
     if (unsharp_model_load(a->weights, &mo, &m) != UNSHARP_OK) {
         pthread_mutex_lock(&a->mu);
         snprintf(a->model_err, sizeof a->model_err, "no classification: %s", unsharp_errmsg());
+        workers_wake_main(a);
         pthread_mutex_unlock(&a->mu);
         return NULL;
     }
@@ -173,6 +176,7 @@ static void *judge_main(void *arg)
             p->work_h = img->height;
         }
         a->judged++;
+        workers_wake_main(a);
         pthread_mutex_unlock(&a->mu);
         unsharp_judgement_free(&j);
         unsharp_image_free(img);
@@ -183,16 +187,28 @@ static void *judge_main(void *arg)
     return NULL;
 }
 
+void workers_wake_main(app *a)
+{
+    if (a->woken || !a->wake_event) return;
+    SDL_Event e;
+    SDL_zero(e);
+    e.type = a->wake_event;
+    if (SDL_PushEvent(&e) == 1) a->woken = 1; /* until the loop takes it (input.c) */
+}
+
+/* Decodes the photos the preview slots want, the preview's first. */
 static void *preview_main(void *arg)
 {
     app *a = arg;
     pthread_mutex_lock(&a->mu);
     while (!a->quit) {
-        int want = a->pv_want;
-        if (want < 0 || want == a->pv_have) {
+        int k = a->pv[0].want >= 0 && a->pv[0].want != a->pv[0].have ? 0
+                : a->pv[1].want >= 0 && a->pv[1].want != a->pv[1].have ? 1 : -1;
+        if (k < 0) {
             pthread_cond_wait(&a->cv, &a->mu);
             continue;
         }
+        int want = a->pv[k].want;
         const char *path = a->ph[want].path;
         int maxside = a->max_tex;
         pthread_mutex_unlock(&a->mu);
@@ -208,7 +224,7 @@ static void *preview_main(void *arg)
         } else {
             w = img->width;
             h = img->height;
-            /* take the pixels over when packed, else copy them packed */
+            /* the pixels packed, row after row */
             px = malloc((size_t)w * h * 3);
             if (px)
                 for (int y = 0; y < h; y++)
@@ -218,13 +234,15 @@ static void *preview_main(void *arg)
         unsharp_image_free(img);
 
         pthread_mutex_lock(&a->mu);
-        free(a->pv_px);
-        free(a->pv_err);
-        a->pv_px = px;
-        a->pv_w = w;
-        a->pv_h = h;
-        a->pv_err = err;
-        a->pv_have = want;
+        pv_slot *s = &a->pv[k];
+        free(s->px);
+        free(s->err);
+        s->px = px;
+        s->w = w;
+        s->h = h;
+        s->err = err;
+        s->have = want;
+        workers_wake_main(a);
     }
     pthread_mutex_unlock(&a->mu);
     return NULL;

@@ -30,7 +30,7 @@ command -v mkfs.ext4 > /dev/null || skip "mkfs.ext4 missing (Debian e2fsprogs)"
 # photos big enough (about 200 KB) that a copy takes several writes
 make_pgm 7 1024 768 "$T/big.pgm"
 pnmsmooth -width 15 -height 15 "$T/big.pgm" 2> /dev/null | cjpeg -quality 100 -grayscale > "$T/big.jpg"
-XMP='<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3"/></rdf:RDF></x:xmpmeta>'
+XMP='<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="0"/></rdf:RDF></x:xmpmeta>'
 mkdir -p "$T/pristine/a"
 for i in 1 2 3 4; do
   d=$T/pristine; [ $i -gt 2 ] && d=$T/pristine/a

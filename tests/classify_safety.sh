@@ -35,7 +35,7 @@ fresh() { CASE=$1; S=$T/$1/src; mkdir -p "$S"; cp "$T/b1.jpg" "$S/p.jpg"; }
 classify() { timeout -k 5 60 "$BIN" "${ALL_BLURRY[@]}" "$@" > "$T/out" 2> "$T/err"; rc=$?; }
 shimmed() { (timeout -k 5 60 env LD_PRELOAD="$SHIM" "$@" > "$T/out" 2> "$T/err"; exit $?) 2> /dev/null; rc=$?; }
 no_partials() { ! find "$1" -name '.unsharp-partial.*' | grep -q . || bad "a temporary copy is left in $1"; }
-XMP='<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="3"/></rdf:RDF></x:xmpmeta>'
+XMP='<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" xmlns:xmp="http://ns.adobe.com/xap/1.0/" xmp:Rating="0"/></rdf:RDF></x:xmpmeta>'
 
 if [ -n "$FAR" ]; then
   # 1a: the photo replaced (renamed over) while it is being copied to another filesystem: the

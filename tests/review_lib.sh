@@ -34,9 +34,12 @@ run_window() {
 }
 
 # has_colour PNG R G B MIN: at least MIN pixels of exactly that colour
-has_colour() {
+has_colour() { [ "$(colour_count "$1" "$2" "$3" "$4")" -ge "$5" ]; }
+
+# colour_count PNG R G B: how many pixels have exactly that colour
+colour_count() {
   pngtopnm "$1" > "$T/shot.ppm" || fail "cannot read $1"
-  $PY - "$T/shot.ppm" "$2" "$3" "$4" "$5" <<'PYEOF'
+  $PY - "$T/shot.ppm" "$2" "$3" "$4" <<'PYEOF'
 import sys, numpy as np
 import re
 data = open(sys.argv[1], "rb").read()
@@ -44,7 +47,6 @@ m = re.match(rb"P6\s+(\d+)\s+(\d+)\s+255\s", data)
 w, h = int(m.group(1)), int(m.group(2))
 px = np.frombuffer(data[m.end(): m.end() + w * h * 3], np.uint8).reshape(h, w, 3)
 want = np.array([int(v) for v in sys.argv[2:5]], np.uint8)
-n = int((px == want).all(axis=2).sum())
-sys.exit(0 if n >= int(sys.argv[5]) else 1)
+print(int((px == want).all(axis=2).sum()))
 PYEOF
 }

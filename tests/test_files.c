@@ -105,15 +105,17 @@ START_TEST(companions_and_sidecar)
     put("IMG_1.xmp", "x");
     put("IMG_1.CR2", "x");
     put("IMG_1.dng", "x");
+    put("IMG_1.CR2.xmp", "x"); /* the RAW's sidecar (darktable, digiKam) */
     put("IMG_10.JPG", "x");   /* another photo */
+    put("IMG_1.txt.xmp", "x"); /* not a RAW's */
     put("IMG_1.txt", "x");    /* not a companion */
     put("IMG_1.b.xmp", "x");  /* neither */
     tu_run("mkdir %s/IMG_1.NEF", tu_dir); /* a folder is never a companion */
     char *names[UNSHARP_MAX_COMPANIONS];
     int n = unsharp_companions(tu_path("IMG_1.JPG"), names, UNSHARP_MAX_COMPANIONS);
-    ck_assert_int_eq(n, 4);
+    ck_assert_int_eq(n, 5);
     ck_assert(has(names, n, "IMG_1.JPG.xmp") && has(names, n, "IMG_1.xmp") && has(names, n, "IMG_1.CR2") &&
-              has(names, n, "IMG_1.dng"));
+              has(names, n, "IMG_1.dng") && has(names, n, "IMG_1.CR2.xmp"));
     for (int k = 0; k < n; k++) free(names[k]);
     char *sc = unsharp_sidecar_for(tu_path("IMG_1.JPG"));
     ck_assert_str_eq(sc, tu_path("IMG_1.JPG.xmp")); /* NAME.EXT.xmp first */
@@ -137,6 +139,39 @@ START_TEST(companions_and_sidecar)
     ck_assert_str_eq(dir, "/");
     ck_assert_str_eq(base, "c.jpg");
     free(dir);
+}
+END_TEST
+
+/* Where a decision about a photo goes: a RAW+JPEG pair's RAW's sidecar (made when missing) and
+ * the JPEG's own when it has one; a lone photo's sidecar */
+static void ck_mark_sidecars(const char *photo, const char *want)
+{
+    char *paths[8], got[512] = "";
+    int n = unsharp_mark_sidecars(tu_path(photo), paths, 8);
+    ck_assert_int_ge(n, 0);
+    for (int k = 0; k < n; k++) {
+        const char *slash = strrchr(paths[k], '/');
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s;", slash + 1);
+        free(paths[k]);
+    }
+    ck_assert_msg(strcmp(got, want) == 0, "%s: %s, not %s", photo, got, want);
+}
+
+START_TEST(sidecars_to_mark)
+{
+    put("A.JPG", "x");
+    put("A.CR2", "x");
+    ck_mark_sidecars("A.JPG", "A.CR2.xmp;"); /* darktable's name for the RAW, to make */
+    put("A.JPG.xmp", "x");
+    ck_mark_sidecars("A.JPG", "A.CR2.xmp;A.JPG.xmp;");
+    put("B.jpg", "x");
+    put("B.nef", "x");
+    put("B.xmp", "x"); /* one sidecar for both (Lightroom, digiKam's compatible names) */
+    ck_mark_sidecars("B.jpg", "B.xmp;");
+    put("C.png", "x");
+    ck_mark_sidecars("C.png", "C.png.xmp;");
+    put("D.ARW", "x");
+    ck_mark_sidecars("D.ARW", "D.ARW.xmp;");
 }
 END_TEST
 
@@ -290,6 +325,7 @@ int main(void)
     tcase_add_test(tc, folder_listing);
     tcase_add_test(tc, identity_check);
     tcase_add_test(tc, companions_and_sidecar);
+    tcase_add_test(tc, sidecars_to_mark);
     tcase_add_test(tc, rename_and_move_never_replace);
     tcase_add_test(tc, trash_find_and_restore);
     tcase_add_test(tc, trash_never_replaces);

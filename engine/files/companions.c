@@ -1,7 +1,8 @@
 /* companions.c: the files that belong with a photo and go wherever it goes (the Trash, a
- * move): its XMP sidecars, NAME.EXT.xmp (darktable) and NAME.xmp (Lightroom, digiKam), and
- * its RAW files, NAME.CR2, NAME.NEF, ..., found in its folder, any case; regular files and
- * symbolic links (a link goes along as the link itself). */
+ * move): its XMP sidecars, NAME.EXT.xmp (darktable, digiKam) and NAME.xmp (Lightroom,
+ * digiKam's compatible names), its RAW files, NAME.CR2, NAME.NEF, ..., and their own
+ * sidecars, NAME.CR2.xmp, found in its folder, any case; regular files and symbolic links (a
+ * link goes along as the link itself). */
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,16 @@ char *unsharp_path_dir(const char *path, const char **base)
     if (!slash) return strdup(".");
     if (slash == path) return strdup("/");
     return strndup(path, (size_t)(slash - path));
+}
+
+/* 1 when tail is RAW.xmp: one RAW extension, then .xmp (any case) */
+static int raw_sidecar(const char *tail)
+{
+    const char *dot = strchr(tail, '.');
+    char name[16];
+    if (!dot || dot == tail || (size_t)(dot - tail) + 3 > sizeof name || strcasecmp(dot, ".xmp") != 0) return 0;
+    snprintf(name, sizeof name, "x.%.*s", (int)(dot - tail), tail);
+    return unsharp_is_raw_name(name);
 }
 
 int unsharp_companions(const char *path, char **names, int max)
@@ -39,6 +50,8 @@ int unsharp_companions(const char *path, char **names, int max)
         else if (strncmp(name, base, stem) == 0 && name[stem] == '.' && !strchr(name + stem + 1, '.') &&
                  (strcasecmp(name + stem + 1, "xmp") == 0 || unsharp_is_raw_name(name)))
             hit = 1;
+        else if (strncmp(name, base, stem) == 0 && name[stem] == '.' && raw_sidecar(name + stem + 1))
+            hit = 1; /* NAME.RAW.xmp, the sidecar of a RAW companion */
         if (hit) {
             struct stat st;
             char *full = malloc(strlen(dir) + strlen(name) + 2);
@@ -64,10 +77,12 @@ char *unsharp_sidecar_for(const char *path)
     int pick = -1;
     for (int k = 0; k < n; k++)
         if (strlen(names[k]) == blen + 4 && strncmp(names[k], base, blen) == 0) pick = k;
-    for (int k = 0; k < n && pick < 0; k++) {
-        size_t l = strlen(names[k]);
-        if (l > 4 && strcasecmp(names[k] + l - 4, ".xmp") == 0) pick = k;
-    }
+    /* else NAME.xmp (not a RAW companion's NAME.RAW.xmp) */
+    const char *dot = strrchr(base, '.');
+    size_t stem = dot && dot != base ? (size_t)(dot - base) : blen;
+    for (int k = 0; k < n && pick < 0; k++)
+        if (strlen(names[k]) == stem + 4 && strncmp(names[k], base, stem) == 0 && strcasecmp(names[k] + stem, ".xmp") == 0)
+            pick = k;
     char *out = NULL;
     if (dir) {
         const char *name = pick >= 0 ? names[pick] : NULL;

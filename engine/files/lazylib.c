@@ -57,6 +57,8 @@ static void load_exempi(void)
     if (SYM(h, exempi, xmp_init) && SYM(h, exempi, xmp_terminate) && SYM(h, exempi, xmp_register_namespace) &&
         SYM(h, exempi, xmp_get_error) && SYM(h, exempi, xmp_new_empty) && SYM(h, exempi, xmp_new) &&
         SYM(h, exempi, xmp_free) && SYM(h, exempi, xmp_set_property) && SYM(h, exempi, xmp_serialize) &&
+        SYM(h, exempi, xmp_get_property) && SYM(h, exempi, xmp_delete_property) &&
+        SYM(h, exempi, xmp_append_array_item) &&
         SYM(h, exempi, xmp_string_new) && SYM(h, exempi, xmp_string_cstr) && SYM(h, exempi, xmp_string_free))
         exempi_lib.ok = 1;
     else

@@ -27,6 +27,9 @@ typedef struct {
     LAZY_FN(xmp_new);
     LAZY_FN(xmp_free);
     LAZY_FN(xmp_set_property);
+    LAZY_FN(xmp_get_property);
+    LAZY_FN(xmp_delete_property);
+    LAZY_FN(xmp_append_array_item);
     LAZY_FN(xmp_serialize);
     LAZY_FN(xmp_string_new);
     LAZY_FN(xmp_string_cstr);

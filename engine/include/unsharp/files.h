@@ -1,7 +1,7 @@
 /* files.h: libunsharp-files, what every unsharp program does with the user's files: which
  * names are photos, what identifies a file (so that an action can check it is still the file
  * that was judged), a photo's sidecars and RAW companions, the desktop Trash, moves that never
- * overwrite, XMP rejection marks, and opening and walking the user's paths safely. GIO
+ * overwrite, XMP marks (keep, reject, stars, colour labels), and opening and walking the user's paths safely. GIO
  * (reading Trash entries back) and Exempi (XMP) are opened on first use, not linked. The
  * engine (unsharp.h) never depends on this library.
  *
@@ -85,8 +85,8 @@ char *unsharp_path_dir(const char *path, const char **base);
 
 #define UNSHARP_MAX_COMPANIONS 16
 
-/* The files that belong with the photo at path, in its folder: NAME.EXT.xmp, NAME.xmp and
- * NAME.RAW (any RAW extension, any case), regular files and symbolic links (a link is a
+/* The files that belong with the photo at path, in its folder: NAME.EXT.xmp, NAME.xmp,
+ * NAME.RAW (any RAW extension, any case) and NAME.RAW.xmp, regular files and symbolic links (a link is a
  * companion like any other: it goes with its photo as the link itself). Fills names with up
  * to max malloc'ed base names and returns their count. */
 int unsharp_companions(const char *path, char **names, int max);
@@ -171,9 +171,65 @@ int unsharp_walk(const char *dir, unsharp_walk_fn fn, void *ctx, const volatile 
 
 /* ---- XMP sidecars (Exempi) ---- */
 
-/* Marks a photo rejected in its sidecar (created when missing): xmp:Rating -1 and
- * digiKam:PickLabel 1, everything else kept; written to a temporary file, fsync'ed, renamed. */
+/* Who made a mark. A person's mark (the review window, a photographer's own tool) is what
+ * training and safety rules trust; the tool's own --xmp verdict is never read as a person's. */
+typedef enum { UNSHARP_MARK_NONE = 0, UNSHARP_MARK_KEEP = 1, UNSHARP_MARK_REJECT = 2 } unsharp_mark;
+typedef enum { UNSHARP_BY_NOBODY = 0, UNSHARP_BY_PERSON = 1, UNSHARP_BY_TOOL = 2 } unsharp_marked_by;
+
+/* Our own XMP namespace: unsharp:Mark ("keep"|"reject"), unsharp:MarkedBy
+ * ("person"|"unsharp-classify") and unsharp:PriorRating (the rating before a reject mark). */
+#define UNSHARP_XMP_NS "http://ns.unsharp.org/1.0/"
+
+typedef struct unsharp_xmp_state {
+    unsharp_mark mark;          /* the decision recorded (NONE when no sidecar or no mark)   */
+    unsharp_marked_by by;       /* who made it                                               */
+    int rating;                 /* xmp:Rating now: -1 (rejected), 0 (none) .. 5               */
+    int prior_rating;           /* the rating before a reject mark (restored on unmark); 0   */
+    int color_label;            /* 0 none, 1 red, 2 yellow, 3 green, 4 blue, 5 purple        */
+} unsharp_xmp_state;
+
+/* Reads the marks of a sidecar (through a symbolic link: reading is harmless; writes never
+ * go through one). A missing (or empty) sidecar is not an error: state all zero, 0 back. -1 with why in err when the sidecar cannot be read or is not XMP.
+ * The mark is unsharp:Mark with unsharp:MarkedBy (a Mark without MarkedBy reads as a
+ * person's). Without unsharp:Mark, other programs' marks are a person's: digiKam:PickLabel 3
+ * (accepted) is KEEP, PickLabel 1 or xmp:Rating -1 is REJECT, and a rating of 1..5 stars is
+ * KEEP (the photographer rated it; unsharp-classify never writes stars). */
+int unsharp_xmp_read(const char *sidecar, unsharp_xmp_state *st, char *err, size_t errsize);
+
+/* Records a decision (created when missing; everything else kept; temp file, fsync, rename):
+ *  REJECT: the current rating goes to unsharp:PriorRating (unless already rejected), then
+ *          xmp:Rating -1 and digiKam:PickLabel 1;
+ *  KEEP:   xmp:Rating back to unsharp:PriorRating when rejected (else untouched) and
+ *          digiKam:PickLabel 3 (accepted);
+ *  NONE:   the mark removed: rating restored as for KEEP, PickLabel removed.
+ * (A rejected sidecar without PriorRating had no rating: xmp:Rating is removed.)
+ * unsharp:Mark and unsharp:MarkedBy record who. A tool mark (by == UNSHARP_BY_TOOL) never
+ * replaces a person's mark (as unsharp_xmp_read reads it): it returns 1 and writes nothing.
+ * 0 when written, -1 with why in err. */
+int unsharp_xmp_set_mark(const char *sidecar, unsharp_mark mark, unsharp_marked_by by,
+                         char *err, size_t errsize);
+
+/* Star rating 0..5 (xmp:Rating) and colour label 0..5 (darktable:colorlabels, digiKam:ColorLabel,
+ * xmp:Label; 0 removes them), as darktable and digiKam read them. On a rejected sidecar
+ * (xmp:Rating -1) the stars go to unsharp:PriorRating and show when the reject is lifted.
+ * 0, or -1 with why in err (a value out of range included). */
+int unsharp_xmp_set_rating(const char *sidecar, int stars, char *err, size_t errsize);
+int unsharp_xmp_set_color_label(const char *sidecar, int label, char *err, size_t errsize);
+
+/* unsharp-classify --xmp's verdict: unsharp_xmp_set_mark(sidecar, REJECT, BY_TOOL, ...);
+ * 0 written, 1 left alone (a person's mark is there), -1 with why in err. */
 int unsharp_xmp_mark_rejected(const char *sidecar, char *err, size_t errsize);
+
+/* The sidecars a decision about the photo at path goes to: for a RAW+JPEG pair, each RAW's
+ * (unsharp_sidecar_for(RAW): NAME.RAW.xmp or NAME.xmp, else NAME.RAW.xmp to create) and the
+ * photo's own when it has one; for any other photo, unsharp_sidecar_for(path). Fills paths
+ * with up to max malloc'ed paths and returns their count; -1 when out of memory. */
+int unsharp_mark_sidecars(const char *path, char **paths, int max);
+
+/* 1 when a person marked the photo at path keep in one of its sidecars (each XMP companion,
+ * a RAW's sidecar included, as unsharp_xmp_read reads it), with that sidecar's path in *which
+ * (malloc'ed); else 0 and *which NULL. A sidecar that cannot be read as XMP holds no mark. */
+int unsharp_photo_kept(const char *path, char **which);
 
 /* Stops Exempi when a mark started it; a no-op otherwise. */
 void unsharp_xmp_done(void);
