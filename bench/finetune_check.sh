@@ -25,7 +25,7 @@ START=${START:-$PWD/weights/unsharp-v1.usw}
 [ -d "$DATA/realblur-dev" ] || { echo "finetune_check: skipped: $DATA/realblur-dev is absent"; exit 0; }
 mkdir -p "$OUT"
 if [ -z "${SPLIT:-}" ]; then SPLIT=$OUT/split; [ -d "$SPLIT" ] || bench/photo_split.sh --all "$SPLIT" > /dev/null; fi
-export UNSHARP_DB=none
+export UNSHARP_DB=none UNSHARP_WEIGHTS=$START # what the runs fine-tune, wherever the build is
 
 # judge WEIGHTS NAME: one line of figures
 judge() {

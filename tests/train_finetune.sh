@@ -5,7 +5,7 @@
 #     epoch in words beside the starting weights' figures, passes the safety gate, writes --out,
 #     removes its checkpoint from $XDG_CACHE_HOME/unsharp/, and unsharp-runs shows the figures,
 #     the gate's decision and the checkpoint's path;
-#  2. a harmful run (--lr 0.1 without the pull) is refused: exit 1, --out not written, the
+#  2. a harmful run (--lr 0.1, neither pulled nor kept near the starting weights) is refused: exit 1, --out not written, the
 #     candidate written aside as OUT.rejected.usw with the reason, the checkpoint removed;
 #  3. the same with --force writes --out; --checkpoint FILE keeps its file, and --resume from it
 #     checks against the starting weights again;
@@ -57,7 +57,7 @@ grep -q 'no validation' "$T/plot.out" || fail "plot does not say what it lacks: 
 
 # 2. a harmful run is refused
 set +e
-"$BIN" "${common[@]}" --epochs 3 --lr 0.1 --pull 0 --out "$T/bad.usw" "$T/photos" > "$T/2.out" 2> "$T/2.err"
+"$BIN" "${common[@]}" --epochs 3 --lr 0.1 --pull 0 --keep 0 --out "$T/bad.usw" "$T/photos" > "$T/2.out" 2> "$T/2.err"
 rc=$?
 set -e
 [ "$rc" = 1 ] || fail "the harmful run exited $rc, not 1: $(cat "$T/2.out" "$T/2.err")"
@@ -72,12 +72,12 @@ mkdir -p "$T/val/sharp" && cp "$T/photos/e1.jpg" "$T/val/sharp/"
 "$RUNS" show 2 | grep -q '^safety gate *refused' || fail "show lacks the refusal: $("$RUNS" show 2)"
 
 # 3. --force, --checkpoint FILE, --resume
-"$BIN" "${common[@]}" --epochs 3 --lr 0.1 --pull 0 --force --checkpoint "$T/keep.ckpt" --out "$T/forced.usw" "$T/photos" \
+"$BIN" "${common[@]}" --epochs 3 --lr 0.1 --pull 0 --keep 0 --force --checkpoint "$T/keep.ckpt" --out "$T/forced.usw" "$T/photos" \
   > "$T/3.out" 2> "$T/3.err" || fail "--force did not end well: $(cat "$T/3.err")"
 [ -s "$T/forced.usw" ] || fail "--force did not write --out"
 grep -q 'anyway (--force)' "$T/3.out" || fail "--force does not say the gate refused: $(cat "$T/3.out")"
 [ -s "$T/keep.ckpt" ] || fail "--checkpoint FILE was not kept"
-"$BIN" "${common[@]}" --epochs 4 --lr 0.1 --pull 0 --resume "$T/keep.ckpt" --checkpoint "$T/keep.ckpt" --out "$T/resumed.usw" \
+"$BIN" "${common[@]}" --epochs 4 --lr 0.1 --pull 0 --keep 0 --resume "$T/keep.ckpt" --checkpoint "$T/keep.ckpt" --out "$T/resumed.usw" \
   "$T/photos" > "$T/4.out" 2> "$T/4.err" || true
 grep -qE '^ +4 ' "$T/4.out" && ! grep -qE '^ +3 ' "$T/4.out" || fail "resume did not run only epoch 4: $(cat "$T/4.out" "$T/4.err")"
 grep -q '^# the starting weights on the held back photos' "$T/4.out" || fail "a resumed run forgot its starting weights: $(cat "$T/4.out")"

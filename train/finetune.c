@@ -1,6 +1,7 @@
 /* finetune.c: the pull toward the starting weights, and the paths of a fine-tune (finetune.h). */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +55,40 @@ int ft_anchor_pull(unsharp_model *m, const ft_anchor *a, float amount)
         for (size_t k = 0; k < a->count[i]; k++) a->scratch[k] -= amount * (a->scratch[k] - a->start[i][k]);
         if (unsharp_model_set_param(m, name, a->scratch, a->count[i]) != UNSHARP_OK) return -1;
     }
+    return 0;
+}
+
+int ft_keep_targets(unsharp_model *start, const unsharp_tensor *x, float keep, float *tile_target, const float *tile_w,
+                    float *peak, int batch, int side)
+{
+    size_t n = (size_t)batch * side * side;
+    float *logit = malloc(sizeof *logit * n);
+    if (!logit) return unsharp_model_set_error(start, UNSHARP_ERR_NOMEM, "out of memory keeping the starting answers"), -1;
+    unsharp_tensor out = unsharp_tensor_make(logit, batch, 1, side, side);
+    if (unsharp_model_forward(start, x, 0) != UNSHARP_OK || unsharp_model_get_output(start, "tiles", &out) != UNSHARP_OK) {
+        free(logit);
+        return -1;
+    }
+    for (int b = 0; b < batch; b++) {
+        const float *l = logit + (size_t)b * side * side;
+        float *t = tile_target + (size_t)b * side * side;
+        const float *w = tile_w + (size_t)b * side * side;
+        int any = 0;
+        for (int k = 0; k < side * side; k++)
+            if (w[k] > 0) {
+                t[k] += keep * (1.0f / (1.0f + expf(-l[k])) - t[k]);
+                any = 1;
+            }
+        if (!peak || !any) continue;
+        float best = -INFINITY;
+        for (int y = 0; y + 1 < side; y++)
+            for (int c = 0; c + 1 < side; c++) {
+                float v = 0.25f * (l[y * side + c] + l[y * side + c + 1] + l[(y + 1) * side + c] + l[(y + 1) * side + c + 1]);
+                if (v > best) best = v;
+            }
+        peak[b] += keep * (1.0f / (1.0f + expf(-best)) - peak[b]);
+    }
+    free(logit);
     return 0;
 }
 

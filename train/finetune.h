@@ -20,6 +20,14 @@ int ft_anchor_take(unsharp_model *m, ft_anchor *a);
 int ft_anchor_pull(unsharp_model *m, const ft_anchor *a, float amount);
 void ft_anchor_free(ft_anchor *a);
 
+/* Learning without forgetting: runs the starting weights on the batch x and moves every target
+ * the share `keep` of the way to their own answer: the tile targets (B x side x side, where the
+ * tile's weight is not 0) and, when peak is not NULL, the target of the sharpest 2x2 block of
+ * tiles (B; the mean of four tile logits, its largest). A sample whose tiles all weigh 0 (a real
+ * blurred photo, or a flat crop) keeps its own targets. Returns 0, or -1 (message on start). */
+int ft_keep_targets(unsharp_model *start, const unsharp_tensor *x, float keep, float *tile_target, const float *tile_w,
+                    float *peak, int batch, int side);
+
 /* The default checkpoint of a run writing `out`: $XDG_CACHE_HOME/unsharp/NAME-HASH.ckpt
  * ($HOME/.cache when unset), NAME the output's file name and HASH 8 hex digits of its absolute
  * path, so that the same command finds its checkpoint again. Creates the folder. Returns 0,

@@ -32,11 +32,13 @@
 #define FT_LR_TEXT "0.00005"
 #define FT_PULL 10.0f
 #define FT_PULL_TEXT "10"
+#define FT_DISTILL 0.5f
+#define FT_DISTILL_TEXT "0.5"
 
 typedef struct options {
     int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
-    float lr, weight_decay, threshold, pull;
-    int lr_set, wd_set, pull_set, force, checkpoint_given;
+    float lr, weight_decay, threshold, pull, distill;
+    int lr_set, wd_set, pull_set, distill_set, force, checkpoint_given;
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
     const char *sharp_dir, *blurry_dir, *marks_dir; /* real labelled photos */
@@ -91,6 +93,9 @@ static void usage(FILE *f)
             "      --weight-decay X    AdamW weight decay (default 0.0001 for a new network, 0 when fine-tuning)\n"
             "      --pull X            L2-SP: after each step every weight moves lr x X of the way back to\n"
             "                          its starting value (default " FT_PULL_TEXT " when fine-tuning; 0 for none)\n"
+            "      --keep X            the share of every synthetic sample's targets taken from the starting\n"
+            "                          weights' own answer, so that they keep what they knew (default " FT_DISTILL_TEXT "\n"
+            "                          when fine-tuning; 0 for none)\n"
             "      --seed N            random seed (default 1); same seed and threads, same weights\n"
             "  -j, --threads N         threads for the network (default: all cores)\n"
             "      --device DEV        cpu, cuda or auto (default: CUDA when a device is present)\n"
@@ -277,7 +282,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"device", required_argument, 0, 14},   {"recipe", required_argument, 0, 15},
         {"pull", required_argument, 0, 16},     {"force", no_argument, 0, 17},
         {"sharp", required_argument, 0, 18},    {"blurry", required_argument, 0, 19},
-        {"from-marks", required_argument, 0, 20},
+        {"from-marks", required_argument, 0, 20}, {"keep", required_argument, 0, 21},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -311,6 +316,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; o->wd_set = 1; break;
         case 16: o->pull = strtof(optarg, &end); if (*end || !(o->pull >= 0)) goto bad; o->pull_set = 1; break;
         case 17: o->force = 1; break;
+        case 21: o->distill = strtof(optarg, &end); if (*end || !(o->distill >= 0 && o->distill <= 1)) goto bad; o->distill_set = 1; break;
         case 18: o->sharp_dir = optarg; break;
         case 19: o->blurry_dir = optarg; break;
         case 20: o->marks_dir = optarg; break;
@@ -515,10 +521,10 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
     }
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
                          "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
-                         "\"recipe\": \"%s\", \"pull\": %.7g, \"force\": %s",
+                         "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
-                     o->camera_recipe ? "camera" : "shipped", o->pull, o->force ? "true" : "false");
+                     o->camera_recipe ? "camera" : "shipped", o->pull, o->distill, o->force ? "true" : "false");
     const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch", "sharp", "blurry", "from_marks"};
     const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file, o->sharp_dir, o->blurry_dir,
                           o->marks_dir};
@@ -799,9 +805,11 @@ int main(int argc, char **argv)
     unsharp_model *m = NULL, *start = NULL;
     train_photos photos = {0}, real_sharp = {0}, real_blurry = {0};
     path_list plain = {0}, sharp_l = {0}, blurry_l = {0};
-    holdout_set sets[2] = {{.title = "held back"}, {.title = "labelled"}};
-    holdout_figures first[2] = {{0}}, last[2] = {{0}};
-    int have_first[2] = {0, 0};
+    /* checked: the held-back photos every epoch, the labelled ones every epoch, the photos trained
+     * on (as they are) at the end */
+    holdout_set sets[3] = {{.title = "held back"}, {.title = "labelled"}, {.title = "trained-on"}};
+    holdout_figures first[3] = {{0}}, last[3] = {{0}};
+    int have_first[3] = {0, 0, 0};
     ft_anchor anchor = {0};
     uint8_t *kinds = NULL;
     queue q = {0};
@@ -848,7 +856,7 @@ int main(int argc, char **argv)
     if (o.init) {
         char full[PATH_MAX];
         unsharp_model_set_meta(m, "train.start", realpath(o.init, full) ? full : o.init);
-        start = m;
+        if (unsharp_model_load(o.init, &mo, &start) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
     } else if (o.resume && unsharp_model_get_meta(m, "train.start")) {
         const char *sp = unsharp_model_get_meta(m, "train.start");
         if (unsharp_model_load(sp, &mo, &start) != UNSHARP_OK) {
@@ -861,6 +869,7 @@ int main(int argc, char **argv)
         if (!o.lr_set) o.lr = FT_LR;
         if (!o.wd_set) o.weight_decay = 0;
         if (!o.pull_set) o.pull = FT_PULL;
+        if (!o.distill_set) o.distill = FT_DISTILL;
         if (ft_anchor_take(start, &anchor) != 0) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(start)); goto done; }
         record_config(&rec, &o, nargs, args, argv + optind, argc - optind); /* with the fine-tuning defaults */
     }
@@ -963,10 +972,6 @@ int main(int argc, char **argv)
         printf("# the starting weights on the %s photos: %s\n", sets[k].title, w);
         rec_figures(&rec, 0, &sets[k], &first[k]);
     }
-    if (start && start != m) {
-        unsharp_model_free(start);
-        start = NULL;
-    }
 
     int per_epoch = 0;
     for (int i = 0; i < photos.count; i++) per_epoch += photo_crops(&photos.items[i], o.crops_per_photo);
@@ -1001,8 +1006,8 @@ int main(int argc, char **argv)
     printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu, device %s\n", PROG,
            photos.count, per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed, unsharp_model_backend(m));
     if (fine_tuning)
-        printf("# fine-tuning: learning rate %g, pull toward the starting weights %g, weight decay %g\n", o.lr, o.pull,
-               o.weight_decay);
+        printf("# fine-tuning: learning rate %g, pull toward the starting weights %g, their answers kept %g, weight decay %g\n",
+               o.lr, o.pull, o.distill, o.weight_decay);
     printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds         lr  samples/s\n");
     fprintf(stderr, PROG ": checkpoint %s (%s)\n", o.checkpoint,
             o.checkpoint_given ? "kept" : "removed when the run ends; --resume it after an interruption");
@@ -1030,6 +1035,12 @@ int main(int argc, char **argv)
             batch *b = &q.slots[slot];
             unsharp_tensor x = unsharp_tensor_make(b->x, o.batch, 1, o.crop, o.crop);
             double loss = 0;
+            if (start && o.distill > 0 &&
+                ft_keep_targets(start, &x, o.distill, b->tiles, b->tile_w, has_peak ? b->peak : NULL, o.batch, o.crop / 32) != 0) {
+                fprintf(stderr, "\n" PROG ": %s\n", unsharp_model_errmsg(start));
+                give_back(&q, slot);
+                goto stop;
+            }
             if (unsharp_model_set_target(m, "tile_loss", b->tiles, b->tile_w, (size_t)o.batch * tiles) != UNSHARP_OK ||
                 unsharp_model_set_target(m, "image_loss", b->label, b->label_w, (size_t)o.batch) != UNSHARP_OK ||
                 (has_peak && unsharp_model_set_target(m, "peak_loss", b->peak, b->label_w, (size_t)o.batch) != UNSHARP_OK) ||
@@ -1097,9 +1108,25 @@ int main(int argc, char **argv)
         goto done;
     }
 
+    /* the photos trained on, as they are: keepers too */
+    for (int i = 0; start && i < first_labelled && i < photos.count; i++)
+        if (holdout_add_borrowed(&sets[2], photos.items[i].path, photos.items[i].luma, photos.items[i].w, photos.items[i].h, 1) != 0) {
+            fprintf(stderr, PROG ": out of memory\n");
+            goto done;
+        }
+    if (sets[2].n && holdout_judge(start, &sets[2], stderr, &first[2]) == 0 && holdout_judge(m, &sets[2], stderr, &last[2]) == 0) {
+        char w[256], f[128];
+        have_first[2] = 1;
+        holdout_words(&last[2], w, sizeof w);
+        short_words(&first[2], f, sizeof f);
+        printf("         %s: %s (the starting weights: %s)\n", sets[2].title, w, f);
+        rec_figures(&rec, 0, &sets[2], &first[2]);
+        rec_figures(&rec, o.epochs, &sets[2], &last[2]);
+    }
+
     /* the safety gate: the new weights against the starting weights, photo by photo */
     int refused = 0, checked = 0;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         if (!have_first[k] || !last[k].called_blurry) continue;
         checked = 1;
         refused |= holdout_gate(&sets[k], &first[k], &last[k], why, sizeof why);
@@ -1174,12 +1201,11 @@ done:
         pthread_mutex_destroy(&q.mu);
         pthread_cond_destroy(&q.cv);
     }
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         holdout_figures_free(&first[k]);
         holdout_figures_free(&last[k]);
+        holdout_free(&sets[k]);
     }
-    holdout_free(&sets[0]);
-    holdout_free(&sets[1]);
     ft_anchor_free(&anchor);
     path_free(&plain);
     path_free(&sharp_l);
@@ -1190,7 +1216,7 @@ done:
     train_photos_free(&photos);
     train_photos_free(&real_sharp);
     train_photos_free(&real_blurry);
-    if (start && start != m) unsharp_model_free(start);
+    unsharp_model_free(start);
     unsharp_model_free(m);
     return status;
 }
