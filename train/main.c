@@ -730,6 +730,16 @@ static int hold_back(train_photos *p, holdout_set *held)
     return rc;
 }
 
+/* The gate's reasons, one a line, as comment lines of the table. */
+static void print_why(const char *why)
+{
+    for (const char *p = why; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("#   %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
 /* "keepers kept 100 %, blur caught 95 %" for the starting weights, briefly. */
 static void short_words(const holdout_figures *f, char *buf, size_t n)
 {
@@ -1158,13 +1168,15 @@ int main(int argc, char **argv)
         rec_note(&rec, "gate", o.force ? "refused, written anyway (--force)" : "refused");
         rec_note(&rec, "gate_reason", why);
         if (o.force) {
-            printf("# the safety gate would refuse these weights; written to %s anyway (--force):\n#   %s\n", o.out, why);
+            printf("# the safety gate would refuse these weights; written to %s anyway (--force):\n", o.out);
+            print_why(why);
             fprintf(stderr, PROG ": wrote %s despite the safety gate (--force)\n", o.out);
             status = 0;
         } else {
-            printf("# REFUSED: these weights would make unsharp worse; %s is untouched and the weights in use stay in use.\n"
-                   "#   %s\n#   The new weights are in %s (to install them anyway: --force, or copy that file).\n",
-                   o.out, why, written);
+            printf("# REFUSED: these weights would make unsharp worse; %s is untouched and the weights in use stay in use.\n",
+                   o.out);
+            print_why(why);
+            printf("#   The new weights are in %s (to install them anyway: --force, or copy that file).\n", written);
             fprintf(stderr, PROG ": refused by the safety gate: %s\n" PROG ": the new weights are in %s; %s is untouched\n",
                     why, written, o.out);
             snprintf(end_buf, sizeof end_buf, "refused by the safety gate: %s", why);
