@@ -6,7 +6,8 @@
 #     removes its checkpoint from $XDG_CACHE_HOME/unsharp/, and unsharp-runs shows the figures,
 #     the gate's decision and the checkpoint's path;
 #  2. a harmful run (--lr 0.1, neither pulled nor kept near the starting weights) is refused: exit 1, --out not written, the
-#     candidate written aside as OUT.rejected.usw with the reason, the checkpoint removed;
+#     candidate written aside as OUT.rejected.usw with the reason (keepers lost, less blur
+#     caught, or a loss that climbed far above the first step's), the checkpoint removed;
 #  3. the same with --force writes --out; --checkpoint FILE keeps its file, and --resume from it
 #     checks against the starting weights again;
 #  4. --from-marks reads a person's keep and reject marks from XMP sidecars written here, and not
@@ -40,6 +41,7 @@ grep -q '^# unsharp-train: 18 photos' "$T/1.out" || fail "the held-back photos w
 [ "$(grep -cE '^ +held back: keepers kept [0-9]+ % \([0-9]+ of 2\), blur caught [0-9]+ % \([0-9]+ of 2\) \(the starting weights: kept 100 %, caught 100 %\)' "$T/1.out")" = 2 ] ||
   fail "not one held-back line an epoch: $(cat "$T/1.out")"
 grep -q '^# passed the safety gate' "$T/1.out" || fail "the gentle run did not pass the gate: $(cat "$T/1.out")"
+grep -q 'unstable' "$T/1.out" && fail "the gentle run was called unstable: $(cat "$T/1.out")"
 [ -s "$T/mine.usw" ] || fail "--out not written"
 ckpt=$(sed -n 's/^unsharp-train: checkpoint \(.*\) (removed when the run ends.*/\1/p' "$T/1.err")
 case "$ckpt" in "$T/cache/unsharp/mine-"*.ckpt) ;; *) fail "checkpoint not in \$XDG_CACHE_HOME/unsharp: '$ckpt'" ;; esac
@@ -64,7 +66,7 @@ set -e
 [ -e "$T/bad.usw" ] && fail "refused weights were written to --out"
 [ -s "$T/bad.rejected.usw" ] || fail "the refused candidate was not written aside"
 grep -q '^# REFUSED: ' "$T/2.out" || fail "no plain refusal: $(cat "$T/2.out")"
-grep -qE 'would now be called blurry|blur caught fell from' "$T/2.out" || fail "the refusal does not say why: $(cat "$T/2.out")"
+grep -qE 'would now be called blurry|blur caught fell from|training went unstable' "$T/2.out" || fail "the refusal does not say why: $(cat "$T/2.out")"
 grep -q 'bad.rejected.usw' "$T/2.err" || fail "stderr does not say where the candidate is: $(cat "$T/2.err")"
 [ -z "$(ls -A "$T/cache/unsharp")" ] || fail "the refused run left its checkpoint: $(ls "$T/cache/unsharp")"
 mkdir -p "$T/val/sharp" && cp "$T/photos/e1.jpg" "$T/val/sharp/"

@@ -32,6 +32,7 @@
 #define FT_LR_TEXT "0.00005"
 #define FT_PULL 10.0f
 #define FT_PULL_TEXT "10"
+#define UNSTABLE 3.0 /* an epoch's mean loss this many times the first step's: the fine-tune went astray */
 #define FT_DISTILL 0.5f
 #define FT_DISTILL_TEXT "0.5"
 
@@ -1022,6 +1023,10 @@ int main(int argc, char **argv)
     fprintf(stderr, PROG ": checkpoint %s (%s)\n", o.checkpoint,
             o.checkpoint_given ? "kept" : "removed when the run ends; --resume it after an interruption");
     double run_start = now();
+    /* the loss of the very first step (the starting weights' own) and the worst epoch's mean:
+     * a fine-tune whose loss climbs far above where it began has gone astray */
+    double first_loss = 0, worst_loss = 0;
+    int worst_epoch = 0;
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
         double e0 = now(), loss_sum = 0, lr = 0;
         q.epoch_seed = o.seed * 0x100000001B3ull + (uint64_t)epoch * 0x9E3779B97F4A7C15ull;
@@ -1063,6 +1068,7 @@ int main(int argc, char **argv)
             }
             give_back(&q, slot);
             loss_sum += loss;
+            if (epoch == 0 && s == 0) first_loss = loss;
             if (!o.quiet) {
                 double el = now() - run_start, done_n = (double)(epoch - first_epoch) * per_epoch + (s + 1) * o.batch;
                 double left = (double)(o.epochs - epoch) * per_epoch - (s + 1) * o.batch;
@@ -1072,6 +1078,10 @@ int main(int argc, char **argv)
         for (int k = 0; k < o.producers; k++) pthread_join(threads[k], NULL);
         if (!o.quiet) fprintf(stderr, "\n");
         double rate = per_epoch / (now() - e0);
+        if (loss_sum / steps > worst_loss) {
+            worst_loss = loss_sum / steps;
+            worst_epoch = epoch + 1;
+        }
 
         train_val_result v = {0};
         int have_val = o.val && train_validate(m, o.val, o.threshold, stderr, NULL, &v) == 0;
@@ -1140,6 +1150,14 @@ int main(int argc, char **argv)
         if (!have_first[k] || !last[k].called_blurry) continue;
         checked = 1;
         refused |= holdout_gate(&sets[k], &first[k], &last[k], why, sizeof why);
+    }
+    if (fine_tuning && first_loss > 0 && worst_loss > UNSTABLE * first_loss) {
+        size_t used = strlen(why);
+        snprintf(why + used, sizeof why - used,
+                 "training went unstable: its loss rose from %.2f to %.2f (epoch %d), so these weights cannot be trusted "
+                 "even where your photos still look right (a smaller --lr trains gently; the default is " FT_LR_TEXT ")\n",
+                 first_loss, worst_loss, worst_epoch);
+        refused = checked = 1;
     }
     if (fine_tuning && !checked)
         fprintf(stderr, PROG ": nothing to check the new weights on (hold back 10 or more photos, or give --sharp, "
