@@ -18,7 +18,7 @@
 #include "default_arch.h"
 #include "finetune.h"
 #include "holdout.h"
-#include "marks.h"
+#include "labelled.h"
 #include "photos.h"
 #include "store.h"
 #include "unsharp/files.h"
@@ -154,9 +154,6 @@ typedef struct queue {
     blur_config cfg;
 } queue;
 
-static void real_blurry_sample(const train_photo *p, int kind, int crop, blur_rng *rng, float *x, float *tiles_w,
-                               int tiles, float *label, float *label_w, float *peak);
-
 static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window)
 {
     const options *o = q->opt;
@@ -166,7 +163,7 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         blur_rng rng = {q->epoch_seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(sample + 1))};
         const train_photo *p = &q->photos->items[q->order[sample]];
         if (q->order[sample] >= q->n_synth) {
-            real_blurry_sample(p, q->kinds[q->order[sample] - q->n_synth], o->crop, &rng, out->x + (size_t)i * o->crop * o->crop,
+            labelled_blurry_sample(p, q->kinds[q->order[sample] - q->n_synth], o->crop, &rng, out->x + (size_t)i * o->crop * o->crop,
                                out->tile_w + (size_t)i * tiles, tiles, &out->label[i], &out->label_w[i], &out->peak[i]);
             memset(out->tiles + (size_t)i * tiles, 0, sizeof(float) * tiles);
             continue;
@@ -649,41 +646,7 @@ static void rec_figures(recorder *r, int epoch, const holdout_set *s, const hold
                                          f->accuracy, f->auc));
 }
 
-/* ---- real labelled photos and the held-back split ---- */
-
-/* A folder with sharp/ and blurry/ folders inside: labelled photos. */
-static int labelled_folder(const char *dir)
-{
-    char a[4096], b[4096];
-    struct stat sa, sb;
-    snprintf(a, sizeof a, "%s/sharp", dir);
-    snprintf(b, sizeof b, "%s/blurry", dir);
-    return stat(a, &sa) == 0 && S_ISDIR(sa.st_mode) && stat(b, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
-typedef struct path_list {
-    char **v;
-    int n;
-} path_list;
-
-static int path_add(path_list *l, const char *a, const char *b)
-{
-    char **v = realloc(l->v, sizeof *v * (size_t)(l->n + 1));
-    if (!v) return -1;
-    l->v = v;
-    size_t len = strlen(a) + (b ? strlen(b) + 1 : 0) + 1;
-    if (!(v[l->n] = malloc(len))) return -1;
-    snprintf(v[l->n], len, b ? "%s/%s" : "%s", a, b ? b : "");
-    l->n++;
-    return 0;
-}
-
-static void path_free(path_list *l)
-{
-    for (int i = 0; i < l->n; i++) free(l->v[i]);
-    free(l->v);
-    memset(l, 0, sizeof *l);
-}
+/* ---- the held-back split ---- */
 
 /* Loads the photos under a list (none: an empty set); -1 only when some were named and none
  * could be used (the message is on stderr). */
@@ -750,33 +713,6 @@ static void short_words(const holdout_figures *f, char *buf, size_t n)
         snprintf(buf, n, "kept %.0f %%, caught %.0f %%", 100.0 * f->kept / f->keepers, 100.0 * f->caught / f->blurred);
     else if (f->keepers) snprintf(buf, n, "kept %.0f %%", 100.0 * f->kept / f->keepers);
     else if (f->blurred) snprintf(buf, n, "caught %.0f %%", 100.0 * f->caught / f->blurred);
-}
-
-/* A crop of a real blurred photo as it is: no synthetic blur; the photo's label is blurred
- * (the kind the starting weights see in it), its sharpest part must look blurry, and the tiles
- * carry no target (where in the photo the blur is, nobody said). Flat crops weigh nothing. */
-static void real_blurry_sample(const train_photo *p, int kind, int crop, blur_rng *rng, float *x, float *tiles_w,
-                               int tiles, float *label, float *label_w, float *peak)
-{
-    int x0 = (int)(blur_rng_next(rng) % (uint64_t)(p->w - crop + 1));
-    int y0 = (int)(blur_rng_next(rng) % (uint64_t)(p->h - crop + 1));
-    int t = (int)(blur_rng_next(rng) % 8);
-    double sum = 0, sum2 = 0;
-    for (int y = 0; y < crop; y++)
-        for (int c = 0; c < crop; c++) {
-            int sx = t & 4 ? y : c, sy = t & 4 ? c : y;
-            if (t & 1) sx = crop - 1 - sx;
-            if (t & 2) sy = crop - 1 - sy;
-            float v = p->luma[(size_t)(y0 + sy) * p->w + x0 + sx] * (1.0f / 255);
-            x[y * crop + c] = v;
-            sum += v;
-            sum2 += (double)v * v;
-        }
-    double mean = sum / ((double)crop * crop), var = sum2 / ((double)crop * crop) - mean * mean;
-    for (int i = 0; i < tiles; i++) tiles_w[i] = 0;
-    *label = (float)kind;
-    *label_w = var > 0.02 * 0.02 ? 1.0f : 0.0f;
-    *peak = 0;
 }
 
 int main(int argc, char **argv)
@@ -900,26 +836,8 @@ int main(int argc, char **argv)
     int has_peak = unsharp_model_set_target(m, "peak_loss", &no_target, NULL, 1) == UNSHARP_OK;
 
     /* the photos, once: plain PHOTOS, and real labelled ones */
-    for (int i = optind; i < argc; i++) {
-        int lab = labelled_folder(argv[i]);
-        if ((lab ? path_add(&sharp_l, argv[i], "sharp") || path_add(&blurry_l, argv[i], "blurry")
-                 : path_add(&plain, argv[i], NULL)) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
-    }
-    if ((o.sharp_dir && path_add(&sharp_l, o.sharp_dir, NULL)) || (o.blurry_dir && path_add(&blurry_l, o.blurry_dir, NULL))) {
-        fprintf(stderr, PROG ": out of memory\n");
-        goto done;
-    }
-    if (o.marks_dir) {
-        marked_photos mk;
-        if (marks_collect(o.marks_dir, stderr, &mk) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
-        fprintf(stderr, PROG ": %s: %d photos a person marked keep, %d marked reject%s\n", o.marks_dir, mk.n_keep,
-                mk.n_reject, mk.by_tool ? " (and unsharp-classify's own marks, which are not read as decisions)" : "");
-        int bad = 0;
-        for (int i = 0; i < mk.n_keep && !bad; i++) bad = path_add(&sharp_l, mk.keep[i], NULL);
-        for (int i = 0; i < mk.n_reject && !bad; i++) bad = path_add(&blurry_l, mk.reject[i], NULL);
-        marks_free(&mk);
-        if (bad) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
-    }
+    if (labelled_collect(argv + optind, argc - optind, o.sharp_dir, o.blurry_dir, o.marks_dir, stderr, &plain, &sharp_l,
+                         &blurry_l) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
     double t0 = now();
     fprintf(stderr, PROG ": decoding photos at long side %d...\n", UNSHARP_WORKING_LONG_SIDE);
     if (plain.n && train_photos_load(plain.v, plain.n, UNSHARP_WORKING_LONG_SIDE, o.crop, stderr, &photos) != 0) goto done;
@@ -1238,9 +1156,9 @@ done:
         holdout_free(&sets[k]);
     }
     ft_anchor_free(&anchor);
-    path_free(&plain);
-    path_free(&sharp_l);
-    path_free(&blurry_l);
+    path_list_free(&plain);
+    path_list_free(&sharp_l);
+    path_list_free(&blurry_l);
     free(kinds);
     free(threads);
     free(order);
