@@ -872,11 +872,13 @@ int main(int argc, char **argv)
             struct stat sb;
             if (stat(dir, &sb) != 0) continue;
             if (train_photos_load(&pd, 1, UNSHARP_WORKING_LONG_SIDE, 64, stderr, &val_photos[cls]) != 0) continue;
-            for (int i = 0; i < val_photos[cls].count; i++) {
+            int bad = 0;
+            for (int i = 0; i < val_photos[cls].count && !bad; i++) {
                 train_photo *v = &val_photos[cls].items[i];
-                if (holdout_add(&sets[1], v->path, v->luma, v->w, v->h, cls) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+                bad = holdout_add(&sets[1], v->path, v->luma, v->w, v->h, cls) != 0;
             }
             train_photos_free(&val_photos[cls]);
+            if (bad) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
         }
     }
     /* the kind of blur of each real blurred photo, as the starting weights see it */
