@@ -169,7 +169,7 @@ q "UPDATE runs SET status = 'running', host = 'elsewhere', pid = 1, heartbeat = 
 
 # ---- 6. unsharp-runs
 "$RUNS" --db "$DB" list > "$T/list" || fail "list"
-grep -qE '^ +1 +done .* 3 +[0-9.]+ +[0-9.]+ +/' "$T/list" || fail "list: $(cat "$T/list")"
+grep -qE '^ +1 +done .* 3 +[0-9.]+ +[0-9.]+ +[^ ]+ +[^ ]+ +[^ ]+ +/' "$T/list" || fail "list: $(cat "$T/list")"
 grep -qE '^ +3 +interrupted ' "$T/list" || fail "list interrupted: $(cat "$T/list")"
 "$RUNS" --db "$DB" list --status failed | grep -qE '^ +2 +failed' || fail "list --status"
 "$RUNS" --db "$DB" show 1 > "$T/show" || fail "show"

@@ -17,7 +17,7 @@ djpeg -pnm "$T/photos/p2.jpg" | pnmsmooth -width 9 -height 9 | cjpeg -quality 95
 fail() { echo "train_e2e: FAIL: $*" >&2; exit 1; }
 common=(--epochs 1 --crop 128 --batch 4 --crops-per-photo 2 --threads 1 --seed 7 -q)
 
-"$BIN" "${common[@]}" --out "$T/a.usw" --val "$T/val" "$T/photos" > "$T/a.log" || fail "training failed"
+"$BIN" "${common[@]}" --out "$T/a.usw" --checkpoint "$T/a.usw.ckpt" --val "$T/val" "$T/photos" > "$T/a.log" || fail "training failed"
 grep -qE '^ +1 +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.]+' "$T/a.log" || fail "no epoch line with validation figures: $(cat "$T/a.log")"
 [ -s "$T/a.usw" ] && [ -s "$T/a.usw.ckpt" ] || fail "weights or checkpoint missing"
 
@@ -38,5 +38,6 @@ set +e
 "$BIN" "$T/photos" 2>/dev/null; [ $? = 2 ] || fail "missing --epochs should exit 2"
 "$BIN" --epochs 0 "$T/photos" 2>/dev/null; [ $? = 2 ] || fail "--epochs 0 should exit 2"
 "$BIN" --epochs 1 "$T/nothing-here" 2>/dev/null; [ $? = 2 ] || fail "no photos should exit 2"
-"$BIN" --help | grep -q -- '--epochs' || fail "--help"
+"$BIN" --help > "$T/help" || fail "--help exited $?"
+grep -q -- '--epochs' "$T/help" || fail "--help"
 echo "train_e2e: ok"

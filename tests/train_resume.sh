@@ -21,7 +21,7 @@ common=(--scratch --epochs 4 --crop 128 --batch 4 --crops-per-photo 120 --thread
 "$BIN" "${common[@]}" --out "$T/again.usw" "$T/photos" > /dev/null 2>&1 || fail "the second run failed"
 cmp -s "$T/full.usw" "$T/again.usw" || fail "same seed and threads gave different weights"
 
-"$BIN" "${common[@]}" --out "$T/k.usw" "$T/photos" > "$T/k.log" 2>&1 &
+"$BIN" "${common[@]}" --out "$T/k.usw" --checkpoint "$T/k.usw.ckpt" "$T/photos" > "$T/k.log" 2>&1 &
 pid=$!
 done_epochs=
 for _ in $(seq 1 6000); do
@@ -41,7 +41,7 @@ echo "train_resume: killed after the checkpoint of epoch $done_epochs"
 mkdir -p "$T/val"; ln -s "$T/photos" "$T/val/sharp"
 "$BIN" --evaluate "$T/val" --init "$T/k.usw.ckpt" > "$T/e.log" 2>&1 || fail "the checkpoint left by the killed run does not load: $(cat "$T/e.log")"
 
-"$BIN" "${common[@]}" --resume "$T/k.usw.ckpt" --out "$T/k.usw" "$T/photos" > "$T/r.log" 2>&1 || fail "resume failed: $(cat "$T/r.log")"
+"$BIN" "${common[@]}" --resume "$T/k.usw.ckpt" --checkpoint "$T/k.usw.ckpt" --out "$T/k.usw" "$T/photos" > "$T/r.log" 2>&1 || fail "resume failed: $(cat "$T/r.log")"
 grep -qE "^ +$((done_epochs + 1)) " "$T/r.log" || fail "resume did not start at epoch $((done_epochs + 1)): $(cat "$T/r.log")"
 grep -qE "^ +$done_epochs " "$T/r.log" && fail "resume ran epoch $done_epochs again"
 cmp -s "$T/full.usw" "$T/k.usw" || fail "the resumed run's weights differ from the uninterrupted run's"

@@ -12,9 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include "blur.h"
 #include "default_arch.h"
+#include "finetune.h"
+#include "holdout.h"
+#include "labelled.h"
 #include "photos.h"
 #include "store.h"
 #include "unsharp/files.h"
@@ -23,11 +27,22 @@
 
 #define PROG "unsharp-train"
 
+/* Fine-tuning defaults (docs/experiments.md, "Fine-tuning on your own photos") */
+#define FT_LR 5e-5f
+#define FT_LR_TEXT "0.00005"
+#define FT_PULL 10.0f
+#define FT_PULL_TEXT "10"
+#define UNSTABLE 3.0 /* an epoch's mean loss this many times the first step's: the fine-tune went astray */
+#define FT_DISTILL 0.5f
+#define FT_DISTILL_TEXT "0.5"
+
 typedef struct options {
     int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
-    float lr, weight_decay, threshold;
+    float lr, weight_decay, threshold, pull, distill;
+    int lr_set, wd_set, pull_set, distill_set, force, checkpoint_given;
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
+    const char *sharp_dir, *blurry_dir, *marks_dir; /* real labelled photos */
     int quiet;
     /* experiment tracking (store.h, docs/experiments.md) */
     const char *db;
@@ -43,14 +58,27 @@ static void usage(FILE *f)
             "Usage: " PROG " --epochs N [options] PHOTOS...\n"
             "       " PROG " --evaluate DIR --init WEIGHTS\n"
             "Teach unsharp blur from sharp photos: PHOTOS are sharp photo files or folders\n"
-            "(searched recursively); blurred copies are made on the fly.\n\n"
+            "(searched recursively); blurred copies are made on the fly. A PHOTOS folder with sharp/\n"
+            "and blurry/ inside is read as --sharp FOLDER/sharp --blurry FOLDER/blurry.\n\n"
+            "Fine-tuning (the default: from the shipped weights or --init) holds back every tenth photo\n"
+            "(of 10 or more), reports every epoch how many of them are kept as they are and caught when\n"
+            "blurred, beside the starting weights' figures, and at the end writes --out only when the\n"
+            "new weights lose no keeper the starting weights kept and catch no clearly less blur, on\n"
+            "those photos, the labelled ones and those trained on, and training did not go unstable;\n"
+            "else it writes them to OUT.rejected.usw, says why and exits 1.\n\n"
             "  -e, --epochs N          passes over the photos (required)\n"
             "  -o, --out FILE          weights to write at the end (default unsharp.usw)\n"
             "      --init FILE         start from these weights (fine-tuning); the default is the\n"
             "                          shipped weights, when they are found\n"
             "      --scratch           start a new network instead (also with --arch)\n"
-            "      --resume FILE       continue a run from its checkpoint (FILE.ckpt)\n"
-            "      --checkpoint FILE   where to write the checkpoint every epoch (default OUT.ckpt)\n"
+            "      --resume FILE       continue a run from its checkpoint\n"
+            "      --checkpoint FILE   where to write the checkpoint every epoch, kept at the end (default:\n"
+            "                          $XDG_CACHE_HOME/unsharp/NAME-HASH.ckpt, removed when the run ends)\n"
+            "      --sharp DIR         real sharp photos (your keepers): trained on, and checked by the gate\n"
+            "      --blurry DIR        real blurred photos (your rejects): trained on as they are, and checked\n"
+            "      --from-marks DIR    the photos under DIR that a person marked keep (sharp) or reject\n"
+            "                          (blurry) in their XMP sidecars; unsharp-classify's own marks are ignored\n"
+            "      --force             write --out even when the safety gate refuses the new weights\n"
             "      --val DIR           report accuracy, AUC and loss on DIR/sharp + DIR/blurry every epoch\n"
             "      --evaluate DIR      only judge DIR/sharp + DIR/blurry with --init WEIGHTS: one line a\n"
             "                          photo, then accuracy, AUC and loss\n"
@@ -62,8 +90,14 @@ static void usage(FILE *f)
             "                          low light, small shakes; weights/MODEL_CARD.md)\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
-            "      --lr X              peak learning rate (default 0.002; cosine decay, 1 epoch warm-up)\n"
-            "      --weight-decay X    AdamW weight decay (default 0.0001)\n"
+            "      --lr X              peak learning rate (cosine decay, 1 epoch warm-up; default 0.002 for a\n"
+            "                          new network, " FT_LR_TEXT " when fine-tuning)\n"
+            "      --weight-decay X    AdamW weight decay (default 0.0001 for a new network, 0 when fine-tuning)\n"
+            "      --pull X            L2-SP: after each step every weight moves lr x X of the way back to\n"
+            "                          its starting value (default " FT_PULL_TEXT " when fine-tuning; 0 for none)\n"
+            "      --keep X            the share of every synthetic sample's targets taken from the starting\n"
+            "                          weights' own answer, so that they keep what they knew (default " FT_DISTILL_TEXT "\n"
+            "                          when fine-tuning; 0 for none)\n"
             "      --seed N            random seed (default 1); same seed and threads, same weights\n"
             "  -j, --threads N         threads for the network (default: all cores)\n"
             "      --device DEV        cpu, cuda or auto (default: CUDA when a device is present)\n"
@@ -114,6 +148,8 @@ typedef struct queue {
     const options *opt;
     const train_photos *photos;
     const int *order; /* photo per sample */
+    int n_synth;         /* photos from n_synth on are real blurred ones, taken as they are */
+    const uint8_t *kinds; /* their kind of blur (BLUR_LABEL_*) */
     uint64_t epoch_seed;
     blur_config cfg;
 } queue;
@@ -126,6 +162,12 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         int sample = b * o->batch + i;
         blur_rng rng = {q->epoch_seed ^ (0x9E3779B97F4A7C15ull * (uint64_t)(sample + 1))};
         const train_photo *p = &q->photos->items[q->order[sample]];
+        if (q->order[sample] >= q->n_synth) {
+            labelled_blurry_sample(p, q->kinds[q->order[sample] - q->n_synth], o->crop, &rng, out->x + (size_t)i * o->crop * o->crop,
+                               out->tile_w + (size_t)i * tiles, tiles, &out->label[i], &out->label_w[i], &out->peak[i]);
+            memset(out->tiles + (size_t)i * tiles, 0, sizeof(float) * tiles);
+            continue;
+        }
         /* a random window of at most 2x the crop, so the sample maker can downscale */
         int ww = p->w < 2 * o->crop ? p->w : 2 * o->crop, wh = p->h < 2 * o->crop ? p->h : 2 * o->crop;
         int x0 = (int)(blur_rng_next(&rng) % (uint64_t)(p->w - ww + 1));
@@ -237,6 +279,9 @@ static int parse_args(int argc, char **argv, options *o)
         {"run-id", required_argument, 0, 208},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
         {"device", required_argument, 0, 14},   {"recipe", required_argument, 0, 15},
+        {"pull", required_argument, 0, 16},     {"force", no_argument, 0, 17},
+        {"sharp", required_argument, 0, 18},    {"blurry", required_argument, 0, 19},
+        {"from-marks", required_argument, 0, 20}, {"keep", required_argument, 0, 21},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -254,7 +299,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 'o': o->out = optarg; break;
         case 1: o->init = optarg; break;
         case 2: o->resume = optarg; break;
-        case 3: o->checkpoint = optarg; break;
+        case 3: o->checkpoint = optarg; o->checkpoint_given = 1; break;
         case 4: o->val = optarg; break;
         case 5: o->arch_file = optarg; break;
         case 13: o->scratch = 1; break;
@@ -266,8 +311,14 @@ static int parse_args(int argc, char **argv, options *o)
             else goto bad;
             break;
         case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
-        case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; break;
-        case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; break;
+        case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; o->lr_set = 1; break;
+        case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; o->wd_set = 1; break;
+        case 16: o->pull = strtof(optarg, &end); if (*end || !(o->pull >= 0)) goto bad; o->pull_set = 1; break;
+        case 17: o->force = 1; break;
+        case 21: o->distill = strtof(optarg, &end); if (*end || !(o->distill >= 0 && o->distill <= 1)) goto bad; o->distill_set = 1; break;
+        case 18: o->sharp_dir = optarg; break;
+        case 19: o->blurry_dir = optarg; break;
+        case 20: o->marks_dir = optarg; break;
         case 10: o->seed = strtoull(optarg, &end, 10); if (*end || errno) goto bad; break;
         case 'j': o->threads = (int)strtol(optarg, &end, 10); if (*end || o->threads < 1 || o->threads > 256) goto bad; break;
         case 11: o->producers = (int)strtol(optarg, &end, 10); if (*end || o->producers < 1 || o->producers > 64) goto bad; break;
@@ -309,7 +360,11 @@ static int parse_args(int argc, char **argv, options *o)
         return 0;
     }
     if (o->epochs < 1) { fprintf(stderr, PROG ": --epochs N is required\n"); usage(stderr); return -1; }
-    if (optind >= argc) { fprintf(stderr, PROG ": no PHOTOS given\n"); usage(stderr); return -1; }
+    if (optind >= argc && !o->sharp_dir && !o->blurry_dir && !o->marks_dir) {
+        fprintf(stderr, PROG ": no PHOTOS given\n");
+        usage(stderr);
+        return -1;
+    }
     return 0;
 }
 
@@ -465,13 +520,14 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
     }
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
                          "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
-                         "\"recipe\": \"%s\"",
+                         "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
-                     o->camera_recipe ? "camera" : "shipped");
-    const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch"};
-    const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file};
-    for (int i = 0; i < 6; i++) {
+                     o->camera_recipe ? "camera" : "shipped", o->pull, o->distill, o->force ? "true" : "false");
+    const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch", "sharp", "blurry", "from_marks"};
+    const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file, o->sharp_dir, o->blurry_dir,
+                          o->marks_dir};
+    for (int i = 0; i < 9; i++) {
         store_buf_printf(&b, ", \"%s\": ", names[i]);
         store_buf_json_string(&b, vals[i]);
     }
@@ -540,6 +596,14 @@ static int record_begin(recorder *r, const options *o, const char *spec, int exp
     return 0;
 }
 
+/* Records the configuration again once the values it resolves to are known. */
+static void record_config(recorder *r, const options *o, int nargs, char **args, char *const *photos, int nphotos)
+{
+    char *cfg = r->st ? config_json(o, nargs, args, photos, nphotos) : NULL;
+    if (cfg) rec_check(r, store_set_config(r->st, r->id, cfg, UNSHARP_CODE_VERSION));
+    free(cfg);
+}
+
 static void record_data(recorder *r, char *const *paths, int npaths)
 {
     char **files = NULL, hex[17];
@@ -551,21 +615,104 @@ static void record_data(recorder *r, char *const *paths, int npaths)
     free(files);
 }
 
-static void record_end(recorder *r, int status, const char *out)
+/* Ends the record: the weights written (to --out, or aside when refused), and the status. */
+static void record_end(recorder *r, int status, const char *written, const char *message)
 {
     if (!r->st) return;
-    if (status == 0) {
+    if (written) {
         char full[PATH_MAX];
-        rec_check(r, store_set_weights(r->st, r->id, realpath(out, full) ? full : out));
+        rec_check(r, store_set_weights(r->st, r->id, realpath(written, full) ? full : written));
     }
     if (r->owns_status) {
         char msg[64];
         snprintf(msg, sizeof msg, "exit status %d", status);
-        rec_check(r, store_finish(r->st, r->id, status == 0 ? "done" : stop_signal ? "interrupted" : "failed",
-                                  status == 0 ? NULL : msg));
+        int ok = status == 0 || status == 1; /* 1: trained, refused by the safety gate */
+        rec_check(r, store_finish(r->st, r->id, ok ? "done" : stop_signal ? "interrupted" : "failed",
+                                  ok ? message : msg));
     }
     store_close(r->st);
     r->st = NULL;
+}
+
+static void rec_note(recorder *r, const char *key, const char *value)
+{
+    if (r->st) rec_check(r, store_set_note(r->st, r->id, key, value));
+}
+
+static void rec_figures(recorder *r, int epoch, const holdout_set *s, const holdout_figures *f)
+{
+    if (r->st)
+        rec_check(r, store_add_held_back(r->st, r->id, epoch, s->title, f->keepers, f->kept, f->blurred, f->caught,
+                                         f->accuracy, f->auc));
+}
+
+/* ---- the held-back split ---- */
+
+/* Loads the photos under a list (none: an empty set); -1 only when some were named and none
+ * could be used (the message is on stderr). */
+static int load_list(const path_list *l, int crop, const char *what, train_photos *out)
+{
+    memset(out, 0, sizeof *out);
+    if (!l->n) return 0;
+    if (train_photos_load(l->v, l->n, UNSHARP_WORKING_LONG_SIDE, crop, stderr, out) != 0) {
+        fprintf(stderr, PROG ": no usable %s photos\n", what);
+        return -1;
+    }
+    return 0;
+}
+
+/* Moves src's photos to the end of dst. */
+static int pool_append(train_photos *dst, train_photos *src)
+{
+    if (!src->count) return 0;
+    train_photo *v = realloc(dst->items, sizeof *v * (size_t)(dst->count + src->count));
+    if (!v) return -1;
+    memcpy(v + dst->count, src->items, sizeof *v * (size_t)src->count);
+    dst->items = v;
+    dst->count += src->count;
+    free(src->items);
+    memset(src, 0, sizeof *src);
+    return 0;
+}
+
+/* Takes every tenth photo of p out of training into the held-back set (holdout.h). */
+static int hold_back(train_photos *p, holdout_set *held)
+{
+    uint8_t *mark = malloc((size_t)(p->count ? p->count : 1));
+    if (!mark) return -1;
+    holdout_choose(p->count, mark);
+    int k = 0, rc = 0;
+    for (int i = 0; i < p->count; i++) {
+        if (mark[i] && rc == 0) rc = holdout_add_synthetic(held, &p->items[i], held->n / 2);
+        if (mark[i]) {
+            free(p->items[i].path);
+            free(p->items[i].luma);
+        } else
+            p->items[k++] = p->items[i];
+    }
+    p->count = k;
+    free(mark);
+    return rc;
+}
+
+/* The gate's reasons, one a line, as comment lines of the table. */
+static void print_why(const char *why)
+{
+    for (const char *p = why; *p;) {
+        size_t n = strcspn(p, "\n");
+        printf("#   %.*s\n", (int)n, p);
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* "keepers kept 100 %, blur caught 95 %" for the starting weights, briefly. */
+static void short_words(const holdout_figures *f, char *buf, size_t n)
+{
+    buf[0] = 0;
+    if (f->keepers && f->blurred)
+        snprintf(buf, n, "kept %.0f %%, caught %.0f %%", 100.0 * f->kept / f->keepers, 100.0 * f->caught / f->blurred);
+    else if (f->keepers) snprintf(buf, n, "kept %.0f %%", 100.0 * f->kept / f->keepers);
+    else if (f->blurred) snprintf(buf, n, "caught %.0f %%", 100.0 * f->caught / f->blurred);
 }
 
 int main(int argc, char **argv)
@@ -603,16 +750,22 @@ int main(int argc, char **argv)
     train_photos_set_stop(&stop_signal);
     recorder rec = {0};
     int status = 2;
-    unsharp_model *m = NULL;
-    train_photos photos = {0};
+    unsharp_model *m = NULL, *start = NULL;
+    train_photos photos = {0}, real_sharp = {0}, real_blurry = {0};
+    path_list plain = {0}, sharp_l = {0}, blurry_l = {0};
+    /* checked: the held-back photos every epoch, the labelled ones every epoch, the photos trained
+     * on (as they are) at the end */
+    holdout_set sets[3] = {{.title = "held back"}, {.title = "labelled"}, {.title = "trained-on"}};
+    holdout_figures first[3] = {{0}}, last[3] = {{0}};
+    int have_first[3] = {0, 0, 0};
+    ft_anchor anchor = {0};
+    uint8_t *kinds = NULL;
     queue q = {0};
     pthread_t *threads = NULL;
-    int *order = NULL, started = 0;
-    char ckpt_default[4096];
-    if (!o.checkpoint) {
-        snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", o.out);
-        o.checkpoint = ckpt_default;
-    }
+    int *order = NULL, started = 0, n_synth = 0;
+    char ckpt_default[4096], written_path[4096], why[4096] = "";
+    const char *written = NULL, *end_message = NULL;
+    char end_buf[4200];
 
     /* the network: resumed, fine-tuned, or new */
     unsharp_model_options mo = {o.device, o.threads};
@@ -625,7 +778,14 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": %s: training a new network\n", unsharp_errmsg());
         }
     }
+    int fine_tuning = o.init != NULL;
+    if (!o.checkpoint) {
+        if (ft_default_checkpoint(o.out, ckpt_default, sizeof ckpt_default) != 0)
+            snprintf(ckpt_default, sizeof ckpt_default, "%s.ckpt", o.out); /* no cache folder to be had */
+        o.checkpoint = ckpt_default;
+    }
     if (record_begin(&rec, &o, spec, explicit_db, nargs, args, argv + optind, argc - optind) != 0) goto done;
+    rec_note(&rec, "checkpoint", o.checkpoint);
     const char *from = o.resume ? o.resume : o.init;
     int first_epoch = 0;
     if (from) {
@@ -639,6 +799,27 @@ int main(int argc, char **argv)
         unsharp_status st = unsharp_model_create(arch ? arch : UNSHARP_DEFAULT_ARCH, o.seed, &mo, &m);
         free(arch);
         if (st != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
+    }
+    /* the starting weights: the loaded ones, or for a resumed fine-tune those its checkpoint names */
+    if (o.init) {
+        char full[PATH_MAX];
+        unsharp_model_set_meta(m, "train.start", realpath(o.init, full) ? full : o.init);
+        if (unsharp_model_load(o.init, &mo, &start) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
+    } else if (o.resume && unsharp_model_get_meta(m, "train.start")) {
+        const char *sp = unsharp_model_get_meta(m, "train.start");
+        if (unsharp_model_load(sp, &mo, &start) != UNSHARP_OK) {
+            fprintf(stderr, PROG ": the starting weights of this run: %s: no safety gate at the end\n", unsharp_errmsg());
+            start = NULL;
+        }
+        fine_tuning = start != NULL;
+    }
+    if (fine_tuning) {
+        if (!o.lr_set) o.lr = FT_LR;
+        if (!o.wd_set) o.weight_decay = 0;
+        if (!o.pull_set) o.pull = FT_PULL;
+        if (!o.distill_set) o.distill = FT_DISTILL;
+        if (ft_anchor_take(start, &anchor) != 0) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(start)); goto done; }
+        record_config(&rec, &o, nargs, args, argv + optind, argc - optind); /* with the fine-tuning defaults */
     }
     unsharp_optimizer_config oc = {UNSHARP_OPT_ADAM, o.lr, 0.9f, 0.999f, 1e-8f, 0, o.weight_decay};
     /* a checkpoint carries the optimiser's state: a resumed run goes on exactly where it stopped */
@@ -654,14 +835,75 @@ int main(int argc, char **argv)
     const float no_target = 0.0f;
     int has_peak = unsharp_model_set_target(m, "peak_loss", &no_target, NULL, 1) == UNSHARP_OK;
 
-    /* the photos, once */
+    /* the photos, once: plain PHOTOS, and real labelled ones */
+    if (labelled_collect(argv + optind, argc - optind, o.sharp_dir, o.blurry_dir, o.marks_dir, stderr, &plain, &sharp_l,
+                         &blurry_l) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
     double t0 = now();
     fprintf(stderr, PROG ": decoding photos at long side %d...\n", UNSHARP_WORKING_LONG_SIDE);
-    if (train_photos_load(argv + optind, argc - optind, UNSHARP_WORKING_LONG_SIDE, o.crop, stderr, &photos) != 0) goto done;
+    if (plain.n && train_photos_load(plain.v, plain.n, UNSHARP_WORKING_LONG_SIDE, o.crop, stderr, &photos) != 0) goto done;
+    if (load_list(&sharp_l, o.crop, "sharp", &real_sharp) != 0 || load_list(&blurry_l, o.crop, "blurry", &real_blurry) != 0)
+        goto done;
     fprintf(stderr, PROG ": %d photos (%d failed, %d smaller than %d px) in %.1f s\n", photos.count, photos.failed,
             photos.too_small, o.crop, now() - t0);
+    if (real_sharp.count || real_blurry.count)
+        fprintf(stderr, PROG ": %d labelled sharp and %d labelled blurry photos\n", real_sharp.count, real_blurry.count);
     record_data(&rec, argv + optind, argc - optind);
     if (stop_signal) goto done;
+    if (fine_tuning && hold_back(&photos, &sets[0]) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    if (fine_tuning && photos.count > 0 && !sets[0].n)
+        fprintf(stderr, PROG ": fewer than 10 photos: none held back to check the new weights on\n");
+    /* the training pool: plain photos, sharp labelled ones (as sources of synthetic samples), then
+     * the real blurred ones (taken as they are) */
+    int first_labelled = photos.count;
+    if (pool_append(&photos, &real_sharp) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    n_synth = photos.count;
+    if (pool_append(&photos, &real_blurry) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    if (photos.count == 0) { fprintf(stderr, PROG ": no photos left to train on\n"); goto done; }
+    /* the labelled set: the labelled photos (borrowed from the pool) and --val's */
+    train_photos val_photos[2] = {{0}};
+    for (int i = first_labelled; i < photos.count; i++)
+        if (holdout_add_borrowed(&sets[1], photos.items[i].path, photos.items[i].luma, photos.items[i].w,
+                                 photos.items[i].h, i < n_synth) != 0) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    if (o.val && fine_tuning) {
+        for (int cls = 0; cls < 2; cls++) {
+            char dir[4096];
+            char *pd = dir;
+            snprintf(dir, sizeof dir, "%s/%s", o.val, cls ? "sharp" : "blurry");
+            struct stat sb;
+            if (stat(dir, &sb) != 0) continue;
+            if (train_photos_load(&pd, 1, UNSHARP_WORKING_LONG_SIDE, 64, stderr, &val_photos[cls]) != 0) continue;
+            int bad = 0;
+            for (int i = 0; i < val_photos[cls].count && !bad; i++) {
+                train_photo *v = &val_photos[cls].items[i];
+                bad = holdout_add(&sets[1], v->path, v->luma, v->w, v->h, cls) != 0;
+            }
+            train_photos_free(&val_photos[cls]);
+            if (bad) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+        }
+    }
+    /* the kind of blur of each real blurred photo, as the starting weights see it */
+    kinds = calloc((size_t)(photos.count - n_synth + 1), 1);
+    if (!kinds) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+    for (int i = n_synth; i < photos.count; i++) {
+        train_photo *p = &photos.items[i];
+        unsharp_image img = {.width = p->w, .height = p->h, .channels = 1, .format = UNSHARP_PIXEL_LUMA8,
+                             .stride = (size_t)p->w, .pixels = p->luma};
+        unsharp_judgement j = {0};
+        kinds[i - n_synth] = BLUR_LABEL_DEFOCUS;
+        if (start && unsharp_judge(start, &img, NULL, &j) == UNSHARP_OK && j.kind == UNSHARP_KIND_MOTION)
+            kinds[i - n_synth] = BLUR_LABEL_MOTION;
+        unsharp_judgement_free(&j);
+    }
+    /* the starting weights on the checked sets */
+    for (int k = 0; k < 2 && start; k++) {
+        if (!sets[k].n) continue;
+        if (holdout_judge(start, &sets[k], stderr, &first[k]) != 0) continue;
+        have_first[k] = 1;
+        char w[256];
+        holdout_words(&first[k], w, sizeof w);
+        printf("# the starting weights on the %s photos: %s\n", sets[k].title, w);
+        rec_figures(&rec, 0, &sets[k], &first[k]);
+    }
 
     int per_epoch = 0;
     for (int i = 0; i < photos.count; i++) per_epoch += photo_crops(&photos.items[i], o.crops_per_photo);
@@ -674,6 +916,8 @@ int main(int argc, char **argv)
     q.opt = &o;
     q.photos = &photos;
     q.order = order;
+    q.n_synth = n_synth;
+    q.kinds = kinds;
     q.cfg = o.camera_recipe ? blur_config_camera() : blur_config_default();
     q.cfg.crop = o.crop;
     pthread_mutex_init(&q.mu, NULL);
@@ -693,8 +937,17 @@ int main(int argc, char **argv)
 
     printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu, device %s\n", PROG,
            photos.count, per_epoch, o.batch, o.crop, o.threads, (unsigned long long)o.seed, unsharp_model_backend(m));
+    if (fine_tuning)
+        printf("# fine-tuning: learning rate %g, pull toward the starting weights %g, their answers kept %g, weight decay %g\n",
+               o.lr, o.pull, o.distill, o.weight_decay);
     printf("# epoch  train_loss  val_loss  val_acc  val_auc  seconds         lr  samples/s\n");
+    fprintf(stderr, PROG ": checkpoint %s (%s)\n", o.checkpoint,
+            o.checkpoint_given ? "kept" : "removed when the run ends; --resume it after an interruption");
     double run_start = now();
+    /* the loss of the very first step (the starting weights' own) and the worst epoch's mean:
+     * a fine-tune whose loss climbs far above where it began has gone astray */
+    double first_loss = 0, worst_loss = 0;
+    int worst_epoch = 0;
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
         double e0 = now(), loss_sum = 0, lr = 0;
         q.epoch_seed = o.seed * 0x100000001B3ull + (uint64_t)epoch * 0x9E3779B97F4A7C15ull;
@@ -718,18 +971,25 @@ int main(int argc, char **argv)
             batch *b = &q.slots[slot];
             unsharp_tensor x = unsharp_tensor_make(b->x, o.batch, 1, o.crop, o.crop);
             double loss = 0;
+            if (start && o.distill > 0 &&
+                ft_keep_targets(start, &x, o.distill, b->tiles, b->tile_w, has_peak ? b->peak : NULL, o.batch, o.crop / 32) != 0) {
+                fprintf(stderr, "\n" PROG ": %s\n", unsharp_model_errmsg(start));
+                give_back(&q, slot);
+                goto stop;
+            }
             if (unsharp_model_set_target(m, "tile_loss", b->tiles, b->tile_w, (size_t)o.batch * tiles) != UNSHARP_OK ||
                 unsharp_model_set_target(m, "image_loss", b->label, b->label_w, (size_t)o.batch) != UNSHARP_OK ||
                 (has_peak && unsharp_model_set_target(m, "peak_loss", b->peak, b->label_w, (size_t)o.batch) != UNSHARP_OK) ||
                 unsharp_model_zero_grad(m) != UNSHARP_OK || unsharp_model_forward(m, &x, 1) != UNSHARP_OK ||
                 unsharp_model_loss(m, &loss) != UNSHARP_OK || unsharp_model_backward(m) != UNSHARP_OK ||
-                unsharp_model_step(m) != UNSHARP_OK) {
+                unsharp_model_step(m) != UNSHARP_OK || (anchor.n && ft_anchor_pull(m, &anchor, (float)(lr * o.pull)) != 0)) {
                 fprintf(stderr, "\n" PROG ": %s\n", unsharp_model_errmsg(m));
                 give_back(&q, slot);
                 goto stop;
             }
             give_back(&q, slot);
             loss_sum += loss;
+            if (epoch == 0 && s == 0) first_loss = loss;
             if (!o.quiet) {
                 double el = now() - run_start, done_n = (double)(epoch - first_epoch) * per_epoch + (s + 1) * o.batch;
                 double left = (double)(o.epochs - epoch) * per_epoch - (s + 1) * o.batch;
@@ -739,12 +999,31 @@ int main(int argc, char **argv)
         for (int k = 0; k < o.producers; k++) pthread_join(threads[k], NULL);
         if (!o.quiet) fprintf(stderr, "\n");
         double rate = per_epoch / (now() - e0);
+        if (loss_sum / steps > worst_loss) {
+            worst_loss = loss_sum / steps;
+            worst_epoch = epoch + 1;
+        }
 
         train_val_result v = {0};
         int have_val = o.val && train_validate(m, o.val, o.threshold, stderr, NULL, &v) == 0;
+        /* the checked sets, in a photographer's words, beside the starting weights */
+        char words[2][512];
+        for (int k = 0; k < 2; k++) {
+            words[k][0] = 0;
+            if (!sets[k].n) continue;
+            holdout_figures_free(&last[k]);
+            if (holdout_judge(m, &sets[k], stderr, &last[k]) != 0) continue;
+            char w[256], f[128] = "";
+            holdout_words(&last[k], w, sizeof w);
+            if (have_first[k]) short_words(&first[k], f, sizeof f);
+            snprintf(words[k], sizeof words[k], "         %s: %s%s%s%s\n", sets[k].title, w, f[0] ? " (the starting weights: " : "",
+                     f, f[0] ? ")" : "");
+            rec_figures(&rec, epoch + 1, &sets[k], &last[k]);
+        }
         double secs = now() - e0;
         if (have_val) printf("%7d  %10.4f  %8.4f  %7.3f  %7.3f  %7.1f  %9.3e  %9.1f\n", epoch + 1, loss_sum / steps, v.loss, v.accuracy, v.auc, secs, lr, rate);
         else printf("%7d  %10.4f  %8s  %7s  %7s  %7.1f  %9.3e  %9.1f\n", epoch + 1, loss_sum / steps, "-", "-", "-", secs, lr, rate);
+        printf("%s%s", words[0], words[1]);
         fflush(stdout);
         if (rec.st) {
             rec_check(&rec, store_add_epoch(rec.st, rec.id, epoch + 1, loss_sum / steps, have_val ? v.loss : NAN,
@@ -770,22 +1049,96 @@ int main(int argc, char **argv)
         goto done;
     }
 
+    /* the photos trained on, as they are: keepers too */
+    for (int i = 0; start && i < first_labelled && i < photos.count; i++)
+        if (holdout_add_borrowed(&sets[2], photos.items[i].path, photos.items[i].luma, photos.items[i].w, photos.items[i].h, 1) != 0) {
+            fprintf(stderr, PROG ": out of memory\n");
+            goto done;
+        }
+    if (sets[2].n && holdout_judge(start, &sets[2], stderr, &first[2]) == 0 && holdout_judge(m, &sets[2], stderr, &last[2]) == 0) {
+        char w[256], f[128];
+        have_first[2] = 1;
+        holdout_words(&last[2], w, sizeof w);
+        short_words(&first[2], f, sizeof f);
+        printf("         %s: %s (the starting weights: %s)\n", sets[2].title, w, f);
+        rec_figures(&rec, 0, &sets[2], &first[2]);
+        rec_figures(&rec, o.epochs, &sets[2], &last[2]);
+    }
+
+    /* the safety gate: the new weights against the starting weights, photo by photo */
+    int refused = 0, checked = 0;
+    for (int k = 0; k < 3; k++) {
+        if (!have_first[k] || !last[k].called_blurry) continue;
+        checked = 1;
+        refused |= holdout_gate(&sets[k], &first[k], &last[k], why, sizeof why);
+    }
+    if (fine_tuning && first_loss > 0 && worst_loss > UNSTABLE * first_loss) {
+        size_t used = strlen(why);
+        snprintf(why + used, sizeof why - used,
+                 "training went unstable: its loss rose from %.2f to %.2f (epoch %d), so these weights cannot be trusted "
+                 "even where your photos still look right (a smaller --lr trains gently; the default is " FT_LR_TEXT ")\n",
+                 first_loss, worst_loss, worst_epoch);
+        refused = checked = 1;
+    }
+    if (fine_tuning && !checked)
+        fprintf(stderr, PROG ": nothing to check the new weights on (hold back 10 or more photos, or give --sharp, "
+                        "--blurry or --val): no safety gate\n");
+
     char meta[256];
     /* no times here: the same seed and threads must give the same bytes */
     snprintf(meta, sizeof meta, "%d epochs, %d photos, batch %d, crop %d, seed %llu, %d threads", o.epochs, photos.count,
              o.batch, o.crop, (unsigned long long)o.seed, o.threads);
     unsharp_model_set_meta(m, "train.summary", meta);
     unsharp_model_set_meta(m, "train.epochs_done", NULL);
-    if (unsharp_model_save(m, o.out) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
-    fprintf(stderr, PROG ": wrote %s (%s) in %.0f s\n", o.out, meta, now() - run_start);
-    status = 0;
+    unsharp_model_set_meta(m, "train.start", NULL);
+    written = o.out;
+    if (refused && !o.force) {
+        ft_rejected_path(o.out, written_path, sizeof written_path);
+        written = written_path;
+    }
+    if (unsharp_model_save(m, written) != UNSHARP_OK) {
+        fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m));
+        written = NULL;
+        goto done;
+    }
+    if (refused) {
+        size_t l = strlen(why);
+        while (l && why[l - 1] == '\n') why[--l] = 0;
+        rec_note(&rec, "gate", o.force ? "refused, written anyway (--force)" : "refused");
+        rec_note(&rec, "gate_reason", why);
+        if (o.force) {
+            printf("# the safety gate would refuse these weights; written to %s anyway (--force):\n", o.out);
+            print_why(why);
+            fprintf(stderr, PROG ": wrote %s despite the safety gate (--force)\n", o.out);
+            status = 0;
+        } else {
+            printf("# REFUSED: these weights would make unsharp worse; %s is untouched and the weights in use stay in use.\n",
+                   o.out);
+            print_why(why);
+            printf("#   The new weights are in %s (to install them anyway: --force, or copy that file).\n", written);
+            fprintf(stderr, PROG ": refused by the safety gate: %s\n" PROG ": the new weights are in %s; %s is untouched\n",
+                    why, written, o.out);
+            snprintf(end_buf, sizeof end_buf, "refused by the safety gate: %s", why);
+            end_message = end_buf;
+            status = 1;
+        }
+    } else {
+        if (checked) {
+            rec_note(&rec, "gate", "passed");
+            printf("# passed the safety gate: no keeper lost, no less blur caught; wrote %s\n", o.out);
+        }
+        fprintf(stderr, PROG ": wrote %s (%s) in %.0f s\n", o.out, meta, now() - run_start);
+        status = 0;
+    }
+    if (!o.checkpoint_given && remove(o.checkpoint) != 0 && errno != ENOENT)
+        fprintf(stderr, PROG ": could not remove the checkpoint %s: %s\n", o.checkpoint, strerror(errno));
 done:
-    if (stop_signal && status != 0) {
+    if (stop_signal && status != 0 && status != 1) {
         status = 128 + stop_signal;
-        fprintf(stderr, PROG ": stopped by %s; the checkpoint %s has the last finished epoch\n",
+        fprintf(stderr, PROG ": stopped by %s; --resume %s continues from the last finished epoch\n",
                 stop_signal == SIGINT ? "SIGINT" : "SIGTERM", o.checkpoint);
     }
-    record_end(&rec, status, o.out);
+    record_end(&rec, status, status == 0 || status == 1 ? written : NULL, end_message);
     free(args);
     if (started) {
         for (int k = 0; k < QUEUE; k++) {
@@ -799,9 +1152,22 @@ done:
         pthread_mutex_destroy(&q.mu);
         pthread_cond_destroy(&q.cv);
     }
+    for (int k = 0; k < 3; k++) {
+        holdout_figures_free(&first[k]);
+        holdout_figures_free(&last[k]);
+        holdout_free(&sets[k]);
+    }
+    ft_anchor_free(&anchor);
+    path_list_free(&plain);
+    path_list_free(&sharp_l);
+    path_list_free(&blurry_l);
+    free(kinds);
     free(threads);
     free(order);
     train_photos_free(&photos);
+    train_photos_free(&real_sharp);
+    train_photos_free(&real_blurry);
+    unsharp_model_free(start);
     unsharp_model_free(m);
     return status;
 }

@@ -105,7 +105,14 @@ static const char SCHEMA[] =
     "  val_acc DOUBLE PRECISION, val_auc DOUBLE PRECISION, lr DOUBLE PRECISION,\n"
     "  samples_per_s DOUBLE PRECISION, seconds DOUBLE PRECISION, PRIMARY KEY (run_id, epoch));\n"
     "CREATE TABLE IF NOT EXISTS takes (run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
-    "  worker TEXT NOT NULL, taken DOUBLE PRECISION NOT NULL);\n";
+    "  worker TEXT NOT NULL, taken DOUBLE PRECISION NOT NULL);\n"
+    "CREATE TABLE IF NOT EXISTS held_back (run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "  epoch INTEGER NOT NULL,             -- 0: the starting weights\n"
+    "  set_name TEXT NOT NULL,             -- held back, labelled\n"
+    "  keepers INTEGER, kept INTEGER, blurred INTEGER, caught INTEGER,\n"
+    "  accuracy DOUBLE PRECISION, auc DOUBLE PRECISION, PRIMARY KEY (run_id, epoch, set_name));\n"
+    "CREATE TABLE IF NOT EXISTS run_notes (run_id BIGINT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,\n"
+    "  key TEXT NOT NULL, value TEXT, PRIMARY KEY (run_id, key));\n";
 
 static int ensure_schema(run_store *s)
 {
@@ -257,6 +264,46 @@ int store_add_epoch(run_store *s, int64_t id, int epoch, double train_loss, doub
     return store_commit(s);
 }
 
+int store_add_held_back(run_store *s, int64_t id, int epoch, const char *set_name, int keepers, int kept, int blurred,
+                        int caught, double accuracy, double auc)
+{
+    char b[8][32];
+    snprintf(b[0], sizeof b[0], "%lld", (long long)id);
+    snprintf(b[1], sizeof b[1], "%d", epoch);
+    snprintf(b[2], sizeof b[2], "%d", keepers);
+    snprintf(b[3], sizeof b[3], "%d", kept);
+    snprintf(b[4], sizeof b[4], "%d", blurred);
+    snprintf(b[5], sizeof b[5], "%d", caught);
+    fmt_d(b[6], sizeof b[6], accuracy);
+    fmt_d(b[7], sizeof b[7], auc);
+    const char *p[] = {b[0], b[1], set_name, b[2], b[3], b[4], b[5], isfinite(accuracy) ? b[6] : NULL,
+                       isfinite(auc) ? b[7] : NULL};
+    if (store_begin(s) != 0) return -1;
+    if (store_exec(s, "DELETE FROM held_back WHERE run_id = $1 AND epoch = $2 AND set_name = $3", 3, p, NULL) != 0 ||
+        store_exec(s,
+                   "INSERT INTO held_back (run_id, epoch, set_name, keepers, kept, blurred, caught, accuracy, auc)"
+                   " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                   9, p, NULL) != 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
+}
+
+int store_set_note(run_store *s, int64_t id, const char *key, const char *value)
+{
+    char ids[32];
+    snprintf(ids, sizeof ids, "%lld", (long long)id);
+    const char *p[] = {ids, key, value};
+    if (store_begin(s) != 0) return -1;
+    if (store_exec(s, "DELETE FROM run_notes WHERE run_id = $1 AND key = $2", 2, p, NULL) != 0 ||
+        store_exec(s, "INSERT INTO run_notes (run_id, key, value) VALUES ($1, $2, $3)", 3, p, NULL) != 0) {
+        store_rollback(s);
+        return -1;
+    }
+    return store_commit(s);
+}
+
 int store_set_weights(run_store *s, int64_t id, const char *path)
 {
     const char *v[] = {path};
@@ -299,6 +346,7 @@ int store_take(run_store *s, const char *worker, const char *host, long pid, int
     const char *q[] = {ids, worker, now};
     if (store_exec(s, "INSERT INTO takes (run_id, worker, taken) VALUES ($1, $2, $3)", 3, q, NULL) != 0 ||
         store_exec(s, "DELETE FROM epochs WHERE run_id = $1", 1, q, NULL) != 0 ||
+        store_exec(s, "DELETE FROM held_back WHERE run_id = $1", 1, q, NULL) != 0 ||
         store_exec(s, "SELECT arg FROM run_args WHERE run_id = $1 ORDER BY pos", 1, q, &a) != 0)
         goto fail;
     if (store_commit(s) != 0) goto fail;

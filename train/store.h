@@ -54,6 +54,12 @@ int store_heartbeat(run_store *s, int64_t id);
 /* Values that are NaN are stored as NULL. */
 int store_add_epoch(run_store *s, int64_t id, int epoch, double train_loss, double val_loss, double val_acc,
                     double val_auc, double lr, double samples_per_s, double seconds);
+/* The figures of a checked set (holdout.h) under the weights of an epoch (0: the starting
+ * weights); an epoch recorded again replaces its row. NaN is stored as NULL. */
+int store_add_held_back(run_store *s, int64_t id, int epoch, const char *set_name, int keepers, int kept, int blurred,
+                        int caught, double accuracy, double auc);
+/* A note on a run, replacing the one of the same key: "checkpoint", "gate", "gate_reason". */
+int store_set_note(run_store *s, int64_t id, const char *key, const char *value);
 int store_set_weights(run_store *s, int64_t id, const char *path);
 /* status: done, failed or interrupted; message may be NULL. */
 int store_finish(run_store *s, int64_t id, const char *status, const char *message);

@@ -18,10 +18,13 @@ static void usage(FILE *f)
             "       " PROG " [--db SPEC] compare ID ID\n"
             "       " PROG " [--db SPEC] plot ID... --out FILE.svg\n"
             "Show the training runs recorded by unsharp-train (docs/experiments.md).\n\n"
-            "  list          one line a run: status, when, epochs, best validation accuracy and AUC, weights\n"
-            "  show ID       a run's record, configuration and metrics per epoch\n"
+            "  list          one line a run: status, when, epochs, best validation accuracy and AUC, the\n"
+            "                held-back photos' keepers kept and blur caught, the safety gate, weights\n"
+            "  show ID       a run's record, configuration, checkpoint, safety gate, metrics per epoch and\n"
+            "                held-back figures beside the starting weights'\n"
             "  compare A B   two runs' metrics side by side, epoch by epoch\n"
-            "  plot ID...    training loss, validation loss and accuracy per epoch as an SVG file\n\n"
+            "  plot ID...    training loss, validation loss and accuracy, and the held-back photos' keepers\n"
+            "                kept and blur caught per epoch as an SVG file; says what a run lacks\n\n"
             "      --db SPEC     the store: a SQLite file or postgresql://... (default $UNSHARP_DB, else\n"
             "                    $XDG_DATA_HOME/unsharp/experiments.db)\n"
             "      --status S    list only runs with this status (queued, running, done, failed, interrupted)\n"
@@ -58,14 +61,32 @@ static int run_list(run_store *s, const char *status)
                    " FROM runs r WHERE CAST($1 AS TEXT) IS NULL OR r.status = CAST($1 AS TEXT) ORDER BY r.id",
                    1, p, &r) != 0)
         return -1;
-    printf("%6s  %-11s  %-19s  %6s  %8s  %8s  %s\n", "id", "status", "created (UTC)", "epochs", "best_acc", "best_auc", "weights");
+    printf("%6s  %-11s  %-19s  %6s  %8s  %8s  %5s  %6s  %-8s  %s\n", "id", "status", "created (UTC)", "epochs", "best_acc",
+           "best_auc", "kept", "caught", "gate", "weights");
     for (int i = 0; i < r.nrows; i++) {
-        char c[32], acc[16], auc[16];
+        char c[32], acc[16], auc[16], kept[16] = "-", caught[16] = "-", gate[16] = "-";
         when(store_cell(&r, i, 2), c, sizeof c);
         num(store_cell(&r, i, 4), "%.3f", acc, sizeof acc);
         num(store_cell(&r, i, 5), "%.3f", auc, sizeof auc);
-        printf("%6s  %-11s  %-19s  %6s  %8s  %8s  %s\n", store_cell(&r, i, 0), store_cell(&r, i, 1), c,
-               or_dash(store_cell(&r, i, 3)), acc, auc, or_dash(store_cell(&r, i, 6)));
+        /* the held-back photos at the last epoch, and the gate's decision */
+        store_rows h;
+        const char *q[] = {store_cell(&r, i, 0)};
+        if (store_exec(s,
+                       "SELECT 100.0 * kept / NULLIF(keepers, 0), 100.0 * caught / NULLIF(blurred, 0)"
+                       " FROM held_back WHERE run_id = $1 AND set_name = 'held back' AND epoch > 0 ORDER BY epoch DESC LIMIT 1",
+                       1, q, &h) == 0) {
+            if (h.nrows) {
+                num(store_cell(&h, 0, 0), "%.0f%%", kept, sizeof kept);
+                num(store_cell(&h, 0, 1), "%.0f%%", caught, sizeof caught);
+            }
+            store_rows_free(&h);
+        }
+        if (store_exec(s, "SELECT value FROM run_notes WHERE run_id = $1 AND key = 'gate'", 1, q, &h) == 0) {
+            if (h.nrows && store_cell(&h, 0, 0)) snprintf(gate, sizeof gate, "%s", !strncmp(store_cell(&h, 0, 0), "refused, written", 16) ? "forced" : store_cell(&h, 0, 0));
+            store_rows_free(&h);
+        }
+        printf("%6s  %-11s  %-19s  %6s  %8s  %8s  %5s  %6s  %-8s  %s\n", store_cell(&r, i, 0), store_cell(&r, i, 1), c,
+               or_dash(store_cell(&r, i, 3)), acc, auc, kept, caught, gate, or_dash(store_cell(&r, i, 6)));
     }
     store_rows_free(&r);
     return 0;
@@ -73,6 +94,13 @@ static int run_list(run_store *s, const char *status)
 
 static const char EPOCHS_SQL[] =
     "SELECT epoch, train_loss, val_loss, val_acc, val_auc, lr, samples_per_s, seconds FROM epochs WHERE run_id = $1 ORDER BY epoch";
+
+static const char HELD_SQL[] =
+    "SELECT epoch, set_name, keepers, kept, blurred, caught, accuracy, auc FROM held_back WHERE run_id = $1 ORDER BY epoch, set_name";
+/* per epoch: the held-back photos' keepers kept and blur caught, as shares */
+static const char HELD_PLOT_SQL[] =
+    "SELECT epoch, 1.0 * kept / NULLIF(keepers, 0), 1.0 * caught / NULLIF(blurred, 0) FROM held_back"
+    " WHERE run_id = $1 AND set_name = 'held back' ORDER BY epoch";
 
 static int run_show(run_store *s, const char *id)
 {
@@ -105,8 +133,26 @@ static int run_show(run_store *s, const char *id)
     if (store_exec(s, "SELECT arg FROM run_args WHERE run_id = $1 ORDER BY pos", 1, p, &a) != 0) return -1;
     printf("%-17s unsharp-train", "arguments");
     for (int i = 0; i < a.nrows; i++) printf(" %s", or_dash(store_cell(&a, i, 0)));
-    printf("\n\n");
+    printf("\n");
     store_rows_free(&a);
+    /* the checkpoint, and the safety gate's decision with its reason */
+    store_rows n;
+    if (store_exec(s, "SELECT key, value FROM run_notes WHERE run_id = $1", 1, p, &n) != 0) return -1;
+    const char *keys[] = {"checkpoint", "gate", "gate_reason"}, *labels[] = {"checkpoint", "safety gate", "gate's reason"};
+    for (int k = 0; k < 3; k++) {
+        const char *v = NULL;
+        for (int i = 0; i < n.nrows; i++)
+            if (!strcmp(store_cell(&n, i, 0), keys[k])) v = store_cell(&n, i, 1);
+        if (k == 2 && !v) continue;
+        printf("%-17s ", labels[k]);
+        for (const char *c = or_dash(k == 1 && !v ? "none (not a fine-tune, or nothing to check on)" : v); *c; c++) {
+            putchar(*c);
+            if (*c == '\n') printf("%-17s ", "");
+        }
+        putchar('\n');
+    }
+    store_rows_free(&n);
+    printf("\n");
     if (store_exec(s, EPOCHS_SQL, 1, p, &e) != 0) return -1;
     printf("%5s  %10s  %8s  %7s  %7s  %9s  %9s  %7s\n", "epoch", "train_loss", "val_loss", "val_acc", "val_auc", "lr",
            "samples/s", "seconds");
@@ -117,6 +163,22 @@ static int run_show(run_store *s, const char *id)
         printf("%5s  %10s  %8s  %7s  %7s  %9s  %9s  %7s\n", store_cell(&e, i, 0), v[0], v[1], v[2], v[3], v[4], v[5], v[6]);
     }
     if (!e.nrows) printf("(no epochs recorded)\n");
+    store_rows_free(&e);
+    if (store_exec(s, HELD_SQL, 1, p, &e) != 0) return -1;
+    if (e.nrows) {
+        printf("\nphotos checked by the safety gate (start: the starting weights; held back: kept out of training,\n"
+               "each judged as it is and blurred; labelled: --sharp, --blurry, --from-marks, --val):\n");
+        printf("%5s  %-10s %7s %5s %7s %6s %8s %6s\n", "epoch", "set", "keepers", "kept", "blurred", "caught", "accuracy", "auc");
+        for (int i = 0; i < e.nrows; i++) {
+            char acc[16], auc[16];
+            num(store_cell(&e, i, 6), "%.3f", acc, sizeof acc);
+            num(store_cell(&e, i, 7), "%.3f", auc, sizeof auc);
+            const char *ep = store_cell(&e, i, 0);
+            printf("%5s  %-10s %7s %5s %7s %6s %8s %6s\n", ep && !strcmp(ep, "0") ? "start" : or_dash(ep),
+                   or_dash(store_cell(&e, i, 1)), or_dash(store_cell(&e, i, 2)), or_dash(store_cell(&e, i, 3)),
+                   or_dash(store_cell(&e, i, 4)), or_dash(store_cell(&e, i, 5)), acc, auc);
+        }
+    }
     store_rows_free(&e);
     return 0;
 }
@@ -184,14 +246,20 @@ static void polyline(FILE *f, const store_rows *e, int col, double x0, double w,
 
 static int run_plot(run_store *s, char **ids, int n, const char *out)
 {
-    store_rows *e = calloc((size_t)n, sizeof *e);
-    if (!e) return -1;
+    store_rows *e = calloc((size_t)n, sizeof *e), *hb = calloc((size_t)n, sizeof *hb);
+    if (!e || !hb) { free(e); free(hb); return -1; }
     int max_epoch = 1, rc = 0;
     double lo = INFINITY, hi = -INFINITY;
     for (int k = 0; k < n; k++) {
         const char *p[] = {ids[k]};
         if (store_exec(s, EPOCHS_SQL, 1, p, &e[k]) != 0) { rc = -1; goto end; }
+        if (store_exec(s, HELD_PLOT_SQL, 1, p, &hb[k]) != 0) { rc = -1; goto end; }
+        int has_val = 0;
+        for (int i = 0; i < e[k].nrows; i++) has_val |= store_cell(&e[k], i, 3) != NULL;
         if (!e[k].nrows) fprintf(stderr, PROG ": run %s has no epochs recorded\n", ids[k]);
+        else if (!has_val) fprintf(stderr, PROG ": run %s has no validation figures (no --val): no validation loss or accuracy drawn\n", ids[k]);
+        if (!hb[k].nrows)
+            fprintf(stderr, PROG ": run %s has no held-back figures (not a fine-tune, or fewer than 10 photos): that panel is empty\n", ids[k]);
         for (int i = 0; i < e[k].nrows; i++) {
             int ep = atoi(store_cell(&e[k], i, 0));
             if (ep > max_epoch) max_epoch = ep;
@@ -206,13 +274,14 @@ static int run_plot(run_store *s, char **ids, int n, const char *out)
     if (!isfinite(lo)) lo = 0, hi = 1;
     FILE *f = fopen(out, "w");
     if (!f) { perror(out); rc = 1; goto end; }
-    const double W = 900, H = 360, pw = 380, ph = 250, top = 50;
+    const double W = 1340, H = 360, pw = 380, ph = 250, top = 50;
     fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
                "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", W, H);
-    const double px[2] = {60, 500};
-    const char *titles[2] = {"loss (solid: training, dashed: validation)", "validation accuracy"};
-    double plo[2] = {lo, 0}, phi[2] = {hi, 1};
-    for (int panel = 0; panel < 2; panel++) {
+    const double px[3] = {60, 500, 940};
+    const char *titles[3] = {"loss (solid: training, dashed: validation)", "validation accuracy (--val)",
+                             "held back: keepers kept (solid), blur caught (dashed)"};
+    double plo[3] = {lo, 0, 0}, phi[3] = {hi, 1, 1};
+    for (int panel = 0; panel < 3; panel++) {
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n", px[panel], top - 15, titles[panel]);
         fprintf(f, "<rect x=\"%.0f\" y=\"%.0f\" width=\"%.0f\" height=\"%.0f\" fill=\"none\" stroke=\"#888\"/>\n", px[panel], top, pw, ph);
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"end\">%.3g</text>\n", px[panel] - 4, top + 4, phi[panel]);
@@ -224,18 +293,41 @@ static int run_plot(run_store *s, char **ids, int n, const char *out)
             if (panel == 0) {
                 polyline(f, &e[k], 1, px[0], pw, top, ph, max_epoch, lo, hi, colour, 0);
                 polyline(f, &e[k], 2, px[0], pw, top, ph, max_epoch, lo, hi, colour, 1);
-            } else {
+            } else if (panel == 1) {
                 polyline(f, &e[k], 3, px[1], pw, top, ph, max_epoch, 0, 1, colour, 0);
+            } else {
+                /* the starting weights (epoch 0) as a dotted line across */
+                for (int i = 0; i < hb[k].nrows; i++)
+                    for (int c = 1; c <= 2 && !strcmp(store_cell(&hb[k], i, 0), "0"); c++)
+                        if (store_cell(&hb[k], i, c)) {
+                            double y = top + ph - strtod(store_cell(&hb[k], i, c), NULL) * ph;
+                            fprintf(f, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-dasharray=\"1,3\"/>\n",
+                                    px[2], px[2] + pw, y, y, colour);
+                        }
+                polyline(f, &hb[k], 1, px[2], pw, top, ph, max_epoch, 0, 1, colour, 0);
+                polyline(f, &hb[k], 2, px[2], pw, top, ph, max_epoch, 0, 1, colour, 1);
             }
         }
+        int any = 0;
+        for (int k = 0; k < n; k++)
+            for (int i = 0; i < (panel == 2 ? hb[k].nrows : e[k].nrows); i++)
+                any |= panel == 2 || store_cell(&e[k], i, panel == 0 ? 1 : 3) != NULL;
+        if (!any)
+            fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\" fill=\"#888\">%s</text>\n", px[panel] + pw / 2,
+                    top + ph / 2, panel == 1 ? "no validation figures (no --val)" : panel == 2 ? "no held-back figures" : "no epochs");
     }
+    fprintf(f, "<text x=\"940\" y=\"%.0f\" fill=\"#888\">dotted: the starting weights</text>\n", top + ph + 32);
     for (int k = 0; k < n; k++)
         fprintf(f, "<text x=\"%.0f\" y=\"%.0f\" fill=\"%s\">run %s</text>\n", 60 + 90.0 * k, H - 15, COLOURS[k % 6], ids[k]);
     fprintf(f, "</svg>\n");
     if (fclose(f) != 0) { perror(out); rc = 1; }
 end:
-    for (int k = 0; k < n; k++) store_rows_free(&e[k]);
+    for (int k = 0; k < n; k++) {
+        store_rows_free(&e[k]);
+        store_rows_free(&hb[k]);
+    }
     free(e);
+    free(hb);
     return rc;
 }
 
