@@ -74,6 +74,48 @@ static int tiff_from_camera(const unsigned char *d, size_t n)
     return 0;
 }
 
+int unsharp__tiff_bulk(const unsigned char *d, size_t n, uint64_t *off, uint64_t *len)
+{
+    if (!starts(d, n, "II*\0", 4) && !starts(d, n, "MM\0*", 4)) return 0;
+    const int le = d[0] == 'I';
+    uint32_t todo[32];
+    int nt = 0, seen = 0, found = 0;
+    todo[nt++] = get32(d + 4, le);
+    *len = 0;
+    while (nt && seen++ < 32) {
+        const uint32_t ifd = todo[--nt];
+        if (ifd < 8 || (size_t)ifd + 2 > n) continue;
+        const unsigned count = get16(d + ifd, le);
+        uint64_t so = 0, sl = 0;
+        int have = 0, preview = 0;
+        for (unsigned i = 0; i < count && (size_t)ifd + 2 + 12 * (i + 1) <= n; i++) {
+            const unsigned char *e = d + ifd + 2 + 12 * i;
+            const unsigned tag = get16(e, le), type = get16(e + 2, le);
+            const uint32_t cnt = get32(e + 4, le);
+            const uint32_t small = type == 3 ? get16(e + 8, le) : get32(e + 8, le);
+            if ((tag == 254 && (small & 1)) || (tag == 262 && (small == 2 || small == 6)))
+                preview = 1; /* a reduced-resolution image, or an RGB or YCbCr one: not sensor data */
+            if ((tag == 273 || tag == 279) && cnt == 1 && (type == 3 || type == 4)) {
+                const uint32_t v = type == 3 ? get16(e + 8, le) : get32(e + 8, le);
+                if (tag == 273) so = v, have |= 1;
+                else sl = v, have |= 2;
+            } else if (tag == 330 && (type == 4 || type == 13) && cnt >= 1) { /* SubIFDs */
+                if (cnt == 1 && nt < 32) todo[nt++] = get32(e + 8, le);
+                for (uint32_t k = 0, at = get32(e + 8, le); cnt > 1 && k < cnt && k < 8 && nt < 32; k++)
+                    if ((size_t)at + 4 * (k + 1) <= n) todo[nt++] = get32(d + at + 4 * k, le);
+            }
+        }
+        if (have == 3 && !preview && sl > *len) {
+            *off = so;
+            *len = sl;
+            found = 1;
+        }
+        const size_t next = (size_t)ifd + 2 + 12 * (size_t)count;
+        if (next + 4 <= n && nt < 32) todo[nt++] = get32(d + next, le);
+    }
+    return found;
+}
+
 img_kind unsharp__img_sniff(const unsigned char *d, size_t n, const char **what)
 {
     char brand[5];
