@@ -258,6 +258,35 @@ START_TEST(big_raw_read_in_part)
 }
 END_TEST
 
+/* The colour filter pattern LibRaw 0.20 crashes on, told from the ones it reads: one IFD of
+ * CFARepeatPatternDim (when dim is not 0) and a CFAPattern (or Kodak's 64777) of cnt entries */
+static int cfa_ifd(unsigned dim, unsigned tag, unsigned cnt)
+{
+    unsigned char b[64] = "II*\0\x08\0\0\0";
+    unsigned char *e = b + 10;
+    int n = 0;
+    if (dim) {
+        const unsigned char d[12] = {0x8d, 0x82, 3, 0, 2, 0, 0, 0, (unsigned char)dim, 0, (unsigned char)dim, 0};
+        memcpy(e, d, 12), e += 12, n++;
+    }
+    const unsigned char p[12] = {(unsigned char)tag, (unsigned char)(tag >> 8), 1, 0, (unsigned char)cnt, 0, 0, 0, 40, 0, 0, 0};
+    memcpy(e, p, 12), n++;
+    b[8] = (unsigned char)n;
+    return unsharp__tiff_cfa_trap(b, sizeof b);
+}
+
+START_TEST(cfa_trap)
+{
+    ck_assert_int_eq(cfa_ifd(0, 33422, 36), 1); /* the fuzz finding's pattern */
+    ck_assert_int_eq(cfa_ifd(2, 33422, 36), 1); /* a 2x2 repeat does not make 36 */
+    ck_assert_int_eq(cfa_ifd(6, 33422, 36), 0); /* X-Trans as Adobe's DNG converter writes it */
+    ck_assert_int_eq(cfa_ifd(2, 33422, 4), 0);  /* Bayer */
+    ck_assert_int_eq(cfa_ifd(0, 33422, 64), 0);
+    ck_assert_int_eq(cfa_ifd(0, 64777, 36), 1);
+    ck_assert_int_eq(cfa_ifd(6, 64777, 36), 1);
+}
+END_TEST
+
 /* Loads bytes from memory under a name-free context and checks the result is clean: OK with
  * an image, or an error with none and a message. */
 static void load_clean(const unsigned char *b, size_t n, const char *what, size_t at)
@@ -389,6 +418,11 @@ START_TEST(sizes_and_names)
     expect("hassy.dng", UNSHARP_ERR_FORMAT, "TIFF is not supported", 0);
     tu_write_file(tu_path("hassy.raf"), "FUJIFILMCCD-RAW hAsSeLbLaD", 26);
     expect("hassy.raf", UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported", 0);
+    /* found by fuzz_raw: a 36-entry CFAPattern without a 6x6 repeat (LibRaw 0.20 takes it for
+     * X-Trans) and a DNGVersion: a SEGV in LibRaw's parse_tiff_ifd; such files never reach
+     * LibRaw, and this one is read as the broken TIFF it is (a 139-byte fixture) */
+    tu_run("cp %s/tests/fixtures/raw-cfa36-parse-tiff-ifd.dng %s", UNSHARP_SOURCE_DIR, tu_path("cfa36.dng"));
+    expect("cfa36.dng", UNSHARP_ERR_DECODE, "TIFF", 0);
     /* a text file named .CR2, and formats recognised but not read */
     tu_write_file(tu_path("IMG_0001.CR2"), "Hello, this is not a photo.\n", 28);
     expect("IMG_0001.CR2", UNSHARP_ERR_FORMAT, "not a RAW file (it holds text)", 0);
@@ -473,6 +507,7 @@ int main(void)
     suite_add_tcase(s, tc);
     TCase *guard = tcase_create("guard");
     tcase_add_test(guard, hasselblad_anywhere);
+    tcase_add_test(guard, cfa_trap);
     suite_add_tcase(s, guard);
     return tu_run_suite(s);
 }

@@ -72,6 +72,11 @@ img_kind unsharp__img_sniff(const unsigned char *data, size_t size, const char *
  * and each IFD's SubIFDs; not an IFD of a reduced-resolution, RGB or YCbCr image: a preview),
  * found in the first n bytes: 1 with its offset and length, else 0. */
 int unsharp__tiff_bulk(const unsigned char *data, size_t n, uint64_t *off, uint64_t *len);
+/* 1 when an IFD of a TIFF or TIFF-like RAW (the same walk) has a 36-entry colour filter
+ * pattern that LibRaw 0.20 would take for X-Trans without its 6 x 6 repeat (CFAPattern of 36
+ * with no CFARepeatPatternDim of 6 x 6 before it, or Kodak's tag 64777 of 36): LibRaw then
+ * crashes in parse_tiff_ifd (found by fuzz_raw). */
+int unsharp__tiff_cfa_trap(const unsigned char *data, size_t n);
 
 /* ---- read.c ---- */
 

@@ -11,7 +11,8 @@
  *
  * LibRaw is built without its printing callbacks (LIBRAW_OPIONS_NO_*_CALLBACK); its error
  * codes become messages. The sensor size is checked against the pixel limit before unpacking.
- * Files that name Hasselblad are kept from LibRaw 0.20 (see names_hasselblad).
+ * Files that name Hasselblad are kept from LibRaw 0.20 (see names_hasselblad), and so are
+ * files with a 36-entry colour filter pattern it would misread (unsharp__tiff_cfa_trap).
  * A big RAW read from a file comes with its sensor data left unread (read.c): the preview
  * needs only the rest; the half-size decode reads it in and opens the file again.
  * A TIFF-like file that LibRaw does not know as a RAW (a plain TIFF) is handed back to tiff.c;
@@ -22,6 +23,8 @@
 #include <string.h>
 #include "image_internal.h"
 #include "simd.h"
+
+#define CFA_TRAP_MSG "damaged RAW file: its colour filter pattern has 36 entries without a 6x6 repeat (this LibRaw crashes on it)"
 
 /* LibRaw's flip (bit 0: mirror left-right, bit 1: upside down, bit 2: transpose) as the EXIF
  * orientation it came from (LibRaw maps EXIF 1..8 to 0,1,3,2,4,6,7,5). */
@@ -205,6 +208,7 @@ static unsharp_status reopen_whole(const img_ctx *ctx, libraw_data_t *lr, const 
     CHECK(unsharp__img_fill_hole(ctx));
     if (names_hasselblad(data + from, to - from))
         IMG_FAIL(UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported (this LibRaw is unsafe on them)");
+    if (unsharp__tiff_cfa_trap(data, size)) IMG_FAIL(UNSHARP_ERR_FORMAT, CFA_TRAP_MSG);
     libraw_recycle(lr);
     int rc = libraw_open_buffer(lr, (void *)data, size);
     if (rc == LIBRAW_UNSUFFICIENT_MEMORY) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for the RAW file");
@@ -227,6 +231,10 @@ unsharp_status unsharp__raw_decode(const img_ctx *ctx, const unsigned char *data
     if (hassy_file(ctx, data, size)) {
         if (is_raw) goto bailout; /* read as the TIFF it also is, by libtiff */
         IMG_FAIL(UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported (this LibRaw is unsafe on them)");
+    }
+    if (unsharp__tiff_cfa_trap(data, size)) {
+        if (is_raw) goto bailout;
+        IMG_FAIL(UNSHARP_ERR_FORMAT, CFA_TRAP_MSG);
     }
     if (!lr) IMG_FAIL(UNSHARP_ERR_NOMEM, "cannot start the RAW decoder");
     int rc = libraw_open_buffer(lr, (void *)data, size);
