@@ -423,6 +423,18 @@ START_TEST(sizes_and_names)
      * LibRaw, and this one is read as the broken TIFF it is (a 139-byte fixture) */
     tu_run("cp %s/tests/fixtures/raw-cfa36-parse-tiff-ifd.dng %s", UNSHARP_SOURCE_DIR, tu_path("cfa36.dng"));
     expect("cfa36.dng", UNSHARP_ERR_DECODE, "TIFF", 0);
+    /* found by fuzz_raw: a DNG whose 6 x 360 preview is said to be 31,910 bytes in a 16,177-byte
+     * file; LibRaw 0.20's unpack_thumb overflows a heap buffer on it (ASan, the sanitizer
+     * build). The preview is not unpacked: the sensor data is used, or the file refused */
+    tu_run("cp %s/tests/fixtures/raw-thumb-longer-than-file.dng %s", UNSHARP_SOURCE_DIR, tu_path("thumb.dng"));
+    {
+        unsharp_image_options o = {.format = UNSHARP_PIXEL_LUMA8, .long_side = 100};
+        unsharp_image *img = NULL;
+        unsharp_status st = unsharp_image_load(tu_path("thumb.dng"), &o, &img);
+        ck_assert_msg(st == UNSHARP_OK ? img && !img->from_raw_preview : !img && strstr(unsharp_errmsg(), "thumb.dng"),
+                      "%s: %s", unsharp_status_name(st), unsharp_errmsg());
+        unsharp_image_free(img);
+    }
     /* a text file named .CR2, and formats recognised but not read */
     tu_write_file(tu_path("IMG_0001.CR2"), "Hello, this is not a photo.\n", 28);
     expect("IMG_0001.CR2", UNSHARP_ERR_FORMAT, "not a RAW file (it holds text)", 0);

@@ -43,14 +43,18 @@ static const char *why(int rc)
 }
 
 /* Decodes the preview when it is a JPEG whose long side is at least long_side; *used says
- * whether it was. */
-static unsharp_status try_preview(const img_ctx *ctx, libraw_data_t *lr, int channels, img_buf *out, int *used)
+ * whether it was. A preview said to be longer than the whole file (size bytes) is damaged and
+ * never unpacked: LibRaw 0.20's unpack_thumb overflows its buffer on such a DNG (found by
+ * fuzz_raw). */
+static unsharp_status try_preview(const img_ctx *ctx, libraw_data_t *lr, size_t size, int channels, img_buf *out,
+                                  int *used)
 {
     unsharp_status st = UNSHARP_OK;
     *used = 0;
     const int long_side = ctx->opt.long_side;
     const libraw_thumbnail_t *t = &lr->thumbnail;
     if (long_side <= 0 || (t->twidth > t->theight ? t->twidth : t->theight) < long_side) return UNSHARP_OK;
+    if (t->tlength == 0 || t->tlength > size) return UNSHARP_OK;
     if (libraw_unpack_thumb(lr) != LIBRAW_SUCCESS || t->tformat != LIBRAW_THUMBNAIL_JPEG || !t->thumb || !t->tlength)
         return UNSHARP_OK;
     const unsigned char *j = (const unsigned char *)t->thumb;
@@ -256,7 +260,7 @@ unsharp_status unsharp__raw_decode(const img_ctx *ctx, const unsigned char *data
     img->stored_height = s->height;
     img->orientation = flip_to_orientation(s->flip);
     int used = 0;
-    CHECK(try_preview(ctx, lr, channels, out, &used));
+    CHECK(try_preview(ctx, lr, size, channels, out, &used));
     img->from_raw_preview = used;
     if (!used) {
         CHECK(reopen_whole(ctx, lr, data, size));
