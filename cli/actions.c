@@ -1,12 +1,12 @@
 /* actions.c: what happens to the selected photos after judging, and only when asked: XMP
  * rejection marks, then the Trash or a move. A photo a person marked keep (in any of its
- * sidecars, its RAW's included) is left alone, with a message saying so. A photo that is no longer the one judged
- * (unsharp_file_check: device, inode, size and modification time) is skipped and reported,
- * and libunsharp-files checks again right before each destructive step. A photo's sidecars
- * and RAW companions (unsharp_companions, links included) go with it to the Trash or the
- * folder, each checked the same way; with --move-to nothing of a photo's set moves when any
- * of its members would clash at the destination. The selection (groups.c) never takes a frame
- * of a bracket, a focus stack or a panorama. */
+ * sidecars, its RAW's included) is left alone, with a message saying so. A photo that is no
+ * longer the one judged (unsharp_file_check: device, inode, size and modification time) is
+ * skipped and reported, and libunsharp-files checks again right before each destructive
+ * step. A photo's sidecars and RAW companions (unsharp_companions, links included) go with it
+ * to the Trash or the folder, each checked the same way; with --move-to nothing of a photo's
+ * set moves when any of its members would clash at the destination. The selection (groups.c)
+ * never takes a frame of a bracket, a focus stack or a panorama. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,8 +132,10 @@ static int mark_xmp(const options *o, const item *it)
     for (int k = 0; k < n; k++) {
         int r = o->dry_run ? 0 : unsharp_xmp_mark_rejected(sc[k], err, sizeof err);
         if (o->dry_run) say(o, "would mark rejected in", sc[k], NULL);
-        else if (r < 0) fail(it->path, err), rc = -1;
-        else if (r == 1) say(o, "left as a person marked it:", sc[k], NULL);
+        else if (r < 0) {
+            fail(it->path, err);
+            rc = -1;
+        } else if (r == 1) say(o, "left as a person marked it:", sc[k], NULL);
         else say(o, "marked rejected in", sc[k], NULL);
         free(sc[k]);
     }

@@ -5,12 +5,15 @@
  * lossless files, a PSNR bound for lossy ones, and for the DNG sensor image the order of the
  * block levels written. Then the hostile inputs: every file cut short and with flipped bytes,
  * headers claiming huge sizes, the pixel limit, a text file named .CR2, and formats we only
- * name (JPEG XL, GIF): one clean error each. The real Canon CR2 is test_raw_cr2.c. */
+ * name (JPEG XL, GIF): one clean error each; files naming Hasselblad (at every alignment, any
+ * case, both scans) kept from LibRaw. The real Canon CR2 is test_raw_cr2.c. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "image/image_internal.h"
+#include "simd.h"
 #include "testutil.h"
 #include "unsharp/unsharp.h"
 
@@ -158,10 +161,10 @@ END_TEST
 /* The half-size decode of the DNG sensor image: one pixel a 2x2 cell, so 8x8 pixels a block
  * of one level. The mean luma of the blocks must rise with the level written (23 levels).
  * rot: 0, or 6 when the file says turn 90 degrees clockwise. */
-static void check_cfa(const char *name, int rot)
+static void check_cfa_levels(const char *name, const char *levels, int rot)
 {
     int w, h, c;
-    unsigned char *lv = tu_read_pnm(tu_path("cfa_levels.pgm"), &w, &h, &c); /* level * 11 at half size */
+    unsigned char *lv = tu_read_pnm(tu_path(levels), &w, &h, &c); /* level * 11 at half size */
     unsharp_image *img = load(name, UNSHARP_PIXEL_LUMA8, 0);
     ck_assert_int_eq(img->type, UNSHARP_IMAGE_RAW);
     ck_assert_int_eq(img->from_raw_preview, 0);
@@ -189,6 +192,8 @@ static void check_cfa(const char *name, int rot)
     free(lv);
 }
 
+static void check_cfa(const char *name, int rot) { check_cfa_levels(name, "cfa_levels.pgm", rot); }
+
 START_TEST(dng_decodes)
 {
     check_cfa("cfa.dng", 0);
@@ -214,6 +219,71 @@ START_TEST(dng_decodes)
     ck_assert_int_eq(img->from_raw_preview, 0);
     ck_assert_int_eq(img->width, 128);
     unsharp_image_free(img);
+}
+END_TEST
+
+/* A RAW of 4 MiB or more is read with the middle of its sensor strip left out (read.c) until
+ * the sensor data is needed: big.dng (1,536 x 1,408, one strip) still gives its preview, and
+ * its sensor data (the block levels written) when the preview is too small; the strip found is
+ * where make_formats.py put the pixels (the file's last 1536 * 1408 * 2 bytes). A Hasselblad
+ * name in the part left out never reaches LibRaw with the preview, and is caught before the
+ * sensor data is opened. */
+START_TEST(big_raw_read_in_part)
+{
+    size_t n;
+    unsigned char *b = tu_read_file(tu_path("big.dng"), &n);
+    uint64_t off = 0, len = 0;
+    ck_assert_int_eq(unsharp__tiff_bulk(b, 256 << 10, &off, &len), 1);
+    ck_assert_uint_eq(len, 1536 * 1408 * 2);
+    ck_assert_uint_eq(off, n - len);
+    int w, h, c;
+    unsigned char *ref = tu_read_pnm(tu_path("preview.ppm"), &w, &h, &c);
+    unsharp_image *img = load("big.dng", UNSHARP_PIXEL_RGB8, 1920);
+    ck_assert_int_eq(img->from_raw_preview, 1);
+    ck_assert_int_eq(img->stored_width, 1536);
+    ck_assert_msg(psnr(img, ref) >= 30, "preview PSNR %.1f", psnr(img, ref));
+    unsharp_image_free(img);
+    free(ref);
+    check_cfa_levels("big.dng", "big_levels.pgm", 0);
+    /* the name in the middle of the sensor data */
+    memcpy(b + off + len / 2, "hAsselblad", 10);
+    tu_write_file(tu_path("hassy-big.dng"), b, n);
+    img = load("hassy-big.dng", UNSHARP_PIXEL_LUMA8, UNSHARP_WORKING_LONG_SIDE);
+    ck_assert_int_eq(img->from_raw_preview, 1);
+    unsharp_image_free(img);
+    unsharp_image_options o = {.format = UNSHARP_PIXEL_LUMA8, .long_side = 0};
+    ck_assert_int_eq(unsharp_image_load(tu_path("hassy-big.dng"), &o, &img), UNSHARP_ERR_FORMAT);
+    ck_assert_msg(strstr(unsharp_errmsg(), "Hasselblad RAW files are not supported"), "%s", unsharp_errmsg());
+    free(b);
+}
+END_TEST
+
+/* The colour filter pattern LibRaw 0.20 crashes on, told from the ones it reads: one IFD of
+ * CFARepeatPatternDim (when dim is not 0) and a CFAPattern (or Kodak's 64777) of cnt entries */
+static int cfa_ifd(unsigned dim, unsigned tag, unsigned cnt)
+{
+    unsigned char b[64] = "II*\0\x08\0\0\0";
+    unsigned char *e = b + 10;
+    int n = 0;
+    if (dim) {
+        const unsigned char d[12] = {0x8d, 0x82, 3, 0, 2, 0, 0, 0, (unsigned char)dim, 0, (unsigned char)dim, 0};
+        memcpy(e, d, 12), e += 12, n++;
+    }
+    const unsigned char p[12] = {(unsigned char)tag, (unsigned char)(tag >> 8), 1, 0, (unsigned char)cnt, 0, 0, 0, 40, 0, 0, 0};
+    memcpy(e, p, 12), n++;
+    b[8] = (unsigned char)n;
+    return unsharp__tiff_cfa_trap(b, sizeof b);
+}
+
+START_TEST(cfa_trap)
+{
+    ck_assert_int_eq(cfa_ifd(0, 33422, 36), 1); /* the fuzz finding's pattern */
+    ck_assert_int_eq(cfa_ifd(2, 33422, 36), 1); /* a 2x2 repeat does not make 36 */
+    ck_assert_int_eq(cfa_ifd(6, 33422, 36), 0); /* X-Trans as Adobe's DNG converter writes it */
+    ck_assert_int_eq(cfa_ifd(2, 33422, 4), 0);  /* Bayer */
+    ck_assert_int_eq(cfa_ifd(0, 33422, 64), 0);
+    ck_assert_int_eq(cfa_ifd(0, 64777, 36), 1);
+    ck_assert_int_eq(cfa_ifd(6, 64777, 36), 1);
 }
 END_TEST
 
@@ -348,6 +418,23 @@ START_TEST(sizes_and_names)
     expect("hassy.dng", UNSHARP_ERR_FORMAT, "TIFF is not supported", 0);
     tu_write_file(tu_path("hassy.raf"), "FUJIFILMCCD-RAW hAsSeLbLaD", 26);
     expect("hassy.raf", UNSHARP_ERR_FORMAT, "Hasselblad RAW files are not supported", 0);
+    /* found by fuzz_raw: a 36-entry CFAPattern without a 6x6 repeat (LibRaw 0.20 takes it for
+     * X-Trans) and a DNGVersion: a SEGV in LibRaw's parse_tiff_ifd; such files never reach
+     * LibRaw, and this one is read as the broken TIFF it is (a 139-byte fixture) */
+    tu_run("cp %s/tests/fixtures/raw-cfa36-parse-tiff-ifd.dng %s", UNSHARP_SOURCE_DIR, tu_path("cfa36.dng"));
+    expect("cfa36.dng", UNSHARP_ERR_DECODE, "TIFF", 0);
+    /* found by fuzz_raw: a DNG whose 6 x 360 preview is said to be 31,910 bytes in a 16,177-byte
+     * file; LibRaw 0.20's unpack_thumb overflows a heap buffer on it (ASan, the sanitizer
+     * build). The preview is not unpacked: the sensor data is used, or the file refused */
+    tu_run("cp %s/tests/fixtures/raw-thumb-longer-than-file.dng %s", UNSHARP_SOURCE_DIR, tu_path("thumb.dng"));
+    {
+        unsharp_image_options o = {.format = UNSHARP_PIXEL_LUMA8, .long_side = 100};
+        unsharp_image *img = NULL;
+        unsharp_status st = unsharp_image_load(tu_path("thumb.dng"), &o, &img);
+        ck_assert_msg(st == UNSHARP_OK ? img && !img->from_raw_preview : !img && strstr(unsharp_errmsg(), "thumb.dng"),
+                      "%s: %s", unsharp_status_name(st), unsharp_errmsg());
+        unsharp_image_free(img);
+    }
     /* a text file named .CR2, and formats recognised but not read */
     tu_write_file(tu_path("IMG_0001.CR2"), "Hello, this is not a photo.\n", 28);
     expect("IMG_0001.CR2", UNSHARP_ERR_FORMAT, "not a RAW file (it holds text)", 0);
@@ -364,6 +451,57 @@ START_TEST(sizes_and_names)
 }
 END_TEST
 
+/* The Hasselblad guard (raw.c) scans the whole file 32 or 8 bytes at a time: the name, in
+ * mixed case, at every offset near the start, the middle and the end of 4 KB of noise, is found
+ * with AVX2 and with the plain scan; a near miss is not (LibRaw then refuses the RAF itself). */
+static unsharp_status load_bytes(const unsigned char *b, size_t n)
+{
+    unsharp_image_options o = {.format = UNSHARP_PIXEL_LUMA8, .long_side = UNSHARP_WORKING_LONG_SIDE};
+    unsharp_image *img = NULL;
+    unsharp_status st = unsharp_image_load_memory(b, n, &o, &img);
+    unsharp_image_free(img);
+    return st;
+}
+
+START_TEST(hasselblad_anywhere)
+{
+    const char *names[] = {"hAsSeLbLaD", "HASSELBLAD", "Imacon", "iMACON"};
+    const char *misses[] = {"hasselbla_", "Hasselblaf", "imaco_", "_macon"};
+    enum { N = 4096 };
+    static unsigned char b[N + 64];
+    uint32_t seed = 12345;
+    memcpy(b, "FUJIFILMCCD-RAW ", 16);
+    for (size_t k = 16; k < sizeof b; k++) {
+        seed = seed * 1664525u + 1013904223u;
+        unsigned char c = (unsigned char)(seed >> 24);
+        b[k] = (c | 32) >= 'a' && (c | 32) <= 'z' ? (unsigned char)(c & 0x1f) : c; /* no letters: no name by chance */
+    }
+    for (int plain = 0; plain <= 1; plain++) {
+        unsharp__simd_force_plain(plain);
+        for (size_t w = 0; w < 4; w++) {
+            size_t len = strlen(names[w]);
+            size_t starts[] = {16, N / 2, N - 40};
+            for (size_t s = 0; s < 3; s++)
+                for (size_t off = 0; off < 40; off++) {
+                    size_t at = starts[s] + off, n = at + len + (s == 2 ? 0 : 17);
+                    unsigned char keep[16];
+                    memcpy(keep, b + at, len);
+                    memcpy(b + at, names[w], len);
+                    unsharp_status st = load_bytes(b, n);
+                    ck_assert_msg(st == UNSHARP_ERR_FORMAT && strstr(unsharp_errmsg(), "Hasselblad RAW files are not supported"),
+                                  "%s at %zu of %zu (%s): %s", names[w], at, n, plain ? "plain" : "AVX2", unsharp_errmsg());
+                    memcpy(b + at, misses[w], len);
+                    st = load_bytes(b, n);
+                    ck_assert_msg(!strstr(unsharp_errmsg(), "Hasselblad"), "%s at %zu (%s): %s", misses[w], at,
+                                  plain ? "plain" : "AVX2", unsharp_errmsg());
+                    memcpy(b + at, keep, len);
+                }
+        }
+    }
+    unsharp__simd_force_plain(0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("formats");
@@ -377,6 +515,11 @@ int main(void)
     tcase_add_test(tc, truncated_is_an_error);
     tcase_add_test(tc, sizes_and_names);
     tcase_add_test(tc, cut_and_flipped);
+    tcase_add_test(tc, big_raw_read_in_part);
     suite_add_tcase(s, tc);
+    TCase *guard = tcase_create("guard");
+    tcase_add_test(guard, hasselblad_anywhere);
+    tcase_add_test(guard, cfa_trap);
+    suite_add_tcase(s, guard);
     return tu_run_suite(s);
 }

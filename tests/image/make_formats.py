@@ -101,9 +101,11 @@ def tiff_ifd(entries, next_ifd, base):
     return head + struct.pack("<I", next_ifd) + data
 
 
-def write_dng(name, orientation, preview_jpeg):
+def write_dng(name, orientation, preview_jpeg, sensor=None):
     """IFD0: the sensor image (with the DNG tags); IFD1, when given: a JPEG preview."""
-    pixels = cfa.astype("<u2").tobytes()
+    sensor = cfa if sensor is None else sensor
+    CH, CW = sensor.shape
+    pixels = sensor.astype("<u2").tobytes()
     pv = Image.open(io.BytesIO(preview_jpeg)) if preview_jpeg else None
 
     def build(pix_at, jpeg_at):
@@ -141,3 +143,11 @@ ppm("preview.ppm", big)
 buf = io.BytesIO()
 Image.fromarray(big).save(buf, "JPEG", quality=95)
 write_dng("preview.dng", 1, buf.getvalue())
+
+# big.dng: the same blocks on a 1,536 x 1,408 sensor (4.3 MB, one strip: unsharp reads a file
+# this big with its sensor data left out until needed) behind the same preview
+if not SMALL:
+    by, bx = np.mgrid[0:1408, 0:1536] // 16
+    big_levels = ((bx * 7 + by * 13) % 23).astype(np.uint32)
+    ppm("big_levels.pgm", (big_levels[::2, ::2] * 11).astype(np.uint8))
+    write_dng("big.dng", 1, buf.getvalue(), (2000 + big_levels * 2600).astype(np.uint16))

@@ -74,6 +74,99 @@ static int tiff_from_camera(const unsigned char *d, size_t n)
     return 0;
 }
 
+/* Calls fn for each IFD of a TIFF (or a TIFF-like RAW: II or MM, the first IFD's offset at
+ * byte 4) found in the first n bytes: the chain from the header and each IFD's SubIFDs, at most
+ * 32 IFDs; count is how many of its entries lie within n. */
+typedef void (*ifd_fn)(void *ctx, const unsigned char *d, size_t ifd, unsigned count, int le);
+static void walk_ifds(const unsigned char *d, size_t n, ifd_fn fn, void *ctx)
+{
+    if (n < 8 || !((d[0] == 'I' && d[1] == 'I') || (d[0] == 'M' && d[1] == 'M'))) return;
+    const int le = d[0] == 'I';
+    uint32_t todo[32];
+    int nt = 0, seen = 0;
+    todo[nt++] = get32(d + 4, le);
+    while (nt && seen++ < 32) {
+        const uint32_t ifd = todo[--nt];
+        if (ifd < 8 || (size_t)ifd + 2 > n) continue;
+        const unsigned count = get16(d + ifd, le);
+        unsigned fit = 0;
+        while (fit < count && (size_t)ifd + 2 + 12 * (fit + 1) <= n) fit++;
+        fn(ctx, d, ifd, fit, le);
+        for (unsigned i = 0; i < fit; i++) {
+            const unsigned char *e = d + ifd + 2 + 12 * i;
+            const unsigned tag = get16(e, le), type = get16(e + 2, le);
+            const uint32_t cnt = get32(e + 4, le);
+            if (tag != 330 || (type != 4 && type != 13) || cnt < 1) continue; /* SubIFDs */
+            if (cnt == 1 && nt < 32) todo[nt++] = get32(e + 8, le);
+            for (uint32_t k = 0, at = get32(e + 8, le); cnt > 1 && k < cnt && k < 8 && nt < 32; k++)
+                if ((size_t)at + 4 * (k + 1) <= n) todo[nt++] = get32(d + at + 4 * k, le);
+        }
+        const size_t next = (size_t)ifd + 2 + 12 * (size_t)count;
+        if (next + 4 <= n && nt < 32) todo[nt++] = get32(d + next, le);
+    }
+}
+
+/* an entry's value when it fits in its 4 bytes (a SHORT's 16 bits), else its offset */
+static uint32_t entry_value(const unsigned char *e, int le)
+{
+    return get16(e + 2, le) == 3 ? get16(e + 8, le) : get32(e + 8, le);
+}
+
+typedef struct bulk {
+    uint64_t off, len;
+} bulk;
+
+static void bulk_ifd(void *ctx, const unsigned char *d, size_t ifd, unsigned count, int le)
+{
+    bulk *b = ctx;
+    uint64_t so = 0, sl = 0;
+    int have = 0, preview = 0;
+    for (unsigned i = 0; i < count; i++) {
+        const unsigned char *e = d + ifd + 2 + 12 * i;
+        const unsigned tag = get16(e, le), type = get16(e + 2, le);
+        const uint32_t v = entry_value(e, le);
+        if ((tag == 254 && (v & 1)) || (tag == 262 && (v == 2 || v == 6)))
+            preview = 1; /* a reduced-resolution image, or an RGB or YCbCr one: not sensor data */
+        if ((tag == 273 || tag == 279) && get32(e + 4, le) == 1 && (type == 3 || type == 4)) {
+            if (tag == 273) so = v, have |= 1;
+            else sl = v, have |= 2;
+        }
+    }
+    if (have == 3 && !preview && sl > b->len) {
+        b->off = so;
+        b->len = sl;
+    }
+}
+
+int unsharp__tiff_bulk(const unsigned char *d, size_t n, uint64_t *off, uint64_t *len)
+{
+    bulk b = {0, 0};
+    if (!starts(d, n, "II*\0", 4) && !starts(d, n, "MM\0*", 4)) return 0;
+    walk_ifds(d, n, bulk_ifd, &b);
+    *off = b.off;
+    *len = b.len;
+    return b.len > 0;
+}
+
+static void cfa_trap_ifd(void *ctx, const unsigned char *d, size_t ifd, unsigned count, int le)
+{
+    int six = 0; /* a CFARepeatPatternDim of 6 x 6 seen before in this IFD */
+    for (unsigned i = 0; i < count; i++) {
+        const unsigned char *e = d + ifd + 2 + 12 * i;
+        const unsigned tag = get16(e, le), type = get16(e + 2, le);
+        const uint32_t cnt = get32(e + 4, le);
+        if (tag == 33421 && type == 3 && cnt == 2 && get16(e + 8, le) == 6 && get16(e + 10, le) == 6) six = 1;
+        if ((tag == 33422 && cnt == 36 && !six) || (tag == 64777 && cnt == 36)) *(int *)ctx = 1;
+    }
+}
+
+int unsharp__tiff_cfa_trap(const unsigned char *d, size_t n)
+{
+    int trap = 0;
+    walk_ifds(d, n, cfa_trap_ifd, &trap);
+    return trap;
+}
+
 img_kind unsharp__img_sniff(const unsigned char *d, size_t n, const char **what)
 {
     char brand[5];

@@ -1,5 +1,4 @@
-/* image.c: the public image entry points. Reads the file (open + fstat: only regular files,
- * at most UNSHARP_IMAGE_MAX_FILE bytes), recognises the format by content (format.c), and runs
+/* image.c: the public image entry points. Reads the file (read.c), recognises the format by content (format.c), and runs
  * the steps: decode (jpeg.c with the DCT scale or the EXIF thumbnail, png.c, heif.c for HEIF
  * and AVIF, webp.c, tiff.c, raw.c), area resample to the working size (resample.c),
  * orientation (orient.c), then float conversion. */
@@ -61,6 +60,7 @@ static unsharp_status init_ctx(img_ctx *ctx, const char *name, const unsharp_ima
     unsharp_status st = UNSHARP_OK;
     ctx->msg[0] = 0;
     ctx->errbuf = ctx->msg;
+    ctx->file = NULL;
     set_name(ctx, name);
     memset(&ctx->opt, 0, sizeof ctx->opt);
     ctx->opt.format = UNSHARP_PIXEL_RGB8;
@@ -70,56 +70,6 @@ static unsharp_status init_ctx(img_ctx *ctx, const char *name, const unsharp_ima
         IMG_FAIL(UNSHARP_ERR_INVALID, "unknown pixel format %d", (int)ctx->opt.format);
     if (ctx->opt.long_side < 0) IMG_FAIL(UNSHARP_ERR_INVALID, "negative long_side %d", ctx->opt.long_side);
 bailout:
-    return st;
-}
-
-static void errno_text(int e, char *buf, size_t cap)
-{
-    if (strerror_r(e, buf, cap) != 0) snprintf(buf, cap, "error %d", e);
-}
-
-/* Reads a whole regular file into a malloc'd buffer. */
-static unsharp_status read_file(const img_ctx *ctx, const char *path, unsigned char **out, size_t *out_size)
-{
-    unsharp_status st = UNSHARP_OK;
-    unsigned char *buf = NULL;
-    char why[128];
-    /* O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused below. */
-    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-    if (fd < 0) {
-        errno_text(errno, why, sizeof why);
-        IMG_FAIL(UNSHARP_ERR_IO, "cannot open: %s", why);
-    }
-    struct stat sb;
-    if (fstat(fd, &sb) != 0) {
-        errno_text(errno, why, sizeof why);
-        IMG_FAIL(UNSHARP_ERR_IO, "cannot stat: %s", why);
-    }
-    if (S_ISDIR(sb.st_mode)) IMG_FAIL(UNSHARP_ERR_IO, "is a directory, not an image file");
-    if (!S_ISREG(sb.st_mode)) IMG_FAIL(UNSHARP_ERR_IO, "not a regular file (a device, FIFO or socket)");
-    if ((uint64_t)sb.st_size > UNSHARP_IMAGE_MAX_FILE)
-        IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "file is %lld bytes, over the %llu MiB limit",
-                 (long long)sb.st_size, (unsigned long long)(UNSHARP_IMAGE_MAX_FILE >> 20));
-    size_t size = (size_t)sb.st_size;
-    buf = malloc(size ? size : 1);
-    if (!buf) IMG_FAIL(UNSHARP_ERR_NOMEM, "out of memory for %zu bytes", size);
-    size_t got = 0;
-    while (got < size) {
-        ssize_t r = read(fd, buf + got, size - got);
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) {
-            errno_text(errno, why, sizeof why);
-            IMG_FAIL(UNSHARP_ERR_IO, "read failed: %s", why);
-        }
-        if (r == 0) break; /* the file shrank: decode what is there */
-        got += (size_t)r;
-    }
-    *out = buf;
-    *out_size = got;
-    buf = NULL;
-bailout:
-    if (fd >= 0) close(fd);
-    free(buf);
     return st;
 }
 
@@ -206,7 +156,10 @@ static unsharp_status decode_buffer(const img_ctx *ctx, const unsigned char *dat
         break;
     case IMG_KIND_TIFF_RAW:
         CHECK(unsharp__raw_decode(ctx, data, size, channels, img, &b, &is_raw));
-        if (!is_raw) CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
+        if (!is_raw) {
+            CHECK(unsharp__img_fill_hole(ctx)); /* libtiff reads it all */
+            CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
+        }
         break;
     case IMG_KIND_TIFF:
         CHECK(unsharp__tiff_decode(ctx, data, size, channels, img, &b));
@@ -261,17 +214,17 @@ unsharp_status unsharp_image_load(const char *path, const unsharp_image_options 
 {
     unsharp_status st = unsharp_model_set_error(NULL, UNSHARP_OK, NULL);
     const unsharp_model *errto = NULL;
-    unsigned char *data = NULL;
-    size_t size = 0;
+    img_file file = {.fd = -1};
     img_ctx ctx_storage, *ctx = &ctx_storage;
     ctx->msg[0] = 0;
     if (!path || !out) FAIL(UNSHARP_ERR_INVALID, "NULL argument");
     *out = NULL;
     CHECK(init_ctx(ctx, path, options));
-    CHECK(read_file(ctx, path, &data, &size));
-    CHECK(decode_buffer(ctx, data, size, out));
+    CHECK(unsharp__img_read_file(ctx, path, &file));
+    ctx->file = &file;
+    CHECK(decode_buffer(ctx, file.data, file.size, out));
 bailout:
-    free(data);
+    unsharp__img_file_free(&file);
     return done(ctx, st);
 }
 

@@ -16,8 +16,20 @@
 /* Longest side any decoder is allowed to report, whatever max_pixels says. */
 #define UNSHARP_IMAGE_MAX_SIDE (1 << 24)
 
+/* A photo file in memory (read.c). A big TIFF-based RAW is read with a hole: the middle of
+ * its largest strip of sensor data, not needed to open it or to decode its preview, is left
+ * unread (zero pages of an anonymous mapping) until a decoder asks for it. */
+typedef struct img_file {
+    unsigned char *data;
+    size_t size;                /* the file's bytes in data */
+    size_t hole_off, hole_len;  /* [hole_off, hole_off + hole_len) not read yet; hole_len 0: none */
+    int fd;                     /* the file, open while the hole is left; else -1 */
+    size_t mapped;              /* the length of data's anonymous mapping; 0: data is malloc'ed */
+} img_file;
+
 typedef struct img_ctx {
     char name[320];             /* the file name, control characters escaped, or "(memory)" */
+    img_file *file;             /* the file read, for a decoder to fill its hole; NULL from memory */
     char msg[PHOTO_MSG_MAX];    /* the message of a failure, "name: what", until the public call
                                    hands it to the thread's slot */
     char *errbuf;               /* where a message goes: msg, or a scratch buffer */
@@ -56,6 +68,25 @@ typedef enum img_kind {
 
 /* Recognises the format by the first bytes. */
 img_kind unsharp__img_sniff(const unsigned char *data, size_t size, const char **what);
+/* The largest single strip of sensor data a TIFF's IFDs point at (the chain from the header
+ * and each IFD's SubIFDs; not an IFD of a reduced-resolution, RGB or YCbCr image: a preview),
+ * found in the first n bytes: 1 with its offset and length, else 0. */
+int unsharp__tiff_bulk(const unsigned char *data, size_t n, uint64_t *off, uint64_t *len);
+/* 1 when an IFD of a TIFF or TIFF-like RAW (the same walk) has a 36-entry colour filter
+ * pattern that LibRaw 0.20 would take for X-Trans without its 6 x 6 repeat (CFAPattern of 36
+ * with no CFARepeatPatternDim of 6 x 6 before it, or Kodak's tag 64777 of 36): LibRaw then
+ * crashes in parse_tiff_ifd (found by fuzz_raw). */
+int unsharp__tiff_cfa_trap(const unsigned char *data, size_t n);
+
+/* ---- read.c ---- */
+
+/* Reads the regular file at path (at most UNSHARP_IMAGE_MAX_FILE bytes) into f, with a hole
+ * in a big TIFF-based RAW's sensor data (img_file). */
+unsharp_status unsharp__img_read_file(const img_ctx *ctx, const char *path, img_file *f);
+/* Reads the hole in (a no-op when there is none or ctx has no file). UNSHARP_ERR_IO when the
+ * file changed meanwhile. */
+unsharp_status unsharp__img_fill_hole(const img_ctx *ctx);
+void unsharp__img_file_free(img_file *f);
 /* UNSHARP_ERR_FORMAT for content we do not know: what the name promised, and whether the
  * file holds text or which bytes it starts with. */
 unsharp_status unsharp__img_fail_unknown(const img_ctx *ctx, const unsigned char *data, size_t size);
