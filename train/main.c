@@ -25,6 +25,7 @@
 
 typedef struct options {
     int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
+    float in_focus; /* blur_config.texture_rel; < 0: the recipe's */
     float lr, weight_decay, threshold;
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
@@ -60,6 +61,9 @@ static void usage(FILE *f)
             "      --recipe NAME       how samples are made: shipped (the default, the shipped weights'\n"
             "                          recipe) or camera (blur in linear light, phone sharpening, haze,\n"
             "                          low light, small shakes; weights/MODEL_CARD.md)\n"
+            "      --in-focus X        a tile of a sharp photo is taught as sharp only when its detail is\n"
+            "                          at least X times the photo's in-focus level (0..1; default 0: every\n"
+            "                          tile with detail; docs/model.md)\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
             "      --lr X              peak learning rate (default 0.002; cosine decay, 1 epoch warm-up)\n"
@@ -132,7 +136,7 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         int y0 = (int)(blur_rng_next(&rng) % (uint64_t)(p->h - wh + 1));
         for (int y = 0; y < wh; y++)
             for (int x = 0; x < ww; x++) window[y * ww + x] = p->luma[(size_t)(y0 + y) * p->w + x0 + x] * (1.0f / 255);
-        if (blur_make_sample(&q->cfg, &rng, window, ww, wh, s) != 0) return -1;
+        if (blur_make_sample_ref(&q->cfg, &rng, window, ww, wh, p->texture_ref, s) != 0) return -1;
         memcpy(out->x + (size_t)i * o->crop * o->crop, s->input, sizeof(float) * o->crop * o->crop);
         memcpy(out->tiles + (size_t)i * tiles, s->tile_target, sizeof(float) * tiles);
         memcpy(out->tile_w + (size_t)i * tiles, s->tile_weight, sizeof(float) * tiles);
@@ -237,6 +241,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"run-id", required_argument, 0, 208},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
         {"device", required_argument, 0, 14},   {"recipe", required_argument, 0, 15},
+        {"in-focus", required_argument, 0, 16},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -244,7 +249,7 @@ static int parse_args(int argc, char **argv, options *o)
     *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
                    .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
                    .out = "unsharp.usw", .quiet = !isatty(2), .wo = {.poll = 10, .stale = 120, .max_attempts = 3},
-                   .device = UNSHARP_DEVICE_AUTO};
+                   .device = UNSHARP_DEVICE_AUTO, .in_focus = -1.0f};
     int c, li = -1;
     char *end;
     while ((li = -1, c = getopt_long(argc, argv, "e:o:b:j:qhV", longs, &li)) != -1) {
@@ -265,6 +270,7 @@ static int parse_args(int argc, char **argv, options *o)
             else if (!strcmp(optarg, "camera")) o->camera_recipe = 1;
             else goto bad;
             break;
+        case 16: o->in_focus = strtof(optarg, &end); if (*end || !(o->in_focus >= 0 && o->in_focus <= 1)) goto bad; break;
         case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
         case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; break;
         case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; break;
@@ -465,10 +471,10 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
     }
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
                          "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
-                         "\"recipe\": \"%s\"",
+                         "\"recipe\": \"%s\", \"in_focus\": %.3g",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
-                     o->camera_recipe ? "camera" : "shipped");
+                     o->camera_recipe ? "camera" : "shipped", o->in_focus < 0 ? 0.0 : o->in_focus);
     const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch"};
     const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file};
     for (int i = 0; i < 6; i++) {
@@ -675,6 +681,7 @@ int main(int argc, char **argv)
     q.photos = &photos;
     q.order = order;
     q.cfg = o.camera_recipe ? blur_config_camera() : blur_config_default();
+    if (o.in_focus >= 0) q.cfg.texture_rel = o.in_focus;
     q.cfg.crop = o.crop;
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
