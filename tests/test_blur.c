@@ -5,6 +5,7 @@
 #include <check.h>
 #include "testutil.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -636,6 +637,35 @@ START_TEST(in_focus_is_relative)
 }
 END_TEST
 
+/* A recipe setting by name: known names take a value blur_config_check accepts; an unknown
+ * name, a bad number or an invalid value leaves the recipe as it was. */
+START_TEST(setting_by_name)
+{
+    blur_config c = blur_config_camera(), before;
+    ck_assert_int_eq(blur_config_set(&c, "p_haze=0.45"), BLUR_OK);
+    ck_assert_float_eq(c.p_haze, 0.45f);
+    ck_assert_int_eq(blur_config_set(&c, "texture_rel=0.3"), BLUR_OK);
+    ck_assert_float_eq(c.texture_rel, 0.3f);
+    before = c;
+    const char *bad[] = {"p_haze=1.5", "p_haze=", "p_haze=0.2x", "nonsense=1", "=1", "p_haze", "crop=128",
+                         "texture_rel=-1", "p_haze=nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(blur_config_set(&c, bad[i]), BLUR_ERR_INVALID);
+        ck_assert_int_eq(memcmp(&c, &before, sizeof c), 0);
+    }
+    int n = 0;
+    while (blur_config_field_name(n)) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s=0.5", blur_config_field_name(n));
+        blur_config t = blur_config_default();
+        int rc = blur_config_set(&t, buf); /* some settings cannot be 0.5; none may crash */
+        ck_assert(rc == BLUR_OK || rc == BLUR_ERR_INVALID);
+        n++;
+    }
+    ck_assert_int_ge(n, 40);
+}
+END_TEST
+
 /* The camera recipe is a valid configuration; its phone sharpening adds high frequencies to a
  * sharp sample (the same crop, drawn with the same seed, with and without it), and haze lowers
  * the contrast by the drawn factor. */
@@ -729,6 +759,7 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, camera_recipe);
     tcase_add_test(tc, in_focus_is_relative);
+    tcase_add_test(tc, setting_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

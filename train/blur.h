@@ -168,6 +168,11 @@ blur_config blur_config_default(void);
 blur_config blur_config_camera(void);
 /* BLUR_OK when cfg is usable, else BLUR_ERR_INVALID. */
 int blur_config_check(const blur_config *cfg);
+/* Sets one numeric setting by its field name, "p_haze=0.4" (blur_fields.c): BLUR_OK, or
+ * BLUR_ERR_INVALID (cfg unchanged) for an unknown name, a bad number, or a value that
+ * blur_config_check refuses. blur_config_field_name(i) lists the names (NULL past the end). */
+int blur_config_set(blur_config *cfg, const char *assignment);
+const char *blur_config_field_name(int i);
 
 /* One sample. Arrays are allocated by blur_sample_alloc for one crop/tile size. */
 typedef struct blur_sample {

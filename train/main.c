@@ -26,6 +26,8 @@
 typedef struct options {
     int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
     float in_focus; /* blur_config.texture_rel; < 0: the recipe's */
+    const char *sample_set[16]; /* --sample KEY=VALUE, in order */
+    int n_sample_set;
     float lr, weight_decay, threshold;
     uint64_t seed;
     const char *out, *init, *resume, *val, *arch_file, *checkpoint, *evaluate;
@@ -64,6 +66,8 @@ static void usage(FILE *f)
             "      --in-focus X        a tile of a sharp photo is taught as sharp only when its detail is\n"
             "                          at least X times the photo's in-focus level (0..1; default 0: every\n"
             "                          tile with detail; docs/model.md)\n"
+            "      --sample KEY=VALUE  change one setting of the recipe (train/blur.h, for example\n"
+            "                          p_haze=0.4); may be repeated, up to 16 times\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
             "      --lr X              peak learning rate (default 0.002; cosine decay, 1 epoch warm-up)\n"
@@ -241,7 +245,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"run-id", required_argument, 0, 208},
         {"help", no_argument, 0, 'h'},         {"version", no_argument, 0, 'V'},
         {"device", required_argument, 0, 14},   {"recipe", required_argument, 0, 15},
-        {"in-focus", required_argument, 0, 16},
+        {"in-focus", required_argument, 0, 16}, {"sample", required_argument, 0, 17},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -270,6 +274,17 @@ static int parse_args(int argc, char **argv, options *o)
             else if (!strcmp(optarg, "camera")) o->camera_recipe = 1;
             else goto bad;
             break;
+        case 17: {
+            blur_config probe = blur_config_camera();
+            if (o->n_sample_set >= 16 || blur_config_set(&probe, optarg) != BLUR_OK) {
+                fprintf(stderr, PROG ": --sample %s: not a setting of the recipe, or a value it cannot take; the names:", optarg);
+                for (int i = 0; blur_config_field_name(i); i++) fprintf(stderr, " %s", blur_config_field_name(i));
+                fprintf(stderr, "\n");
+                return -1;
+            }
+            o->sample_set[o->n_sample_set++] = optarg;
+            break;
+        }
         case 16: o->in_focus = strtof(optarg, &end); if (*end || !(o->in_focus >= 0 && o->in_focus <= 1)) goto bad; break;
         case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
         case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; break;
@@ -475,6 +490,12 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
                      o->camera_recipe ? "camera" : "shipped", o->in_focus < 0 ? 0.0 : o->in_focus);
+    store_buf_add(&b, ", \"sample\": [");
+    for (int i = 0; i < o->n_sample_set; i++) {
+        if (i) store_buf_add(&b, ", ");
+        store_buf_json_string(&b, o->sample_set[i]);
+    }
+    store_buf_add(&b, "]");
     const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch"};
     const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file};
     for (int i = 0; i < 6; i++) {
@@ -682,6 +703,11 @@ int main(int argc, char **argv)
     q.order = order;
     q.cfg = o.camera_recipe ? blur_config_camera() : blur_config_default();
     if (o.in_focus >= 0) q.cfg.texture_rel = o.in_focus;
+    for (int i = 0; i < o.n_sample_set; i++)
+        if (blur_config_set(&q.cfg, o.sample_set[i]) != BLUR_OK) {
+            fprintf(stderr, PROG ": --sample %s: the recipe cannot take that value\n", o.sample_set[i]);
+            goto done;
+        }
     q.cfg.crop = o.crop;
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);
