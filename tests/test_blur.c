@@ -5,6 +5,7 @@
 #include <check.h>
 #include "testutil.h"
 #include <math.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -540,6 +541,131 @@ START_TEST(flat_source_has_no_weight)
 }
 END_TEST
 
+/* In focus is relative: a photo whose left half has fine detail (a pixel checker of contrast
+ * 0.3) and whose right half is a smooth ramp with pixel noise (out of focus, yet over the
+ * absolute texture line). Its in-focus level is the 90th percentile of its tiles' Laplacian
+ * RMS, computed here by a naive loop over bytes; with texture_rel 0.3 the noisy half is
+ * never taught as sharp, while without it every tile is. */
+static double naive_tile_lap(const unsigned char *b, int w, int x0, int y0)
+{
+    double acc = 0;
+    for (int y = y0 + 1; y < y0 + 31; y++)
+        for (int x = x0 + 1; x < x0 + 31; x++) {
+            double l = (b[(y - 1) * w + x] + b[(y + 1) * w + x] + b[y * w + x - 1] + b[y * w + x + 1] -
+                        4.0 * b[y * w + x]) / 255.0;
+            acc += l * l;
+        }
+    return sqrt(acc / 900.0);
+}
+
+START_TEST(in_focus_is_relative)
+{
+    const int W = 512, H = 512;
+    unsigned char *b = malloc((size_t)W * H);
+    float *src = malloc(sizeof(float) * W * H);
+    ck_assert_ptr_nonnull(b);
+    ck_assert_ptr_nonnull(src);
+    blur_rng nr = {77};
+    for (int y = 0; y < H; y++)
+        for (int x = 0; x < W; x++) {
+            double v;
+            if (x < W / 2) v = 0.35 + 0.3 * ((x + y) & 1);
+            else v = 0.3 + 0.3 * y / H + 4.0 / 255.0 * ((double)(blur_rng_next(&nr) % 5) - 2.0);
+            b[y * W + x] = (unsigned char)lrint(v * 255.0);
+            src[y * W + x] = b[y * W + x] / 255.0f;
+        }
+    /* the reference: sorted tile values, the one at (n - 1) * 0.9 */
+    double t[256];
+    int n = 0;
+    for (int ty = 0; ty < H / 32; ty++)
+        for (int tx = 0; tx < W / 32; tx++) t[n++] = naive_tile_lap(b, W, tx * 32, ty * 32);
+    for (int i = 1; i < n; i++)
+        for (int j = i; j > 0 && t[j - 1] > t[j]; j--) {
+            double tmp = t[j]; t[j] = t[j - 1]; t[j - 1] = tmp;
+        }
+    double ref = t[(int)((n - 1) * 0.9)];
+    float got = blur_photo_texture_ref(b, W, H, 32);
+    ck_assert_double_lt(fabs(got - ref), 1e-5 * ref);
+    ck_assert_double_gt(naive_tile_lap(b, W, W - 64, 64), 0.015); /* the noise passes texture_min */
+
+    blur_config c = clean_config();
+    c.p_sharp = 1.0f;
+    c.p_soften = 0.0f;
+    c.flip_rotate = 0;
+    c.scale_max = 1.0f;
+    blur_sample s;
+    ck_assert_int_eq(blur_sample_alloc(&c, &s), BLUR_OK);
+    for (int rel = 0; rel < 2; rel++) {
+        c.texture_rel = rel ? 0.3f : 0.0f;
+        int left_w = 0, right_w = 0, right_tiles = 0, left_tiles = 0;
+        for (uint64_t seed = 0; seed < 6; seed++) {
+            blur_rng r = {500 + seed};
+            ck_assert_int_eq(blur_make_sample_ref(&c, &r, src, W, H, got, &s), BLUR_OK);
+            /* where the crop fell: its first row matches the source at some x0 */
+            int x0 = -1;
+            for (int cx = 0; cx <= W - 256 && x0 < 0; cx++)
+                for (int cy = 0; cy <= H - 256 && x0 < 0; cy++)
+                    if (!memcmp(s.sharp, src + (size_t)cy * W + cx, sizeof(float) * 256) &&
+                        !memcmp(s.sharp + 255 * 256, src + (size_t)(cy + 255) * W + cx, sizeof(float) * 256))
+                        x0 = cx;
+            ck_assert_int_ge(x0, 0);
+            for (int ty = 0; ty < 8; ty++)
+                for (int tx = 0; tx < 8; tx++) {
+                    int gx = x0 + tx * 32; /* the tile's left edge in the source */
+                    if (gx + 32 <= W / 2) { left_tiles++; left_w += s.tile_weight[ty * 8 + tx] > 0; }
+                    else if (gx >= W / 2) { right_tiles++; right_w += s.tile_weight[ty * 8 + tx] > 0; }
+                }
+            ck_assert_int_eq(s.label, BLUR_LABEL_SHARP);
+        }
+        ck_assert_int_gt(left_tiles, 0);
+        ck_assert_int_gt(right_tiles, 0);
+        ck_assert_int_eq(left_w, left_tiles);
+        ck_assert_int_eq(right_w, rel ? 0 : right_tiles);
+    }
+    /* a crop of the noisy half alone teaches no image label */
+    c.texture_rel = 0.3f;
+    blur_rng r = {9};
+    float *right = malloc(sizeof(float) * 256 * H);
+    ck_assert_ptr_nonnull(right);
+    for (int y = 0; y < H; y++) memcpy(right + (size_t)y * 256, src + (size_t)y * W + W / 2, sizeof(float) * 256);
+    ck_assert_int_eq(blur_make_sample_ref(&c, &r, right, 256, H, got, &s), BLUR_OK);
+    ck_assert_float_eq(s.image_weight, 0.0f);
+    free(right);
+    blur_sample_free(&s);
+    free(src);
+    free(b);
+}
+END_TEST
+
+/* A recipe setting by name: known names take a value blur_config_check accepts; an unknown
+ * name, a bad number or an invalid value leaves the recipe as it was. */
+START_TEST(setting_by_name)
+{
+    blur_config c = blur_config_camera(), before;
+    ck_assert_int_eq(blur_config_set(&c, "p_haze=0.45"), BLUR_OK);
+    ck_assert_float_eq(c.p_haze, 0.45f);
+    ck_assert_int_eq(blur_config_set(&c, "texture_rel=0.3"), BLUR_OK);
+    ck_assert_float_eq(c.texture_rel, 0.3f);
+    before = c;
+    const char *bad[] = {"p_haze=1.5", "p_haze=", "p_haze=0.2x", "nonsense=1", "=1", "p_haze", "crop=128",
+                         "texture_rel=-1", "p_haze=nan"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        ck_assert_int_eq(blur_config_set(&c, bad[i]), BLUR_ERR_INVALID);
+        ck_assert_int_eq(memcmp(&c, &before, sizeof c), 0);
+    }
+    int n = 0;
+    while (blur_config_field_name(n)) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "%s=0.5", blur_config_field_name(n));
+        blur_config t = blur_config_default();
+        int rc = blur_config_set(&t, buf); /* some settings cannot be 0.5; none may crash */
+        ck_assert(rc == BLUR_OK || rc == BLUR_ERR_INVALID);
+        n++;
+    }
+    ck_assert_int_ge(n, 40);
+}
+END_TEST
+
 /* The camera recipe is a valid configuration; its phone sharpening adds high frequencies to a
  * sharp sample (the same crop, drawn with the same seed, with and without it), and haze lowers
  * the contrast by the drawn factor. */
@@ -632,6 +758,8 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, flat_source_has_no_weight);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, camera_recipe);
+    tcase_add_test(tc, in_focus_is_relative);
+    tcase_add_test(tc, setting_by_name);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -147,6 +147,14 @@ typedef struct blur_config {
                                  cannot be seen there. About one edge of contrast 0.12 across a
                                  32 px tile, or pixel noise of sigma 0.0035. */
     float flat_weight;        /* 0: the weight of flat tiles */
+    float texture_rel;        /* 0 (off): in focus is relative. With a photo's in-focus level
+                                 (texture_ref: the 90th percentile of its tiles' Laplacian RMS,
+                                 blur_photo_texture_ref), a tile whose Laplacian RMS is below
+                                 texture_rel times that level is out of focus in the photo
+                                 itself (a bokeh background, a misty distance): it is not
+                                 labelled sharp (weight 0), and a sharp crop with no tile in
+                                 focus teaches no image label. Pixel noise alone lifts every
+                                 tile over texture_min, so the absolute line cannot tell. */
     float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
                                    pixels has mask > 0.5 */
     float blurred_fraction_tile;/* 0.25: blurred when at most this share; else ambiguous
@@ -160,6 +168,11 @@ blur_config blur_config_default(void);
 blur_config blur_config_camera(void);
 /* BLUR_OK when cfg is usable, else BLUR_ERR_INVALID. */
 int blur_config_check(const blur_config *cfg);
+/* Sets one numeric setting by its field name, "p_haze=0.4" (blur_fields.c): BLUR_OK, or
+ * BLUR_ERR_INVALID (cfg unchanged) for an unknown name, a bad number, or a value that
+ * blur_config_check refuses. blur_config_field_name(i) lists the names (NULL past the end). */
+int blur_config_set(blur_config *cfg, const char *assignment);
+const char *blur_config_field_name(int i);
 
 /* One sample. Arrays are allocated by blur_sample_alloc for one crop/tile size. */
 typedef struct blur_sample {
@@ -195,10 +208,18 @@ typedef struct blur_sample {
 int blur_sample_alloc(const blur_config *cfg, blur_sample *s);
 void blur_sample_free(blur_sample *s);
 
+/* The in-focus level of a photo (luma bytes, w x h, stride w): the 90th percentile of the
+ * Laplacian RMS of its tile x tile tiles, in [0,1] luma units; 0 when it has no whole tile. */
+float blur_photo_texture_ref(const unsigned char *luma, int w, int h, int tile);
+
 /* Makes one sample from a sharp luma photo src (sw x sh floats in [0,1], row-major), both
  * sides at least cfg->crop; out must have been allocated for the same crop and tile. On
  * error out's contents are unspecified. Uses only rng for randomness. */
 int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, int sw, int sh,
                      blur_sample *out);
+/* The same, with the in-focus level of the photo src was cut from (blur_photo_texture_ref),
+ * which cfg->texture_rel reads; blur_make_sample passes 0 (every textured tile in focus). */
+int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src, int sw, int sh,
+                         float texture_ref, blur_sample *out);
 
 #endif

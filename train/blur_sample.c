@@ -122,6 +122,7 @@ int blur_config_check(const blur_config *c)
     if (c->jpeg_q_min < 1 || c->jpeg_q_max > 100 || c->jpeg_q_min > c->jpeg_q_max)
         return BLUR_ERR_INVALID;
     if (!(c->texture_min >= 0.0f) || !isfinite(c->texture_min)) return BLUR_ERR_INVALID;
+    if (!(c->texture_rel >= 0.0f && c->texture_rel <= 1.0f)) return BLUR_ERR_INVALID;
     if (!(c->blurred_fraction_tile >= 0.0f && c->blurred_fraction_tile < 0.5f &&
           c->sharp_fraction_tile > 0.5f && c->sharp_fraction_tile <= 1.0f))
         return BLUR_ERR_INVALID;
@@ -343,8 +344,46 @@ static void tile_texture(const float *img, int n, int tile, float *out)
 
 /* ---- the sample -------------------------------------------------------------------- */
 
+static int cmp_float(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x > y) - (x < y);
+}
+
+float blur_photo_texture_ref(const unsigned char *luma, int w, int h, int tile)
+{
+    if (!luma || tile < 3 || w < tile || h < tile) return 0.0f;
+    int tw = w / tile, th = h / tile;
+    float *t = malloc((size_t)tw * th * sizeof *t);
+    if (!t) return 0.0f;
+    for (int ty = 0; ty < th; ty++)
+        for (int tx = 0; tx < tw; tx++) {
+            double acc = 0.0;
+            int cnt = 0;
+            for (int y = ty * tile + 1; y < (ty + 1) * tile - 1; y++)
+                for (int x = tx * tile + 1; x < (tx + 1) * tile - 1; x++) {
+                    const unsigned char *p = luma + (size_t)y * w + x;
+                    double l = ((double)p[-w] + p[w] + p[-1] + p[1] - 4.0 * p[0]) * (1.0 / 255.0);
+                    acc += l * l;
+                    cnt++;
+                }
+            t[ty * tw + tx] = (float)sqrt(acc / cnt);
+        }
+    size_t n = (size_t)tw * th;
+    qsort(t, n, sizeof *t, cmp_float);
+    float ref = t[(size_t)((double)(n - 1) * 0.9)];
+    free(t);
+    return ref;
+}
+
 int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, int sw, int sh,
                      blur_sample *out)
+{
+    return blur_make_sample_ref(cfg, rng, src, sw, sh, 0.0f, out);
+}
+
+int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src, int sw, int sh,
+                         float texture_ref, blur_sample *out)
 {
     if (blur_config_check(cfg) != BLUR_OK || !rng || !src || !out || !out->input ||
         !out->sharp || !out->mask || !out->tile_target || !out->tile_weight ||
@@ -469,6 +508,7 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
     tile_texture(out->sharp, crop, cfg->tile, out->tile_texture);
     int textured = 0, textured_sharp = 0;
     size_t sharp_px = 0;
+    const float in_focus = cfg->texture_rel * texture_ref;
     for (int ty = 0; ty < tiles; ty++)
         for (int tx = 0; tx < tiles; tx++) {
             int cnt = 0, t = ty * tiles + tx;
@@ -482,6 +522,8 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
             else if (q <= cfg->blurred_fraction_tile) { target = 0.0f; weight = 1.0f; }
             int tex = out->tile_texture[t] >= cfg->texture_min;
             if (!tex && weight > cfg->flat_weight) weight = cfg->flat_weight;
+            /* out of focus in the photo itself: not taught as sharp */
+            if (target > 0.0f && out->tile_texture[t] < in_focus) weight = 0.0f;
             if (tex) {
                 textured++;
                 textured_sharp += weight > 0.0f && target == 1.0f;
@@ -492,6 +534,7 @@ int blur_make_sample(const blur_config *cfg, blur_rng *rng, const float *src, in
     float share = textured ? (float)textured_sharp / textured : (float)sharp_px / (float)np;
     out->sharp_share = share;
     out->image_weight = textured ? 1.0f : cfg->flat_weight;
+    if (sharp && in_focus > 0.0f && textured_sharp == 0) out->image_weight = 0.0f;
     int blur_label = (kind == BLUR_KIND_MOTION || kind == BLUR_KIND_SHAKE) ? BLUR_LABEL_MOTION
                                                                           : BLUR_LABEL_DEFOCUS;
     if (sharp) out->label = BLUR_LABEL_SHARP;

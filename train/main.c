@@ -38,6 +38,9 @@
 
 typedef struct options {
     int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
+    float in_focus; /* blur_config.texture_rel; < 0: the recipe's */
+    const char *sample_set[16]; /* --sample KEY=VALUE, in order */
+    int n_sample_set;
     float lr, weight_decay, threshold, pull, distill;
     int lr_set, wd_set, pull_set, distill_set, force, checkpoint_given;
     uint64_t seed;
@@ -88,6 +91,11 @@ static void usage(FILE *f)
             "      --recipe NAME       how samples are made: shipped (the default, the shipped weights'\n"
             "                          recipe) or camera (blur in linear light, phone sharpening, haze,\n"
             "                          low light, small shakes; weights/MODEL_CARD.md)\n"
+            "      --in-focus X        a tile of a sharp photo is taught as sharp only when its detail is\n"
+            "                          at least X times the photo's in-focus level (0..1; default 0: every\n"
+            "                          tile with detail; docs/model.md)\n"
+            "      --sample KEY=VALUE  change one setting of the recipe (train/blur.h, for example\n"
+            "                          p_haze=0.4); may be repeated, up to 16 times\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
             "      --lr X              peak learning rate (cosine decay, 1 epoch warm-up; default 0.002 for a\n"
@@ -174,7 +182,7 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         int y0 = (int)(blur_rng_next(&rng) % (uint64_t)(p->h - wh + 1));
         for (int y = 0; y < wh; y++)
             for (int x = 0; x < ww; x++) window[y * ww + x] = p->luma[(size_t)(y0 + y) * p->w + x0 + x] * (1.0f / 255);
-        if (blur_make_sample(&q->cfg, &rng, window, ww, wh, s) != 0) return -1;
+        if (blur_make_sample_ref(&q->cfg, &rng, window, ww, wh, p->texture_ref, s) != 0) return -1;
         memcpy(out->x + (size_t)i * o->crop * o->crop, s->input, sizeof(float) * o->crop * o->crop);
         memcpy(out->tiles + (size_t)i * tiles, s->tile_target, sizeof(float) * tiles);
         memcpy(out->tile_w + (size_t)i * tiles, s->tile_weight, sizeof(float) * tiles);
@@ -282,6 +290,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"pull", required_argument, 0, 16},     {"force", no_argument, 0, 17},
         {"sharp", required_argument, 0, 18},    {"blurry", required_argument, 0, 19},
         {"from-marks", required_argument, 0, 20}, {"keep", required_argument, 0, 21},
+        {"in-focus", required_argument, 0, 22}, {"sample", required_argument, 0, 23},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -289,7 +298,7 @@ static int parse_args(int argc, char **argv, options *o)
     *o = (options){.epochs = 0, .batch = 16, .crop = 256, .threads = cores > 0 ? (int)cores : 1, .producers = 1,
                    .crops_per_photo = 4, .lr = 2e-3f, .weight_decay = 1e-4f, .threshold = 0.5f, .seed = 1,
                    .out = "unsharp.usw", .quiet = !isatty(2), .wo = {.poll = 10, .stale = 120, .max_attempts = 3},
-                   .device = UNSHARP_DEVICE_AUTO};
+                   .device = UNSHARP_DEVICE_AUTO, .in_focus = -1.0f};
     int c, li = -1;
     char *end;
     while ((li = -1, c = getopt_long(argc, argv, "e:o:b:j:qhV", longs, &li)) != -1) {
@@ -310,6 +319,18 @@ static int parse_args(int argc, char **argv, options *o)
             else if (!strcmp(optarg, "camera")) o->camera_recipe = 1;
             else goto bad;
             break;
+        case 23: {
+            blur_config probe = blur_config_camera();
+            if (o->n_sample_set >= 16 || blur_config_set(&probe, optarg) != BLUR_OK) {
+                fprintf(stderr, PROG ": --sample %s: not a setting of the recipe, or a value it cannot take; the names:", optarg);
+                for (int i = 0; blur_config_field_name(i); i++) fprintf(stderr, " %s", blur_config_field_name(i));
+                fprintf(stderr, "\n");
+                return -1;
+            }
+            o->sample_set[o->n_sample_set++] = optarg;
+            break;
+        }
+        case 22: o->in_focus = strtof(optarg, &end); if (*end || !(o->in_focus >= 0 && o->in_focus <= 1)) goto bad; break;
         case 7: o->crops_per_photo = (int)strtol(optarg, &end, 10); if (*end || o->crops_per_photo < 1) goto bad; break;
         case 8: o->lr = strtof(optarg, &end); if (*end || !(o->lr > 0)) goto bad; o->lr_set = 1; break;
         case 9: o->weight_decay = strtof(optarg, &end); if (*end || !(o->weight_decay >= 0)) goto bad; o->wd_set = 1; break;
@@ -520,10 +541,17 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
     }
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
                          "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
-                         "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s",
+                         "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s, \"in_focus\": %.3g",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
-                     o->camera_recipe ? "camera" : "shipped", o->pull, o->distill, o->force ? "true" : "false");
+                     o->camera_recipe ? "camera" : "shipped", o->pull, o->distill, o->force ? "true" : "false",
+                     o->in_focus < 0 ? 0.0 : o->in_focus);
+    store_buf_add(&b, ", \"sample\": [");
+    for (int i = 0; i < o->n_sample_set; i++) {
+        if (i) store_buf_add(&b, ", ");
+        store_buf_json_string(&b, o->sample_set[i]);
+    }
+    store_buf_add(&b, "]");
     const char *names[] = {"out", "checkpoint", "init", "resume", "val", "arch", "sharp", "blurry", "from_marks"};
     const char *vals[] = {o->out, o->checkpoint, o->init, o->resume, o->val, o->arch_file, o->sharp_dir, o->blurry_dir,
                           o->marks_dir};
@@ -919,6 +947,12 @@ int main(int argc, char **argv)
     q.n_synth = n_synth;
     q.kinds = kinds;
     q.cfg = o.camera_recipe ? blur_config_camera() : blur_config_default();
+    if (o.in_focus >= 0) q.cfg.texture_rel = o.in_focus;
+    for (int i = 0; i < o.n_sample_set; i++)
+        if (blur_config_set(&q.cfg, o.sample_set[i]) != BLUR_OK) {
+            fprintf(stderr, PROG ": --sample %s: the recipe cannot take that value\n", o.sample_set[i]);
+            goto done;
+        }
     q.cfg.crop = o.crop;
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);

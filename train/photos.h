@@ -10,6 +10,7 @@ typedef struct train_photo {
     char *path;
     int w, h;
     uint8_t *luma; /* (h, w) */
+    float texture_ref; /* its in-focus level (blur_photo_texture_ref, 32 px tiles) */
 } train_photo;
 
 typedef struct train_photos {
