@@ -2,6 +2,9 @@
 # train_speed.sh: training samples/s of the C engine (bench/train_speed.c) beside the PyTorch
 # reference (bench/train_speed.py, the same network from the same architecture text), in the
 # same run, for 1 and 2 threads. Prints a markdown table; the ratio is the figure that counts.
+# Then bench/train_flops.py puts the median rates beside the arithmetic a sample needs and what
+# one core can do (a 2048^3 sgemm), measured in the same run: the ceiling any engine meets.
+# The CPU model and its SIMD flags head the output.
 # usage: bench/train_speed.sh [ARGS...]   (ARGS go to both programs: --arch FILE, --batch B,
 #        --crop C, --steps N, --seconds S; defaults: unsharp-v1, 16 crops of 256x256, 20 steps)
 #        (env: UNSHARP_BUILD, default build: a configured build dir; THREADS, default "1 2";
@@ -27,10 +30,14 @@ rate() { sed -n 's/.*: \([0-9.]*\) samples\/s.*/\1/p' | tail -1; }
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 ROUNDS=${ROUNDS:-5}
+echo "train_speed: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), flags: $(grep -o -w 'avx2\|avx512f\|avx512bw\|avx512vl\|avx512_vnni\|fma' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "train_speed: BLAS environment: OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)} OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-(unset)} OMP_NUM_THREADS=${OMP_NUM_THREADS:-(unset)}"
 echo "train_speed: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), args: ${*:-(defaults)}, $ROUNDS rounds"
 rows=()
+rates=()
+median() { sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
 for t in $THREADS; do
-  ratios=()
+  ratios=(); cs=(); ps=()
   for r in $(seq "$ROUNDS"); do
     # the two alternate, round by round, so that the machine's load falls on both alike
     "$BIN" --threads "$t" "$@" > "$T/c$t"
@@ -40,13 +47,21 @@ for t in $THREADS; do
       echo "train_speed: could not read a result for $t threads:" >&2; cat "$T/c$t" "$T/py$t" >&2; exit 1
     fi
     ratio=$(awk -v c="$c" -v p="$p" 'BEGIN {printf "%.2f", c / p}')
-    ratios+=("$ratio")
+    ratios+=("$ratio"); cs+=("$c"); ps+=("$p")
     rows+=("| $t | $r | $c | $p | $ratio |")
   done
   sed -n '1p' "$T/c$t"; sed -n '1p' "$T/py$t"
-  echo "train_speed: $t threads: median C / PyTorch $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{a[NR] = $1} END {print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2}')x over $ROUNDS rounds"
+  echo "train_speed: $t threads: median C / PyTorch $(printf '%s\n' "${ratios[@]}" | median)x over $ROUNDS rounds"
+  rates+=(--rate "$(printf '%s\n' "${cs[@]}" | median)" --rate "$(printf '%s\n' "${ps[@]}" | median)")
 done
 echo
 echo "| threads | round | C samples/s | PyTorch samples/s | C / PyTorch |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
+echo
+echo "(rates below: the median C, then PyTorch, samples/s for each thread count in turn: ${THREADS})"
+args=()
+for ((i = 1; i <= $#; i++)); do
+  case "${!i}" in --arch|--crop) j=$((i + 1)); args+=("${!i}" "${!j}") ;; esac
+done
+"$PY" bench/train_flops.py "${args[@]}" "${rates[@]}"
