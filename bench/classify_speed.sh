@@ -5,6 +5,9 @@
 # right after the other, so that both see the same machine load. Reported: wall and CPU time
 # of each round and their ratios (median over the rounds), the peak RSS of unsharp-classify,
 # and the median CPU time per photo of the decode and the judging on one thread (judge_bench).
+# (c) `djpeg -scale 1/8` of the same files, 2 processes, in the same rounds: the entropy-decoding
+# floor that any judge of a JPEG pays (its IDCT is a DC term only), so classify / 1/8 says how
+# close the judging comes to that floor.
 # The corpus comes from ../shared/bench/make-perf-corpus.sh DIR and is made when absent.
 # Prints a markdown table.
 # usage: bench/classify_speed.sh [CORPUS_DIR (/tmp/perf-corpus)] [ROUNDS (3)]
@@ -56,10 +59,14 @@ time_djpeg() {
   /usr/bin/time -o "$T/t" -f "%e %U %S %M" xargs -d '\n' -P$P -n1 djpeg -outfile /dev/null < "$T/files"
   cat "$T/t"
 }
+time_djpeg8() {
+  /usr/bin/time -o "$T/t" -f "%e %U %S %M" xargs -d '\n' -P$P -n1 djpeg -scale 1/8 -outfile /dev/null < "$T/files"
+  cat "$T/t"
+}
 time_cls > /dev/null # warm-up: the weights file and the code into the page cache
 : > "$T/rounds"
 for ((r = 1; r <= ROUNDS; r++)); do
-  echo "$(time_cls) $(time_djpeg)" >> "$T/rounds"
+  echo "$(time_cls) $(time_djpeg) $(time_djpeg8)" >> "$T/rounds"
   [ -z "${BASE_BIN:-}" ] || time_cls "$BASE_BIN" >> "$T/base"
 done
 [ "$(grep -c '"error"' "$T/out.jsonl" || true)" = 0 ] || { echo "classify_speed: some photos failed" >&2; exit 1; }
@@ -68,22 +75,25 @@ done
 per=$("$BUILD/bench/judge_bench" "$CORPUS")
 
 echo "corpus: $CORPUS, $n JPEG files, mean ${mp} MP; $P processes; $(nproc) cores; $(date +%F)"
+echo "CPU: $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1); flags: $(grep -o -w 'avx2\|avx512f' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo
-echo "| round | unsharp-classify wall s (CPU s) | djpeg full wall s (CPU s) | wall ratio | CPU ratio |"
-echo "|---|---|---|---|---|"
-awk '{printf "| %d | %.2f (%.2f) | %.2f (%.2f) | %.2fx | %.2fx |\n", NR, $1, $2 + $3, $5, $6 + $7,
-      $1 / $5, ($2 + $3) / ($6 + $7)}' "$T/rounds"
+echo "| round | unsharp-classify wall s (CPU s) | djpeg full wall s (CPU s) | wall ratio | CPU ratio | djpeg -scale 1/8 wall s (CPU s) | wall ratio to 1/8 |"
+echo "|---|---|---|---|---|---|---|"
+awk '{printf "| %d | %.2f (%.2f) | %.2f (%.2f) | %.2fx | %.2fx | %.2f (%.2f) | %.2fx |\n", NR, $1, $2 + $3, $5, $6 + $7,
+      $1 / $5, ($2 + $3) / ($6 + $7), $9, $10 + $11, $1 / $9}' "$T/rounds"
 wr=$(awk '{print $1 / $5}' "$T/rounds" | median)
 cr=$(awk '{print ($2 + $3) / ($6 + $7)}' "$T/rounds" | median)
 wl=$(awk '{print $1 / $5}' "$T/rounds" | sort -g | sed -n '1p;$p' | tr '\n' ' ')
 rss=$(awk '{print $4}' "$T/rounds" | sort -g | tail -1)
 echo
 printf 'median wall ratio %.2fx (spread %.2f-%.2f), median CPU ratio %.2fx\n' "$wr" $wl "$cr"
+printf 'median wall ratio to djpeg -scale 1/8: %.2fx, CPU %.2fx\n' "$(awk '{print $1 / $9}' "$T/rounds" | median)" \
+  "$(awk '{print ($2 + $3) / ($10 + $11)}' "$T/rounds" | median)"
 printf 'unsharp-classify peak RSS: %.0f MB (--jobs %d)\n' "$(calc "$rss / 1024")" $P
 if [ -n "${BASE_BIN:-}" ]; then
   echo "BASE_BIN $BASE_BIN, wall s (CPU s) by round: $(awk '{printf "%s%.2f (%.2f)", (NR > 1 ? ", " : ""), $1, $2 + $3}' "$T/base")"
   printf 'this build / BASE_BIN: median wall %.2fx, median CPU %.2fx\n' \
-    "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print $1 / $9}' | median)" \
-    "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print ($2 + $3) / ($10 + $11)}' | median)"
+    "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print $1 / $13}' | median)" \
+    "$(paste -d' ' "$T/rounds" "$T/base" | awk '{print ($2 + $3) / ($14 + $15)}' | median)"
 fi
 echo "median per photo, one thread (judge_bench, CPU ms): $per"
