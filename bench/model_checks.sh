@@ -12,7 +12,8 @@
 #      photos and sharp subjects on blurred backgrounds; half clearly blurred): a 10-bin
 #      reliability table and the expected calibration error;
 #   5. focus map: tile-level AUC on partly blurred held-back photos with known masks
-#      (realistic_blur.py --set regions), beside a per-tile variance of the Laplacian;
+#      (realistic_blur.py --set regions), beside a per-tile variance of the Laplacian, on all
+#      tiles with detail and on those in focus in the unblurred photo (where blur can be seen);
 #   6. realblur-dev: keepers kept, blurred photos called blurry, AUC (report only), beside the
 #      variance of the Laplacian (bench/laplacian_baseline.py).
 # "Called blurry" is a sharpness under the default band's lower line (0.4).
@@ -39,6 +40,7 @@ S=${SPLIT:-}
 if [ -z "$S" ]; then S=$T/split; bench/photo_split.sh --all "$S" > /dev/null; fi
 SETS=${SETS:-$T/sets}
 [ -f "$SETS/check/manifest.csv" ] || "$PY" bench/realistic_blur.py --set check --seed 11 "$SETS/check" "$S"/held/*/*
+[ -d "$SETS/regions/sources" ] || rm -rf "$SETS/regions" # made before the unblurred photos were kept
 [ -f "$SETS/regions/manifest.csv" ] || "$PY" bench/realistic_blur.py --set regions --seed 12 "$SETS/regions" "$S"/held/*/*
 if [ ! -f "$SETS/calib/manifest.csv" ]; then
   for src in "$S"/held/*/; do
@@ -68,7 +70,7 @@ $PH report "4. calibration (held-back fifth: half sharp or sharp subjects, half 
 mkdir -p "$T/maps"
 "$PF" --maps "$T/maps" "$W" "$SETS/regions/sharp" > /dev/null
 echo "== 5. focus map (partly blurred held-back photos, known masks)"
-$PH focus "$T/maps" "$SETS/regions/masks" "$SETS/regions/sharp" | tail -n +2
+$PH focus "$T/maps" "$SETS/regions/masks" "$SETS/regions/sharp" "$SETS/regions/sources" | tail -n +2
 "$PF" "$W" "$DATA/realblur-dev/sharp" "$DATA/realblur-dev/blurry" > "$T/real.csv"
 $PH report "6. realblur-dev (report only, never tuned on)" "$T/real.csv"
 echo "   variance of the Laplacian: $("$PY" bench/laplacian_baseline.py "$DATA/realblur-dev" | tail -1)"
