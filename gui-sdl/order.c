@@ -1,6 +1,6 @@
 /* order.c: the view order: which photos the grid shows (filter by verdict, trashed ones
  * hidden) and in what order (by name, or by score with the blurriest first and photos not
- * yet judged at the end). Called with app.mu held. */
+ * yet judged at the end; a group's frames under its stack's top, stacks.c). Called with app.mu held. */
 #include <stdlib.h>
 #include <string.h>
 #include "review.h"
@@ -19,6 +19,7 @@ static int by_score(const void *x, const void *y)
 static int shown(const app *a, const photo *p)
 {
     if (p->trashed) return 0;
+    if (stacks_hidden(a, (int)(p - a->ph))) return 0; /* under its stack's top */
     if (a->filter == FILT_ALL) return 1;
     if (p->js != J_DONE) return 0;
     return (a->filter == FILT_SHARP && p->verdict == UNSHARP_VERDICT_SHARP) ||
