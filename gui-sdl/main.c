@@ -16,6 +16,8 @@ static void usage(FILE *f)
             "Usage: " RPROG " [OPTION]... [FOLDER]\n"
             "Review the photos of FOLDER and its subfolders by sharpness; marks are kept in their\n"
             "XMP sidecars; the ones you reject go to the Trash with their sidecars and RAW files.\n"
+            "Bursts, brackets, focus stacks and panoramas show as stacks, the best frame on top\n"
+            "(G compares a stack's frames; Shift+K keeps a burst's best, marks the rest delete).\n"
             "Without FOLDER, a folder browser opens. Press ? in the window for the keys.\n\n"
             "  -w, --weights FILE     network weights (default: the shipped unsharp-v1.usw)\n"
             "  -j, --jobs N           classifier threads (default: cores - 1, at least 1)\n"
