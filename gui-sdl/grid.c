@@ -135,7 +135,7 @@ static void draw_tile(app *a, int i, SDL_Rect t)
 
     const char *err = p->th == TH_FAILED ? p->th_err : p->js == J_FAILED ? p->j_err : NULL;
     char group[64];
-    const char *stack = stacks_label(p, group, sizeof group); /* the top of a group's stack */
+    const char *stack = p->top == i ? stacks_label(p, group, sizeof group) : NULL; /* a stack's top */
     if (p->tex) {
         p->tex_used = a->frame;
         int w = p->th_w, h = p->th_h, L = w > h ? w : h, side = stack ? a->thumb - 2 * STACK_STEP : a->thumb;

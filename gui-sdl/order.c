@@ -16,15 +16,21 @@ static int by_score(const void *x, const void *y)
     return strcmp(p->name, q->name);
 }
 
-static int shown(const app *a, const photo *p)
+static int passes(const app *a, const photo *p)
 {
     if (p->trashed) return 0;
-    if (stacks_hidden(a, (int)(p - a->ph))) return 0; /* under its stack's top */
     if (a->filter == FILT_ALL) return 1;
     if (p->js != J_DONE) return 0;
     return (a->filter == FILT_SHARP && p->verdict == UNSHARP_VERDICT_SHARP) ||
            (a->filter == FILT_UNSURE && p->verdict == UNSHARP_VERDICT_UNSURE) ||
            (a->filter == FILT_BLURRY && p->verdict == UNSHARP_VERDICT_BLURRY);
+}
+
+/* A frame under its stack's top is hidden while the filter shows the top. */
+static int shown(const app *a, const photo *p)
+{
+    int i = (int)(p - a->ph);
+    return passes(a, p) && !(stacks_hidden(a, i) && passes(a, &a->ph[p->top]));
 }
 
 void order_update(app *a)

@@ -62,7 +62,8 @@ int stacks_hidden(const app *a, int i)
 {
     const photo *p = &a->ph[i];
     if (p->place.size < 2 || p->top == i || p->top == a->open_top) return 0;
-    return !a->ph[p->top].trashed; /* the top gone: its frames show alone */
+    return !a->ph[p->top].trashed; /* the top gone: its frames show alone (order.c also shows
+                                      * them while the filter hides the top) */
 }
 
 const char *stacks_label(const photo *p, char *buf, size_t size)
