@@ -4,7 +4,8 @@
 # times 0.1 s apart written by exiv2), an exposure bracket at -2, 0, +2 EV a minute later and
 # a single photo: the grid shows 3 tiles, the burst a stack of 4 with the sharp frame on top
 # and the bracket a stack of 3; G opens the burst's frames side by side (the best on the left,
-# Left / Right through the others only); Shift+K marks the other three for deletion as one
+# Left / Right through the others only); showing only the blurry photos shows the burst's two
+# blurred frames alone (their top is hidden by the filter); Shift+K marks the other three for deletion as one
 # step (undone and redone whole) and leaves the best untouched; on the bracket it marks
 # nothing. The sidecars are read back with Python's XML parser.
 # usage: review_stacks.sh BUILD_DIR
@@ -63,6 +64,12 @@ key Right
 expect-view compare a01.jpg a04.jpg
 key Escape
 expect-view grid
+expect-shown 3
+key f
+key f
+key f
+expect-shown 2
+key f
 expect-shown 3
 key shift+k
 expect-mark a01.jpg none
