@@ -2,7 +2,7 @@
  * picking between near-duplicates): the selected photo on the left, the next one in the view
  * order on the right. Tab (or a click) picks the side that K, D, U, the stars and labels act
  * on; Left / Right step the right-hand photo through the others; Z, the wheel and a drag zoom
- * and pan both; C or Escape go back. */
+ * and pan both; C or Escape go back. G opens a group's frames here (stacks.c). */
 #include "review.h"
 
 static void set_other(app *a, int photo)
@@ -11,14 +11,16 @@ static void set_other(app *a, int photo)
     preview_want(a, 1, photo);
 }
 
-/* The next photo after from in view order, skipping the left one, stepping by dir. */
+/* The next photo after from in view order, skipping the left one, stepping by dir; only the
+ * frames of the stack opened with G while one is (stacks.c). */
 static int step_from(app *a, int from, int dir)
 {
     int pos = order_pos(a, from);
     for (int k = 1; k <= a->norder; k++) {
         int q = pos + dir * k;
         if (q < 0 || q >= a->norder) return -1;
-        if (a->order[q] != a->sel) return a->order[q];
+        int i = a->order[q];
+        if (i != a->sel && (a->open_top < 0 || (a->ph[i].place.size > 1 && a->ph[i].top == a->open_top))) return i;
     }
     return -1;
 }

@@ -29,6 +29,8 @@ static const char *help_lines[] = {
     "0 .. 5\tstar rating (0 clears)",
     "Ctrl+1 .. Ctrl+5\tcolour label red, yellow, green, blue, purple (again: off)",
     "C\tcompare with the next photo (Tab: the other side; arrows: the right one)",
+    "G\ta stack's frames side by side (the best on the left; arrows: the others)",
+    "Shift+K\tkeep a burst's best frame, mark the others delete (never a bracket, stack, pano)",
     "H\theat map on / off (preview, compare)",
     "Z, wheel\tfit / 100 % (preview, compare); drag to pan",
     "+, -\tbigger / smaller thumbnails",

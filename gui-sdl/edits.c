@@ -95,6 +95,8 @@ void edit_mark(app *a, int photo, mark_t m)
     a->anchor = photo;
 }
 
+int edit_mark_list(app *a, const int *photos, int n, mark_t m) { return edit_values(a, H_MARK, photos, n, m); }
+
 void edit_mark_range(app *a, int photo, mark_t m)
 {
     int from = a->anchor >= 0 && a->anchor < a->n ? order_pos(a, a->anchor) : -1, to = order_pos(a, photo);

@@ -28,6 +28,10 @@ void folder_close(app *a)
     }
     free(a->ph);
     free(a->order);
+    free(a->frames);
+    a->frames = NULL;
+    a->open_top = -1;
+    a->groups_judged = a->groups_trashed = -1;
     for (int k = 0; k < 2; k++) {
         pv_slot *s = &a->pv[k];
         free(s->px);
@@ -116,7 +120,8 @@ int folder_open(app *a, const char *dir)
     a->folder = strdup(real);
     a->ph = calloc(n ? n : 1, sizeof *a->ph);
     a->order = calloc(n ? n : 1, sizeof *a->order);
-    if (!a->folder || !a->ph || !a->order) {
+    a->frames = calloc(n ? n : 1, sizeof *a->frames); /* pages touched only as photos are judged */
+    if (!a->folder || !a->ph || !a->order || !a->frames) {
         found_free(&f);
         app_set_message(a, "out of memory");
         return -1;

@@ -1,7 +1,8 @@
 /* grid.c: the thumbnail grid: tile layout and hit testing, the tiles themselves (thumbnail,
  * the border that tells the verdict, the star rating and colour label, the caption with the
  * subfolder and name (an ellipsis when cut, the whole of it on hover), score and the
- * keep/delete buttons, the error of a bad file), and the upload of finished thumbnails to
+ * keep/delete buttons, the error of a bad file; a group's best frame drawn as a stack, with
+ * its role and size), and the upload of finished thumbnails to
  * textures with the bounded LRU cache. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #define CAPTION 46
 #define BTN_W 44
 #define BTN_H 19
+#define STACK_STEP 6 /* offset of the frames drawn behind a stack's top */
 
 static int cell_w(const app *a) { return a->thumb + 2 * PAD; }
 static int cell_h(const app *a) { return a->thumb + 2 * PAD + CAPTION; }
@@ -132,12 +134,23 @@ static void draw_tile(app *a, int i, SDL_Rect t)
     draw_fill(a, box, (SDL_Color){28, 28, 30, 255});
 
     const char *err = p->th == TH_FAILED ? p->th_err : p->js == J_FAILED ? p->j_err : NULL;
+    char group[64];
+    const char *stack = p->top == i ? stacks_label(p, group, sizeof group) : NULL; /* a stack's top */
     if (p->tex) {
         p->tex_used = a->frame;
-        int w = p->th_w, h = p->th_h, L = w > h ? w : h;
-        SDL_Rect d = {0, 0, w * a->thumb / L, h * a->thumb / L};
+        int w = p->th_w, h = p->th_h, L = w > h ? w : h, side = stack ? a->thumb - 2 * STACK_STEP : a->thumb;
+        SDL_Rect d = {0, 0, w * side / L, h * side / L};
         d.x = box.x + (box.w - d.w) / 2;
         d.y = box.y + (box.h - d.h) / 2;
+        if (stack) { /* two frames behind it, up and to the right: a stack */
+            d.x -= STACK_STEP;
+            d.y += STACK_STEP;
+            for (int k = 2; k >= 1; k--) {
+                SDL_Rect c = {d.x + k * STACK_STEP, d.y - k * STACK_STEP, d.w, d.h};
+                draw_fill(a, c, (SDL_Color){(Uint8)(70 + 25 * k), (Uint8)(72 + 25 * k), (Uint8)(80 + 25 * k), 255});
+                draw_rect(a, c, (SDL_Color){20, 20, 22, 255}, 1);
+            }
+        }
         SDL_RenderCopy(a->ren, p->tex, NULL, &d);
     } else if (!err) {
         draw_text(a, a->font_small, "loading...", box.x + 8, box.y + box.h / 2 - 8, dim, box.w - 16);
@@ -166,6 +179,15 @@ static void draw_tile(app *a, int i, SDL_Rect t)
         SDL_Rect r = {box.x, box.y, text_width(a->font_small, lbl) + 10, 18};
         draw_fill(a, r, c);
         draw_text(a, a->font_small, lbl, r.x + 5, r.y + 1, white, 0);
+    }
+
+    /* the group: its role and size, bottom right; blue for those kept whole */
+    if (stack) {
+        int tw = text_width(a->font_small, group);
+        SDL_Rect r = {box.x + box.w - tw - 12, box.y + box.h - 20, tw + 10, 18};
+        draw_fill(a, r, unsharp_role_keeps_whole(p->place.role) ? (SDL_Color){50, 100, 190, 255}
+                                                                 : (SDL_Color){0, 0, 0, 190});
+        draw_text(a, a->font_small, group, r.x + 5, r.y + 1, white, 0);
     }
 
     /* the star rating and the colour label, top right */

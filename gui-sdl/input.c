@@ -95,7 +95,11 @@ static void key(app *a, const SDL_KeyboardEvent *k)
         if (a->view == VIEW_GRID && a->sel >= 0) preview_open(a, a->sel);
         else if (a->view != VIEW_GRID) preview_close(a);
         break;
-    case SDLK_k: mark_key(a, MARK_KEEP); break;
+    case SDLK_k:
+        if (shift) stacks_keep_best(a, target); /* the best of its burst, the rest marked delete */
+        else mark_key(a, MARK_KEEP);
+        break;
+    case SDLK_g: if (target >= 0) stacks_open(a, target); break;
     case SDLK_d: case SDLK_DELETE: mark_key(a, MARK_DELETE); break;
     case SDLK_u: mark_key(a, MARK_NONE); break;
     case SDLK_0: case SDLK_1: case SDLK_2: case SDLK_3: case SDLK_4: case SDLK_5:

@@ -16,6 +16,8 @@ static void usage(FILE *f)
             "Usage: " RPROG " [OPTION]... [FOLDER]\n"
             "Review the photos of FOLDER and its subfolders by sharpness; marks are kept in their\n"
             "XMP sidecars; the ones you reject go to the Trash with their sidecars and RAW files.\n"
+            "Bursts, brackets, focus stacks and panoramas show as stacks, the best frame on top\n"
+            "(G compares a stack's frames; Shift+K keeps a burst's best, marks the rest delete).\n"
             "Without FOLDER, a folder browser opens. Press ? in the window for the keys.\n\n"
             "  -w, --weights FILE     network weights (default: the shipped unsharp-v1.usw)\n"
             "  -j, --jobs N           classifier threads (default: cores - 1, at least 1)\n"
@@ -72,6 +74,7 @@ static void frame(app *a)
     a->animating = 0;
     grid_upload(a);
     preview_upload(a);
+    stacks_update(a);
     order_update(a);
     a->bulk_n = bulk_count(a);
     if (a->view != VIEW_GRID && (a->sel < 0 || a->ph[a->sel].trashed)) a->view = VIEW_GRID;
@@ -122,7 +125,8 @@ int main(int argc, char **argv)
     a->seed = 1;
     a->heat = 0; /* off until H: the photo is what is looked at */
     for (int k = 0; k < 2; k++) a->pv[k] = (pv_slot){.want = -1, .have = -1, .tex_of = -1};
-    a->sel = a->hover = a->anchor = a->cmp_other = -1;
+    a->sel = a->hover = a->anchor = a->cmp_other = a->open_top = -1;
+    a->groups_judged = a->groups_trashed = -1;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     a->jobs = cores > 1 ? (int)cores - 1 : 1;
     int ww = 1280, wh = 800;

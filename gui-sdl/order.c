@@ -1,6 +1,6 @@
 /* order.c: the view order: which photos the grid shows (filter by verdict, trashed ones
  * hidden) and in what order (by name, or by score with the blurriest first and photos not
- * yet judged at the end). Called with app.mu held. */
+ * yet judged at the end; a group's frames under its stack's top, stacks.c). Called with app.mu held. */
 #include <stdlib.h>
 #include <string.h>
 #include "review.h"
@@ -16,7 +16,7 @@ static int by_score(const void *x, const void *y)
     return strcmp(p->name, q->name);
 }
 
-static int shown(const app *a, const photo *p)
+static int passes(const app *a, const photo *p)
 {
     if (p->trashed) return 0;
     if (a->filter == FILT_ALL) return 1;
@@ -24,6 +24,13 @@ static int shown(const app *a, const photo *p)
     return (a->filter == FILT_SHARP && p->verdict == UNSHARP_VERDICT_SHARP) ||
            (a->filter == FILT_UNSURE && p->verdict == UNSHARP_VERDICT_UNSURE) ||
            (a->filter == FILT_BLURRY && p->verdict == UNSHARP_VERDICT_BLURRY);
+}
+
+/* A frame under its stack's top is hidden while the filter shows the top. */
+static int shown(const app *a, const photo *p)
+{
+    int i = (int)(p - a->ph);
+    return passes(a, p) && !(stacks_hidden(a, i) && passes(a, &a->ph[p->top]));
 }
 
 void order_update(app *a)

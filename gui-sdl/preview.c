@@ -31,6 +31,7 @@ void preview_open(app *a, int photo)
         a->pan_x = a->pan_y = 0.5;
     }
     a->view = VIEW_PREVIEW;
+    a->open_top = -1;
     a->sel = photo;
     a->n_previews++;
     preview_want(a, 0, photo);
@@ -40,6 +41,7 @@ void preview_close(app *a)
 {
     a->view = VIEW_GRID;
     a->dragging = 0;
+    a->open_top = -1; /* an opened stack closes */
     grid_scroll_to(a, a->sel);
 }
 

@@ -46,6 +46,10 @@ typedef struct photo {
     mark_t mark;                 /* [main] the person's mark */
     int stars, label;            /* [main] star rating 0..5; colour label 0 none, 1 red .. 5 purple */
     int trashed;                 /* [main] moved to the Trash (hidden) */
+    int described;               /* [mu] app.frames[i] holds what grouping needs, described by
+                                  * the classifier from the image it judged (workers.c) */
+    unsharp_group_place place;   /* [main] its place in its group (stacks.c); size 0 before */
+    int top;                     /* [main] its group's best frame, the stack's top (itself alone) */
 } photo;
 
 typedef enum { SORT_NAME, SORT_SCORE } sort_mode;
@@ -91,6 +95,7 @@ typedef struct app {
     char *folder;
     photo *ph;
     int n;
+    unsharp_frame *frames;       /* [mu] one per photo, for grouping (stacks.c) */
     char *start_folder;          /* --monkey keeps the browser inside it */
     /* threads */
     pthread_mutex_t mu;
@@ -126,6 +131,9 @@ typedef struct app {
     double pan_x, pan_y;         /* preview centre as a fraction of the photo (0..1) */
     int cmp_other;               /* compare: the photo on the right (a->sel on the left) */
     int cmp_side;                /* compare: the side keys act on, 0 left, 1 right */
+    int open_top;                /* the stack opened by G (its top), whose frames compare steps
+                                  * through; -1 none */
+    int groups_judged, groups_trashed; /* [main] counts when the groups were made; -1 never */
     int anchor;                  /* the photo a shift-click range starts from, -1 none */
     int shift_held;              /* a Shift key is down (tracked from key events) */
     int dirty;                   /* something changed: draw a frame */
@@ -230,6 +238,7 @@ int marked_count(app *a);
 void edit_mark(app *a, int photo, mark_t m);    /* one photo, one step */
 void edit_trash(app *a);                        /* the confirmed move to the Trash, one step */
 void edit_mark_range(app *a, int photo, mark_t m); /* from the anchor to photo, one step */
+int edit_mark_list(app *a, const int *photos, int n, mark_t m); /* one step; how many changed */
 int bulk_count(app *a);                         /* [mu held] blurry photos without a mark */
 void bulk_mark(app *a);                         /* marks them delete, one step */
 void edit_stars(app *a, int photo, int stars);
@@ -251,6 +260,13 @@ int trash_restore(app *a, hist_item *it);       /* undo of one photo's move: 0 b
                                                  * some companion (said), -1 still in the Trash */
 int trash_again(app *a, hist_item *it);         /* redo of one photo's move (marked delete first) */
 void trash_count_companions(app *a);            /* fills a->cf_* */
+/* stacks.c: bursts, brackets, focus stacks and panoramas shown as stacks */
+void stacks_update(app *a);                    /* [mu held] groups once all are judged */
+int stacks_hidden(const app *a, int photo);    /* 1 for a stack's frame under its top */
+int stacks_ready(const app *a);                /* the groups are made */
+void stacks_open(app *a, int photo);           /* G: its group's frames in compare */
+void stacks_keep_best(app *a, int photo);      /* Shift+K: the rest marked delete, one step */
+const char *stacks_label(const photo *p, char *buf, size_t size); /* "burst 4", NULL alone */
 /* browser.c */
 void browser_open(app *a, const char *dir);
 void browser_close(app *a);

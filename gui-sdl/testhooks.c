@@ -142,6 +142,58 @@ static int expect(app *a, const char *line, const char *cmd, const char *arg)
         }
         return 1;
     }
+    if (!strcmp(cmd, "expect-shown")) { /* tiles in the grid: a stack is one */
+        pthread_mutex_lock(&a->mu);
+        order_update(a);
+        pthread_mutex_unlock(&a->mu);
+        if (a->norder != atoi(arg)) {
+            fprintf(stderr, RPROG ": the grid shows %d tiles\n", a->norder);
+            return bad(line, "a different number of tiles");
+        }
+        return 1;
+    }
+    if (!strcmp(cmd, "expect-view")) { /* grid, preview, or compare LEFT RIGHT */
+        char v[16] = "", l[1024] = "", r[1024] = "";
+        const char *views[] = {"grid", "preview", "compare"};
+        int got = sscanf(arg, "%15s %1023s %1023s", v, l, r);
+        int ok = !strcmp(views[a->view], v);
+        if (ok && got == 3)
+            ok = a->sel >= 0 && a->cmp_other >= 0 && !strcmp(a->ph[a->sel].rel, l) && !strcmp(a->ph[a->cmp_other].rel, r);
+        if (!ok) {
+            fprintf(stderr, RPROG ": the view is %s (%s, %s)\n", views[a->view], a->sel >= 0 ? a->ph[a->sel].rel : "-",
+                    a->view == VIEW_COMPARE && a->cmp_other >= 0 ? a->ph[a->cmp_other].rel : "-");
+            return bad(line, "another view");
+        }
+        return 1;
+    }
+    if (!strcmp(cmd, "expect-stack")) { /* REL N ROLE: REL's group has N frames, that role,
+                                           and the grid shows it as one tile, its best on top */
+        char rel[1024], role[32], g[64];
+        int size = 0;
+        if (sscanf(arg, "%1023s %d %31s", rel, &size, role) != 3) return bad(line, "needs a photo, a size and a role");
+        int i = find_photo(a, rel);
+        if (i < 0) return bad(line, "no such photo in the window");
+        pthread_mutex_lock(&a->mu);
+        order_update(a);
+        pthread_mutex_unlock(&a->mu);
+        int tiles = 0, top = a->ph[i].top;
+        for (int k = 0; k < a->norder; k++) tiles += a->ph[a->order[k]].place.size > 1 && a->ph[a->order[k]].top == top;
+        const char *lbl = stacks_label(&a->ph[i], g, sizeof g);
+        char want[64];
+        snprintf(want, sizeof want, "%s %d", role, size);
+        if (!lbl || strcmp(lbl, want) != 0 || tiles != 1 || order_pos(a, top) < 0 || a->ph[top].place.rank != 1) {
+            fprintf(stderr, RPROG ": %s: %s, %d tile%s, top %s\n", rel, lbl ? lbl : "no group", tiles, tiles == 1 ? "" : "s",
+                    a->ph[top].rel);
+            return bad(line, "not that stack");
+        }
+        return 1;
+    }
+    if (!strcmp(cmd, "expect-top")) { /* REL is its stack's top (its group's best frame) */
+        int i = find_photo(a, arg);
+        if (i < 0) return bad(line, "no such photo in the window");
+        if (a->ph[i].top != i || a->ph[i].place.size < 2) return bad(line, "not the top of a stack");
+        return 1;
+    }
     if (!strcmp(cmd, "expect-selected")) {
         if (a->sel < 0 || strcmp(a->ph[a->sel].rel, arg) != 0) {
             fprintf(stderr, RPROG ": the selected photo is %s\n", a->sel < 0 ? "none" : a->ph[a->sel].rel);
@@ -176,6 +228,7 @@ static int run_line(app *a, const char *line)
     pthread_mutex_unlock(&a->mu);
     if (!strcmp(cmd, "wait-thumbs")) return thumbs == a->n && pend == 0;
     if (!strcmp(cmd, "wait-classified")) return judged == a->n;
+    if (!strcmp(cmd, "wait-grouped")) return stacks_ready(a);
     if (!strcmp(cmd, "wait-preview")) return (a->view == VIEW_PREVIEW && pv) || (a->view == VIEW_COMPARE && pv && pv2);
     if (!strncmp(cmd, "expect-", 7)) return expect(a, line, cmd, arg);
     if (!strcmp(cmd, "sleep")) {
@@ -325,7 +378,7 @@ void monkey_step(app *a)
                                        SDLK_PLUS, SDLK_MINUS, SDLK_o, SDLK_QUESTION, SDLK_F1, SDLK_BACKSPACE,
                                        SDLK_PAGEUP, SDLK_PAGEDOWN, SDLK_HOME, SDLK_END, SDLK_DELETE, SDLK_a, SDLK_x,
                                        SDLK_TAB, SDLK_KP_ENTER, SDLK_SLASH, SDLK_EQUALS, SDLK_b, SDLK_c, SDLK_c,
-                                       SDLK_y, SDLK_0, SDLK_2, SDLK_3, SDLK_5, SDLK_LSHIFT, SDLK_LSHIFT};
+                                       SDLK_y, SDLK_g, SDLK_g, SDLK_0, SDLK_2, SDLK_3, SDLK_5, SDLK_LSHIFT, SDLK_LSHIFT};
     if (!rng_state) rng_state = a->seed * 2654435761u + 88172645463325252ull;
     if (a->monkey <= 0) { /* the last events were handled in the frame before */
         a->exiting = 1;

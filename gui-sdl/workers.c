@@ -1,6 +1,7 @@
 /* workers.c: the background threads. One thumbnail loader (a DCT-scaled decode, 1/8 for
  * camera photos, orientation applied, to THUMB_STORE pixels), N classifiers (each its own model
- * handle with one BLAS thread, as unsharp-classify does) and one preview decoder. They take
+ * handle with one BLAS thread, as unsharp-classify does; each also describes the photo it
+ * judged for grouping, stacks.c) and one preview decoder. They take
  * work under app.mu, do it without the lock, and hand results back under it, with an SDL
  * event that wakes the render loop (which otherwise sleeps); the loop never waits for them.
  * Visible photos come first. */
@@ -144,6 +145,11 @@ static void *judge_main(void *arg)
         char *err = NULL;
         if (unsharp_image_load(p->path, &io, &img) != UNSHARP_OK) err = short_error(unsharp_errmsg(), p->path);
         else if (unsharp_judge(m, img, NULL, &j) != UNSHARP_OK) err = strdup(unsharp_model_errmsg(m));
+        /* what grouping needs, from the image just judged: its capture time and exposure bias
+         * (EXIF), its signature and focus summary; without it the photo stays a single */
+        unsharp_frame fr = {0};
+        int described = !err && unsharp_frame_read(p->path, &fr) == UNSHARP_OK &&
+                        unsharp_frame_describe(&fr, img, &j) == UNSHARP_OK;
         float *map = NULL, *tex = NULL;
         size_t cells = (size_t)j.map_w * j.map_h;
         if (!err && cells) {
@@ -174,6 +180,8 @@ static void *judge_main(void *arg)
             p->map_h = map ? j.map_h : 0;
             p->work_w = img->width;
             p->work_h = img->height;
+            if (described && a->frames) a->frames[i] = fr;
+            p->described = described && a->frames;
         }
         a->judged++;
         workers_wake_main(a);
