@@ -8,19 +8,36 @@ convolution and dense layer the forward pass, the weight gradient, and the input
 pooling, losses and the optimiser are not counted: they are memory-bound, so the figure is a
 floor of the work, not all of it.
 
-Then measures, in the same run, what one core can do: the float32 matrix product of two
-2048 x 2048 matrices on one thread, through numpy (OpenBLAS) and through PyTorch, best of
-five. That is the practical ceiling of a core for dense arithmetic; convolutions with 1 to 48
-channels reach a fraction of it.
+Then measures, in the same run, what --threads T threads can do: the float32 matrix product of
+two 2048 x 2048 matrices, through numpy (OpenBLAS) and through PyTorch, best of five, with the
+BLAS and OpenMP thread counts set to T before either library loads (both may use OpenBLAS,
+whose threads torch.set_num_threads does not govern). That is the practical ceiling of T cores
+for dense arithmetic; convolutions with 1 to 48 channels reach a fraction of it.
 
-With --rate R (samples/s), prints the GFLOP/s that rate means and its share of the ceiling.
+With --rate R (samples/s at T threads), prints the GFLOP/s that rate means and its share of
+the ceiling.
 
-usage: /usr/bin/python3 bench/train_flops.py [--arch FILE] [--crop C] [--rate R ...]
+usage: /usr/bin/python3 bench/train_flops.py [--arch FILE] [--crop C] [--threads T] [--rate R ...]
 """
 import argparse
 import os
 import sys
 import time
+
+
+def threads_from_argv(argv):
+    """--threads T, read before numpy and torch load (their thread pools start with them)."""
+    for i, a in enumerate(argv):
+        if a == "--threads" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--threads="):
+            return a.split("=", 1)[1]
+    return "1"
+
+
+_T = threads_from_argv(sys.argv)
+for _v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_v] = _T
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests", "torch"))
@@ -57,15 +74,15 @@ def training_macs(net, crop):
     return total, rows
 
 
-def core_ceiling():
-    """GFLOP/s of a 2048^3 float32 matrix product on one thread: numpy and PyTorch."""
+def core_ceiling(threads):
+    """GFLOP/s of a 2048^3 float32 matrix product on `threads` threads: numpy and PyTorch."""
     n = 2048
     flop = 2.0 * n ** 3
     a = np.random.default_rng(1).random((n, n), dtype=np.float32)
     b = a.copy()
     a @ b
     best_np = min(timed(lambda: a @ b) for _ in range(5))
-    torch.set_num_threads(1)
+    torch.set_num_threads(threads)
     ta, tb = torch.from_numpy(a), torch.from_numpy(b)
     torch.mm(ta, tb)
     best_t = min(timed(lambda: torch.mm(ta, tb)) for _ in range(5))
@@ -82,6 +99,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--arch", default=os.path.join(ROOT, "weights", "unsharp-v1.arch"))
     ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--threads", type=int, default=1, help="threads of the ceiling and the rates")
     ap.add_argument("--rate", type=float, action="append", default=[],
                     help="a training rate in samples/s to put beside the ceiling")
     args = ap.parse_args()
@@ -93,15 +111,16 @@ def main():
         print("  %-8s forward %10.0f  training step %10.0f multiply-adds" % (name, fwd, step))
     gflop = 2.0 * total / 1e9
     print("train_flops: %.1f M multiply-adds a sample (%.4f GFLOP)" % (total / 1e6, gflop))
-    ceil_np, ceil_t = core_ceiling()
+    ceil_np, ceil_t = core_ceiling(args.threads)
     ceiling = max(ceil_np, ceil_t)
-    print("train_flops: one core, 2048^3 sgemm: %.1f GFLOP/s (numpy/OpenBLAS), %.1f GFLOP/s"
-          " (PyTorch)" % (ceil_np, ceil_t))
+    t = args.threads
+    print("train_flops: %d thread(s), 2048^3 sgemm: %.1f GFLOP/s (numpy/OpenBLAS), %.1f GFLOP/s"
+          " (PyTorch)" % (t, ceil_np, ceil_t))
     for r in args.rate:
-        print("train_flops: %.1f samples/s = %.1f GFLOP/s = %.0f %% of the one-core ceiling"
-              % (r, r * gflop, 100.0 * r * gflop / ceiling))
-    print("train_flops: the one-core ceiling allows at most %.0f samples/s a core (counting only"
-          " these multiply-adds at full sgemm speed)" % (ceiling / gflop))
+        print("train_flops: %d thread(s): %.1f samples/s = %.1f GFLOP/s = %.0f %% of the ceiling"
+              % (t, r, r * gflop, 100.0 * r * gflop / ceiling))
+    print("train_flops: %d thread(s): the ceiling allows at most %.0f samples/s (these multiply-adds"
+          " alone, at full sgemm speed)" % (t, ceiling / gflop))
     return 0
 
 

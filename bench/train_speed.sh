@@ -59,9 +59,13 @@ echo "| threads | round | C samples/s | PyTorch samples/s | C / PyTorch |"
 echo "|---|---|---|---|---|"
 printf '%s\n' "${rows[@]}"
 echo
-echo "(rates below: the median C, then PyTorch, samples/s for each thread count in turn: ${THREADS})"
+echo "(rates beside the ceiling of as many threads: the median C, then PyTorch, samples/s)"
 args=()
 for ((i = 1; i <= $#; i++)); do
   case "${!i}" in --arch|--crop) j=$((i + 1)); args+=("${!i}" "${!j}") ;; esac
 done
-"$PY" bench/train_flops.py "${args[@]}" "${rates[@]}"
+k=0
+for t in $THREADS; do
+  "$PY" bench/train_flops.py "${args[@]}" --threads "$t" "${rates[@]:$k:4}" | { [ $k = 0 ] && cat || grep -v "^  "; }
+  k=$((k + 4))
+done
