@@ -136,25 +136,30 @@ void confirm_draw(app *a)
     draw_button(a, ok, t, RED, WHITE);
 }
 
-int confirm_click(app *a, int x, int y)
+/* A click on a dialog of the given height: OK closes it (*open = 0) and then acts, Cancel
+ * closes it, anywhere else does nothing. Always 1: the dialog took the click. */
+static int dialog_click(app *a, int height, int *open, void (*act)(app *), int x, int y)
 {
     SDL_Rect box, cancel, ok;
-    dialog_layout(a, 260, &box, &cancel, &ok);
+    dialog_layout(a, height, &box, &cancel, &ok);
     if (in_rect(ok, x, y)) {
-        a->confirm = 0;
-        edit_trash(a);
+        *open = 0;
+        act(a);
     } else if (in_rect(cancel, x, y)) {
-        a->confirm = 0;
+        *open = 0;
     }
     return 1;
 }
 
-SDL_Rect confirm_ok_rect(app *a)
+static SDL_Rect dialog_ok_rect(app *a, int height)
 {
     SDL_Rect box, cancel, ok;
-    dialog_layout(a, 260, &box, &cancel, &ok);
+    dialog_layout(a, height, &box, &cancel, &ok);
     return ok;
 }
+
+int confirm_click(app *a, int x, int y) { return dialog_click(a, 260, &a->confirm, edit_trash, x, y); }
+SDL_Rect confirm_ok_rect(app *a) { return dialog_ok_rect(a, 260); }
 
 void bulk_open(app *a)
 {
@@ -196,22 +201,5 @@ void bulk_draw(app *a)
     draw_button(a, ok, t, RED, WHITE);
 }
 
-int bulk_click(app *a, int x, int y)
-{
-    SDL_Rect box, cancel, ok;
-    dialog_layout(a, 230, &box, &cancel, &ok);
-    if (in_rect(ok, x, y)) {
-        a->bulk = 0;
-        bulk_mark(a);
-    } else if (in_rect(cancel, x, y)) {
-        a->bulk = 0;
-    }
-    return 1;
-}
-
-SDL_Rect bulk_ok_rect(app *a)
-{
-    SDL_Rect box, cancel, ok;
-    dialog_layout(a, 230, &box, &cancel, &ok);
-    return ok;
-}
+int bulk_click(app *a, int x, int y) { return dialog_click(a, 230, &a->bulk, bulk_mark, x, y); }
+SDL_Rect bulk_ok_rect(app *a) { return dialog_ok_rect(a, 230); }
