@@ -953,6 +953,10 @@ int main(int argc, char **argv)
             fprintf(stderr, PROG ": --sample %s: the recipe cannot take that value\n", o.sample_set[i]);
             goto done;
         }
+    if (q.cfg.texture_rel > 0) /* the photos' in-focus levels, only when the recipe reads them */
+        for (int i = 0; i < photos.count; i++)
+            photos.items[i].texture_ref = blur_photo_texture_ref(photos.items[i].luma, photos.items[i].w,
+                                                                 photos.items[i].h, 32);
     q.cfg.crop = o.crop;
     pthread_mutex_init(&q.mu, NULL);
     pthread_cond_init(&q.cv, NULL);

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "blur.h"
 #include "photos.h"
 #include "unsharp/files.h"
 #include "unsharp/unsharp.h"
@@ -145,7 +144,6 @@ int train_photos_load(char *const *paths, int npaths, int long_side, int min_sid
             p->path = strdup(files[i]);
             if (p->luma && p->path) {
                 for (int y = 0; y < p->h; y++) memcpy(p->luma + (size_t)y * p->w, (uint8_t *)img->pixels + y * img->stride, (size_t)p->w);
-                p->texture_ref = blur_photo_texture_ref(p->luma, p->w, p->h, 32);
                 out->count++;
             } else {
                 free(p->luma);

@@ -10,7 +10,8 @@ typedef struct train_photo {
     char *path;
     int w, h;
     uint8_t *luma; /* (h, w) */
-    float texture_ref; /* its in-focus level (blur_photo_texture_ref, 32 px tiles) */
+    float texture_ref; /* its in-focus level (blur_photo_texture_ref, 32 px tiles); set by
+                          unsharp-train only when --in-focus asks for it, else 0 */
 } train_photo;
 
 typedef struct train_photos {

@@ -282,7 +282,7 @@ static int apply_label(XmpPtr x, void *ctx)
     exempi->xmp_delete_property(x, NS_DIGIKAM, "ColorLabel");
     exempi->xmp_delete_property(x, NS_XMP_BASIC, "Label");
     if (label == 0) return 0;
-    char dt[4];
+    char dt[12];
     snprintf(dt, sizeof dt, "%d", label - 1);
     if (!exempi->xmp_append_array_item(x, NS_DARKTABLE, "colorlabels", XMP_PROP_ARRAY_IS_ORDERED, dt, 0) ||
         set_int(x, NS_DIGIKAM, "ColorLabel", digikam_label[label]) ||
