@@ -12,12 +12,18 @@ the photo score, from the CSV rows of bench/photo_features (numpy; scipy for the
                       unsure), the lowest-scored sharp photos, AUC, the share of blurred photos
                       called blurry, and (--calibration) a 10-bin reliability table and the
                       expected calibration error.
-  focus MAPS MASKS PHOTOS
+  focus MAPS MASKS PHOTOS [SOURCES]
                       tile-level AUC of the focus maps (MAPS/NAME.map) against the masks
                       (MASKS/NAME.png: 255 sharp, 0 blurred), beside a per-tile variance of the
                       Laplacian of the photo (PHOTOS/NAME.jpg), on the same tiles: tiles at least
                       75 % sharp against tiles at most 25 % sharp, tiles with detail only.
-env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01)
+                      With SOURCES (SOURCES/NAME.png, the photo before its blur, as
+                      realistic_blur.py --set regions writes it), the same again on the tiles
+                      where blur can be seen: those in focus in the unblurred photo, by the rule
+                      of unsharp-train --in-focus (the tile's Laplacian RMS reaches IN_FOCUS of
+                      the photo's 90th-percentile tile). Blurring a tile that was out of focus
+                      already changes nothing a map could see.
+env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3)
 """
 import csv, os, sys
 import numpy as np
@@ -25,6 +31,7 @@ import numpy as np
 FEATURES = ["f_max", "f_block", "f_top1", "f_top5", "f_top20", "f_top50", "f_mean", "f_image", "f_direction", "f_detail"]
 SHARP_AT = float(os.environ.get("SHARP_AT", 0.6))
 BLURRY_BELOW = float(os.environ.get("BLURRY_BELOW", 0.4))
+IN_FOCUS = float(os.environ.get("IN_FOCUS", 0.3))
 
 
 def read_rows(paths):
@@ -135,9 +142,38 @@ def read_map(path):
         return np.frombuffer(f.read(), dtype=np.float32, count=tw * th).reshape(th, tw)
 
 
-def focus(maps, masks, photos):
+def laplacian(img):
+    lp = np.zeros_like(img)
+    lp[1:-1, 1:-1] = 4 * img[1:-1, 1:-1] - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+    return lp
+
+
+def tile_bounds(h, w, th, tw, ty, tx):
+    return ty * h // th, (ty + 1) * h // th, tx * w // tw, (tx + 1) * w // tw
+
+
+def in_focus_tiles(source, th, tw):
+    """Per tile of a (th, tw) grid: is it in focus in the unblurred photo (IN_FOCUS rule)?"""
+    lp = laplacian(source)
+    h, w = source.shape
+    rms = np.zeros((th, tw))
+    for ty in range(th):
+        for tx in range(tw):
+            y0, y1, x0, x1 = tile_bounds(h, w, th, tw, ty, tx)
+            t = lp[y0 + 2:y1 - 2, x0 + 2:x1 - 2]
+            rms[ty, tx] = np.sqrt((t * t).mean()) if t.size else 0.0
+    return rms >= IN_FOCUS * np.percentile(rms, 90)
+
+
+def print_aucs(title, mine, lap, labels):
+    print("== %s: %d tiles (%d sharp, %d blurred)" % (title, len(labels), labels.sum(), (~labels).sum()))
+    print("  tile AUC, focus map:                  %.4f" % auc(mine[labels], mine[~labels]))
+    print("  tile AUC, variance of the Laplacian:  %.4f" % auc(lap[labels], lap[~labels]))
+
+
+def focus(maps, masks, photos, sources=None):
     from PIL import Image
-    mine, lap, labels = [], [], []
+    mine, lap, labels, seen = [], [], [], []
     for mk in sorted(os.listdir(masks)):
         name = mk[:-4]
         mp = os.path.join(maps, name + ".jpg.map")
@@ -148,12 +184,16 @@ def focus(maps, masks, photos):
         mask = np.asarray(Image.open(os.path.join(masks, mk)), float) / 255
         img = np.asarray(Image.open(os.path.join(photos, name + ".jpg")).convert("L"), float) / 255
         h, w = img.shape
-        lp = np.zeros_like(img)
-        lp[1:-1, 1:-1] = 4 * img[1:-1, 1:-1] - img[:-2, 1:-1] - img[2:, 1:-1] - img[1:-1, :-2] - img[1:-1, 2:]
+        lp = laplacian(img)
+        focused = None
+        if sources:
+            src = np.asarray(Image.open(os.path.join(sources, name + ".png")).convert("L"), float) / 255
+            if src.shape != img.shape:
+                raise SystemExit("photo_head.py: %s: the source is %dx%d, the photo %dx%d" % (name, src.shape[1], src.shape[0], w, h))
+            focused = in_focus_tiles(src, th, tw)
         for ty in range(th):
             for tx in range(tw):
-                y0, y1 = ty * h // th, (ty + 1) * h // th
-                x0, x1 = tx * w // tw, (tx + 1) * w // tw
+                y0, y1, x0, x1 = tile_bounds(h, w, th, tw, ty, tx)
                 q = (mask[y0:y1, x0:x1] > 0.5).mean()
                 if 0.25 < q < 0.75:
                     continue
@@ -163,10 +203,11 @@ def focus(maps, masks, photos):
                 mine.append(m[ty, tx])
                 lap.append(t.var())
                 labels.append(q >= 0.75)
-    mine, lap, labels = np.array(mine), np.array(lap), np.array(labels)
-    print("== focus map: %d tiles with detail (%d sharp, %d blurred)" % (len(labels), labels.sum(), (~labels).sum()))
-    print("  tile AUC, focus map:                  %.4f" % auc(mine[labels], mine[~labels]))
-    print("  tile AUC, variance of the Laplacian:  %.4f" % auc(lap[labels], lap[~labels]))
+                seen.append(bool(focused[ty, tx]) if focused is not None else True)
+    mine, lap, labels, seen = np.array(mine), np.array(lap), np.array(labels), np.array(seen)
+    print_aucs("focus map", mine, lap, labels)
+    if sources:
+        print_aucs("focus map where blur can be seen (in focus in the unblurred photo)", mine[seen], lap[seen], labels[seen])
 
 
 def main():
@@ -177,7 +218,7 @@ def main():
         cal = "--calibration" in a
         a = [x for x in a if x != "--calibration"]
         report(a[1], a[2:], cal)
-    elif a and a[0] == "focus" and len(a) == 4:
+    elif a and a[0] == "focus" and len(a) in (4, 5):
         focus(*a[1:])
     else:
         print(__doc__, file=sys.stderr)

@@ -24,7 +24,8 @@ Sets (--set):
            covering 1-60 % of the frame on a blurred background (labelled sharp): half sharp
            and half blurred, for the calibration check.
   regions  per photo one partly blurred copy (subject 5-60 %, strong blur: disc 3-8 px or shake
-           9-25 px) and its mask at working size, for the focus-map check.
+           9-25 px), its mask at working size and, in OUT/sources/NAME.png, the photo before
+           its blur, for the focus-map check.
 Writes OUT/sharp/*.jpg and OUT/blurry/*.jpg (as unsharp-train --evaluate reads them), masks as
 OUT/masks/NAME.png (255 sharp, 0 blurred) and OUT/manifest.csv (one row per photo made).
 
@@ -190,6 +191,17 @@ def finish(lin, s, rng, out_path):
     return q
 
 
+def save_source(lin, s, path):
+    """The photo before its blur, at the size of the photo made (no noise, sharpening or JPEG):
+    photo_head.py focus reads it to find the tiles where blur can be seen."""
+    y = np.clip(lin, 0, 1) ** (1 / GAMMA)
+    im = Image.fromarray(np.clip(np.rint(y * 255), 0, 255).astype(np.uint8))
+    if s > 1:
+        h, w = y.shape
+        im = im.resize((max(1, round(w / s)), max(1, round(h / s))), Image.BOX)
+    im.save(path)
+
+
 def save_mask(m, s, path):
     im = Image.fromarray(np.clip(np.rint(m * 255), 0, 255).astype(np.uint8))
     if s > 1:
@@ -215,7 +227,7 @@ def main():
     ap.add_argument("photos", nargs="+")
     o = ap.parse_args()
     DRAW.update(RANGES["fit" if o.set == "fit" and o.mild else "check"])
-    for d in ("sharp", "blurry", "masks"):
+    for d in ("sharp", "blurry", "masks") + (("sources",) if o.set == "regions" else ()):
         os.makedirs(os.path.join(o.out, d), exist_ok=True)
     rows = []
     for path in o.photos:
@@ -254,6 +266,8 @@ def main():
             q = finish(out, s, rng, os.path.join(o.out, label, name + ".jpg"))
             if mask is not None:
                 save_mask(mask, s, os.path.join(o.out, "masks", name + ".png"))
+                if o.set == "regions":
+                    save_source(lin, s, os.path.join(o.out, "sources", name + ".png"))
             rows.append([name, src, label, plan, kind, f"{strength:.2f}", f"{coverage:.4f}", f"{s:.2f}", q])
     new = not os.path.exists(os.path.join(o.out, "manifest.csv"))
     with open(os.path.join(o.out, "manifest.csv"), "a", newline="") as f:
