@@ -354,6 +354,8 @@ static const int conv_cases[][11] = {
     {2, 2, 6, 200, 9, 3, 3, 2, 2, 1, 1},  /* ow 100: a two-strip tail; three channel blocks */
     {1, 4, 5, 141, 4, 3, 3, 2, 2, 0, 0},  /* unpadded, odd width: ow 70 */
     {1, 8, 3, 130, 16, 3, 3, 2, 2, 1, 1}, /* the network's c2 channels: four full blocks */
+    {1, 2, 5, 160, 4, 3, 3, 2, 2, 1, 1},  /* ow 80: a whole AVX-512 group (48) and a whole two-strip tail */
+    {1, 1, 6, 256, 4, 6, 6, 4, 4, 1, 1},  /* ow 64: a whole AVX-512 group and a whole one-strip tail */
 };
 #define FIRST_DIRECT_CASE 12
 #define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))
@@ -527,6 +529,7 @@ static const int wino_cases[][5] = {
     {1, 16, 16, 16, 16}, /* even: whole tiles */
     {2, 17, 20, 15, 19}, /* odd height and width, channels not a multiple of 4, two images */
     {1, 48, 48, 29, 50}, /* the network's c5 on a 1,600 x 900 photo */
+    {1, 16, 24, 17, 64}, /* rows of 32 tiles: whole vectors of 16 (AVX-512) and of 8 */
 };
 
 START_TEST(test_conv_winograd)
