@@ -13,7 +13,7 @@
 #include "cpu_ops.h"
 #include "simd.h"
 
-#define EW_CHUNK 16384
+#define EW_CHUNK 4096 /* 16 chunks at least when the work is shared (CPU_PAR_MIN) */
 
 /* ---- the loops ---- */
 
