@@ -477,7 +477,7 @@ START_TEST(hasselblad_anywhere)
         b[k] = (c | 32) >= 'a' && (c | 32) <= 'z' ? (unsigned char)(c & 0x1f) : c; /* no letters: no name by chance */
     }
     for (int plain = 0; plain <= 1; plain++) {
-        unsharp__simd_force_plain(plain);
+        unsharp__simd_force(plain ? UNSHARP_SIMD_PLAIN : -1);
         for (size_t w = 0; w < 4; w++) {
             size_t len = strlen(names[w]);
             size_t starts[] = {16, N / 2, N - 40};
@@ -498,7 +498,7 @@ START_TEST(hasselblad_anywhere)
                 }
         }
     }
-    unsharp__simd_force_plain(0);
+    unsharp__simd_force(-1);
 }
 END_TEST
 

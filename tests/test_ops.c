@@ -16,6 +16,19 @@
 #include "error.h"
 #include "simd.h"
 
+static const char *const simd_names[] = {"plain", "AVX2", "AVX-512"};
+
+/* Forces the kernels to level (simd.h); 0, with the reason on stderr, when this CPU or
+ * UNSHARP_SIMD does not allow it: that build is skipped, and says so. */
+static int simd_level_runs(int level)
+{
+    int got = unsharp__simd_force(level);
+    if (got != level)
+        fprintf(stderr, "test_ops: %s build skipped: %s\n", simd_names[level],
+                unsharp__simd_cpu_level() < level ? "this CPU lacks it" : "capped by UNSHARP_SIMD");
+    return got == level;
+}
+
 /* The NOMEM test asks calloc for SIZE_MAX bytes; under ASan that must fail, not abort. */
 const char *__asan_default_options(void);
 const char *__asan_default_options(void) { return "allocator_may_return_null=1"; }
@@ -341,6 +354,8 @@ static const int conv_cases[][11] = {
     {2, 2, 6, 200, 9, 3, 3, 2, 2, 1, 1},  /* ow 100: a two-strip tail; three channel blocks */
     {1, 4, 5, 141, 4, 3, 3, 2, 2, 0, 0},  /* unpadded, odd width: ow 70 */
     {1, 8, 3, 130, 16, 3, 3, 2, 2, 1, 1}, /* the network's c2 channels: four full blocks */
+    {1, 2, 5, 160, 4, 3, 3, 2, 2, 1, 1},  /* ow 80: a whole AVX-512 group (48) and a whole two-strip tail */
+    {1, 1, 6, 256, 4, 6, 6, 4, 4, 1, 1},  /* ow 64: a whole AVX-512 group and a whole one-strip tail */
 };
 #define FIRST_DIRECT_CASE 12
 #define N_CONV_CASES ((int)(sizeof conv_cases / sizeof conv_cases[0]))
@@ -514,6 +529,7 @@ static const int wino_cases[][5] = {
     {1, 16, 16, 16, 16}, /* even: whole tiles */
     {2, 17, 20, 15, 19}, /* odd height and width, channels not a multiple of 4, two images */
     {1, 48, 48, 29, 50}, /* the network's c5 on a 1,600 x 900 photo */
+    {1, 16, 24, 17, 64}, /* rows of 32 tiles: whole vectors of 16 (AVX-512) and of 8 */
 };
 
 START_TEST(test_conv_winograd)
@@ -579,44 +595,59 @@ START_TEST(test_conv_direct_builds)
     void *work = malloc(be->conv_workspace(be, &s));
     float *y = malloc(ny * sizeof(float)), *act = malloc(ny * sizeof(float));
     ck_assert_ptr_nonnull(work);
-    for (int simd = 0; simd <= 1; simd++) {
-        unsharp__simd_force_plain(!simd);
-        int got = unsharp__simd_avx2();
-        if (simd && !got) continue; /* no AVX2 here, or UNSHARP_SIMD=plain: only the plain build runs */
-        ck_assert_int_eq(got, simd);
+    for (int level = UNSHARP_SIMD_PLAIN; level <= UNSHARP_SIMD_AVX512; level++) {
+        if (!simd_level_runs(level)) continue;
         memset(y, 0xff, ny * sizeof(float)); /* NaNs: every output must be written */
         OK(be->conv2d_forward(be, &s, x, w, b, y, act, CONV_SLOPE, work));
         char label[96];
-        snprintf(label, sizeof label, "conv case %d, build %d, forward with bias", ci, simd);
+        snprintf(label, sizeof label, "conv case %d, %s build, forward with bias", ci, simd_names[level]);
         ASSERT_CLOSE(label, y, yref, ny, 1e-5);
-        snprintf(label, sizeof label, "conv case %d, build %d, fused leaky ReLU", ci, simd);
+        snprintf(label, sizeof label, "conv case %d, %s build, fused leaky ReLU", ci, simd_names[level]);
         ASSERT_CLOSE(label, act, aref, ny, 1e-5);
     }
-    unsharp__simd_force_plain(0);
+    unsharp__simd_force(-1);
     free(work); free(y); free(act);
     free(x); free(w); free(b); free(xd); free(wd); free(yref); free(aref);
     be->destroy(be);
 }
 END_TEST
 
-/* simd.h's switch: UNSHARP_SIMD=plain (the *_plain CTest entries) and the call force the plain
- * kernels; otherwise the CPU decides (the compiler's own CPU check as the reference). */
+/* simd.h's switch: UNSHARP_SIMD=plain or =avx2 (the *_plain and *_avx2 CTest entries) caps the
+ * level, and the call forces each level up to the cap; otherwise the CPU decides (the
+ * compiler's own CPU check as the reference: it too asks the OS, XCR0, whether the registers
+ * are saved). A level this CPU lacks is named on stderr: its kernels go untested here. */
 START_TEST(test_simd_switch)
 {
     const char *env = getenv("UNSHARP_SIMD");
-    int plain_env = env && strcmp(env, "plain") == 0;
+    int cap = !env ? UNSHARP_SIMD_AVX512
+              : strcmp(env, "plain") == 0 ? UNSHARP_SIMD_PLAIN
+              : strcmp(env, "avx2") == 0 ? UNSHARP_SIMD_AVX2 : UNSHARP_SIMD_AVX512;
+    int cpu = UNSHARP_SIMD_PLAIN;
 #ifdef UNSHARP_X86_AVX2
     __builtin_cpu_init();
-    int cpu = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    int cpu = 0;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) {
+        cpu = UNSHARP_SIMD_AVX2;
+        if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+            __builtin_cpu_supports("avx512vl"))
+            cpu = UNSHARP_SIMD_AVX512;
+    }
 #endif
-    ck_assert_int_eq(unsharp__simd_avx2(), cpu && !plain_env);
-    unsharp__simd_force_plain(1);
-    ck_assert_int_eq(unsharp__simd_avx2(), 0);
-    unsharp__simd_force_plain(0);
-    ck_assert_int_eq(unsharp__simd_avx2(), cpu && !plain_env);
-    if (plain_env) fprintf(stderr, "test_ops: the plain kernels, forced by UNSHARP_SIMD=plain\n");
+    int want = cpu < cap ? cpu : cap;
+    ck_assert_int_eq(unsharp__simd_cpu_level(), cpu);
+    ck_assert_int_eq(unsharp__simd_level(), want);
+    ck_assert_int_eq(unsharp__simd_avx2(), want >= UNSHARP_SIMD_AVX2);
+    for (int level = UNSHARP_SIMD_PLAIN; level <= UNSHARP_SIMD_AVX512; level++) {
+        int got = unsharp__simd_force(level);
+        ck_assert_int_eq(got, level < want ? level : want);
+        ck_assert_int_eq(unsharp__simd_level(), got);
+    }
+    ck_assert_int_eq(unsharp__simd_force(-1), want);
+    ck_assert_int_eq(unsharp__simd_level(), want);
+    fprintf(stderr, "test_ops: the kernels run at the %s level (CPU: %s%s%s)\n", simd_names[want], simd_names[cpu],
+            env ? ", UNSHARP_SIMD=" : "", env ? env : "");
+    for (int level = cpu + 1; level <= UNSHARP_SIMD_AVX512; level++)
+        fprintf(stderr, "test_ops: SKIPPED: this CPU has no %s: its %s kernels are not tested here\n", simd_names[level],
+                simd_names[level]);
 }
 END_TEST
 

@@ -14,10 +14,11 @@
  * starts the sums; the leaky ReLU of the row is written in the same pass with the
  * expression of the leaky ReLU slot (bit for bit the same from the same y).
  *
- * Two builds of the row kernel: 8-float vectors with AVX2 and FMA, run when USE_AVX2()
- * (simd.h: the CPU has them, x86-64 with GCC or Clang, and the plain code is not forced), and
- * 4-float vectors in plain C (GCC vector extensions: SSE2 on x86-64, NEON on ARM) otherwise.
- * They differ only in rounding (FMA).
+ * Three builds of the row kernel, as simd.h's level says: 16-float vectors with AVX-512 (and
+ * FMA), run when USE_AVX512(); 8-float vectors with AVX2 and FMA, run when USE_AVX2() (x86-64
+ * with GCC or Clang); 4-float vectors in plain C (GCC vector extensions: SSE2 on x86-64, NEON on
+ * ARM) otherwise. They differ only in rounding (FMA): the AVX-512 and AVX2 builds make the same
+ * sums in the same order, 16 or 8 columns a vector, so they give the same bits.
  *
  * Workspace (conv_direct_floats): the ring, kh*cin*sw*L floats with L = ow rounded up to
  * DIRECT_SPAN plus (kw - 1) / sw; then the weights regrouped tap-major in blocks of DIRECT_CB channels
@@ -33,7 +34,7 @@
 #include "simd.h"
 
 #define DIRECT_NS 3           /* strips computed together */
-#define DIRECT_SPAN (8 * DIRECT_NS) /* floats of the widest strip group: rows are padded to it */
+#define DIRECT_SPAN (16 * DIRECT_NS) /* floats of the widest strip group (AVX-512's): rows are padded to it */
 #define DIRECT_CB 4           /* output channels a block: DIRECT_CB * DIRECT_NS accumulators in registers */
 #define DIRECT_KH_MAX 16 /* larger kernels take the im2col path */
 #define DIRECT_KW_MAX 16
@@ -318,6 +319,7 @@ static void split_clear(const split_geom *g, int sw, float *ph, size_t n)
 DIRECT_ROW_KERNEL(row_plain, 4, )
 #ifdef UNSHARP_X86_AVX2
 DIRECT_ROW_KERNEL(row_avx2, 8, __attribute__((target("avx2,fma"))))
+DIRECT_ROW_KERNEL(row_avx512, 16, SIMD_AVX512_TARGET)
 #endif
 
 typedef void (*row_fn)(const unsharp_conv_shape *, const float *const *, const int *, int, const float *,
@@ -335,7 +337,7 @@ static void forward(const unsharp_conv_shape *s, const float *x, const unsigned 
     row_fn row = row_plain;
     const int avx2 = USE_AVX2();
 #ifdef UNSHARP_X86_AVX2
-    if (avx2) row = row_avx2;
+    if (avx2) row = USE_AVX512() ? row_avx512 : row_avx2;
 #endif
     /* weights (cout, K) to blocks of (K, DIRECT_CB), zero-padded */
     memset(wb, 0, (size_t)nblk * DIRECT_CB * (K + 1) * sizeof(float));

@@ -2,11 +2,61 @@
  * per-channel bias, leaky ReLU (slope 0 is ReLU), the channel-slice copies behind
  * concatenation, and inverted dropout. Every loop reads element i before writing element i,
  * so outputs may alias inputs; "+=" outputs then add to what the alias holds. The dropout mask
- * comes from unsharp__hash_uniform(seed, i), the draw every backend shares. */
+ * comes from unsharp__hash_uniform(seed, i), the draw every backend shares.
+ *
+ * The loops are built three times (SIMD_THRICE_VOID, simd.h: AVX-512, AVX2, plain, as the CPU
+ * and UNSHARP_SIMD say), each from one body with no multiply-add fused: the same bits on every
+ * path. Long loops run in chunks of EW_CHUNK elements, shared among the threads. */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include "cpu_ops.h"
+#include "simd.h"
+
+#define EW_CHUNK 4096 /* 16 chunks at least when the work is shared (CPU_PAR_MIN) */
+
+/* ---- the loops ---- */
+
+SIMD_THRICE_VOID(add_scalar, (float *y, float b, size_t n), (y, b, n))
+{
+    for (size_t j = 0; j < n; j++) y[j] += b;
+}
+
+/* d += s */
+SIMD_THRICE_VOID(add_rows, (float *d, const float *sp, size_t n), (d, sp, n))
+{
+    for (size_t j = 0; j < n; j++) d[j] += sp[j];
+}
+
+/* dx (+)= dy * m, m = 1 or slope by the sign of x (x NULL: m is mask[]) */
+SIMD_THRICE_VOID(scale_rows, (float *dx, const float *dy, const float *x, const float *mask, float slope,
+                              int accumulate, size_t n),
+                 (dx, dy, x, mask, slope, accumulate, n))
+{
+    if (!x)
+        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * mask[i];
+    else if (accumulate)
+        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+    else /* branch-free (a multiply by 1 or slope) so the loop vectorises; same values */
+        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
+}
+
+/* *out = the sum of dr[0..hw): eight float lanes (they vectorise), then into a double */
+SIMD_THRICE_VOID(row_sum, (const float *dr, int hw, double *out), (dr, hw, out))
+{
+    float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    int j = 0;
+    for (; j + 8 <= hw; j += 8)
+        for (int l = 0; l < 8; l++) lane[l] += dr[j + l];
+    double row = 0.0;
+    for (; j < hw; j++) row += dr[j];
+    for (int l = 0; l < 8; l++) row += lane[l];
+    *out = row;
+}
+
+/* The chunks of n elements, EW_CHUNK each but the last. */
+static size_t chunks(size_t n) { return (n + EW_CHUNK - 1) / EW_CHUNK; }
+static size_t chunk_len(size_t n, size_t c) { return n - c * EW_CHUNK < EW_CHUNK ? n - c * EW_CHUNK : EW_CHUNK; }
 
 /* ---- bias ---- */
 
@@ -20,9 +70,7 @@ unsharp_status unsharp__cpu_bias_forward(unsharp_backend *be, float *y, const fl
 #pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if (nt > 1)
     for (int i = 0; i < n; i++)
         for (int ch = 0; ch < c; ch++) {
-            float *yr = y + ((size_t)i * c + ch) * (size_t)hw;
-            const float bc = b[ch];
-            for (int j = 0; j < hw; j++) yr[j] += bc;
+            add_scalar(y + ((size_t)i * c + ch) * (size_t)hw, b[ch], (size_t)hw);
         }
 bailout:
     return st;
@@ -39,16 +87,9 @@ unsharp_status unsharp__cpu_bias_backward(unsharp_backend *be, const float *dy, 
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
     for (int ch = 0; ch < c; ch++) {
         double sum = 0.0;
-        for (int i = 0; i < n; i++) {
-            /* eight float lanes per row (they vectorise), each row's total into the double */
-            const float *dr = dy + ((size_t)i * c + ch) * (size_t)hw;
-            float lane[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            int j = 0;
-            for (; j + 8 <= hw; j += 8)
-                for (int l = 0; l < 8; l++) lane[l] += dr[j + l];
-            double row = 0.0;
-            for (; j < hw; j++) row += dr[j];
-            for (int l = 0; l < 8; l++) row += lane[l];
+        for (int i = 0; i < n; i++) { /* each row's total into the double */
+            double row;
+            row_sum(dy + ((size_t)i * c + ch) * (size_t)hw, hw, &row);
             sum += row;
         }
         db[ch] += (float)sum;
@@ -63,10 +104,11 @@ unsharp_status unsharp__cpu_leaky_relu_forward(unsharp_backend *be, const float 
 {
     CPU_ERRCTX(be);
     if (n > 0 && (!x || !y)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
-    /* branch-free (a multiply by 1 or slope) so the loop vectorises; same values */
+    /* y = x * (1 or slope): the backward's loop with dy = x */
     const int nt = cpu_par_threads(be, n);
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-    for (size_t i = 0; i < n; i++) y[i] = x[i] * (x[i] > 0.0f ? 1.0f : slope);
+    for (size_t k = 0; k < chunks(n); k++)
+        scale_rows(y + k * EW_CHUNK, x + k * EW_CHUNK, x + k * EW_CHUNK, NULL, slope, 0, chunk_len(n, k));
 bailout:
     return st;
 }
@@ -77,13 +119,9 @@ unsharp_status unsharp__cpu_leaky_relu_backward(unsharp_backend *be, const float
     CPU_ERRCTX(be);
     if (n > 0 && (!x || !dy || !dx)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
     const int nt = cpu_par_threads(be, n);
-    if (accumulate) {
 #pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-        for (size_t i = 0; i < n; i++) dx[i] += dy[i] * (x[i] > 0.0f ? 1.0f : slope);
-    } else {
-#pragma omp parallel for num_threads(nt) schedule(static) if (nt > 1)
-        for (size_t i = 0; i < n; i++) dx[i] = dy[i] * (x[i] > 0.0f ? 1.0f : slope);
-    }
+    for (size_t k = 0; k < chunks(n); k++)
+        scale_rows(dx + k * EW_CHUNK, dy + k * EW_CHUNK, x + k * EW_CHUNK, NULL, slope, accumulate, chunk_len(n, k));
 bailout:
     return st;
 }
@@ -104,7 +142,7 @@ unsharp_status unsharp__cpu_copy_channels(unsharp_backend *be, float *dst, int d
         float *d = dst + ((size_t)i * dst_c + dst_off) * (size_t)hw;
         const float *sp = src + (size_t)i * run;
         if (accumulate) {
-            for (size_t j = 0; j < run; j++) d[j] += sp[j];
+            add_rows(d, sp, run);
         } else {
             memmove(d, sp, run * sizeof(float));
         }
@@ -126,7 +164,7 @@ unsharp_status unsharp__cpu_slice_channels_add(unsharp_backend *be, float *dst, 
     for (int i = 0; i < n; i++) {
         float *d = dst + (size_t)i * run;
         const float *sp = src + ((size_t)i * src_c + src_off) * (size_t)hw;
-        for (size_t j = 0; j < run; j++) d[j] += sp[j];
+        add_rows(d, sp, run);
     }
 bailout:
     return st;
@@ -155,7 +193,7 @@ unsharp_status unsharp__cpu_dropout_backward(unsharp_backend *be, const float *d
 {
     CPU_ERRCTX(be);
     if (n > 0 && (!dy || !mask || !dx)) FAIL(UNSHARP_ERR_INVALID, "NULL tensor");
-    for (size_t i = 0; i < n; i++) dx[i] += dy[i] * mask[i];
+    scale_rows(dx, dy, NULL, mask, 0.0f, 1, n);
 bailout:
     return st;
 }
