@@ -1,7 +1,9 @@
 /* lcn_bench.c: milliseconds of the CPU backend's local contrast normalisation (forward without
  * and with the statistics that training keeps, and backward) on one plane the size of a photo
  * at the working size, on the calling thread, best of 5 rounds: wall time, and the thread's CPU
- * time (which leaves out the time the thread waited for a core on a busy machine).
+ * time (which leaves out the time the thread waited for a core on a busy machine). The
+ * reference, in the same run: the inference forward of the shipped network
+ * (weights/unsharp-v1.arch) and of weights/experiments/lcn.arch on the same plane, one thread.
  *
  * usage: lcn_bench [--size WxH] [--k K] [--eps E] */
 #include <stdio.h>
@@ -10,6 +12,7 @@
 #include <time.h>
 #include "bench_util.h"
 #include "cpu/cpu_ops.h"
+#include "unsharp/unsharp.h"
 
 static double thread_cpu(void)
 {
@@ -61,6 +64,25 @@ int main(int argc, char **argv)
             if (c < best_cpu) best_cpu = c;
         }
         printf("lcn %dx%d k=%d %-38s %7.2f ms wall %7.2f ms CPU\n", w, h, k, names[op], best * 1e3, best_cpu * 1e3);
+    }
+    const char *archs[2] = {UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch",
+                            UNSHARP_SOURCE_DIR "/weights/experiments/lcn.arch"};
+    for (int a = 0; a < 2; a++) {
+        unsharp_model *m = NULL;
+        unsharp_model_options mo = {UNSHARP_DEVICE_CPU, 1};
+        ok(unsharp_model_create(bench_read_arch(archs[a]), 1, &mo, &m), archs[a], unsharp_errmsg());
+        unsharp_tensor t = unsharp_tensor_make(x, 1, 1, h, w);
+        double best = 1e30, best_cpu = 1e30;
+        for (int round = 0; round < 5; round++) {
+            double t0 = bench_now(), c0 = thread_cpu();
+            ok(unsharp_model_forward(m, &t, 0), "network forward", unsharp_model_errmsg(m));
+            double tt = bench_now() - t0, c = thread_cpu() - c0;
+            if (tt < best) best = tt;
+            if (c < best_cpu) best_cpu = c;
+        }
+        printf("network forward %-50s %7.2f ms wall %7.2f ms CPU\n", strrchr(archs[a], '/') + 1, best * 1e3,
+               best_cpu * 1e3);
+        unsharp_model_free(m);
     }
     free(x); free(y); free(stats); free(dy); free(dx); free(work);
     be->destroy(be);
