@@ -2,7 +2,8 @@
  * its k x k window, over the window's standard deviation with eps as its floor (the window is
  * clipped at the border; backend.h has the formula). It gives the layers after it a view of the
  * image whose shapes do not depend on their contrast. In training the forward keeps each
- * pixel's window statistics for backward; inference keeps none. */
+ * pixel's window statistics for backward (when a gradient flows back through it); inference
+ * keeps none. */
 #include "common.h"
 
 static unsharp_status lcn_setup(unsharp_model *m, unsharp_layer *L)
@@ -26,15 +27,17 @@ bailout:
 static unsharp_status lcn_shape(unsharp_model *m, unsharp_layer *L)
 {
     unsharp__same_shape(m, L);
-    L->cache_bytes = 2 * unsharp__count(L) * sizeof(float); /* training only (cache_training_only) */
+    /* the window statistics, for backward: in training only (cache_training_only), and only
+     * when a gradient flows back through the layer (not when it reads the model input) */
+    L->cache_bytes = L->needs_grad ? 2 * unsharp__count(L) * sizeof(float) : 0;
     L->work_bytes = m->be->lcn_workspace(m->be, L->n * L->c, L->h, L->w, L->kh);
     return UNSHARP_OK;
 }
 
 static unsharp_status lcn_forward(unsharp_model *m, unsharp_layer *L, int training)
 {
-    return m->be->lcn_forward(m->be, unsharp__input(m, L, 0)->y, L->y, training ? L->cache : NULL, L->n * L->c, L->h,
-                              L->w, L->kh, L->eps, m->work);
+    return m->be->lcn_forward(m->be, unsharp__input(m, L, 0)->y, L->y, training && L->needs_grad ? L->cache : NULL,
+                              L->n * L->c, L->h, L->w, L->kh, L->eps, m->work);
 }
 
 static unsharp_status lcn_backward(unsharp_model *m, unsharp_layer *L)
