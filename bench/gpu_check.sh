@@ -64,6 +64,7 @@ pack() {
   (cd "$dir/stage" && tar -cf - . | xz -T"$(nproc)" -6 > ../lib.tar.xz) || die "cannot compress the libraries"
   rm -rf "${dir:?}/stage"
   cp "$root/weights/unsharp-v1.arch" "$root/weights/unsharp-v1.usw" "$dir/src/weights/"
+  cp -r "$root/weights/experiments" "$dir/src/weights/" # test_parity trains the experiments' architectures too
   cp "$root/bench/train_speed.py" "$dir/src/bench/"
   cp "$root/tests/torch/unsharp_torch.py" "$dir/src/tests/torch/"
   cp "$root/bench/gpu_check.sh" "$dir/gpu_check.sh"

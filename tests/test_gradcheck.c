@@ -163,6 +163,26 @@ START_TEST(peak_loss_shares_the_tile_map)
 }
 END_TEST
 
+/* Local contrast normalisation on spatial maps joined along channels: n0 is its input's only
+ * reader (its backward overwrites c0's gradient), n1 shares c1 with the concat (it adds). c0
+ * has no bias: lcn does not change when a constant is added to its input, so that gradient
+ * would be 0 and its finite differences noise. */
+START_TEST(lcn_and_spatial_concat)
+{
+    gradcheck("input x 2\n"
+              "conv c0 x out=3 k=3 p=1 bias=0\n"
+              "lcn n0 c0 k=5 eps=0.1\n"
+              "conv c1 x out=2 k=3 p=1\n"
+              "lcn n1 c1 k=3 eps=0.05\n"
+              "concat both n0,c1,n1\n"
+              "conv c2 both out=4 k=3 s=2 p=1\n"
+              "lrelu a2 c2 slope=0.1\n"
+              "conv tiles a2 out=1 k=1\n"
+              "sigmoid_ce tile_loss tiles\n",
+              2, 2, 11, 9, 1, 0);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("gradcheck");
@@ -172,6 +192,7 @@ int main(void)
     tcase_add_test(tc, image_network_with_branches);
     tcase_add_test(tc, two_heads_share_a_trunk);
     tcase_add_test(tc, peak_loss_shares_the_tile_map);
+    tcase_add_test(tc, lcn_and_spatial_concat);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

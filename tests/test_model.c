@@ -33,6 +33,15 @@ START_TEST(architecture_errors)
     expect_arch_error("input x 3\nconv c x out=2 k=3 p=3\n", "padding");
     expect_arch_error("input x 3\ninput y 3\n", "first layer");
     expect_arch_error("input x 0\n", "1..4096");
+    expect_arch_error("input x 1\nlcn n x k=4 eps=0.02\n", "line 2: lcn 'n' needs k=K with K odd");
+    expect_arch_error("input x 1\nlcn n x k=65 eps=0.02\n", "bad value '65' for 'k'");
+    expect_arch_error("input x 1\nlcn n x k=15 eps=0\n", "line 2: lcn 'n' needs eps=E");
+    expect_arch_error("input x 1\nlcn n x k=15 eps=-0.5\n", "line 2: lcn 'n' needs eps=E");
+    expect_arch_error("input x 1\nlcn n x k=15 eps=abc\n", "bad value 'abc' for 'eps'");
+    expect_arch_error("input x 1\nlcn n x eps=0.02\n", "needs k=K");
+    expect_arch_error("input x 1\nlcn n x k=15\n", "needs eps=E");
+    expect_arch_error("input x 1\nlcn n x k=15 eps=0.02 kh=3\n", "takes no key 'kh'");
+    expect_arch_error("input x 1\nconv c x out=2 eps=0.1\n", "takes no key 'eps'");
 }
 END_TEST
 
@@ -247,6 +256,50 @@ START_TEST(dense_forward_matches_naive)
 }
 END_TEST
 
+/* Local contrast normalisation of the input, joined to it along channels (spatial maps):
+ * against the input itself and a naive loop that sums each clipped window directly, in
+ * inference and in training. */
+START_TEST(lcn_and_spatial_concat_match_naive)
+{
+    enum { N = 2, C = 2, H = 7, W = 9, K = 5 };
+    const double eps = 0.1;
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create("input x 2\nlcn n x k=5 eps=0.1\nconcat both x,n\n", 1, NULL, &m),
+                     UNSHARP_OK);
+    float x[N * C * H * W], y[N * 2 * C * H * W];
+    for (int i = 0; i < N * C * H * W; i++) x[i] = (float)((i * 37) % 23) / 23.0f + (i % 5 == 0 ? 0.5f : 0.0f);
+    unsharp_tensor t = unsharp_tensor_make(x, N, C, H, W), out = unsharp_tensor_make(y, N, 2 * C, H, W);
+    for (int training = 0; training < 2; training++) {
+        ck_assert_int_eq(unsharp_model_forward(m, &t, training), UNSHARP_OK);
+        ck_assert_int_eq(unsharp_model_get_output(m, "both", &out), UNSHARP_OK);
+        for (int n = 0; n < N; n++)
+            for (int c = 0; c < C; c++)
+                for (int i = 0; i < H; i++)
+                    for (int j = 0; j < W; j++) {
+                        const float *xp = x + (n * C + c) * H * W;
+                        double sum = 0, ss = 0;
+                        int cnt = 0;
+                        for (int a = i - K / 2; a <= i + K / 2; a++)
+                            for (int b = j - K / 2; b <= j + K / 2; b++)
+                                if (a >= 0 && a < H && b >= 0 && b < W) sum += xp[a * W + b], cnt++;
+                        double mean = sum / cnt;
+                        for (int a = i - K / 2; a <= i + K / 2; a++)
+                            for (int b = j - K / 2; b <= j + K / 2; b++)
+                                if (a >= 0 && a < H && b >= 0 && b < W) ss += (xp[a * W + b] - mean) * (xp[a * W + b] - mean);
+                        double want = (xp[i * W + j] - mean) / sqrt(ss / cnt + eps * eps);
+                        float got_x = y[((n * 2 * C + c) * H + i) * W + j];
+                        float got_n = y[((n * 2 * C + C + c) * H + i) * W + j];
+                        ck_assert_msg(got_x == xp[i * W + j], "training=%d: both[%d][%d] at (%d,%d) = %g, input %g",
+                                      training, n, c, i, j, got_x, xp[i * W + j]);
+                        ck_assert_msg(fabs(got_n - want) < 1e-5 * fmax(1.0, fabs(want)),
+                                      "training=%d: both[%d][%d] at (%d,%d) = %g, naive lcn %g", training, n, C + c,
+                                      i, j, got_n, want);
+                    }
+    }
+    unsharp_model_free(m);
+}
+END_TEST
+
 /* In inference a leaky ReLU that is a convolution's only reader is computed in the
  * convolution's place: its output must still equal a naive conv + leaky ReLU, the convolution's
  * own output is refused with a message naming the activation, and a training forward keeps
@@ -370,6 +423,7 @@ int main(void)
     tcase_add_test(tc, strided_input_equals_contiguous);
     tcase_add_test(tc, output_into_any_strides);
     tcase_add_test(tc, dense_forward_matches_naive);
+    tcase_add_test(tc, lcn_and_spatial_concat_match_naive);
     tcase_add_test(tc, inference_activation_in_place);
     tcase_add_test(tc, eight_bit_input_equals_float);
     suite_add_tcase(s, tc);

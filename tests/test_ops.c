@@ -1020,6 +1020,122 @@ START_TEST(test_max_ties)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ local contrast normalisation */
+
+/* The window summed directly, O(k^2) a pixel, with the variance taken about the mean. */
+static void naive_lcn(const double *x, double *y, int planes, int h, int w, int k, double eps)
+{
+    const int r = k / 2;
+    for (int p = 0; p < planes; p++) {
+        const double *xp = x + (size_t)p * h * w;
+        for (int i = 0; i < h; i++)
+            for (int j = 0; j < w; j++) {
+                double sum = 0.0;
+                int cnt = 0;
+                for (int a = i - r; a <= i + r; a++)
+                    for (int b = j - r; b <= j + r; b++)
+                        if (a >= 0 && a < h && b >= 0 && b < w) sum += xp[a * w + b], cnt++;
+                double mean = sum / cnt, ss = 0.0;
+                for (int a = i - r; a <= i + r; a++)
+                    for (int b = j - r; b <= j + r; b++)
+                        if (a >= 0 && a < h && b >= 0 && b < w) ss += (xp[a * w + b] - mean) * (xp[a * w + b] - mean);
+                y[(size_t)p * h * w + i * w + j] = (xp[i * w + j] - mean) / sqrt(ss / cnt + eps * eps);
+            }
+    }
+}
+
+typedef struct lcn_ctx {
+    int planes, h, w, k;
+    double eps;
+    const double *r;
+    double *y;
+} lcn_ctx;
+
+static double lcn_L(const double *x, void *vctx)
+{
+    lcn_ctx *c = vctx;
+    naive_lcn(x, c->y, c->planes, c->h, c->w, c->k, c->eps);
+    return dot(c->r, c->y, (size_t)c->planes * c->h * c->w);
+}
+
+static const struct { int n, c, h, w, k; float eps, lo, hi; } lcn_cases[] = {
+    {2, 3, 7, 5, 3, 0.1f, 0.0f, 1.0f},      /* odd sizes, several channels, a batch */
+    {2, 2, 33, 17, 15, 0.02f, 0.0f, 1.0f},  /* the size the network uses, on a small plane */
+    {3, 1, 5, 7, 9, 0.05f, 0.0f, 1.0f},     /* the window larger than the plane */
+    {1, 2, 12, 9, 63, 0.02f, 0.0f, 1.0f},   /* the largest window */
+    {2, 1, 9, 11, 5, 0.02f, 0.45f, 0.47f},  /* low contrast, where eps matters */
+    {1, 1, 6, 8, 1, 0.3f, 0.0f, 1.0f},      /* a 1x1 window: x - x over eps, all 0 */
+};
+#define N_LCN_CASES ((int)(sizeof lcn_cases / sizeof lcn_cases[0]))
+
+/* Forward against the naive window sums; backward (overwriting and adding) against central
+ * finite differences of the naive forward, at up to 150 inputs spread over the tensor. */
+START_TEST(test_lcn)
+{
+    const int planes = lcn_cases[_i].n * lcn_cases[_i].c, h = lcn_cases[_i].h, w = lcn_cases[_i].w,
+              k = lcn_cases[_i].k;
+    const float eps = lcn_cases[_i].eps;
+    unsharp_backend *be = backend(1);
+    seed_rng(500 + _i);
+    const size_t nx = (size_t)planes * h * w;
+    float *x = rand_host(nx, lcn_cases[_i].lo, lcn_cases[_i].hi), *r = rand_host(nx, -1, 1),
+          *dx0 = rand_host(nx, -1, 1);
+    float *xd = dput(be, x, nx), *rd = dput(be, r, nx), *yd = NULL, *yd2 = NULL, *stats = NULL;
+    void *work = NULL;
+    OK(be->alloc(be, nx * sizeof(float), (void **)&yd));
+    OK(be->alloc(be, nx * sizeof(float), (void **)&yd2));
+    OK(be->alloc(be, 2 * nx * sizeof(float), (void **)&stats));
+    OK(be->alloc(be, be->lcn_workspace(be, planes, h, w, k), &work));
+
+    OK(be->lcn_forward(be, xd, yd, stats, planes, h, w, k, eps, work));
+    float *got = dget(be, yd, nx);
+    double *xdd = to_double(x, nx), *ref = dzeros(nx);
+    ck_assert(nx > 0);
+    naive_lcn(xdd, ref, planes, h, w, k, eps);
+    char label[64];
+    snprintf(label, sizeof label, "lcn case %d forward", _i);
+    ASSERT_CLOSE(label, got, ref, nx, 1e-5);
+    /* inference: no statistics kept, the same output */
+    OK(be->lcn_forward(be, xd, yd2, NULL, planes, h, w, k, eps, work));
+    float *got2 = dget(be, yd2, nx);
+    ck_assert_msg(memcmp(got, got2, nx * sizeof(float)) == 0, "lcn case %d: forward without stats differs", _i);
+
+    /* central differences, as fd_grad, at every step-th input; fd and at hold them in order */
+    double *rdd = to_double(r, nx), *fd = dzeros(nx);
+    size_t *at = malloc(nx * sizeof *at), m = 0;
+    lcn_ctx ctx = {planes, h, w, k, eps, rdd, ref};
+    for (size_t i = 0; i < nx; i += nx > 150 ? nx / 150 + 1 : 1) {
+        double save = xdd[i];
+        xdd[i] = save + 1e-6;
+        double fp = lcn_L(xdd, &ctx);
+        xdd[i] = save - 1e-6;
+        double fm = lcn_L(xdd, &ctx);
+        xdd[i] = save;
+        at[m] = i;
+        fd[m++] = (fp - fm) / 2e-6;
+    }
+    for (int acc = 0; acc < 2; acc++) {
+        float *dxd = dput(be, dx0, nx);
+        OK(be->lcn_backward(be, xd, stats, rd, dxd, acc, planes, h, w, k, eps, work));
+        float *gx = dget(be, dxd, nx);
+        if (acc) sub_base(gx, dx0, nx);
+        for (size_t j = 0; j < m; j++) gx[j] = gx[at[j]];
+        snprintf(label, sizeof label, "lcn case %d backward accumulate=%d", _i, acc);
+        ASSERT_CLOSE(label, gx, fd, m, 1e-4);
+        free(gx);
+        be->release(be, dxd);
+    }
+    free(at);
+    FAILS(UNSHARP_ERR_INVALID, be->lcn_forward(be, xd, yd, stats, planes, h, w, 4, eps, work));
+    FAILS(UNSHARP_ERR_INVALID, be->lcn_forward(be, xd, yd, stats, planes, h, w, k, 0.0f, work));
+    FAILS(UNSHARP_ERR_INVALID, be->lcn_backward(be, xd, stats, rd, yd, 0, planes, h, w, k, -1.0f, work));
+    be->release(be, work);
+    free(got); free(got2); free(x); free(r); free(dx0); free(xdd); free(ref); free(rdd); free(fd);
+    be->release(be, xd); be->release(be, rd); be->release(be, yd); be->release(be, yd2); be->release(be, stats);
+    be->destroy(be);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ channel slices */
 
 START_TEST(test_channels)
@@ -1397,6 +1513,11 @@ static Suite *ops_suite(void)
     tcase_add_test(tc, test_leaky_relu);
     tcase_add_test(tc, test_channels);
     tcase_add_test(tc, test_dropout);
+    suite_add_tcase(s, tc);
+
+    tc = tcase_create("lcn");
+    tcase_set_timeout(tc, 120);
+    tcase_add_loop_test(tc, test_lcn, 0, N_LCN_CASES);
     suite_add_tcase(s, tc);
 
     tc = tcase_create("pool");

@@ -411,6 +411,54 @@ START_TEST(test_pool)
 }
 END_TEST
 
+/* ---- local contrast normalisation ---- */
+
+static const int lcn_cases[][5] = {
+    /* planes h w k eps*1000 */
+    {6, 7, 5, 3, 100}, {4, 33, 17, 15, 20}, {3, 5, 7, 9, 50}, {1, 96, 128, 15, 20}, {2, 12, 9, 63, 20},
+};
+
+START_TEST(test_lcn)
+{
+    const int *c = lcn_cases[_i];
+    const int planes = c[0], h = c[1], w = c[2], k = c[3];
+    const float eps = (float)c[4] / 1000.0f;
+    size_t n = (size_t)planes * h * w;
+    float *x = rnd(n, 0, 1), *g = rnd(n, -1, 1), *d0 = rnd(n, -1, 1), *y[2], *yi[2], *st[2], *dx[2], *dxa[2];
+    for (int b = 0; b < 2; b++) {
+        unsharp_backend *be = B[b];
+        float *dxx = DEVF(b, x, n), *dy = DEVF(b, NULL, n), *dyi = DEVF(b, NULL, n), *ds = DEVF(b, NULL, 2 * n),
+              *dg = DEVF(b, g, n), *dd = DEVF(b, d0, n), *dda = DEVF(b, d0, n);
+        void *work = dev(b, NULL, be->lcn_workspace(be, planes, h, w, k));
+        y[b] = zeros(n); yi[b] = zeros(n); st[b] = zeros(2 * n); dx[b] = zeros(n); dxa[b] = zeros(n);
+        OK(b, be->lcn_forward(be, dxx, dy, ds, planes, h, w, k, eps, work));
+        OK(b, be->lcn_forward(be, dxx, dyi, NULL, planes, h, w, k, eps, work));
+        OK(b, be->lcn_backward(be, dxx, ds, dg, dd, 0, planes, h, w, k, eps, work));
+        OK(b, be->lcn_backward(be, dxx, ds, dg, dda, 1, planes, h, w, k, eps, work));
+        GETF(b, y[b], dy, n);
+        GETF(b, yi[b], dyi, n);
+        GETF(b, st[b], ds, 2 * n);
+        GETF(b, dx[b], dd, n);
+        GETF(b, dxa[b], dda, n);
+        be->release(be, dxx); be->release(be, dy); be->release(be, dyi); be->release(be, ds);
+        be->release(be, dg); be->release(be, dd); be->release(be, dda); be->release(be, work);
+    }
+    char what[96];
+    snprintf(what, sizeof what, "lcn case %d forward", _i);
+    expect_close(what, y[1], y[0], n, TOL);
+    snprintf(what, sizeof what, "lcn case %d forward without stats", _i);
+    expect_close(what, yi[1], y[0], n, TOL);
+    snprintf(what, sizeof what, "lcn case %d window statistics", _i);
+    expect_rel(what, st[1], st[0], 2 * n, TOL);
+    snprintf(what, sizeof what, "lcn case %d backward", _i);
+    expect_rel(what, dx[1], dx[0], n, TOL);
+    snprintf(what, sizeof what, "lcn case %d backward, accumulate", _i);
+    expect_rel(what, dxa[1], dxa[0], n, TOL);
+    for (int b = 0; b < 2; b++) { free(y[b]); free(yi[b]); free(st[b]); free(dx[b]); free(dxa[b]); }
+    free(x); free(g); free(d0);
+}
+END_TEST
+
 START_TEST(test_global_pool)
 {
     const int hws[] = {1, 37, 1000};
@@ -681,20 +729,27 @@ static void compare_training(const char *arch, int n, int c, int h, int w)
 START_TEST(test_train_all_layers) { compare_training(ARCH_ALL, 3, 2, 20, 18); }
 END_TEST
 
-START_TEST(test_train_shipped)
+/* The text of weights/NAME (a static buffer). */
+static const char *read_arch(const char *name)
 {
     char path[4096];
     /* $UNSHARP_SOURCE_DIR: the source tree when the suite runs away from it (bench/gpu_check.sh) */
     const char *src = getenv("UNSHARP_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/weights/unsharp-v1.arch", src && *src ? src : UNSHARP_SOURCE_DIR);
+    snprintf(path, sizeof path, "%s/weights/%s", src && *src ? src : UNSHARP_SOURCE_DIR, name);
     FILE *f = fopen(path, "rb");
     ck_assert_msg(f != NULL, "cannot open %s", path);
     static char arch[65536];
     size_t len = fread(arch, 1, sizeof arch - 1, f);
     fclose(f);
     arch[len] = '\0';
-    compare_training(arch, 2, 1, 96, 128);
+    return arch;
 }
+
+START_TEST(test_train_shipped) { compare_training(read_arch("unsharp-v1.arch"), 2, 1, 96, 128); }
+END_TEST
+
+/* The experiment with a local contrast normalised second channel, joined to luma as a map. */
+START_TEST(test_train_lcn) { compare_training(read_arch("experiments/lcn.arch"), 2, 1, 96, 128); }
 END_TEST
 
 /* AUTO picks the device when there is one. */
@@ -755,6 +810,7 @@ int main(void)
     tcase_add_test(tc, test_dropout);
     tcase_add_loop_test(tc, test_pool, 0, (int)(sizeof pool_cases / sizeof *pool_cases));
     tcase_add_test(tc, test_global_pool);
+    tcase_add_loop_test(tc, test_lcn, 0, (int)(sizeof lcn_cases / sizeof *lcn_cases));
     tcase_add_test(tc, test_losses);
     tcase_add_test(tc, test_optimisers);
     suite_add_tcase(s, tc);
@@ -762,6 +818,7 @@ int main(void)
     tcase_set_timeout(tm, 300);
     tcase_add_test(tm, test_train_all_layers);
     tcase_add_test(tm, test_train_shipped);
+    tcase_add_test(tm, test_train_lcn);
     tcase_add_test(tm, test_auto);
     suite_add_tcase(s, tm);
     TCase *te = tcase_create("errors");

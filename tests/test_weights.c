@@ -175,12 +175,47 @@ START_TEST(save_replaces_atomically)
 }
 END_TEST
 
+/* An architecture with the parameter-free kinds lcn and spatial concat: saved and loaded, it
+ * has the same text, parameters and output. */
+START_TEST(round_trip_lcn)
+{
+    const char *arch = "input luma 1\n"
+                       "lcn n luma k=15 eps=0.02\n"
+                       "concat both luma,n\n"
+                       "conv c1 both out=4 k=6 s=4 p=1\n"
+                       "lrelu a1 c1 slope=0.1\n"
+                       "conv tiles a1 out=1 k=1\n"
+                       "sigmoid_ce tile_loss tiles\n";
+    char path[160];
+    snprintf(path, sizeof path, "%s/lcn.usw", tu_dir);
+    unsharp_model *a = NULL, *b = NULL;
+    ck_assert_int_eq(unsharp_model_create(arch, 3, NULL, &a), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_save(a, path), UNSHARP_OK);
+    ck_assert_msg(unsharp_model_load(path, NULL, &b) == UNSHARP_OK, "%s", unsharp_errmsg());
+    ck_assert_str_eq(unsharp_model_arch(a), unsharp_model_arch(b));
+    ck_assert_int_eq(unsharp_model_param_count(b), 4);
+    enum { H = 40, W = 36, OH = 10, OW = 9 };
+    float x[H * W], ya[OH * OW], yb[OH * OW];
+    for (int i = 0; i < H * W; i++) x[i] = (float)((i * 29) % 31) / 31.0f;
+    unsharp_tensor t = unsharp_tensor_make(x, 1, 1, H, W), oa = unsharp_tensor_make(ya, 1, 1, OH, OW),
+                   ob = unsharp_tensor_make(yb, 1, 1, OH, OW);
+    ck_assert_int_eq(unsharp_model_forward(a, &t, 0), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_output(a, "tiles", &oa), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_forward(b, &t, 0), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_output(b, "tiles", &ob), UNSHARP_OK);
+    ck_assert_msg(memcmp(ya, yb, sizeof ya) == 0, "the loaded model's output differs");
+    unsharp_model_free(a);
+    unsharp_model_free(b);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("weights");
     TCase *tc = tcase_create("usw");
     tcase_add_checked_fixture(tc, tu_setup_tmpdir, tu_teardown_tmpdir);
     tcase_add_test(tc, round_trip_bit_exact);
+    tcase_add_test(tc, round_trip_lcn);
     tcase_add_test(tc, truncated_file);
     tcase_add_test(tc, flipped_byte);
     tcase_add_test(tc, wrong_magic);

@@ -70,6 +70,7 @@ static int apply_key(unsharp_layer *L, const char *key, const char *val)
     if (strcmp(key, "bias") == 0) return parse_int(val, 0, 1, &L->has_bias);
     if (strcmp(key, "slope") == 0) return parse_float(val, 0.0f, 1.0f, &L->slope);
     if (strcmp(key, "weight") == 0) return parse_float(val, 0.0f, 1e6f, &L->weight);
+    if (strcmp(key, "eps") == 0) return parse_float(val, -1e6f, 1e6f, &L->eps); /* the kind checks its range */
     return 0;
 }
 

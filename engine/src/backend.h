@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include "unsharp/unsharp.h"
 
-#define UNSHARP_BACKEND_VERSION 3
+#define UNSHARP_BACKEND_VERSION 4
 
 /* Shape of one 2-D convolution: x (n, cin, h, w) * w (cout, cin, kh, kw) -> y (n, cout, oh, ow)
  * with oh = (h + 2*ph - kh) / sh + 1, and likewise ow. */
@@ -122,6 +122,20 @@ struct unsharp_backend {
     unsharp_status (*global_pool_backward)(unsharp_backend *be, unsharp_gpool_kind kind,
                                            const float *x, const float *y, const float *dy,
                                            float *dx /* += */, int rows, int hw);
+
+    /* -- local contrast normalisation of each of planes (image, channel) planes of h x w: with
+     *    the mean and variance of x over the k x k window centred on each pixel (k odd), taken
+     *    over the part of the window inside the plane (divided by its pixel count),
+     *    y = (x - mean) / sqrt(max(var, 0) + eps^2). stats (planes, 2, h, w), or NULL in
+     *    inference, is written by forward for backward (its layout is the backend's own); work
+     *    is lcn_workspace() bytes. Backward gives the exact gradient through both window means,
+     *    none through the variance where it was clipped at 0 -- */
+    size_t (*lcn_workspace)(unsharp_backend *be, int planes, int h, int w, int k);
+    unsharp_status (*lcn_forward)(unsharp_backend *be, const float *x, float *y, float *stats,
+                                  int planes, int h, int w, int k, float eps, void *work);
+    unsharp_status (*lcn_backward)(unsharp_backend *be, const float *x, const float *stats,
+                                   const float *dy, float *dx /* (+)= */, int accumulate,
+                                   int planes, int h, int w, int k, float eps, void *work);
 
     /* -- channel slices, for concat: dst[:, off:off+src_c] (=, or += when accumulate) src,
      *    and the reverse direction for backward -- */

@@ -389,6 +389,7 @@ static unsharp_status shape_layers(unsharp_model *m, int training)
         for (int k = 0; k < L->n_in && !training; k++) L->skipped |= m->layers[L->in[k]].skipped;
         if (L->skipped) continue;
         CHECK(L->kind->shape(m, L));
+        if (!training && L->kind->cache_training_only) L->cache_bytes = 0;
         if (!L->kind->is_loss && (L->h < 1 || L->w < 1)) {
             if (training) FAIL(UNSHARP_ERR_SHAPE, "layer '%s': input (%d x %d) is too small for it", L->name, in->h, in->w);
             L->skipped = 1;

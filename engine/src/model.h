@@ -23,6 +23,7 @@ typedef struct unsharp_layer_kind {
     const char *keys;  /* the key=value names it accepts, space separated */
     int is_loss;
     int overwrites_dx; /* backward can write its one input's dy with "=" when it writes it first */
+    int cache_training_only; /* the cache is for backward only: none in inference (model.c) */
     /* From the input channels: output channels and parameter shapes. */
     unsharp_status (*setup)(unsharp_model *m, unsharp_layer *L);
     /* From the input shapes: output (n, c, h, w), cache bytes and workspace bytes. */
@@ -48,7 +49,7 @@ struct unsharp_layer {
 
     /* hyper-parameters, from key=value */
     int out, kh, kw, sh, sw, ph, pw, has_bias;
-    float slope, p, weight;
+    float slope, p, weight, eps;
 
     /* output shape (n, c, h, w); c is known after setup, the rest after shape */
     int n, c, h, w;

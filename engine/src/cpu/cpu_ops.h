@@ -1,5 +1,5 @@
 /* cpu_ops.h: what the files of the CPU backend share. backend_cpu.c builds the slot table
- * from the functions declared here; each op family lives in its own file (conv.c, pool.c,
+ * from the functions declared here; each op family lives in its own file (conv.c, pool.c, lcn.c,
  * elementwise.c, loss.c, optim.c) with forward and backward side by side. The private state
  * is only the thread count: convolutions split the images of a batch across that many
  * OpenMP threads, and the large per-element passes (leaky ReLU, bias, fill) split their range,
@@ -84,6 +84,14 @@ unsharp_status unsharp__cpu_global_pool_forward(unsharp_backend *be, unsharp_gpo
 unsharp_status unsharp__cpu_global_pool_backward(unsharp_backend *be, unsharp_gpool_kind kind,
                                                  const float *x, const float *y, const float *dy,
                                                  float *dx, int rows, int hw);
+
+/* lcn.c */
+size_t unsharp__cpu_lcn_workspace(unsharp_backend *be, int planes, int h, int w, int k);
+unsharp_status unsharp__cpu_lcn_forward(unsharp_backend *be, const float *x, float *y, float *stats,
+                                        int planes, int h, int w, int k, float eps, void *work);
+unsharp_status unsharp__cpu_lcn_backward(unsharp_backend *be, const float *x, const float *stats, const float *dy,
+                                         float *dx, int accumulate, int planes, int h, int w, int k, float eps,
+                                         void *work);
 
 /* elementwise.c */
 unsharp_status unsharp__cpu_bias_forward(unsharp_backend *be, float *y, const float *b, int n, int c, int hw);

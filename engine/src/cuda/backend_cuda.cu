@@ -493,6 +493,9 @@ extern "C" __attribute__((visibility("default"))) unsharp_status unsharp_cuda_mo
     be->pool2d_backward = unsharp__cuda_pool2d_backward;
     be->global_pool_forward = unsharp__cuda_global_pool_forward;
     be->global_pool_backward = unsharp__cuda_global_pool_backward;
+    be->lcn_workspace = unsharp__cuda_lcn_workspace;
+    be->lcn_forward = unsharp__cuda_lcn_forward;
+    be->lcn_backward = unsharp__cuda_lcn_backward;
     be->copy_channels = unsharp__cuda_copy_channels;
     be->slice_channels_add = unsharp__cuda_slice_channels_add;
     be->dropout_forward = unsharp__cuda_dropout_forward;

@@ -109,6 +109,12 @@ unsharp_status unsharp__cuda_global_pool_forward(unsharp_backend *be, unsharp_gp
 unsharp_status unsharp__cuda_global_pool_backward(unsharp_backend *be, unsharp_gpool_kind kind,
                                                   const float *x, const float *y, const float *dy,
                                                   float *dx, int rows, int hw);
+size_t unsharp__cuda_lcn_workspace(unsharp_backend *be, int planes, int h, int w, int k);
+unsharp_status unsharp__cuda_lcn_forward(unsharp_backend *be, const float *x, float *y, float *stats, int planes,
+                                         int h, int w, int k, float eps, void *work);
+unsharp_status unsharp__cuda_lcn_backward(unsharp_backend *be, const float *x, const float *stats, const float *dy,
+                                          float *dx, int accumulate, int planes, int h, int w, int k, float eps,
+                                          void *work);
 unsharp_status unsharp__cuda_copy_channels(unsharp_backend *be, float *dst, int dst_c, int dst_off,
                                            const float *src, int src_c, int n, int hw, int accumulate);
 unsharp_status unsharp__cuda_slice_channels_add(unsharp_backend *be, float *dst, int dst_c,

@@ -4,7 +4,8 @@
  * that divides by kh*kw, population variance, the dropout mask from unsharp__hash_uniform, and
  * losses summed in double and added to a host double. Reductions are deterministic except the
  * losses' block sums, which meet in one double atomicAdd (order changes the last bits only).
- * Backward pooling gathers per input element (no atomics), so its result is deterministic. */
+ * Backward pooling gathers per input element (no atomics), so its result is deterministic, and
+ * so do both passes of local contrast normalisation, forward and backward. */
 #include <float.h>
 #include <limits.h>
 #include <math.h>
@@ -391,6 +392,156 @@ unsharp_status unsharp__cuda_global_pool_backward(unsharp_backend *be, unsharp_g
     if (rows == 0) return UNSHARP_OK;
     if (!dy || !dx || (kind != UNSHARP_GPOOL_MEAN && !x)) CU_INVALID("NULL tensor");
     k_gpool_backward<<<rows, CU_THREADS>>>((int)kind, x, dy, dx, hw);
+    CU_LAUNCHED();
+    return UNSHARP_OK;
+}
+
+/* ---- local contrast normalisation ----
+ * As the CPU's (cpu/lcn.c, with the same stats layout: the window means, then the inverse
+ * deviations, negated where the variance was clipped at 0), in two separable passes over the
+ * workspace (3 doubles a pixel): a thread per pixel sums its column of the window, then a thread
+ * per pixel sums those along its row of the window. Sums are in double, as on the CPU; each
+ * costs k loads, all of them shared with the neighbouring threads. */
+
+__device__ static int lcn_span(int i, int r, int n) /* the window's extent at i, clipped */
+{
+    int lo = i - r < 0 ? 0 : i - r, hi = i + r > n - 1 ? n - 1 : i + r;
+    return hi - lo + 1;
+}
+
+/* v (2, total): the sums of x and x^2 over the window's rows, per pixel of every plane. */
+__global__ static void k_lcn_fwd_cols(const float *x, double *v, int h, int w, int r, size_t total)
+{
+    GRID_LOOP(i, total) {
+        int col = (int)(i % w), row = (int)((i / w) % h);
+        const float *xp = x + i / ((size_t)h * w) * ((size_t)h * w) + col; /* its column, row 0 */
+        int a0 = row - r < 0 ? 0 : row - r, a1 = row + r > h - 1 ? h - 1 : row + r;
+        double s1 = 0.0, s2 = 0.0;
+        for (int a = a0; a <= a1; a++) {
+            double t = xp[(size_t)a * w];
+            s1 += t;
+            s2 += t * t;
+        }
+        v[i] = s1;
+        v[total + i] = s2;
+    }
+}
+
+__global__ static void k_lcn_fwd_rows(const float *x, const double *v, float *y, float *stats, int h, int w, int r,
+                                      float eps2, size_t total)
+{
+    const size_t hw = (size_t)h * w;
+    GRID_LOOP(i, total) {
+        int col = (int)(i % w), row = (int)((i / w) % h);
+        size_t start = i - col;
+        int b0 = col - r < 0 ? 0 : col - r, b1 = col + r > w - 1 ? w - 1 : col + r;
+        double s1 = 0.0, s2 = 0.0;
+        for (int b = b0; b <= b1; b++) {
+            s1 += v[start + b];
+            s2 += v[total + start + b];
+        }
+        double in = 1.0 / ((double)lcn_span(row, r, h) * (b1 - b0 + 1));
+        double mean = s1 * in, var = s2 * in - mean * mean;
+        float inv = 1.0f / sqrtf((var > 0.0 ? (float)var : 0.0f) + eps2);
+        y[i] = (float)(x[i] - mean) * inv;
+        if (stats) {
+            size_t pl = i / hw, at = i % hw;
+            stats[2 * pl * hw + at] = (float)mean;
+            stats[(2 * pl + 1) * hw + at] = var > 0.0 ? inv : -inv;
+        }
+    }
+}
+
+static int lcn_args_ok(int planes, int h, int w, int k, float eps)
+{
+    return planes >= 0 && h >= 0 && w >= 0 && k >= 1 && k % 2 == 1 && eps > 0.0f && isfinite(eps);
+}
+
+size_t unsharp__cuda_lcn_workspace(unsharp_backend *be, int planes, int h, int w, int k)
+{
+    (void)be; (void)k;
+    return planes > 0 && h > 0 && w > 0 ? 3 * (size_t)planes * h * w * sizeof(double) : 0;
+}
+
+unsharp_status unsharp__cuda_lcn_forward(unsharp_backend *be, const float *x, float *y, float *stats, int planes,
+                                         int h, int w, int k, float eps, void *work)
+{
+    if (!lcn_args_ok(planes, h, w, k, eps))
+        CU_INVALID("bad shape or window: %d planes of %dx%d, k=%d (odd), eps=%g (> 0)", planes, h, w, k, (double)eps);
+    size_t total = (size_t)planes * h * w;
+    if (total == 0) return UNSHARP_OK;
+    if (!x || !y || !work) CU_INVALID("NULL tensor or workspace");
+    double *v = (double *)work;
+    k_lcn_fwd_cols<<<cu_blocks(total), CU_THREADS>>>(x, v, h, w, k / 2, total);
+    CU_LAUNCHED();
+    k_lcn_fwd_rows<<<cu_blocks(total), CU_THREADS>>>(x, v, y, stats, h, w, k / 2, eps * eps, total);
+    CU_LAUNCHED();
+    return UNSHARP_OK;
+}
+
+/* v (3, total): over the window's rows, the sums of a = -dy*inv/N, b = -dy*y*inv^2/(2N) (0
+ * where the variance was clipped) and b*mean, each computed where it is read. */
+__global__ static void k_lcn_back_cols(const float *x, const float *stats, const float *dy, double *v, int h, int w,
+                                       int r, size_t total)
+{
+    const size_t hw = (size_t)h * w;
+    GRID_LOOP(i, total) {
+        int col = (int)(i % w), row = (int)((i / w) % h);
+        size_t pl = i / hw;
+        const float *xp = x + pl * hw + col, *dp = dy + pl * hw + col, *mp = stats + 2 * pl * hw + col,
+                    *ip = stats + (2 * pl + 1) * hw + col;
+        const double inv_nx = 1.0 / lcn_span(col, r, w);
+        int a0 = row - r < 0 ? 0 : row - r, a1 = row + r > h - 1 ? h - 1 : row + r;
+        double sa = 0.0, sb = 0.0, sm = 0.0;
+        for (int a = a0; a <= a1; a++) {
+            size_t o = (size_t)a * w;
+            double s = ip[o], inv = fabs(s), m = mp[o];
+            double g = dp[o] * inv * (inv_nx / lcn_span(a, r, h));
+            double yv = (xp[o] - m) * inv;
+            double bv = s > 0.0 ? -0.5 * g * yv * inv : 0.0;
+            sa -= g;
+            sb += bv;
+            sm += bv * m;
+        }
+        v[i] = sa;
+        v[total + i] = sb;
+        v[2 * total + i] = sm;
+    }
+}
+
+__global__ static void k_lcn_back_rows(const float *x, const float *stats, const float *dy, const double *v,
+                                       float *dx, int acc, int h, int w, int r, size_t total)
+{
+    const size_t hw = (size_t)h * w;
+    GRID_LOOP(i, total) {
+        int col = (int)(i % w);
+        size_t start = i - col, pl = i / hw;
+        int b0 = col - r < 0 ? 0 : col - r, b1 = col + r > w - 1 ? w - 1 : col + r;
+        double sa = 0.0, sb = 0.0, sm = 0.0;
+        for (int b = b0; b <= b1; b++) {
+            sa += v[start + b];
+            sb += v[total + start + b];
+            sm += v[2 * total + start + b];
+        }
+        double inv = fabs((double)stats[(2 * pl + 1) * hw + i % hw]);
+        double g = dy[i] * inv + sa + 2.0 * (x[i] * sb - sm);
+        dx[i] = acc ? dx[i] + (float)g : (float)g;
+    }
+}
+
+unsharp_status unsharp__cuda_lcn_backward(unsharp_backend *be, const float *x, const float *stats, const float *dy,
+                                          float *dx, int accumulate, int planes, int h, int w, int k, float eps,
+                                          void *work)
+{
+    if (!lcn_args_ok(planes, h, w, k, eps))
+        CU_INVALID("bad shape or window: %d planes of %dx%d, k=%d (odd), eps=%g (> 0)", planes, h, w, k, (double)eps);
+    size_t total = (size_t)planes * h * w;
+    if (total == 0) return UNSHARP_OK;
+    if (!x || !stats || !dy || !dx || !work) CU_INVALID("NULL tensor or workspace");
+    double *v = (double *)work;
+    k_lcn_back_cols<<<cu_blocks(total), CU_THREADS>>>(x, stats, dy, v, h, w, k / 2, total);
+    CU_LAUNCHED();
+    k_lcn_back_rows<<<cu_blocks(total), CU_THREADS>>>(x, stats, dy, v, dx, accumulate, h, w, k / 2, total);
     CU_LAUNCHED();
     return UNSHARP_OK;
 }
