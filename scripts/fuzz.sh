@@ -17,6 +17,8 @@ TARGETS=("$@")
 # under the sanitizers on every CI run, far short of the depth where LibRaw's own crashes were
 # found. (libFuzzer's walk still varies a little from run to run: LibRaw's coverage does.)
 # Named on the command line it runs for SECONDS like the others (docs/testing.md).
+# Before its run, each target replays the inputs that once failed it (tests/fuzz/regressions/
+# TARGET/, each a fixed finding), once each, with a malloc limit of 256 MB; they are seeds too.
 RAW_RUNS=${RAW_RUNS:-5000}
 fixed_raw=0
 if ! ((${#TARGETS[@]})); then
@@ -41,13 +43,22 @@ for t in "${TARGETS[@]}"; do
   corpus="$BUILD/corpus/$t" findings="$BUILD/findings/$t" log="$BUILD/logs/$t.log"
   mkdir -p "$corpus" "$findings" "$(dirname "$log")"
   rc=0
+  regress=tests/fuzz/regressions/$t
+  if [ -d "$regress" ]; then
+    if ! "$BUILD/tests/fuzz/$t" -malloc_limit_mb=256 -rss_limit_mb=2048 -timeout=10 "$regress"/* >"$log" 2>&1; then
+      fail=1
+      printf '%-14s %12s %8s  %s\n' "$t" - - "FAILED (a fixed finding in $regress came back; log $log)"
+      grep -E '^==[0-9]+==ERROR|SUMMARY|runtime error|ERROR: libFuzzer' "$log" | head -5 >&2 || true
+      continue
+    fi
+  fi
   length=(-max_total_time="$SECS")
   if [ "$t" = fuzz_raw ] && [ "$fixed_raw" = 1 ]; then
     length=(-seed=1 -runs="$RAW_RUNS")
     rm -rf "$corpus" && mkdir -p "$corpus" # from the seeds alone, not from earlier finds
   fi
   "$BUILD/tests/fuzz/$t" "${length[@]}" -rss_limit_mb=2048 -timeout=10 \
-    -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$BUILD/seeds/$t" >"$log" 2>&1 || rc=$?
+    -print_final_stats=1 -artifact_prefix="$findings/" "$corpus" "$BUILD/seeds/$t" $([ -d "$regress" ] && echo "$regress") >"$log" 2>&1 || rc=$?
   runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
   took=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -1)
   if [ "$rc" = 0 ] && [ -n "$runs" ]; then

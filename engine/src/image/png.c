@@ -3,7 +3,10 @@
  * libpng reports through error and warning functions installed here: errors store their text
  * and longjmp back to png_decode (UNSHARP_ERR_DECODE); warnings are dropped. The library never
  * prints. The IHDR size is checked against max_pixels before any pixel memory exists, and
- * png_set_user_limits / chunk limits bound what libpng may allocate for itself.
+ * png_set_user_limits / chunk limits bound what libpng may allocate for itself. libpng's own
+ * allocations also go through png_alloc, which refuses any single block over PNG_ALLOC_MAX: a
+ * corrupt chunk length can make libpng ask for gigabytes before it reads the chunk, past the
+ * chunk limit (seen with Debian 12's libpng 1.6.39); the pixel buffers are ours, not libpng's.
  *
  * Every PNG type comes out as 8-bit gray or RGB: palettes and low bit depths are expanded,
  * 16-bit samples are scaled to 8 bits (rounded), and alpha (or a tRNS colour) is composited
@@ -16,11 +19,33 @@
 #include <string.h>
 #include "image_internal.h"
 
+/* The largest block libpng may allocate for itself: above the chunk limit below (64 MB); its
+ * row buffers stay under it for rows up to 10 million pixels of 16-bit RGBA (wider PNGs are
+ * refused with the message below), and zlib's state is small. */
+#define PNG_ALLOC_MAX ((size_t)80 << 20)
+
 typedef struct png_io {
     const unsigned char *data;
     size_t size, pos;
+    size_t refused; /* the size of a block png_alloc refused, 0 when none */
     char msg[200];
 } png_io;
+
+static png_voidp png_alloc(png_structp png, png_alloc_size_t n)
+{
+    png_io *io = png_get_mem_ptr(png);
+    if (n > PNG_ALLOC_MAX) {
+        io->refused = n;
+        return NULL;
+    }
+    return malloc(n);
+}
+
+static void png_dealloc(png_structp png, png_voidp p)
+{
+    (void)png;
+    free(p);
+}
 
 static void on_error(png_structp png, png_const_charp msg)
 {
@@ -97,12 +122,16 @@ unsharp_status unsharp__png_decode(const img_ctx *ctx, const unsigned char *data
             IMG_FAIL(UNSHARP_ERR_TOO_LARGE, "image is %ux%u (%llu pixels), over the limit of %llu pixels", w, h,
                      (unsigned long long)w * h, (unsigned long long)ctx->opt.max_pixels);
     }
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning);
+    png = png_create_read_struct_2(PNG_LIBPNG_VER_STRING, &io, on_error, on_warning, &io, png_alloc, png_dealloc);
     if (!png) IMG_FAIL(UNSHARP_ERR_NOMEM, "cannot start the PNG decoder");
     info = png_create_info_struct(png);
     if (!info) IMG_FAIL(UNSHARP_ERR_NOMEM, "cannot start the PNG decoder");
-    if (setjmp(png_jmpbuf(png)))
+    if (setjmp(png_jmpbuf(png))) {
+        if (io.refused)
+            IMG_FAIL(UNSHARP_ERR_DECODE, "corrupt PNG data: it would need a block of %zu MB to decode, over the limit of %zu MB",
+                     io.refused >> 20, PNG_ALLOC_MAX >> 20);
         IMG_FAIL(UNSHARP_ERR_DECODE, "truncated or corrupt PNG data (%s)", io.msg);
+    }
 
     png_set_user_limits(png, UNSHARP_IMAGE_MAX_SIDE, UNSHARP_IMAGE_MAX_SIDE);
     png_set_chunk_cache_max(png, 1000);
