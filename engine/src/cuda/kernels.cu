@@ -452,9 +452,11 @@ __global__ static void k_lcn_fwd_rows(const float *x, const double *v, float *y,
     }
 }
 
+/* eps finite and positive, by comparisons only: isfinite in host code is C++'s std::isfinite,
+ * which an unoptimised build leaves as a weak symbol the module would export. */
 static int lcn_args_ok(int planes, int h, int w, int k, float eps)
 {
-    return planes >= 0 && h >= 0 && w >= 0 && k >= 1 && k % 2 == 1 && eps > 0.0f && isfinite(eps);
+    return planes >= 0 && h >= 0 && w >= 0 && k >= 1 && k % 2 == 1 && eps > 0.0f && eps <= FLT_MAX;
 }
 
 size_t unsharp__cuda_lcn_workspace(unsharp_backend *be, int planes, int h, int w, int k)
