@@ -194,15 +194,11 @@ def finish(lin, s, rng, out_path):
 def save_source(lin, s, path):
     """The photo before its blur, at the size of the photo made (no noise, sharpening or JPEG):
     photo_head.py focus reads it to find the tiles where blur can be seen."""
-    y = np.clip(lin, 0, 1) ** (1 / GAMMA)
-    im = Image.fromarray(np.clip(np.rint(y * 255), 0, 255).astype(np.uint8))
-    if s > 1:
-        h, w = y.shape
-        im = im.resize((max(1, round(w / s)), max(1, round(h / s))), Image.BOX)
-    im.save(path)
+    save_mask(np.clip(lin, 0, 1) ** (1 / GAMMA), s, path)
 
 
 def save_mask(m, s, path):
+    """m (0..1, sensor pixels) as an 8-bit image at the working size."""
     im = Image.fromarray(np.clip(np.rint(m * 255), 0, 255).astype(np.uint8))
     if s > 1:
         h, w = m.shape
