@@ -11,13 +11,36 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include "classify.h"
 
 struct results_index {
     sqlite3 *db;
     sqlite3_stmt *get, *put;
     char weights[64];
+    int open_rows;     /* rows written in the transaction now open (0: none open) */
+    double opened_at;  /* when it was opened (CLOCK_MONOTONIC, s) */
 };
+
+/* Rows are written in short transactions: up to BATCH_ROWS rows or BATCH_SECONDS, whichever
+ * comes first. One transaction a row cost about a millisecond of the main thread each; a
+ * shard sharing the index waits at most this long for the write lock, and an interrupted run
+ * loses at most the last BATCH_SECONDS of its results (those photos are judged again). */
+#define BATCH_ROWS 256
+#define BATCH_SECONDS 1.0
+
+static double monotonic(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static void commit(results_index *x)
+{
+    if (x->open_rows) sqlite3_exec(x->db, "COMMIT", NULL, NULL, NULL);
+    x->open_rows = 0;
+}
 
 static void warn(const char *what, const char *where, const char *why)
 {
@@ -76,7 +99,7 @@ results_index *index_open(const options *o, const char *weights)
     if (sqlite3_open_v2(file, &x->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) goto fail;
     sqlite3_busy_timeout(x->db, 60000);
     if (sqlite3_exec(x->db,
-                     "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"
+                     "PRAGMA synchronous=NORMAL; PRAGMA journal_mode=WAL;"
                      "CREATE TABLE IF NOT EXISTS results(dev INTEGER, ino INTEGER, size INTEGER, mtime_ns INTEGER,"
                      " weights TEXT, sharp_at REAL, blurry_below REAL, sharpness REAL, kind INTEGER,"
                      " width INTEGER, height INTEGER, frame BLOB, path BLOB,"
@@ -152,15 +175,25 @@ void index_store(results_index *x, const options *o, const item *it)
     if (it->frame) sqlite3_bind_blob(x->put, 12, it->frame, (int)sizeof *it->frame, SQLITE_STATIC);
     else sqlite3_bind_null(x->put, 12);
     sqlite3_bind_blob(x->put, 13, it->path, (int)strlen(it->path), SQLITE_STATIC);
-    /* each row its own transaction (WAL, no sync each): a shard sharing the index never
-     * waits long, and an interrupted run keeps what it judged */
+    if (!x->open_rows) {
+        if (sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+            /* no transaction (the lock is held past the busy timeout): this row alone */
+            sqlite3_step(x->put);
+            sqlite3_reset(x->put);
+            return;
+        }
+        x->opened_at = monotonic();
+    }
+    x->open_rows++;
     sqlite3_step(x->put);
     sqlite3_reset(x->put);
+    if (x->open_rows >= BATCH_ROWS || monotonic() - x->opened_at >= BATCH_SECONDS) commit(x);
 }
 
 void index_close(results_index *x)
 {
     if (!x) return;
+    commit(x);
     sqlite3_finalize(x->get);
     sqlite3_finalize(x->put);
     sqlite3_close(x->db);

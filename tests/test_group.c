@@ -1,5 +1,5 @@
 /* test_group.c: the grouping API (unsharp/photo.h, group.c) on made-up frames: the signature
- * against a naive loop, links by time and likeness, ranks and roles, group ids against the
+ * and the likeness against naive loops, links by time and likeness, ranks and roles, group ids against the
  * published FNV-1a test vector, brackets from the exposure bias, bad arguments; and the
  * capture time and bias read from an EXIF block written byte by byte here. */
 #include <fcntl.h>
@@ -242,6 +242,67 @@ START_TEST(capture_time_and_bias_from_exif_else_the_file_time)
 }
 END_TEST
 
+/* Pearson's correlation of the overlap of a and b moved by (dx, dy), summed in double in the
+ * plainest loop; -1 when the overlap is under a third or either side is flat */
+static double naive_correlation(const unsigned char *a, const unsigned char *b, int dx, int dy)
+{
+    const int S = UNSHARP_SIGNATURE_SIDE;
+    double n = 0, sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    for (int y = 0; y < S; y++)
+        for (int x = 0; x < S; x++) {
+            int bx = x - dx, by = y - dy;
+            if (bx < 0 || bx >= S || by < 0 || by >= S) continue;
+            double u = a[y * S + x], v = b[by * S + bx];
+            n++, sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v;
+        }
+    if (n * 3 < S * S) return -1;
+    double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
+    if (va <= 1e-9 || vb <= 1e-9) return -1;
+    return (sab - sa * sb / n) / sqrt(va * vb);
+}
+
+START_TEST(likeness_is_the_best_correlation_over_the_shifts)
+{
+    /* in place: moved up to 6 cells each way; side by side: 7 to 20 cells along one axis and up
+     * to 3 across (photo.h). Random signatures, one a moved copy of the other with noise, and
+     * signatures with long flat runs (many equal sums). */
+    const int S = UNSHARP_SIGNATURE_SIDE;
+    srand(7);
+    for (int round = 0; round < 6; round++) {
+        unsharp_frame a = {0}, b = {0};
+        int mx = round % 3 == 1 ? 11 : round % 3 == 2 ? 3 : 0, my = round % 3 == 2 ? -2 : 0;
+        for (int i = 0; i < S * S; i++) a.signature[i] = (unsigned char)(round >= 4 ? (i / 97) * 40 % 256 : rand() % 256);
+        for (int y = 0; y < S; y++)
+            for (int x = 0; x < S; x++) {
+                int sx = x - mx, sy = y - my;
+                int v = sx >= 0 && sx < S && sy >= 0 && sy < S ? a.signature[sy * S + sx] + rand() % 21 - 10 : rand() % 256;
+                b.signature[y * S + x] = (unsigned char)(v < 0 ? 0 : v > 255 ? 255 : v);
+            }
+        double near = -1, far = -1;
+        for (int dy = -6; dy <= 6; dy++)
+            for (int dx = -6; dx <= 6; dx++) {
+                double c = naive_correlation(a.signature, b.signature, dx, dy);
+                if (c > near) near = c;
+            }
+        for (int d = 7; d <= 20; d++)
+            for (int sgn = -1; sgn <= 1; sgn += 2)
+                for (int cross = -3; cross <= 3; cross++) {
+                    double c = naive_correlation(a.signature, b.signature, sgn * d, cross),
+                           e = naive_correlation(a.signature, b.signature, cross, sgn * d);
+                    if (c > far) far = c;
+                    if (e > far) far = e;
+                }
+        float in_place = 0, side = 0;
+        unsharp_frame_likeness(&a, &b, &in_place, &side);
+        ck_assert_msg(fabs(in_place - near) < 1e-6 && fabs(side - far) < 1e-6,
+                      "round %d: in place %.7f (naive %.7f), side by side %.7f (naive %.7f)", round, in_place, near,
+                      side, far);
+        if (mx == 0 && my == 0) ck_assert_msg(near > 0.95, "round %d: a noisy copy in place reads %.3f", round, near);
+        if (mx == 11) ck_assert_msg(far > 0.95, "round %d: a copy 11 cells aside reads %.3f", round, far);
+    }
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("group");
@@ -252,6 +313,7 @@ int main(void)
     tcase_add_test(tc, sharp_regions_apart_make_a_stack);
     tcase_add_test(tc, undescribed_frames_are_singles_and_bad_arguments_fail);
     tcase_add_test(tc, capture_time_and_bias_from_exif_else_the_file_time);
+    tcase_add_test(tc, likeness_is_the_best_correlation_over_the_shifts);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

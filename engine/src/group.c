@@ -211,21 +211,64 @@ bailout:
 
 /* ---- likeness ---- */
 
+/* One pair of signatures, prepared for correlating at many shifts: b in the middle of a zero
+ * frame 3S wide (any shift reads inside it, and a cell moved off b reads 0), and the summed-area
+ * tables of a, a^2, b and b^2 ((S+1)^2 each, row and column 0 zero). All sums are integers, exact
+ * (at most S * S * 255 * 255 < 2^32), so each correlation is the same number as one summed in
+ * double, and the product loop has a fixed length the compiler vectorises. */
+#define P (3 * S)
+typedef struct pair {
+    const unsigned char *a;
+    unsigned char bp[P * P];
+    uint32_t ta[(S + 1) * (S + 1)], taa[(S + 1) * (S + 1)], tb[(S + 1) * (S + 1)], tbb[(S + 1) * (S + 1)];
+} pair;
+
+static void summed_areas(const unsigned char *v, uint32_t *t, uint32_t *tt)
+{
+    memset(t, 0, sizeof(uint32_t) * (S + 1));
+    memset(tt, 0, sizeof(uint32_t) * (S + 1));
+    for (int y = 0; y < S; y++) {
+        uint32_t r = 0, rr = 0;
+        t[(y + 1) * (S + 1)] = tt[(y + 1) * (S + 1)] = 0;
+        for (int x = 0; x < S; x++) {
+            uint32_t u = v[y * S + x];
+            r += u, rr += u * u;
+            t[(y + 1) * (S + 1) + x + 1] = t[y * (S + 1) + x + 1] + r;
+            tt[(y + 1) * (S + 1) + x + 1] = tt[y * (S + 1) + x + 1] + rr;
+        }
+    }
+}
+
+static void pair_prepare(pair *q, const unsigned char *a, const unsigned char *b)
+{
+    q->a = a;
+    memset(q->bp, 0, sizeof q->bp);
+    for (int y = 0; y < S; y++) memcpy(q->bp + (size_t)(y + S) * P + S, b + y * S, S);
+    summed_areas(a, q->ta, q->taa);
+    summed_areas(b, q->tb, q->tbb);
+}
+
+/* the sum over cells x0..x1-1, y0..y1-1 of a summed-area table */
+static uint32_t rect(const uint32_t *t, int x0, int x1, int y0, int y1)
+{
+    return t[y1 * (S + 1) + x1] - t[y0 * (S + 1) + x1] - t[y1 * (S + 1) + x0] + t[y0 * (S + 1) + x0];
+}
+
 /* The correlation of a and b where b is moved by (dx, dy) cells; -1 when they overlap less
  * than a third. */
-static float correlate(const unsigned char *a, const unsigned char *b, int dx, int dy)
+static float correlate(const pair *q, int dx, int dy)
 {
     int x0 = dx > 0 ? dx : 0, x1 = dx < 0 ? S + dx : S, y0 = dy > 0 ? dy : 0, y1 = dy < 0 ? S + dy : S;
     int n = (x1 - x0) * (y1 - y0);
     if (n * 3 < S * S) return -1;
-    double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0;
+    uint32_t iab = 0;
     for (int y = y0; y < y1; y++) {
-        const unsigned char *ra = a + y * S, *rb = b + (y - dy) * S - dx;
-        for (int x = x0; x < x1; x++) {
-            double u = ra[x], v = rb[x];
-            sa += u, sb += v, saa += u * u, sbb += v * v, sab += u * v;
-        }
+        const unsigned char *ra = q->a + y * S, *rb = q->bp + (size_t)(y - dy + S) * P + S - dx;
+        for (int x = 0; x < S; x++) iab += (uint32_t)ra[x] * rb[x]; /* 0 where b is moved off */
     }
+    double sa = rect(q->ta, x0, x1, y0, y1), saa = rect(q->taa, x0, x1, y0, y1);
+    double sb = rect(q->tb, x0 - dx, x1 - dx, y0 - dy, y1 - dy), sbb = rect(q->tbb, x0 - dx, x1 - dx, y0 - dy, y1 - dy);
+    double sab = iab;
     double va = saa - sa * sa / n, vb = sbb - sb * sb / n;
     if (va <= 1e-9 || vb <= 1e-9) return -1;
     return (float)((sab - sa * sb / n) / sqrt(va * vb));
@@ -235,16 +278,17 @@ void unsharp_frame_likeness(const unsharp_frame *a, const unsharp_frame *b, floa
 {
     float near = -1, far = -1;
     if (a && b && !a->flat && !b->flat) {
+        pair pq, *q = &pq; /* 27 KB */
+        pair_prepare(q, a->signature, b->signature);
         for (int dy = -NEAR_SHIFT; dy <= NEAR_SHIFT; dy++)
             for (int dx = -NEAR_SHIFT; dx <= NEAR_SHIFT; dx++) {
-                float c = correlate(a->signature, b->signature, dx, dy);
+                float c = correlate(q, dx, dy);
                 if (c > near) near = c;
             }
         for (int d = NEAR_SHIFT + 1; d <= FAR_SHIFT; d++)
             for (int sgn = -1; sgn <= 1; sgn += 2)
                 for (int cross = -CROSS_SHIFT; cross <= CROSS_SHIFT; cross++) {
-                    float c = correlate(a->signature, b->signature, sgn * d, cross),
-                          e = correlate(a->signature, b->signature, cross, sgn * d);
+                    float c = correlate(q, sgn * d, cross), e = correlate(q, cross, sgn * d);
                     if (c > far) far = c;
                     if (e > far) far = e;
                 }
@@ -252,6 +296,7 @@ void unsharp_frame_likeness(const unsharp_frame *a, const unsharp_frame *b, floa
     if (in_place) *in_place = near;
     if (side) *side = far;
 }
+#undef P
 
 typedef enum { LINK_NONE, LINK_ALIKE, LINK_SIDE } link_kind;
 
