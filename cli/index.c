@@ -24,8 +24,9 @@ struct results_index {
 
 /* Rows are written in short transactions: up to BATCH_ROWS rows or BATCH_SECONDS, whichever
  * comes first, rather than one a row (a WAL commit, several writes, on the main thread, for
- * each photo); a shard sharing the index waits at most this long for the write lock, and an interrupted run
- * loses at most the last BATCH_SECONDS of its results (those photos are judged again). */
+ * each photo). A shard sharing the index waits at most about this long for the write lock,
+ * and an interrupted run loses at most its last BATCH_SECONDS of results (those photos are
+ * judged again). */
 #define BATCH_ROWS 256
 #define BATCH_SECONDS 1.0
 
