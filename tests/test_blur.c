@@ -545,7 +545,8 @@ END_TEST
  * 0.3) and whose right half is a smooth ramp with pixel noise (out of focus, yet over the
  * absolute texture line). Its in-focus level is the 90th percentile of its tiles' Laplacian
  * RMS, computed here by a naive loop over bytes; with texture_rel 0.3 the noisy half is
- * never taught as sharp, while without it every tile is. */
+ * never taught as sharp, while without it every tile is; in blurred samples it is taught
+ * blurred, or (focus_both) not at all. */
 static double naive_tile_lap(const unsigned char *b, int w, int x0, int y0)
 {
     double acc = 0;
@@ -622,7 +623,43 @@ START_TEST(in_focus_is_relative)
         ck_assert_int_eq(left_w, left_tiles);
         ck_assert_int_eq(right_w, rel ? 0 : right_tiles);
     }
-    /* a crop of the noisy half alone teaches no image label */
+    /* blurred samples: the in-focus half is taught blurred; the out-of-focus half too, unless
+     * focus_both leaves it untaught as in the sharp samples */
+    c.p_sharp = 0.0f;
+    c.p_partial = 0.0f;
+    c.texture_rel = 0.3f;
+    for (int both = 0; both < 2; both++) {
+        c.focus_both = (float)both;
+        int left_w = 0, right_w = 0, right_tiles = 0, left_tiles = 0;
+        for (uint64_t seed = 0; seed < 6; seed++) {
+            blur_rng r = {700 + seed};
+            ck_assert_int_eq(blur_make_sample_ref(&c, &r, src, W, H, got, &s), BLUR_OK);
+            int x0 = -1;
+            for (int cx = 0; cx <= W - 256 && x0 < 0; cx++)
+                for (int cy = 0; cy <= H - 256 && x0 < 0; cy++)
+                    if (!memcmp(s.sharp, src + (size_t)cy * W + cx, sizeof(float) * 256) &&
+                        !memcmp(s.sharp + 255 * 256, src + (size_t)(cy + 255) * W + cx, sizeof(float) * 256))
+                        x0 = cx;
+            ck_assert_int_ge(x0, 0);
+            for (int ty = 0; ty < 8; ty++)
+                for (int tx = 0; tx < 8; tx++) {
+                    int gx = x0 + tx * 32, t = ty * 8 + tx;
+                    if (gx + 32 <= W / 2) { left_tiles++; left_w += s.tile_weight[t] > 0; }
+                    else if (gx >= W / 2) { right_tiles++; right_w += s.tile_weight[t] > 0; }
+                    if (s.tile_weight[t] > 0) ck_assert_float_eq(s.tile_target[t], 0.0f);
+                }
+            ck_assert_int_ne(s.label, BLUR_LABEL_SHARP);
+        }
+        ck_assert_int_gt(left_tiles, 0);
+        ck_assert_int_gt(right_tiles, 0);
+        ck_assert_int_eq(left_w, left_tiles);
+        ck_assert_int_eq(right_w, both ? 0 : right_tiles);
+    }
+    ck_assert_int_eq(blur_config_set(&c, "focus_both=0.5"), BLUR_ERR_INVALID);
+    c.focus_both = 0.0f;
+    c.p_sharp = 1.0f;
+    /* a crop of the noisy half alone teaches no image label; blurred, it teaches one, unless
+     * focus_both */
     c.texture_rel = 0.3f;
     blur_rng r = {9};
     float *right = malloc(sizeof(float) * 256 * H);
@@ -630,6 +667,13 @@ START_TEST(in_focus_is_relative)
     for (int y = 0; y < H; y++) memcpy(right + (size_t)y * 256, src + (size_t)y * W + W / 2, sizeof(float) * 256);
     ck_assert_int_eq(blur_make_sample_ref(&c, &r, right, 256, H, got, &s), BLUR_OK);
     ck_assert_float_eq(s.image_weight, 0.0f);
+    c.p_sharp = 0.0f;
+    for (int both = 0; both < 2; both++) {
+        c.focus_both = (float)both;
+        blur_rng rb = {10};
+        ck_assert_int_eq(blur_make_sample_ref(&c, &rb, right, 256, H, got, &s), BLUR_OK);
+        ck_assert_float_eq(s.image_weight, both ? 0.0f : 1.0f);
+    }
     free(right);
     blur_sample_free(&s);
     free(src);

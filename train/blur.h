@@ -155,6 +155,12 @@ typedef struct blur_config {
                                  labelled sharp (weight 0), and a sharp crop with no tile in
                                  focus teaches no image label. Pixel noise alone lifts every
                                  tile over texture_min, so the absolute line cannot tell. */
+    float focus_both;         /* 0 (off): with texture_rel, 1 also leaves a tile out of focus in
+                                 the photo itself untaught in a blurred sample (weight 0 there
+                                 too): blurring it changes nothing a photo shows, so teaching it
+                                 "blurred" while its sharp twin is not taught at all would teach
+                                 that soft content is blur. 0 teaches it blurred (the weights
+                                 measured so far). */
     float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
                                    pixels has mask > 0.5 */
     float blurred_fraction_tile;/* 0.25: blurred when at most this share; else ambiguous

@@ -123,6 +123,7 @@ int blur_config_check(const blur_config *c)
         return BLUR_ERR_INVALID;
     if (!(c->texture_min >= 0.0f) || !isfinite(c->texture_min)) return BLUR_ERR_INVALID;
     if (!(c->texture_rel >= 0.0f && c->texture_rel <= 1.0f)) return BLUR_ERR_INVALID;
+    if (!(c->focus_both == 0.0f || c->focus_both == 1.0f)) return BLUR_ERR_INVALID;
     if (!(c->blurred_fraction_tile >= 0.0f && c->blurred_fraction_tile < 0.5f &&
           c->sharp_fraction_tile > 0.5f && c->sharp_fraction_tile <= 1.0f))
         return BLUR_ERR_INVALID;
@@ -506,7 +507,7 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
 
     /* 4. Tiles and label. */
     tile_texture(out->sharp, crop, cfg->tile, out->tile_texture);
-    int textured = 0, textured_sharp = 0;
+    int textured = 0, textured_sharp = 0, textured_focus = 0;
     size_t sharp_px = 0;
     const float in_focus = cfg->texture_rel * texture_ref;
     for (int ty = 0; ty < tiles; ty++)
@@ -522,11 +523,13 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
             else if (q <= cfg->blurred_fraction_tile) { target = 0.0f; weight = 1.0f; }
             int tex = out->tile_texture[t] >= cfg->texture_min;
             if (!tex && weight > cfg->flat_weight) weight = cfg->flat_weight;
-            /* out of focus in the photo itself: not taught as sharp */
-            if (target > 0.0f && out->tile_texture[t] < in_focus) weight = 0.0f;
+            /* out of focus in the photo itself: not taught as sharp (nor, with focus_both, as
+             * blurred) */
+            if ((target > 0.0f || cfg->focus_both > 0.0f) && out->tile_texture[t] < in_focus) weight = 0.0f;
             if (tex) {
                 textured++;
                 textured_sharp += weight > 0.0f && target == 1.0f;
+                textured_focus += out->tile_texture[t] >= in_focus;
             }
             out->tile_target[t] = target;
             out->tile_weight[t] = weight;
@@ -535,6 +538,7 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
     out->sharp_share = share;
     out->image_weight = textured ? 1.0f : cfg->flat_weight;
     if (sharp && in_focus > 0.0f && textured_sharp == 0) out->image_weight = 0.0f;
+    if (!sharp && cfg->focus_both > 0.0f && in_focus > 0.0f && textured_focus == 0) out->image_weight = 0.0f;
     int blur_label = (kind == BLUR_KIND_MOTION || kind == BLUR_KIND_SHAKE) ? BLUR_LABEL_MOTION
                                                                           : BLUR_LABEL_DEFOCUS;
     if (sharp) out->label = BLUR_LABEL_SHARP;
