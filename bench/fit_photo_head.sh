@@ -6,7 +6,7 @@
 # the frame on a blurred background, labelled sharp), judged by bench/photo_features, fitted by
 # bench/photo_head.py fit.
 # usage: bench/fit_photo_head.sh TRUNK_WEIGHTS OUT_WEIGHTS
-#        env: SPLIT (a bench/photo_split.sh folder; required), FIT_SET (where the fit set is made
+#        env: SPLIT (a bench/photo_split.sh folder; required), FEATURES (bench/photo_head.py), FIT_SET (where the fit set is made
 #        or reused; default SPLIT/../fit-set), UNSHARP_BUILD (default build)
 set -euo pipefail
 cd "$(dirname "$0")/.."

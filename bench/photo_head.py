@@ -23,7 +23,8 @@ the photo score, from the CSV rows of bench/photo_features (numpy; scipy for the
                       of unsharp-train --in-focus (the tile's Laplacian RMS reaches IN_FOCUS of
                       the photo's 90th-percentile tile). Blurring a tile that was out of focus
                       already changes nothing a map could see.
-env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3)
+env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3), FEATURES (fit: the
+     features the head may use, comma-separated; the others get weight 0; default all)
 """
 import csv, os, sys
 import numpy as np
@@ -64,7 +65,12 @@ def auc(pos, neg):
 
 def fit(paths):
     rows = [r for r in read_rows(paths) if r["label"] in ("sharp", "blurry")]
-    X = np.array([[float(r[k]) for k in FEATURES] for r in rows])
+    use = os.environ.get("FEATURES", "").replace(" ", "")
+    use = use.split(",") if use else FEATURES
+    bad = [k for k in use if k not in FEATURES]
+    if bad:
+        sys.exit("photo_head.py: unknown feature %s (known: %s)" % (", ".join(bad), ", ".join(FEATURES)))
+    X = np.array([[float(r[k]) if k in use else 0.0 for k in FEATURES] for r in rows])
     y = np.array([r["label"] == "sharp" for r in rows], float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = np.hstack([np.ones((len(X), 1)), (X - mu) / sd])
@@ -91,7 +97,8 @@ def fit(paths):
         g = Z.T @ (wts * (p - y))
         return ll.sum() + 0.5 * lam * (beta[1:] ** 2).sum(), g + lam * np.concatenate([[0], beta[1:]])
 
-    bounds = [(None, None)] + [(0, None) if k != "f_detail" else (None, None) for k in FEATURES]
+    bounds = [(None, None)] + [(0, 0) if k not in use else (0, None) if k != "f_detail" else (None, None)
+                               for k in FEATURES]
     beta = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
                     options={"maxiter": 2000, "gtol": 1e-9}).x
     w = beta[1:] / sd
