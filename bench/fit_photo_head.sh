@@ -6,8 +6,9 @@
 # the frame on a blurred background, labelled sharp), judged by bench/photo_features, fitted by
 # bench/photo_head.py fit.
 # usage: bench/fit_photo_head.sh TRUNK_WEIGHTS OUT_WEIGHTS
-#        env: SPLIT (a bench/photo_split.sh folder; required), FEATURES (bench/photo_head.py), FIT_SET (where the fit set is made
-#        or reused; default SPLIT/../fit-set), UNSHARP_BUILD (default build)
+#        env: SPLIT (a bench/photo_split.sh folder; required), FIT_SET (where the fit set is made
+#        or reused; default SPLIT/../fit-set), UNSHARP_BUILD (default build), FEATURES (the
+#        features the head may use: bench/photo_head.py)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ $# -eq 2 ] || { echo "usage: $0 TRUNK_WEIGHTS OUT_WEIGHTS" >&2; exit 2; }
