@@ -24,12 +24,16 @@ the photo score, from the CSV rows of bench/photo_features (numpy; scipy for the
                       the photo's 90th-percentile tile). Blurring a tile that was out of focus
                       already changes nothing a map could see.
 env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3), FEATURES (fit: the
-     features the head may use, comma-separated; the others get weight 0; default all)
+     features the head may use, comma-separated; the others get weight 0; default all but
+     f_detail: with it, heads fitted on the same networks lose more keepers of the held-back
+     fifth and of the training photos, and catch the same blur (weights/MODEL_CARD.md, "Fourth
+     round"); "all" for every one)
 """
 import csv, os, sys
 import numpy as np
 
 FEATURES = ["f_max", "f_block", "f_top1", "f_top5", "f_top20", "f_top50", "f_mean", "f_image", "f_direction", "f_detail"]
+DEFAULT_FEATURES = [k for k in FEATURES if k != "f_detail"]
 SHARP_AT = float(os.environ.get("SHARP_AT", 0.6))
 BLURRY_BELOW = float(os.environ.get("BLURRY_BELOW", 0.4))
 IN_FOCUS = float(os.environ.get("IN_FOCUS", 0.3))
@@ -66,7 +70,7 @@ def auc(pos, neg):
 def fit(paths):
     rows = [r for r in read_rows(paths) if r["label"] in ("sharp", "blurry")]
     use = os.environ.get("FEATURES", "").replace(" ", "")
-    use = use.split(",") if use else FEATURES
+    use = FEATURES if use == "all" else use.split(",") if use else DEFAULT_FEATURES
     bad = [k for k in use if k not in FEATURES]
     if bad:
         sys.exit("photo_head.py: unknown feature %s (known: %s)" % (", ".join(bad), ", ".join(FEATURES)))
