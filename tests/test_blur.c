@@ -559,6 +559,40 @@ static double naive_tile_lap(const unsigned char *b, int w, int x0, int y0)
     return sqrt(acc / 900.0);
 }
 
+/* Six samples of the half-detailed photo below (in focus on the left, out of focus on the
+ * right): every tile of the left half is taught; of the right half, all of them or (untaught)
+ * none. Sharp samples teach 1, blurred ones 0. */
+static void taught_halves(const blur_config *c, const float *src, int W, int H, float ref, uint64_t seed0,
+                          blur_sample *s, int right_untaught)
+{
+    int left_w = 0, right_w = 0, right_tiles = 0, left_tiles = 0;
+    for (uint64_t seed = 0; seed < 6; seed++) {
+        blur_rng r = {seed0 + seed};
+        ck_assert_int_eq(blur_make_sample_ref(c, &r, src, W, H, ref, s), BLUR_OK);
+        /* where the crop fell: its first and last rows match the source at some x0 */
+        int x0 = -1;
+        for (int cx = 0; cx <= W - 256 && x0 < 0; cx++)
+            for (int cy = 0; cy <= H - 256 && x0 < 0; cy++)
+                if (!memcmp(s->sharp, src + (size_t)cy * W + cx, sizeof(float) * 256) &&
+                    !memcmp(s->sharp + 255 * 256, src + (size_t)(cy + 255) * W + cx, sizeof(float) * 256))
+                    x0 = cx;
+        ck_assert_int_ge(x0, 0);
+        for (int ty = 0; ty < 8; ty++)
+            for (int tx = 0; tx < 8; tx++) {
+                int gx = x0 + tx * 32, t = ty * 8 + tx; /* the tile's left edge in the source */
+                if (gx + 32 <= W / 2) { left_tiles++; left_w += s->tile_weight[t] > 0; }
+                else if (gx >= W / 2) { right_tiles++; right_w += s->tile_weight[t] > 0; }
+                if (s->tile_weight[t] > 0) ck_assert_float_eq(s->tile_target[t], c->p_sharp == 1.0f ? 1.0f : 0.0f);
+            }
+        if (c->p_sharp == 1.0f) ck_assert_int_eq(s->label, BLUR_LABEL_SHARP);
+        else ck_assert_int_ne(s->label, BLUR_LABEL_SHARP);
+    }
+    ck_assert_int_gt(left_tiles, 0);
+    ck_assert_int_gt(right_tiles, 0);
+    ck_assert_int_eq(left_w, left_tiles);
+    ck_assert_int_eq(right_w, right_untaught ? 0 : right_tiles);
+}
+
 START_TEST(in_focus_is_relative)
 {
     const int W = 512, H = 512;
@@ -596,32 +630,10 @@ START_TEST(in_focus_is_relative)
     c.scale_max = 1.0f;
     blur_sample s;
     ck_assert_int_eq(blur_sample_alloc(&c, &s), BLUR_OK);
+    /* sharp samples: the out-of-focus half is taught only without texture_rel */
     for (int rel = 0; rel < 2; rel++) {
         c.texture_rel = rel ? 0.3f : 0.0f;
-        int left_w = 0, right_w = 0, right_tiles = 0, left_tiles = 0;
-        for (uint64_t seed = 0; seed < 6; seed++) {
-            blur_rng r = {500 + seed};
-            ck_assert_int_eq(blur_make_sample_ref(&c, &r, src, W, H, got, &s), BLUR_OK);
-            /* where the crop fell: its first row matches the source at some x0 */
-            int x0 = -1;
-            for (int cx = 0; cx <= W - 256 && x0 < 0; cx++)
-                for (int cy = 0; cy <= H - 256 && x0 < 0; cy++)
-                    if (!memcmp(s.sharp, src + (size_t)cy * W + cx, sizeof(float) * 256) &&
-                        !memcmp(s.sharp + 255 * 256, src + (size_t)(cy + 255) * W + cx, sizeof(float) * 256))
-                        x0 = cx;
-            ck_assert_int_ge(x0, 0);
-            for (int ty = 0; ty < 8; ty++)
-                for (int tx = 0; tx < 8; tx++) {
-                    int gx = x0 + tx * 32; /* the tile's left edge in the source */
-                    if (gx + 32 <= W / 2) { left_tiles++; left_w += s.tile_weight[ty * 8 + tx] > 0; }
-                    else if (gx >= W / 2) { right_tiles++; right_w += s.tile_weight[ty * 8 + tx] > 0; }
-                }
-            ck_assert_int_eq(s.label, BLUR_LABEL_SHARP);
-        }
-        ck_assert_int_gt(left_tiles, 0);
-        ck_assert_int_gt(right_tiles, 0);
-        ck_assert_int_eq(left_w, left_tiles);
-        ck_assert_int_eq(right_w, rel ? 0 : right_tiles);
+        taught_halves(&c, src, W, H, got, 500, &s, rel);
     }
     /* blurred samples: the in-focus half is taught blurred; the out-of-focus half too, unless
      * focus_both leaves it untaught as in the sharp samples */
@@ -630,30 +642,7 @@ START_TEST(in_focus_is_relative)
     c.texture_rel = 0.3f;
     for (int both = 0; both < 2; both++) {
         c.focus_both = (float)both;
-        int left_w = 0, right_w = 0, right_tiles = 0, left_tiles = 0;
-        for (uint64_t seed = 0; seed < 6; seed++) {
-            blur_rng r = {700 + seed};
-            ck_assert_int_eq(blur_make_sample_ref(&c, &r, src, W, H, got, &s), BLUR_OK);
-            int x0 = -1;
-            for (int cx = 0; cx <= W - 256 && x0 < 0; cx++)
-                for (int cy = 0; cy <= H - 256 && x0 < 0; cy++)
-                    if (!memcmp(s.sharp, src + (size_t)cy * W + cx, sizeof(float) * 256) &&
-                        !memcmp(s.sharp + 255 * 256, src + (size_t)(cy + 255) * W + cx, sizeof(float) * 256))
-                        x0 = cx;
-            ck_assert_int_ge(x0, 0);
-            for (int ty = 0; ty < 8; ty++)
-                for (int tx = 0; tx < 8; tx++) {
-                    int gx = x0 + tx * 32, t = ty * 8 + tx;
-                    if (gx + 32 <= W / 2) { left_tiles++; left_w += s.tile_weight[t] > 0; }
-                    else if (gx >= W / 2) { right_tiles++; right_w += s.tile_weight[t] > 0; }
-                    if (s.tile_weight[t] > 0) ck_assert_float_eq(s.tile_target[t], 0.0f);
-                }
-            ck_assert_int_ne(s.label, BLUR_LABEL_SHARP);
-        }
-        ck_assert_int_gt(left_tiles, 0);
-        ck_assert_int_gt(right_tiles, 0);
-        ck_assert_int_eq(left_w, left_tiles);
-        ck_assert_int_eq(right_w, both ? 0 : right_tiles);
+        taught_halves(&c, src, W, H, got, 700, &s, both);
     }
     ck_assert_int_eq(blur_config_set(&c, "focus_both=0.5"), BLUR_ERR_INVALID);
     c.focus_both = 0.0f;
