@@ -21,54 +21,30 @@ Every row of a keep-*.csv is a sharp photo. The same photos in the same order in
 mate_Storm (a pan, blurred on purpose) is not counted.
 env: BLURRY_BELOW (0.4), L2 (0.01)
 """
-import csv, glob, os, sys
+import glob, os, sys
 import numpy as np
-from scipy.optimize import minimize
 
-ALL = ["f_max", "f_block", "f_top1", "f_top5", "f_top20", "f_top50", "f_mean", "f_image", "f_direction", "f_detail"]
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import photo_head  # noqa: E402  (the head's fit, one copy)
+
+ALL = photo_head.FEATURES
 SETS = {"all ten": ALL, "no detail share (default)": ALL[:9], "network only": ALL[:8],
         "network + detail share": ALL[:8] + ["f_detail"]}
 LINE = float(os.environ.get("BLURRY_BELOW", 0.4))
 
 
 def rows(path):
-    with open(path) as f:
-        return list(csv.DictReader(f))
+    return photo_head.read_rows([path])
 
 
 def fit(path, feats):
-    """bench/photo_head.py fit's model: logistic, L2 on standardised features, classes and, in
-    each, sources weighed equally, weights >= 0 but the detail share's."""
-    rs = [r for r in rows(path) if r["label"] in ("sharp", "blurry")]
-    X = np.array([[float(r[k]) for k in feats] for r in rs])
-    y = np.array([r["label"] == "sharp" for r in rs], float)
-    mu, sd = X.mean(0), X.std(0) + 1e-9
-    Z = np.hstack([np.ones((len(X), 1)), (X - mu) / sd])
-    src = np.array([os.path.basename(r["path"]).split("--")[0] for r in rs])
-    w = np.zeros(len(y))
-    for lab in (0, 1):
-        groups = sorted(set(src[y == lab]))
-        for g in groups:
-            m = (y == lab) & (src == g)
-            w[m] = 0.5 / len(groups) / m.sum()
-    w *= len(y)
-    lam = float(os.environ.get("L2", 0.01)) * len(X)
-
-    def loss(b):
-        z = Z @ b
-        p = 1 / (1 + np.exp(-z))
-        return (w * (np.logaddexp(0, z) - y * z)).sum() + 0.5 * lam * (b[1:] ** 2).sum(), \
-            Z.T @ (w * (p - y)) + lam * np.concatenate([[0], b[1:]])
-
-    bounds = [(None, None)] + [(None, None) if k == "f_detail" else (0, None) for k in feats]
-    b = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
-                 options={"maxiter": 2000, "gtol": 1e-9}).x
-    return b[0] - (b[1:] * mu / sd).sum(), b[1:] / sd
+    """bench/photo_head.py fit's head, with these features: (b, w over ALL)"""
+    return photo_head.fit_head(rows(path), feats)[:2]
 
 
-def logits(rs, feats, head):
+def logits(rs, head):
     b0, wv = head
-    return np.clip(np.array([b0 + sum(wv[i] * float(r[k]) for i, k in enumerate(feats)) for r in rs]), -30, 30)
+    return np.clip(np.array([b0 + sum(wv[i] * float(r[k]) for i, k in enumerate(ALL)) for r in rs]), -30, 30)
 
 
 def held_line(rs):
@@ -114,7 +90,7 @@ def single(run, feats):
 
     def score(name):
         rs = rows(os.path.join(run, name + ".csv"))
-        p = 1 / (1 + np.exp(-logits(rs, feats, head)))
+        p = 1 / (1 + np.exp(-logits(rs, head)))
         p[(p < LINE) & held_line(rs)] = LINE
         return p, rs
     score.folder = run
@@ -130,7 +106,7 @@ def ensemble(runs, mode):
         for r, h in zip(runs, heads):
             rs = rows(os.path.join(r, name + ".csv"))
             first = first or rs
-            z = logits(rs, feats, h)
+            z = logits(rs, h)
             acc = acc + (z if mode == "logit" else 1 / (1 + np.exp(-z)))
         acc = acc / len(runs)
         p = 1 / (1 + np.exp(-acc)) if mode == "logit" else acc

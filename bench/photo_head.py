@@ -67,13 +67,20 @@ def auc(pos, neg):
     return float((rp - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
 
 
-def fit(paths):
-    rows = [r for r in read_rows(paths) if r["label"] in ("sharp", "blurry")]
+def features_from_env():
+    """the features FEATURES names (default DEFAULT_FEATURES; "all" for every one)"""
     use = os.environ.get("FEATURES", "").replace(" ", "")
     use = FEATURES if use == "all" else use.split(",") if use else DEFAULT_FEATURES
     bad = [k for k in use if k not in FEATURES]
     if bad:
         sys.exit("photo_head.py: unknown feature %s (known: %s)" % (", ".join(bad), ", ".join(FEATURES)))
+    return use
+
+
+def fit_head(rows, use):
+    """The head fitted on rows (label "sharp" or "blurry") with the features in use (the others
+    get weight 0): (b, w over FEATURES, standardised weights, training probabilities, labels)."""
+    rows = [r for r in rows if r["label"] in ("sharp", "blurry")]
     X = np.array([[float(r[k]) if k in use else 0.0 for k in FEATURES] for r in rows])
     y = np.array([r["label"] == "sharp" for r in rows], float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
@@ -105,13 +112,15 @@ def fit(paths):
                                for k in FEATURES]
     beta = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
                     options={"maxiter": 2000, "gtol": 1e-9}).x
-    w = beta[1:] / sd
-    b = beta[0] - (beta[1:] * mu / sd).sum()
+    return beta[0] - (beta[1:] * mu / sd).sum(), beta[1:] / sd, beta[1:], 1 / (1 + np.exp(-Z @ beta)), y
+
+
+def fit(paths):
+    b, w, std, p, y = fit_head(read_rows(paths), features_from_env())
     print("v1 %.6g %s" % (b, " ".join("%.6g" % v for v in w)))
-    p = 1 / (1 + np.exp(-Z @ beta))
     print("# fitted on %d photos (%d sharp, %d blurry); training AUC %.4f" %
           (len(y), y.sum(), len(y) - y.sum(), auc(p[y == 1], p[y == 0])), file=sys.stderr)
-    for k, v, s in zip(FEATURES, w, beta[1:]):
+    for k, v, s in zip(FEATURES, w, std):
         print("#   %-12s %+9.4f  (standardised %+7.3f)" % (k, v, s), file=sys.stderr)
 
 

@@ -176,19 +176,12 @@ void index_store(results_index *x, const options *o, const item *it)
     if (it->frame) sqlite3_bind_blob(x->put, 12, it->frame, (int)sizeof *it->frame, SQLITE_STATIC);
     else sqlite3_bind_null(x->put, 12);
     sqlite3_bind_blob(x->put, 13, it->path, (int)strlen(it->path), SQLITE_STATIC);
-    if (!x->open_rows) {
-        if (sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-            /* no transaction (the lock is held past the busy timeout): this row alone */
-            sqlite3_step(x->put);
-            sqlite3_reset(x->put);
-            return;
-        }
-        x->opened_at = monotonic();
-    }
-    x->open_rows++;
+    /* without a transaction (the lock held past the busy timeout) the row goes alone */
+    const int batched = x->open_rows > 0 || sqlite3_exec(x->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) == SQLITE_OK;
+    if (batched && !x->open_rows) x->opened_at = monotonic();
     sqlite3_step(x->put);
     sqlite3_reset(x->put);
-    if (x->open_rows >= BATCH_ROWS || monotonic() - x->opened_at >= BATCH_SECONDS) commit(x);
+    if (batched && (++x->open_rows >= BATCH_ROWS || monotonic() - x->opened_at >= BATCH_SECONDS)) commit(x);
 }
 
 void index_close(results_index *x)

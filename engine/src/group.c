@@ -278,17 +278,17 @@ void unsharp_frame_likeness(const unsharp_frame *a, const unsharp_frame *b, floa
 {
     float near = -1, far = -1;
     if (a && b && !a->flat && !b->flat) {
-        pair pq, *q = &pq; /* 27 KB */
-        pair_prepare(q, a->signature, b->signature);
+        pair q; /* 27 KB */
+        pair_prepare(&q, a->signature, b->signature);
         for (int dy = -NEAR_SHIFT; dy <= NEAR_SHIFT; dy++)
             for (int dx = -NEAR_SHIFT; dx <= NEAR_SHIFT; dx++) {
-                float c = correlate(q, dx, dy);
+                float c = correlate(&q, dx, dy);
                 if (c > near) near = c;
             }
         for (int d = NEAR_SHIFT + 1; d <= FAR_SHIFT; d++)
             for (int sgn = -1; sgn <= 1; sgn += 2)
                 for (int cross = -CROSS_SHIFT; cross <= CROSS_SHIFT; cross++) {
-                    float c = correlate(q, sgn * d, cross), e = correlate(q, cross, sgn * d);
+                    float c = correlate(&q, sgn * d, cross), e = correlate(&q, cross, sgn * d);
                     if (c > far) far = c;
                     if (e > far) far = e;
                 }
