@@ -672,6 +672,54 @@ END_TEST
 
 /* A recipe setting by name: known names take a value blur_config_check accepts; an unknown
  * name, a bad number or an invalid value leaves the recipe as it was. */
+/* Mild blur (mild_lo, mild_hi) is taught in between: its blurred tiles' target is mild_target
+ * at or under mild_lo, falls linearly to 0 at mild_hi, and is 0 beyond; sharp samples stay 1.
+ * Expected targets from the nominal Gaussian sigma (the discrete kernel spreads within 0.02). */
+START_TEST(mild_blur_is_in_between)
+{
+    float *src = make_source(SRC_NOISE, 400, 360, 5);
+    blur_config c = clean_config();
+    c.p_sharp = 0.0f;
+    c.p_partial = 0.0f;
+    c.p_motion = 0.0f;
+    c.p_disc = 0.0f;
+    blur_sample s;
+    ck_assert_int_eq(blur_sample_alloc(&c, &s), BLUR_OK);
+    const float sigma[] = {0.8f, 1.5f, 2.5f, 0.8f};
+    const float want[] = {0.5f, 0.25f, 0.0f, 0.0f};
+    for (int i = 0; i < 4; i++) {
+        c.gauss_sigma_min = c.gauss_sigma_max = sigma[i];
+        c.mild_lo = i < 3 ? 1.0f : 0.0f; /* the last one: mild blur off */
+        c.mild_hi = i < 3 ? 2.0f : 0.0f;
+        ck_assert_int_eq(blur_config_check(&c), BLUR_OK);
+        blur_rng r = {40 + (uint64_t)i};
+        ck_assert_int_eq(blur_make_sample(&c, &r, src, 400, 360, &s), BLUR_OK);
+        ck_assert_int_eq(s.label, BLUR_LABEL_DEFOCUS);
+        ck_assert_float_eq_tol(s.blurred_target, want[i], 0.011f);
+        for (int t = 0; t < s.tiles * s.tiles; t++) {
+            ck_assert_float_eq(s.tile_target[t], s.blurred_target);
+            ck_assert_float_eq(s.tile_weight[t], 1.0f);
+        }
+    }
+    c.p_sharp = 1.0f; /* a sharp sample is taught sharp whatever the setting */
+    c.mild_lo = 1.0f;
+    c.mild_hi = 2.0f;
+    blur_rng r = {9};
+    ck_assert_int_eq(blur_make_sample(&c, &r, src, 400, 360, &s), BLUR_OK);
+    ck_assert_float_eq(s.blurred_target, 0.0f);
+    for (int t = 0; t < s.tiles * s.tiles; t++) ck_assert_float_eq(s.tile_target[t], 1.0f);
+    c.mild_lo = 2.0f; /* lo above hi, a target over 1: refused */
+    c.mild_hi = 1.0f;
+    ck_assert_int_eq(blur_config_check(&c), BLUR_ERR_INVALID);
+    c.mild_lo = 1.0f;
+    c.mild_hi = 2.0f;
+    c.mild_target = 1.5f;
+    ck_assert_int_eq(blur_config_check(&c), BLUR_ERR_INVALID);
+    blur_sample_free(&s);
+    free(src);
+}
+END_TEST
+
 START_TEST(setting_by_name)
 {
     blur_config c = blur_config_camera(), before;
@@ -793,6 +841,7 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, camera_recipe);
     tcase_add_test(tc, in_focus_is_relative);
     tcase_add_test(tc, setting_by_name);
+    tcase_add_test(tc, mild_blur_is_in_between);
     suite_add_tcase(s, tc);
     return s;
 }

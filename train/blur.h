@@ -161,6 +161,14 @@ typedef struct blur_config {
                                  "blurred" while its sharp twin is not taught at all would teach
                                  that soft content is blur. 0 teaches it blurred (the weights
                                  measured so far). */
+    float mild_lo, mild_hi;   /* 0, 0 (off): mild blur is taught as in between. A blurred
+                                 sample whose kernel spreads (blur_sigma_px) at most mild_lo px
+                                 teaches its blurred tiles and its sharpest part the target
+                                 mild_target instead of 0; from mild_lo to mild_hi the target
+                                 falls linearly to 0. A photo that soft is a keeper as often as
+                                 not (a downscaled photo's own softness reads the same), so its
+                                 verdict belongs in the unsure band. */
+    float mild_target;        /* 0.5 */
     float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
                                    pixels has mask > 0.5 */
     float blurred_fraction_tile;/* 0.25: blurred when at most this share; else ambiguous
@@ -198,6 +206,8 @@ typedef struct blur_sample {
     float angle;            /* linear motion angle (radians); 0 otherwise */
     float blur_sigma_px;    /* the kernel's spread: sqrt((var_x + var_y) / 2), px; a Gaussian
                                gives sigma, a disc radius / 2, a line length / sqrt(24) */
+    float blurred_target;   /* the target of its blurred tiles and, when blurred, of its sharpest
+                               part: 0, or more for mild blur (mild_lo) */
     float sharp_share;      /* sharp tiles / textured tiles (1 sharp, 0 full blur) */
     float scale;            /* the downscale factor used */
     int transform;          /* 0..7: bit 0 flip x, bit 1 flip y, bit 2 transpose */

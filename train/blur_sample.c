@@ -68,6 +68,7 @@ blur_config blur_config_default(void)
     c.quantize = 1;
     c.texture_min = 0.015f;
     c.flat_weight = 0.0f;
+    c.mild_target = 0.5f;
     c.sharp_fraction_tile = 0.75f;
     c.blurred_fraction_tile = 0.25f;
     return c;
@@ -124,6 +125,8 @@ int blur_config_check(const blur_config *c)
     if (!(c->texture_min >= 0.0f) || !isfinite(c->texture_min)) return BLUR_ERR_INVALID;
     if (!(c->texture_rel >= 0.0f && c->texture_rel <= 1.0f)) return BLUR_ERR_INVALID;
     if (!(c->focus_both == 0.0f || c->focus_both == 1.0f)) return BLUR_ERR_INVALID;
+    if (!range_ok(c->mild_lo, c->mild_hi, 0.0f, 8.0f) || !(c->mild_target >= 0.0f && c->mild_target <= 1.0f))
+        return BLUR_ERR_INVALID;
     if (!(c->blurred_fraction_tile >= 0.0f && c->blurred_fraction_tile < 0.5f &&
           c->sharp_fraction_tile > 0.5f && c->sharp_fraction_tile <= 1.0f))
         return BLUR_ERR_INVALID;
@@ -505,7 +508,12 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
         memcpy(out->input, blurred, np * sizeof(float));
     }
 
-    /* 4. Tiles and label. */
+    /* 4. Tiles and label. Mild blur (mild_lo, mild_hi) is taught as in between. */
+    const float spread = ksize > 1 ? kernel_spread(k, ksize) : 0.0f;
+    float blurred_target = 0.0f;
+    if (!sharp && cfg->mild_hi > 0.0f && spread < cfg->mild_hi)
+        blurred_target = spread <= cfg->mild_lo ? cfg->mild_target
+                                                : cfg->mild_target * (cfg->mild_hi - spread) / (cfg->mild_hi - cfg->mild_lo);
     tile_texture(out->sharp, crop, cfg->tile, out->tile_texture);
     int textured = 0, textured_sharp = 0, textured_focus = 0;
     size_t sharp_px = 0;
@@ -520,15 +528,16 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
             float q = (float)cnt / ((float)cfg->tile * cfg->tile);
             float target = q, weight = 0.0f;
             if (q >= cfg->sharp_fraction_tile) { target = 1.0f; weight = 1.0f; }
-            else if (q <= cfg->blurred_fraction_tile) { target = 0.0f; weight = 1.0f; }
+            else if (q <= cfg->blurred_fraction_tile) { target = blurred_target; weight = 1.0f; }
             int tex = out->tile_texture[t] >= cfg->texture_min;
             if (!tex && weight > cfg->flat_weight) weight = cfg->flat_weight;
             /* out of focus in the photo itself: not taught as sharp (nor, with focus_both, as
              * blurred) */
-            if ((target > 0.0f || cfg->focus_both > 0.0f) && out->tile_texture[t] < in_focus) weight = 0.0f;
+            if ((q >= cfg->sharp_fraction_tile || cfg->focus_both > 0.0f) && out->tile_texture[t] < in_focus)
+                weight = 0.0f;
             if (tex) {
                 textured++;
-                textured_sharp += weight > 0.0f && target == 1.0f;
+                textured_sharp += weight > 0.0f && q >= cfg->sharp_fraction_tile;
                 textured_focus += out->tile_texture[t] >= in_focus;
             }
             out->tile_target[t] = target;
@@ -608,7 +617,8 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
     out->mask_kind = mkind;
     out->param = param;
     out->angle = angle;
-    out->blur_sigma_px = ksize > 1 ? kernel_spread(k, ksize) : 0.0f;
+    out->blur_sigma_px = spread;
+    out->blurred_target = blurred_target;
     out->scale = f;
     out->transform = transform;
 bailout:

@@ -188,7 +188,7 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         memcpy(out->tile_w + (size_t)i * tiles, s->tile_weight, sizeof(float) * tiles);
         out->label[i] = (float)s->label;
         out->label_w[i] = s->image_weight;
-        out->peak[i] = s->label == BLUR_LABEL_SHARP ? 1.0f : 0.0f;
+        out->peak[i] = s->label == BLUR_LABEL_SHARP ? 1.0f : s->blurred_target;
     }
     return 0;
 }
