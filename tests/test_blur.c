@@ -708,9 +708,13 @@ START_TEST(mild_blur_is_in_between)
     ck_assert_int_eq(blur_make_sample(&c, &r, src, 400, 360, &s), BLUR_OK);
     ck_assert_float_eq(s.blurred_target, 0.0f);
     for (int t = 0; t < s.tiles * s.tiles; t++) ck_assert_float_eq(s.tile_target[t], 1.0f);
-    c.mild_lo = 2.0f; /* lo above hi, a target over 1: refused */
+    c.mild_lo = 2.0f; /* lo above hi, a target over 1: refused; lo alone (hi 0, off) is fine */
     c.mild_hi = 1.0f;
     ck_assert_int_eq(blur_config_check(&c), BLUR_ERR_INVALID);
+    c.mild_hi = 0.0f;
+    ck_assert_int_eq(blur_config_check(&c), BLUR_OK);
+    ck_assert_int_eq(blur_config_set(&c, "mild_hi=3"), BLUR_OK);
+    ck_assert_int_eq(blur_config_set(&c, "mild_hi=1"), BLUR_ERR_INVALID);
     c.mild_lo = 1.0f;
     c.mild_hi = 2.0f;
     c.mild_target = 1.5f;

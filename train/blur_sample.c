@@ -125,7 +125,9 @@ int blur_config_check(const blur_config *c)
     if (!(c->texture_min >= 0.0f) || !isfinite(c->texture_min)) return BLUR_ERR_INVALID;
     if (!(c->texture_rel >= 0.0f && c->texture_rel <= 1.0f)) return BLUR_ERR_INVALID;
     if (!(c->focus_both == 0.0f || c->focus_both == 1.0f)) return BLUR_ERR_INVALID;
-    if (!range_ok(c->mild_lo, c->mild_hi, 0.0f, 8.0f) || !(c->mild_target >= 0.0f && c->mild_target <= 1.0f))
+    /* mild_hi 0 is off whatever mild_lo is, so that the two can be set one at a time */
+    if (!(c->mild_lo >= 0.0f && c->mild_lo <= 8.0f && c->mild_hi >= 0.0f && c->mild_hi <= 8.0f) ||
+        (c->mild_hi > 0.0f && c->mild_lo > c->mild_hi) || !(c->mild_target >= 0.0f && c->mild_target <= 1.0f))
         return BLUR_ERR_INVALID;
     if (!(c->blurred_fraction_tile >= 0.0f && c->blurred_fraction_tile < 0.5f &&
           c->sharp_fraction_tile > 0.5f && c->sharp_fraction_tile <= 1.0f))
