@@ -8,6 +8,11 @@ already made, without judging a photo again (numpy, scipy).
                     error, keepers called blurry
   ensemble RUN...   the same figures for the mean of the RUNs' probabilities (each RUN with its
                     own head, the default features), and for the mean of their logits
+  tradeoff RUN...   blur caught against keepers kept, as the line moves: for each RUN (default
+                    head), the line lowered until the training part loses at most K keepers
+                    (K = 0 and 3: chosen on the training part alone), and there the realistic
+                    and old blur caught and the held-back keepers lost. Compares networks at
+                    equal keepers, which their fitted lines do not.
 
 A RUN is a folder of bench/photo_features CSV files of one network (W), one per set of
 bench/model_checks.sh and bench/fit_photo_head.sh (SETS, FIT_SET, SPLIT as there):
@@ -116,6 +121,26 @@ def ensemble(runs, mode):
     return figures(score)
 
 
+def tradeoff(run):
+    """[(K, realistic caught %, old caught %, held-back keepers lost)] for K = 0, 3"""
+    head = fit(os.path.join(run, "fit.csv"), ALL[:9])
+
+    def z(name, label=None):
+        rs = [r for r in rows(os.path.join(run, name)) if (not label or r["label"] == label)
+              and "mate_Storm" not in r["path"]]
+        v = logits(rs, head)
+        v[held_line(rs)] = np.inf  # held at the line by the low-contrast rule: never blurry
+        return v
+    keep = lambda part: np.concatenate([z(os.path.basename(f)) for f in
+                                        sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))])
+    real, old, held, train = z("check.csv", "blurry"), z("old.csv", "blurry"), keep("held"), keep("train")
+    out = []
+    for k in (0, 3):
+        t = np.sort(train)[k]  # below this, at most k training keepers
+        out.append((k, 100 * (real < t).mean(), 100 * (old < t).mean(), int((held < t).sum())))
+    return out
+
+
 def main():
     a = sys.argv[1:]
     if len(a) >= 2 and a[0] == "features":
@@ -128,6 +153,11 @@ def main():
             f = ensemble(a[1:], mode)
             print(line("mean of %d (%s)" % (len(a) - 1, mode), [f]))
             print("  held-back keepers called blurry: " + ", ".join(f["held"]))
+    elif len(a) >= 2 and a[0] == "tradeoff":
+        for r in a[1:]:
+            print("%-26s " % os.path.basename(r.rstrip("/")) + " | ".join(
+                "training keepers lost <= %d: realistic caught %.1f %%, old %.1f %%, held-back keepers lost %d" % f
+                for f in tradeoff(r)))
     else:
         print(__doc__, file=sys.stderr)
         return 2
