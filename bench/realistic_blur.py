@@ -6,8 +6,8 @@ Each photo is taken to "sensor" resolution (at most twice the 1,600 px working l
 already at or under the working size, such as photos-unsplash's 512 x 512 ones, are taken as
 already downscaled and blurred at their stored size). In linear light (luma as gamma 2.2) it is
 blurred by a lens-shaped aperture (a polygon of 5-9 blades), a camera-shake trajectory (a random
-walk with momentum), a linear motion, or a mixture of defocus and shake, each sized in working-
-size pixels times the sensor scale. A partly blurred photo blends the sharp photo inside a
+walk with momentum, sized to spread the light as a line of its length does), a linear motion,
+or a mixture of defocus and shake, each sized in working-size pixels times the sensor scale. A partly blurred photo blends the sharp photo inside a
 subject mask (an ellipse centred on detail, or a tilted focal plane) over the blurred one, in
 linear light. Then sensor noise (signal-dependent, in linear light), back to gamma, a phone's
 sharpening (unsharp mask), area downscale to the working size, and grayscale JPEG (quality
@@ -95,9 +95,15 @@ def aperture(radius, rng):
     return k / k.sum()
 
 
+SHAKE_BY = ["spread"]
+
+
 def shake(length, rng):
-    """Camera shake: a random walk with momentum and an occasional jerk, scaled to a path of
-    the given length (px); each time step weighs the same (slow parts dwell longer)."""
+    """Camera shake: a random walk with momentum and an occasional jerk; each time step weighs
+    the same (slow parts dwell longer). Sized (--shake-by) so that it spreads the light as a
+    line of the given length (px) does, sqrt((var_x + var_y) / 2) = length / sqrt(24), or, as
+    before 2026-12-05, so that its path is that long (a path that wanders back and forth then
+    spreads far less: a 9 px one about as much as a 3.7 px line)."""
     n = 256
     v = rng.normal(size=2)
     pts = [np.zeros(2)]
@@ -107,10 +113,14 @@ def shake(length, rng):
             v += rng.normal(scale=3.0, size=2)
         pts.append(pts[-1] + v * rng.uniform(0.2, 1.0))
     pts = np.array(pts)
-    seg = np.hypot(*np.diff(pts, axis=0).T).sum()
-    pts *= length / max(seg, 1e-9)
     # sample densely along the path, equal time per step
-    dense = np.concatenate([np.linspace(pts[i], pts[i + 1], 4, endpoint=False) for i in range(n)])
+    densify = lambda p: np.concatenate([np.linspace(p[i], p[i + 1], 4, endpoint=False) for i in range(n)])
+    if SHAKE_BY[0] == "length":
+        pts *= length / max(np.hypot(*np.diff(pts, axis=0).T).sum(), 1e-9)
+    else:
+        spread = np.sqrt(densify(pts).var(axis=0).sum() / 2)
+        pts *= length / np.sqrt(24) / max(spread, 1e-9)
+    dense = densify(pts)
     return splat(dense)
 
 
@@ -219,10 +229,13 @@ def main():
     ap.add_argument("--variants", type=int, default=3)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mild", action="store_true", help="fit: mild blurs too")
+    ap.add_argument("--shake-by", choices=["spread", "length"], default="spread",
+                    help="a shake of N px spreads as an N px line does (default), or its path is N px long (the sets made before 2026-12-05)")
     ap.add_argument("out")
     ap.add_argument("photos", nargs="+")
     o = ap.parse_args()
     DRAW.update(RANGES["fit" if o.set == "fit" and o.mild else "check"])
+    SHAKE_BY[0] = o.shake_by
     for d in ("sharp", "blurry", "masks") + (("sources",) if o.set == "regions" else ()):
         os.makedirs(os.path.join(o.out, d), exist_ok=True)
     rows = []

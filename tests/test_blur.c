@@ -273,6 +273,30 @@ START_TEST(shake_kernel)
 }
 END_TEST
 
+/* Sized by spread, a shake spreads the light as a line of its length does: second moments
+ * (var_x + var_y) of L^2 / 12, plus at most 1/2 from the bilinear splat, whatever its path. */
+START_TEST(shake_kernel_by_spread)
+{
+    for (uint64_t seed = 0; seed < 50; seed++) {
+        blur_rng r = {seed};
+        float L = 3.0f + (float)(seed % 6) * 4.4f;
+        int n = 0;
+        ck_assert_int_eq(blur_kernel_shake_sized(&r, L, 1, kbuf, &n), BLUR_OK);
+        check_normalised(kbuf, n);
+        moments m = kernel_moments(kbuf, n);
+        double want = (double)L * L / 12.0;
+        ck_assert_msg(m.cxx + m.cyy >= want - 0.05 && m.cxx + m.cyy <= want + 0.5,
+                      "seed %d L %g: second moments %g, a line's %g", (int)seed, L, m.cxx + m.cyy, want);
+        /* the same walk as sized by length: the same draws from rng */
+        blur_rng r2 = {seed};
+        static float k2[BLUR_KMAX * BLUR_KMAX];
+        int n2 = 0;
+        ck_assert_int_eq(blur_kernel_shake_sized(&r2, L, 0, k2, &n2), BLUR_OK);
+        ck_assert_uint_eq(blur_rng_next(&r2), blur_rng_next(&r));
+    }
+}
+END_TEST
+
 /* ---- convolution ------------------------------------------------------------------- */
 
 START_TEST(convolve_matches_naive)
@@ -834,6 +858,7 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, disc_kernel);
     tcase_add_test(tc, motion_kernel);
     tcase_add_test(tc, shake_kernel);
+    tcase_add_test(tc, shake_kernel_by_spread);
     tcase_add_test(tc, convolve_matches_naive);
     tcase_add_test(tc, convolve_region_matches_full);
     tcase_add_test(tc, blur_removes_high_frequencies);

@@ -150,6 +150,26 @@ int blur_kernel_motion(float length, float angle_rad, float *k, int *ksize)
 
 int blur_kernel_shake(blur_rng *rng, float length, float *k, int *ksize)
 {
+    return blur_kernel_shake_sized(rng, length, 0, k, ksize);
+}
+
+/* The spread, sqrt((var_x + var_y) / 2), of a path of SHAKE_STEPS equal-time steps, each step
+ * sampled at 8 points along it. */
+static double path_spread(const double *px, const double *py, int steps)
+{
+    double sx = 0, sy = 0, sxx = 0, syy = 0;
+    int cnt = 0;
+    for (int t = 0; t < steps; t++)
+        for (int i = 0; i < 8; i++) {
+            double u = (i + 0.5) / 8.0, x = px[t] + u * (px[t + 1] - px[t]), y = py[t] + u * (py[t + 1] - py[t]);
+            sx += x; sy += y; sxx += x * x; syy += y * y; cnt++;
+        }
+    double vx = sxx / cnt - (sx / cnt) * (sx / cnt), vy = syy / cnt - (sy / cnt) * (sy / cnt);
+    return sqrt(0.5 * (vx + vy) > 0.0 ? 0.5 * (vx + vy) : 0.0);
+}
+
+int blur_kernel_shake_sized(blur_rng *rng, float length, int by_spread, float *k, int *ksize)
+{
     if (!rng || !k || !ksize || !(length > 0.0f && length <= 60.0f)) return BLUR_ERR_INVALID;
     double px[SHAKE_STEPS + 1], py[SHAKE_STEPS + 1];
     /* The walk's character, per trajectory: a pull back to the start (curly, compact paths),
@@ -177,8 +197,13 @@ int blur_kernel_shake(blur_rng *rng, float length, float *k, int *ksize)
         py[t + 1] = py[t] + speed * vy;
         total += speed;
     }
-    /* Scale to the path length, centre on the bounding box. */
+    /* Scale to the path length (or to the spread of a line of that length), centre on the
+     * bounding box. */
     double sc = length / total, minx = 0, maxx = 0, miny = 0, maxy = 0;
+    if (by_spread) {
+        double sp = path_spread(px, py, SHAKE_STEPS);
+        sc = sp > 1e-9 ? length / sqrt(24.0) / sp : length / total;
+    }
     for (int t = 0; t <= SHAKE_STEPS; t++) {
         px[t] *= sc; py[t] *= sc;
         if (px[t] < minx) minx = px[t];
@@ -188,6 +213,16 @@ int blur_kernel_shake(blur_rng *rng, float length, float *k, int *ksize)
     }
     double cx = 0.5 * (minx + maxx), cy = 0.5 * (miny + maxy);
     int r = (int)ceil(length / 2.0) + 1;
+    if (by_spread) { /* a curly path of that spread may reach further than length / 2 */
+        double ext = fmax(maxx - minx, maxy - miny) / 2.0;
+        r = (int)ceil(ext) + 1;
+        if (r > BLUR_KMAX / 2) {
+            double f = (BLUR_KMAX / 2 - 1) / ext;
+            for (int t = 0; t <= SHAKE_STEPS; t++) { px[t] *= f; py[t] *= f; }
+            cx *= f; cy *= f;
+            r = BLUR_KMAX / 2;
+        }
+    }
     int n = 2 * r + 1;
     double *acc = calloc((size_t)n * n, sizeof *acc);
     if (!acc) return BLUR_ERR_NOMEM;

@@ -57,6 +57,11 @@ int blur_kernel_motion(float length, float angle_rad, float *k, int *ksize);
  * on its bounding box and rasterised with bilinear splats, each time step weighted equally
  * (slow parts of the path dwell longer). Draws from rng. */
 int blur_kernel_shake(blur_rng *rng, float length, float *k, int *ksize);
+/* The same walk; with by_spread, scaled so that its spread sqrt((var_x + var_y) / 2) (each
+ * time step weighing the same) is that of a line of `length` px, length / sqrt(24), instead
+ * of its path being `length` long. A path that wanders back and forth covers far less than
+ * its length: sized by length, a 9 px shake spreads the light about as much as a 3.7 px line. */
+int blur_kernel_shake_sized(blur_rng *rng, float length, int by_spread, float *k, int *ksize);
 
 /* ---- convolution ------------------------------------------------------------------- */
 
@@ -169,6 +174,9 @@ typedef struct blur_config {
                                  not (a downscaled photo's own softness reads the same), so its
                                  verdict belongs in the unsure band. */
     float mild_target;        /* 0.5 */
+    float shake_spread;       /* 0 (off): 1 sizes a shake of shake_len px by its spread, as a line
+                                 of that length spreads (blur_kernel_shake_sized), not by its
+                                 path length */
     float sharp_fraction_tile;  /* 0.75: a tile is sharp when at least this share of its
                                    pixels has mask > 0.5 */
     float blurred_fraction_tile;/* 0.25: blurred when at most this share; else ambiguous
