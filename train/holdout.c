@@ -68,7 +68,8 @@ int holdout_add_synthetic(holdout_set *s, const train_photo *p, int index)
     case 0: rc = blur_kernel_gaussian(strength(&r, 2.0f, 4.0f), k, &ks); break;
     case 1: rc = blur_kernel_disc(strength(&r, 3.0f, 7.0f), k, &ks); break;
     case 2: rc = blur_kernel_motion(strength(&r, 10.0f, 24.0f), blur_uniform(&r, 0, (float)M_PI), k, &ks); break;
-    default: rc = blur_kernel_shake(&r, strength(&r, 10.0f, 24.0f), k, &ks); break;
+    /* a shake sized by its spread: one sized by its path spreads as a 4-9 px line does */
+    default: rc = blur_kernel_shake_sized(&r, strength(&r, 10.0f, 24.0f), 1, k, &ks); break;
     }
     if (rc != BLUR_OK) goto done;
     for (size_t i = 0; i < n; i++) f[i] = p->luma[i] * (1.0f / 255);
