@@ -7,9 +7,9 @@ already at or under the working size, such as photos-unsplash's 512 x 512 ones, 
 already downscaled and blurred at their stored size). In linear light (luma as gamma 2.2) it is
 blurred by a lens-shaped aperture (a polygon of 5-9 blades), a camera-shake trajectory (a random
 walk with momentum, sized to spread the light as a line of its length does), a linear motion,
-or a mixture of defocus and shake, each sized in working-size pixels times the sensor scale. A partly blurred photo blends the sharp photo inside a
-subject mask (an ellipse centred on detail, or a tilted focal plane) over the blurred one, in
-linear light. Then sensor noise (signal-dependent, in linear light), back to gamma, a phone's
+or a mixture of defocus and shake, each sized in working-size pixels times the sensor scale. A
+partly blurred photo blends the sharp photo inside a subject mask (an ellipse centred on detail,
+or a tilted focal plane) over the blurred one, in linear light. Then sensor noise (signal-dependent, in linear light), back to gamma, a phone's
 sharpening (unsharp mask), area downscale to the working size, and grayscale JPEG (quality
 75-95). All randomness comes from --seed and the photo's name.
 
@@ -230,7 +230,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mild", action="store_true", help="fit: mild blurs too")
     ap.add_argument("--shake-by", choices=["spread", "length"], default="spread",
-                    help="a shake of N px spreads as an N px line does (default), or its path is N px long (the sets made before 2026-12-05)")
+                    help="a shake of N px spreads as an N px line does (default), or its path is "
+                    "N px long (the sets made before 2026-12-05)")
     ap.add_argument("out")
     ap.add_argument("photos", nargs="+")
     o = ap.parse_args()

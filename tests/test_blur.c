@@ -694,8 +694,6 @@ START_TEST(in_focus_is_relative)
 }
 END_TEST
 
-/* A recipe setting by name: known names take a value blur_config_check accepts; an unknown
- * name, a bad number or an invalid value leaves the recipe as it was. */
 /* Mild blur (mild_lo, mild_hi) is taught in between: its blurred tiles' target is mild_target
  * at or under mild_lo, falls linearly to 0 at mild_hi, and is 0 beyond; sharp samples stay 1.
  * Expected targets from the nominal Gaussian sigma (the discrete kernel spreads within 0.02). */
@@ -748,6 +746,8 @@ START_TEST(mild_blur_is_in_between)
 }
 END_TEST
 
+/* A recipe setting by name: known names take a value blur_config_check accepts; an unknown
+ * name, a bad number or an invalid value leaves the recipe as it was. */
 START_TEST(setting_by_name)
 {
     blur_config c = blur_config_camera(), before;

@@ -166,8 +166,9 @@ typedef struct blur_config {
                                  "blurred" while its sharp twin is not taught at all would teach
                                  that soft content is blur. 0 teaches it blurred (the weights
                                  measured so far). */
-    float mild_lo, mild_hi;   /* 0, 0 (off while mild_hi is 0): mild blur is taught as in between. A blurred
-                                 sample whose kernel spreads (blur_sigma_px) at most mild_lo px
+    float mild_lo, mild_hi;   /* 0, 0 (off while mild_hi is 0): mild blur is taught as in
+                                 between. A blurred sample whose kernel spreads
+                                 (blur_sigma_px) at most mild_lo px
                                  teaches its blurred tiles and its sharpest part the target
                                  mild_target instead of 0; from mild_lo to mild_hi the target
                                  falls linearly to 0. A photo that soft is a keeper as often as
