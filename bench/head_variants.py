@@ -10,9 +10,11 @@ already made, without judging a photo again (numpy, scipy).
                     own head, the default features), and for the mean of their logits
   tradeoff RUN...   blur caught against keepers kept, as the line moves: for each RUN (default
                     head), the line lowered until the training part loses at most K keepers
-                    (K = 0 and 3: chosen on the training part alone), and there the realistic
-                    and old blur caught and the held-back keepers lost. Compares networks at
-                    equal keepers, which their fitted lines do not.
+                    (K = 0 and 3: chosen on the training part alone), and there the line (as
+                    a probability), the realistic and old blur caught, the held-back keepers
+                    lost and, when RUN/debian.csv is there, the Debian wallpapers called
+                    blurry (analogpattern, soft, and mate_Storm, a pan, left out). Compares
+                    networks at equal keepers, which their fitted lines do not.
 
 A RUN is a folder of bench/photo_features CSV files of one network (W), one per set of
 bench/model_checks.sh and bench/fit_photo_head.sh (SETS, FIT_SET, SPLIT as there):
@@ -21,6 +23,7 @@ bench/model_checks.sh and bench/fit_photo_head.sh (SETS, FIT_SET, SPLIT as there
     photo_features W SETS/oldsynth/sharp SETS/oldsynth/blurry > RUN/old.csv
     photo_features W SETS/calib/sharp SETS/calib/blurry > RUN/calib.csv
     photo_features W SPLIT/held/SOURCE > RUN/keep-held-SOURCE.csv   (and train, every SOURCE)
+    photo_features W DEBIAN_PHOTOS > RUN/debian.csv                  (tradeoff, optional)
 Every row of a keep-*.csv is a sharp photo. The same photos in the same order in every RUN
 (for ensemble). "Called blurry": under BLURRY_BELOW (0.4). A keeper row whose path holds
 mate_Storm (a pan, blurred on purpose) is not counted.
@@ -122,7 +125,8 @@ def ensemble(runs, mode):
 
 
 def tradeoff(run):
-    """[(K, realistic caught %, old caught %, held-back keepers lost)] for K = 0, 3"""
+    """[(K, line, realistic caught %, old caught %, held-back keepers lost, Debian wallpapers
+    called blurry or None)] for K = 0, 3"""
     head = fit(os.path.join(run, "fit.csv"), ALL[:9])
 
     def z(name, label=None):
@@ -134,10 +138,15 @@ def tradeoff(run):
     keep = lambda part: np.concatenate([z(os.path.basename(f)) for f in
                                         sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))])
     real, old, held, train = z("check.csv", "blurry"), z("old.csv", "blurry"), keep("held"), keep("train")
+    deb = None
+    if os.path.exists(os.path.join(run, "debian.csv")):
+        deb = np.array([v for v, r in zip(z("debian.csv"), rows(os.path.join(run, "debian.csv")))
+                        if "mate_Storm" not in r["path"] and "analogpattern" not in r["path"]])
     out = []
     for k in (0, 3):
         t = np.sort(train)[k]  # below this, at most k training keepers
-        out.append((k, 100 * (real < t).mean(), 100 * (old < t).mean(), int((held < t).sum())))
+        out.append((k, 1 / (1 + np.exp(-min(t, 30))), 100 * (real < t).mean(), 100 * (old < t).mean(),
+                    int((held < t).sum()), None if deb is None else int((deb < t).sum())))
     return out
 
 
@@ -156,7 +165,8 @@ def main():
     elif len(a) >= 2 and a[0] == "tradeoff":
         for r in a[1:]:
             print("%-26s " % os.path.basename(r.rstrip("/")) + " | ".join(
-                "training keepers lost <= %d: realistic caught %.1f %%, old %.1f %%, held-back keepers lost %d" % f
+                "training keepers lost <= %d (line %.3f): realistic caught %.1f %%, old %.1f %%, "
+                "held-back keepers lost %d" % f[:5] + ("" if f[5] is None else ", Debian wallpapers called blurry %d" % f[5])
                 for f in tradeoff(r)))
     else:
         print(__doc__, file=sys.stderr)
