@@ -129,19 +129,17 @@ def tradeoff(run):
     called blurry or None)] for K = 0, 3"""
     head = fit(os.path.join(run, "fit.csv"), ALL[:9])
 
-    def z(name, label=None):
+    def z(name, label=None, skip=("mate_Storm",)):
         rs = [r for r in rows(os.path.join(run, name)) if (not label or r["label"] == label)
-              and "mate_Storm" not in r["path"]]
+              and not any(k in r["path"] for k in skip)]
         v = logits(rs, head)
         v[held_line(rs)] = np.inf  # held at the line by the low-contrast rule: never blurry
         return v
     keep = lambda part: np.concatenate([z(os.path.basename(f)) for f in
                                         sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))])
     real, old, held, train = z("check.csv", "blurry"), z("old.csv", "blurry"), keep("held"), keep("train")
-    deb = None
-    if os.path.exists(os.path.join(run, "debian.csv")):
-        deb = np.array([v for v, r in zip(z("debian.csv"), rows(os.path.join(run, "debian.csv")))
-                        if "mate_Storm" not in r["path"] and "analogpattern" not in r["path"]])
+    deb = (z("debian.csv", skip=("mate_Storm", "analogpattern"))
+           if os.path.exists(os.path.join(run, "debian.csv")) else None)
     out = []
     for k in (0, 3):
         t = np.sort(train)[k]  # below this, at most k training keepers
@@ -166,7 +164,8 @@ def main():
         for r in a[1:]:
             print("%-26s " % os.path.basename(r.rstrip("/")) + " | ".join(
                 "training keepers lost <= %d (line %.3f): realistic caught %.1f %%, old %.1f %%, "
-                "held-back keepers lost %d" % f[:5] + ("" if f[5] is None else ", Debian wallpapers called blurry %d" % f[5])
+                "held-back keepers lost %d" % f[:5]
+                + ("" if f[5] is None else ", Debian wallpapers called blurry %d" % f[5])
                 for f in tradeoff(r)))
     else:
         print(__doc__, file=sys.stderr)

@@ -3,8 +3,8 @@
  * per output, the flat index into the input's (h*w) plane of the first maximum; its backward
  * routes each gradient there. Average pooling counts the padding as zeros, dividing by kh*kw
  * as PyTorch does by default; it sums in two passes, along the rows into a buffer of h x ow
- * sums, then down the columns, so a k x k window costs 2k adds an output instead of k^2 (the
- * context branch's 5 x 5 average over the tile map was a sixth of a photo's judging time).
+ * sums, then down the columns, so a k x k window costs 2k adds an output instead of k^2 (a
+ * context network's judging fell from 6.1 to 5.4 ms a photo, docs/benchmarks-history.md).
  * Global pooling reduces each (image, channel) row of hw values to
  * its mean, its maximum (gradient to the first index equal to the max) or its population
  * variance (gradient dy * 2*(x - mean)/hw); sums are taken in double, and the backward passes
@@ -24,6 +24,35 @@ static int pool_shape_ok(const unsharp_pool_shape *s)
     if ((eh - s->kh) / s->sh + 1 != s->oh || (ew - s->kw) / s->sw + 1 != s->ow) return 0;
     if ((int64_t)s->h * s->w > INT32_MAX) return 0; /* argmax is int32 */
     return 1;
+}
+
+/* Max pooling of one plane, the window clipped to the plane; ap (may be NULL) gets the flat
+ * index of each output's first maximum. */
+static void max_plane(const unsharp_pool_shape *s, const float *xp, float *yp, int32_t *ap)
+{
+    for (int oy = 0; oy < s->oh; oy++) {
+        int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
+        if (y0 < 0) y0 = 0;
+        if (y1 > s->h) y1 = s->h;
+        for (int ox = 0; ox < s->ow; ox++) {
+            int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
+            if (x0 < 0) x0 = 0;
+            if (x1 > s->w) x1 = s->w;
+            size_t o = (size_t)oy * s->ow + ox;
+            float best = 0.0f;
+            int32_t at = -1; /* a window wholly in the padding: 0, no gradient */
+            for (int iy = y0; iy < y1; iy++)
+                for (int ix = x0; ix < x1; ix++) {
+                    float v = xp[(size_t)iy * s->w + ix];
+                    if (at < 0 || v > best) {
+                        best = v;
+                        at = (int32_t)(iy * s->w + ix);
+                    }
+                }
+            yp[o] = best;
+            if (ap) ap[o] = at;
+        }
+    }
 }
 
 /* Average pooling of one plane: row sums of each output column's window into rows (h x ow),
@@ -67,39 +96,13 @@ unsharp_status unsharp__cpu_pool2d_forward(unsharp_backend *be, const unsharp_po
     const size_t hw = (size_t)s->h * s->w, ohw = (size_t)s->oh * s->ow;
     const float inv = 1.0f / (float)((double)s->kh * s->kw);
 
-    if (!is_max) {
+    if (is_max) {
+        for (size_t pl = 0; pl < planes; pl++)
+            max_plane(s, x + pl * hw, y + pl * ohw, argmax ? argmax + pl * ohw : NULL);
+    } else {
         rows = malloc(sizeof *rows * (size_t)s->h * s->ow);
         if (!rows) FAIL(UNSHARP_ERR_NOMEM, "out of memory for average pooling's row sums");
         for (size_t pl = 0; pl < planes; pl++) avg_plane(s, x + pl * hw, y + pl * ohw, rows, inv);
-        goto bailout;
-    }
-    for (size_t pl = 0; pl < planes; pl++) {
-        const float *xp = x + pl * hw;
-        float *yp = y + pl * ohw;
-        int32_t *ap = argmax ? argmax + pl * ohw : NULL;
-        for (int oy = 0; oy < s->oh; oy++) {
-            int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
-            if (y0 < 0) y0 = 0;
-            if (y1 > s->h) y1 = s->h;
-            for (int ox = 0; ox < s->ow; ox++) {
-                int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
-                if (x0 < 0) x0 = 0;
-                if (x1 > s->w) x1 = s->w;
-                size_t o = (size_t)oy * s->ow + ox;
-                float best = 0.0f;
-                int32_t at = -1; /* a window wholly in the padding: 0, no gradient */
-                for (int iy = y0; iy < y1; iy++)
-                    for (int ix = x0; ix < x1; ix++) {
-                        float v = xp[(size_t)iy * s->w + ix];
-                        if (at < 0 || v > best) {
-                            best = v;
-                            at = (int32_t)(iy * s->w + ix);
-                        }
-                    }
-                yp[o] = best;
-                if (ap) ap[o] = at;
-            }
-        }
     }
 bailout:
     free(rows);
