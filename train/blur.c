@@ -170,6 +170,11 @@ static double path_spread(const double *px, const double *py, int steps)
 
 int blur_kernel_shake_sized(blur_rng *rng, float length, int by_spread, float *k, int *ksize)
 {
+    return blur_kernel_shake_dwell(rng, length, by_spread, 0, k, ksize);
+}
+
+int blur_kernel_shake_dwell(blur_rng *rng, float length, int by_spread, int dwell, float *k, int *ksize)
+{
     if (!rng || !k || !ksize || !(length > 0.0f && length <= 60.0f)) return BLUR_ERR_INVALID;
     double px[SHAKE_STEPS + 1], py[SHAKE_STEPS + 1];
     /* The walk's character, per trajectory: a pull back to the start (curly, compact paths),
@@ -178,6 +183,7 @@ int blur_kernel_shake_sized(blur_rng *rng, float length, int by_spread, float *k
     double shake = blur_uniform(rng, 0.1f, 1.0f);
     double p_jerk = blur_uniform(rng, 0.0f, 0.06f);
     double a0 = blur_uniform(rng, 0.0f, (float)(2.0 * M_PI));
+    double volatility = dwell ? blur_uniform(rng, 0.6f, 2.5f) : 0.6;
     double vx = cos(a0), vy = sin(a0), speed = 1.0, total = 0.0;
     px[0] = py[0] = 0.0;
     for (int t = 0; t < SHAKE_STEPS; t++) {
@@ -185,6 +191,7 @@ int blur_kernel_shake_sized(blur_rng *rng, float length, int by_spread, float *k
             double a = M_PI + blur_uniform(rng, -0.5f, 0.5f);
             double nx = vx * cos(a) - vy * sin(a), ny = vx * sin(a) + vy * cos(a);
             vx = nx; vy = ny;
+            if (dwell) speed *= 0.1; /* a hand stops as it turns round */
         }
         double gx = blur_normal(rng), gy = blur_normal(rng);
         vx += 0.5 * shake * gx - centripetal * px[t] / (0.25 * SHAKE_STEPS);
@@ -192,7 +199,7 @@ int blur_kernel_shake_sized(blur_rng *rng, float length, int by_spread, float *k
         double vn = sqrt(vx * vx + vy * vy);
         if (vn < 1e-9) { vx = 1.0; vy = 0.0; vn = 1.0; }
         vx /= vn; vy /= vn;
-        speed = 0.8 * speed + 0.2 * exp(0.6 * blur_normal(rng)); /* momentum in speed too */
+        speed = 0.8 * speed + 0.2 * exp(volatility * blur_normal(rng)); /* momentum in speed too */
         px[t + 1] = px[t] + speed * vx;
         py[t + 1] = py[t] + speed * vy;
         total += speed;

@@ -19,7 +19,7 @@ static const struct {
     F(lowlight_sigma_max), F(p_sharpen), F(sharpen_amount_max), F(sharpen_sigma_min),
     F(sharpen_sigma_max), F(p_haze), F(haze_contrast_min), F(p_exposure), F(gain_min), F(gain_max),
     F(gamma_min), F(gamma_max), F(p_jpeg), F(texture_min), F(flat_weight), F(texture_rel), F(focus_both),
-    F(mild_lo), F(mild_hi), F(mild_target), F(shake_spread),
+    F(mild_lo), F(mild_hi), F(mild_target), F(shake_spread), F(shake_dwell),
     F(sharp_fraction_tile), F(blurred_fraction_tile),
 };
 #undef F

@@ -126,6 +126,7 @@ int blur_config_check(const blur_config *c)
     if (!(c->texture_rel >= 0.0f && c->texture_rel <= 1.0f)) return BLUR_ERR_INVALID;
     if (!(c->focus_both == 0.0f || c->focus_both == 1.0f)) return BLUR_ERR_INVALID;
     if (!(c->shake_spread == 0.0f || c->shake_spread == 1.0f)) return BLUR_ERR_INVALID;
+    if (!(c->shake_dwell == 0.0f || c->shake_dwell == 1.0f)) return BLUR_ERR_INVALID;
     /* mild_hi 0 is off whatever mild_lo is, so that the two can be set one at a time */
     if (!(c->mild_lo >= 0.0f && c->mild_lo <= 8.0f && c->mild_hi >= 0.0f && c->mild_hi <= 8.0f) ||
         (c->mild_hi > 0.0f && c->mild_lo > c->mild_hi) || !(c->mild_target >= 0.0f && c->mild_target <= 1.0f))
@@ -431,7 +432,7 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
             if (blur_uniform(rng, 0.0f, 1.0f) < cfg->p_shake) {
                 kind = BLUR_KIND_SHAKE;
                 param = log_uniform(rng, cfg->shake_len_min, cfg->shake_len_max);
-                st = blur_kernel_shake_sized(rng, param, cfg->shake_spread > 0.0f, k, &ksize);
+                st = blur_kernel_shake_dwell(rng, param, cfg->shake_spread > 0.0f, cfg->shake_dwell > 0.0f, k, &ksize);
             } else {
                 kind = BLUR_KIND_MOTION;
                 param = log_uniform(rng, cfg->motion_len_min, cfg->motion_len_max);
