@@ -411,6 +411,109 @@ START_TEST(eight_bit_input_equals_float)
 }
 END_TEST
 
+/* Tied weights (unsharp_model_tie_transpose): the network's tile map for a transposed photo is
+ * its tile map transposed, and its image logits are the same, for a network with the context
+ * branch's shape (strided, pooled and concatenated channels, a hidden image layer, random
+ * biases). Untied, the same network gives other answers; odd channel counts and a kernel that
+ * is not square are refused by name. */
+static unsigned tie_seed;
+static double tie_uniform(void) { return (double)(rand_r(&tie_seed) % 10000) / 10000.0; }
+
+static void outputs(unsharp_model *m, float *x, int h, int w, float *tiles, int *th, int *tw, float image[3])
+{
+    unsharp_tensor in = unsharp_tensor_make(x, 1, 1, h, w);
+    ck_assert_int_eq(unsharp_model_forward(m, &in, 0), UNSHARP_OK);
+    int shape[4];
+    ck_assert_int_eq(unsharp_model_output_shape(m, "tiles", shape), UNSHARP_OK);
+    *th = shape[2];
+    *tw = shape[3];
+    unsharp_tensor t = unsharp_tensor_make(tiles, 1, 1, *th, *tw), im = unsharp_tensor_make(image, 1, 3, 1, 1);
+    ck_assert_int_eq(unsharp_model_get_output(m, "tiles", &t), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_get_output(m, "image", &im), UNSHARP_OK);
+}
+
+static double transpose_gap(unsharp_model *m)
+{
+    enum { H = 72, W = 56 };
+    static float x[H * W], xt[H * W], a[64], b[64];
+    tie_seed = 5;
+    for (int y = 0; y < H; y++)
+        for (int i = 0; i < W; i++) x[y * W + i] = xt[i * H + y] = (float)tie_uniform();
+    float ia[3], ib[3];
+    int ah, aw, bh, bw;
+    outputs(m, x, H, W, a, &ah, &aw, ia);
+    outputs(m, xt, W, H, b, &bh, &bw, ib);
+    ck_assert_int_eq(ah, bw);
+    ck_assert_int_eq(aw, bh);
+    double gap = 0.0;
+    for (int y = 0; y < ah; y++)
+        for (int i = 0; i < aw; i++) gap = fmax(gap, fabs((double)a[y * aw + i] - b[i * bw + y]));
+    for (int k = 0; k < 3; k++) gap = fmax(gap, fabs((double)ia[k] - ib[k]));
+    return gap;
+}
+
+START_TEST(tied_weights_see_the_transpose_alike)
+{
+    const char *arch = "input luma 1\nconv c1 luma out=4 k=6 s=4 p=1\nlrelu a1 c1 slope=0.1\n"
+                       "conv c2 a1 out=6 k=3 s=2 p=1\nlrelu a2 c2 slope=0.1\navgpool ctx a2 k=3 s=1 p=1\n"
+                       "conv cc ctx out=4 k=1\nlrelu ac cc slope=0.1\nconcat both a2,ac\n"
+                       "conv tiles both out=1 k=1\nsigmoid_ce tile_loss tiles\ngmean gm a2\ngmax gx a2\n"
+                       "gvar gv a2\nconcat feat gm,gx,gv\ndense ih feat out=8\nlrelu aih ih slope=0.1\n"
+                       "dense image aih out=3\navgpool blocks tiles k=2 s=1\ngmax peak blocks\n"
+                       "sigmoid_ce peak_loss peak weight=3\nsoftmax_ce image_loss image\n";
+    unsharp_model *m = NULL;
+    ck_assert_int_eq(unsharp_model_create(arch, 7, NULL, &m), UNSHARP_OK);
+    tie_seed = 11;
+    for (int i = 0; i < unsharp_model_param_count(m); i++) { /* biases away from their zero start */
+        const char *name;
+        size_t n;
+        ck_assert_int_eq(unsharp_model_param_info(m, i, &name, &n, NULL), UNSHARP_OK);
+        if (!strstr(name, ".bias")) continue;
+        float v[64];
+        ck_assert_uint_le(n, 64);
+        for (size_t k = 0; k < n; k++) v[k] = (float)(tie_uniform() - 0.5);
+        ck_assert_int_eq(unsharp_model_set_param(m, name, v, n), UNSHARP_OK);
+    }
+    double untied = transpose_gap(m);
+    ck_assert_msg(untied > 1e-3, "untied, the transpose already gives the same answers (%g)", untied);
+    ck_assert_int_eq(unsharp_model_tie_transpose(m), UNSHARP_OK);
+    ck_assert_str_eq(unsharp_model_errmsg(m), "");
+    double tied = transpose_gap(m);
+    ck_assert_msg(tied < 1e-5, "tied, the transpose differs by %g (untied %g)", tied, untied);
+    /* tying is a projection: a second time changes nothing */
+    size_t total = unsharp_model_param_total(m), off = 0;
+    float *p1 = calloc(total, sizeof *p1), *p2 = calloc(total, sizeof *p2);
+    ck_assert_ptr_nonnull(p1);
+    ck_assert_ptr_nonnull(p2);
+    for (int pass = 0; pass < 2; pass++) {
+        off = 0;
+        for (int i = 0; i < unsharp_model_param_count(m); i++) {
+            const char *name;
+            size_t n;
+            ck_assert_int_eq(unsharp_model_param_info(m, i, &name, &n, NULL), UNSHARP_OK);
+            ck_assert_int_eq(unsharp_model_get_param(m, name, (pass ? p2 : p1) + off, n), UNSHARP_OK);
+            off += n;
+        }
+        if (!pass) ck_assert_int_eq(unsharp_model_tie_transpose(m), UNSHARP_OK);
+    }
+    ck_assert_int_eq(memcmp(p1, p2, off * sizeof *p1), 0);
+    free(p1);
+    free(p2);
+    unsharp_model_free(m);
+
+    ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=3 k=3\nlrelu a c\nconv t a out=1 k=1\nsigmoid_ce l t\n",
+                                          1, NULL, &m), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_tie_transpose(m), UNSHARP_ERR_INVALID);
+    ck_assert_msg(strstr(unsharp_model_errmsg(m), "layer 'c' (line 2) has 3 outputs"), "%s", unsharp_model_errmsg(m));
+    unsharp_model_free(m);
+    ck_assert_int_eq(unsharp_model_create("input x 1\nconv c x out=2 kh=3 kw=1\n", 1, NULL, &m), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_tie_transpose(m), UNSHARP_ERR_INVALID);
+    ck_assert_msg(strstr(unsharp_model_errmsg(m), "square"), "%s", unsharp_model_errmsg(m));
+    unsharp_model_free(m);
+    ck_assert_int_eq(unsharp_model_tie_transpose(NULL), UNSHARP_ERR_INVALID);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("model");
@@ -426,6 +529,7 @@ int main(void)
     tcase_add_test(tc, lcn_and_spatial_concat_match_naive);
     tcase_add_test(tc, inference_activation_in_place);
     tcase_add_test(tc, eight_bit_input_equals_float);
+    tcase_add_test(tc, tied_weights_see_the_transpose_alike);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

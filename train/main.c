@@ -37,7 +37,7 @@
 #define FT_DISTILL_TEXT "0.5"
 
 typedef struct options {
-    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe;
+    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe, tie_transpose;
     float in_focus; /* blur_config.texture_rel; < 0: the recipe's */
     const char *sample_set[16]; /* --sample KEY=VALUE, in order */
     int n_sample_set;
@@ -96,6 +96,8 @@ static void usage(FILE *f)
             "                          tile with detail; docs/model.md)\n"
             "      --sample KEY=VALUE  change one setting of the recipe (train/blur.h, for example\n"
             "                          p_haze=0.4); may be repeated, up to 16 times\n"
+            "      --tie-transpose     keep each channel's twin the transposed channel, so that the network\n"
+            "                          sees a photo and its transpose alike (an experiment; docs/model.md)\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
             "      --lr X              peak learning rate (cosine decay, 1 epoch warm-up; default 0.002 for a\n"
@@ -291,6 +293,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"sharp", required_argument, 0, 18},    {"blurry", required_argument, 0, 19},
         {"from-marks", required_argument, 0, 20}, {"keep", required_argument, 0, 21},
         {"in-focus", required_argument, 0, 22}, {"sample", required_argument, 0, 23},
+        {"tie-transpose", no_argument, 0, 24},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -312,6 +315,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 4: o->val = optarg; break;
         case 5: o->arch_file = optarg; break;
         case 13: o->scratch = 1; break;
+        case 24: o->tie_transpose = 1; break;
         case 'b': o->batch = (int)strtol(optarg, &end, 10); if (*end || o->batch < 1 || o->batch > 1024) goto bad; break;
         case 6: o->crop = (int)strtol(optarg, &end, 10); if (*end || o->crop < 64 || o->crop % 32 || o->crop > 1024) goto bad; break;
         case 15:
@@ -541,11 +545,12 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
     }
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
                          "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
-                         "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s, \"in_focus\": %.3g",
+                         "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s, \"in_focus\": %.3g, "
+                         "\"tie_transpose\": %s",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
                      o->camera_recipe ? "camera" : "shipped", o->pull, o->distill, o->force ? "true" : "false",
-                     o->in_focus < 0 ? 0.0 : o->in_focus);
+                     o->in_focus < 0 ? 0.0 : o->in_focus, o->tie_transpose ? "true" : "false");
     store_buf_add(&b, ", \"sample\": [");
     for (int i = 0; i < o->n_sample_set; i++) {
         if (i) store_buf_add(&b, ", ");
@@ -855,6 +860,10 @@ int main(int argc, char **argv)
     if (o.resume && !restored)
         fprintf(stderr, PROG ": %s has no optimiser state (an older checkpoint): Adam starts afresh\n", o.resume);
     if (!restored && unsharp_model_set_optimizer(m, &oc) != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_model_errmsg(m)); goto done; }
+    if (o.tie_transpose && unsharp_model_tie_transpose(m) != UNSHARP_OK) {
+        fprintf(stderr, PROG ": --tie-transpose: %s\n", unsharp_model_errmsg(m));
+        goto done;
+    }
 
     /* An optional loss "peak_loss" on the crop's sharpest part (in the shipped network a global
      * max over 2x2 blocks of the tile map): a blurred crop's sharpest part must still look
@@ -1020,7 +1029,8 @@ int main(int argc, char **argv)
                 (has_peak && unsharp_model_set_target(m, "peak_loss", b->peak, b->label_w, (size_t)o.batch) != UNSHARP_OK) ||
                 unsharp_model_zero_grad(m) != UNSHARP_OK || unsharp_model_forward(m, &x, 1) != UNSHARP_OK ||
                 unsharp_model_loss(m, &loss) != UNSHARP_OK || unsharp_model_backward(m) != UNSHARP_OK ||
-                unsharp_model_step(m) != UNSHARP_OK || (anchor.n && ft_anchor_pull(m, &anchor, (float)(lr * o.pull)) != 0)) {
+                unsharp_model_step(m) != UNSHARP_OK || (anchor.n && ft_anchor_pull(m, &anchor, (float)(lr * o.pull)) != 0) ||
+                (o.tie_transpose && unsharp_model_tie_transpose(m) != UNSHARP_OK)) {
                 fprintf(stderr, "\n" PROG ": %s\n", unsharp_model_errmsg(m));
                 give_back(&q, slot);
                 goto stop;

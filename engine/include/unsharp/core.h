@@ -312,6 +312,15 @@ UNSHARP_API unsharp_status unsharp_model_set_lr(unsharp_model *m, float lr);
 /* One update of the parameters from the current gradients.
  * @return UNSHARP_OK, UNSHARP_ERR_STATE (no optimiser set) or _INVALID. */
 UNSHARP_API unsharp_status unsharp_model_step(unsharp_model *m);
+/* Ties the weights so that the network sees a photo and its transpose alike: each convolution
+ * or dense layer's channel c has a twin, c + C/2, whose kernel is c's transposed, reading the
+ * input channels' twins; the layers a loss reads (the tile map, the image logits) are their own
+ * twins. Each tied pair becomes its mean. Run after every step, training stays in the tied
+ * weights, and the outputs for a transposed photo are the transposed outputs. For experiments
+ * (unsharp-train --tie-transpose).
+ * @return UNSHARP_OK, UNSHARP_ERR_INVALID (m is NULL, a kernel, stride or padding that is not
+ *         square, or an odd channel count to pair), _NOMEM or _BACKEND. */
+UNSHARP_API unsharp_status unsharp_model_tie_transpose(unsharp_model *m);
 
 /* Writes a training checkpoint atomically, as unsharp_model_save does, with the optimiser's
  * state (moments, step count, configuration) besides the parameters, so that a run resumed from
