@@ -26,18 +26,24 @@ static int pool_shape_ok(const unsharp_pool_shape *s)
     return 1;
 }
 
+/* The input rows (or columns) [*lo, *hi) of output o's window, clipped to the n of the plane. */
+static void window(int o, int stride, int pad, int k, int n, int *lo, int *hi)
+{
+    int a = o * stride - pad, b = a + k;
+    *lo = a < 0 ? 0 : a;
+    *hi = b > n ? n : b;
+}
+
 /* Max pooling of one plane, the window clipped to the plane; ap (may be NULL) gets the flat
  * index of each output's first maximum. */
 static void max_plane(const unsharp_pool_shape *s, const float *xp, float *yp, int32_t *ap)
 {
     for (int oy = 0; oy < s->oh; oy++) {
-        int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
-        if (y0 < 0) y0 = 0;
-        if (y1 > s->h) y1 = s->h;
+        int y0, y1;
+        window(oy, s->sh, s->ph, s->kh, s->h, &y0, &y1);
         for (int ox = 0; ox < s->ow; ox++) {
-            int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
-            if (x0 < 0) x0 = 0;
-            if (x1 > s->w) x1 = s->w;
+            int x0, x1;
+            window(ox, s->sw, s->pw, s->kw, s->w, &x0, &x1);
             size_t o = (size_t)oy * s->ow + ox;
             float best = 0.0f;
             int32_t at = -1; /* a window wholly in the padding: 0, no gradient */
@@ -63,18 +69,16 @@ static void avg_plane(const unsharp_pool_shape *s, const float *xp, float *yp, f
         const float *xr = xp + (size_t)iy * s->w;
         float *rr = rows + (size_t)iy * s->ow;
         for (int ox = 0; ox < s->ow; ox++) {
-            int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
-            if (x0 < 0) x0 = 0;
-            if (x1 > s->w) x1 = s->w;
+            int x0, x1;
+            window(ox, s->sw, s->pw, s->kw, s->w, &x0, &x1);
             float sum = 0.0f;
             for (int ix = x0; ix < x1; ix++) sum += xr[ix];
             rr[ox] = sum;
         }
     }
     for (int oy = 0; oy < s->oh; oy++) {
-        int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
-        if (y0 < 0) y0 = 0;
-        if (y1 > s->h) y1 = s->h;
+        int y0, y1;
+        window(oy, s->sh, s->ph, s->kh, s->h, &y0, &y1);
         float *yr = yp + (size_t)oy * s->ow;
         for (int ox = 0; ox < s->ow; ox++) yr[ox] = 0.0f;
         for (int iy = y0; iy < y1; iy++) {
@@ -131,13 +135,11 @@ unsharp_status unsharp__cpu_pool2d_backward(unsharp_backend *be, const unsharp_p
             continue;
         }
         for (int oy = 0; oy < s->oh; oy++) {
-            int y0 = oy * s->sh - s->ph, y1 = y0 + s->kh;
-            if (y0 < 0) y0 = 0;
-            if (y1 > s->h) y1 = s->h;
+            int y0, y1;
+            window(oy, s->sh, s->ph, s->kh, s->h, &y0, &y1);
             for (int ox = 0; ox < s->ow; ox++) {
-                int x0 = ox * s->sw - s->pw, x1 = x0 + s->kw;
-                if (x0 < 0) x0 = 0;
-                if (x1 > s->w) x1 = s->w;
+                int x0, x1;
+                window(ox, s->sw, s->pw, s->kw, s->w, &x0, &x1);
                 float g = dyp[(size_t)oy * s->ow + ox] * inv;
                 for (int iy = y0; iy < y1; iy++)
                     for (int ix = x0; ix < x1; ix++) dxp[(size_t)iy * s->w + ix] += g;
