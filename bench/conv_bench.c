@@ -94,7 +94,7 @@ static void bench_config(const char *arch, int threads, int n, int h, int w, con
 
 int main(int argc, char **argv)
 {
-    const char *arch_path = UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch";
+    const char *arch_path = UNSHARP_SOURCE_DIR "/weights/unsharp-v2.arch";
     int threads = 1;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--arch") == 0 && i + 1 < argc) arch_path = argv[++i];

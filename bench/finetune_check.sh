@@ -21,7 +21,7 @@ OUT=${1:?usage: finetune_check.sh OUT SEED...}; shift
 BUILD=${UNSHARP_BUILD:-build}
 DATA=../shared/data
 PHOTOS=${PHOTOS:-$DATA/photos-unsplash}
-START=${START:-$PWD/weights/unsharp-v1.usw}
+START=${START:-$PWD/weights/unsharp-v2.usw}
 [ -d "$DATA/realblur-dev" ] || { echo "finetune_check: skipped: $DATA/realblur-dev is absent"; exit 0; }
 mkdir -p "$OUT"
 if [ -z "${SPLIT:-}" ]; then SPLIT=$OUT/split; [ -d "$SPLIT" ] || bench/photo_split.sh --all "$SPLIT" > /dev/null; fi
@@ -31,7 +31,7 @@ export UNSHARP_DB=none UNSHARP_WEIGHTS=$START # what the runs fine-tune, whereve
 judge() {
   local w=$1 name=$2 kc rb ev sharp_blurry eval_line=""
   "$BUILD/cli/unsharp-classify" --weights "$w" --format csv -q "$SPLIT"/held/*/ "$SPLIT"/train/*/ 2> /dev/null |
-    awk -F, '{ sub(/\r$/, "") } NR > 1 && $7 == "" && $3 == "blurry" { print $1 }' | sort > "$OUT/$name.blurry"
+    awk -F, '{ sub(/\r$/, "") } NR > 1 && $NF == "" && $3 == "blurry" { print $1 }' | sort > "$OUT/$name.blurry"
   kc=$(printf '%d of %d, %d newly' "$(wc -l < "$OUT/$name.blurry")" "$(find "$SPLIT"/held "$SPLIT"/train -type f | wc -l)" \
     "$(comm -13 "$OUT/start.blurry" "$OUT/$name.blurry" | wc -l)")
   rb=$("$BUILD/train/unsharp-train" --evaluate "$DATA/realblur-dev" --init "$w" -j 1 2> /dev/null | sed -n 's/.*accuracy \([0-9.]*\) .*AUC \([0-9.]*\).*/\1 \2/p')
@@ -41,9 +41,9 @@ judge() {
     ev=$("$BUILD/train/unsharp-train" --evaluate "$EVAL" --init "$w" -j 1 2> /dev/null | sed -n 's/.*accuracy \([0-9.]*\) .*AUC \([0-9.]*\).*/\1 \2/p')
     local kept caught
     kept=$("$BUILD/cli/unsharp-classify" --weights "$w" --format csv -q "$EVAL/sharp" 2> /dev/null |
-      awk -F, '{ sub(/\r$/, "") } NR > 1 && $7 == "" { n++; if ($3 != "blurry") k++ } END { printf "%d/%d", k, n }')
+      awk -F, '{ sub(/\r$/, "") } NR > 1 && $NF == "" { n++; if ($3 != "blurry") k++ } END { printf "%d/%d", k, n }')
     caught=$("$BUILD/cli/unsharp-classify" --weights "$w" --format csv -q "$EVAL/blurry" 2> /dev/null |
-      awk -F, '{ sub(/\r$/, "") } NR > 1 && $7 == "" { n++; if ($3 == "blurry") c++ } END { printf "%d/%d", c, n }')
+      awk -F, '{ sub(/\r$/, "") } NR > 1 && $NF == "" { n++; if ($3 == "blurry") c++ } END { printf "%d/%d", c, n }')
     eval_line=$(printf '  EVAL acc/AUC %s, keepers kept %s, blur caught %s' "${ev:-? ?}" "$kept" "$caught")
   fi
   printf '%-12s keeper check: %s called blurry; realblur-dev acc/AUC %s, sharp ones called blurry %s of 9%s\n' \

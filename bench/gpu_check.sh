@@ -63,7 +63,7 @@ pack() {
     done
   (cd "$dir/stage" && tar -cf - . | xz -T"$(nproc)" -6 > ../lib.tar.xz) || die "cannot compress the libraries"
   rm -rf "${dir:?}/stage"
-  cp "$root/weights/unsharp-v1.arch" "$root/weights/unsharp-v1.usw" "$dir/src/weights/"
+  cp "$root/weights/unsharp-v2.arch" "$root/weights/unsharp-v2.usw" "$dir/src/weights/"
   cp -r "$root/weights/experiments" "$dir/src/weights/" # test_parity trains the experiments' architectures too
   cp "$root/bench/train_speed.py" "$dir/src/bench/"
   cp "$root/tests/torch/unsharp_torch.py" "$dir/src/tests/torch/"
@@ -117,7 +117,7 @@ run() {
   echo "== gpu_check $(date -u '+%Y-%m-%d %H:%M UTC') on $(hostname), $cores cores"
   cat "$P/BUILD" 2> /dev/null
   mkdir -p "$T/lib" && xz -dc "$P/lib.tar.xz" | tar -xf - -C "$T/lib" || die "cannot unpack the libraries"
-  local B=$P/bin ARCH=$P/src/weights/unsharp-v1.arch PY=${PYTHON:-python3}
+  local B=$P/bin ARCH=$P/src/weights/unsharp-v2.arch PY=${PYTHON:-python3}
   # cuDNN: PyTorch's own (the version the module was built against, and the one PyTorch runs on)
   # before any other on the machine; PyTorch itself runs with the machine's library path
   local dnn blas orig_ld=${LD_LIBRARY_PATH:-}
@@ -126,7 +126,7 @@ run() {
   blas=$(find_lib libcublas.so.13)
   export LD_LIBRARY_PATH=$T/lib${dnn:+:$dnn}${blas:+:$blas}${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
   export UNSHARP_CUDA_MODULE=$P/bin/libunsharp-cuda.so
-  export UNSHARP_WEIGHTS=$P/src/weights/unsharp-v1.usw
+  export UNSHARP_WEIGHTS=$P/src/weights/unsharp-v2.usw
   export UNSHARP_SOURCE_DIR=$P/src
   export NVIDIA_TF32_OVERRIDE=0
   export PYTHONUNBUFFERED=1
@@ -230,7 +230,7 @@ run() {
     echo "== 4, 5: skipped: the pack has no photos"
   fi
 
-  echo "== summary: train_speed samples/s (unsharp-v1, 256x256 crops, no TF32)"
+  echo "== summary: train_speed samples/s (unsharp-v2, 256x256 crops, no TF32)"
   echo "| batch | C cpu ($cores threads) | C cuda heuristic | C cuda measure | C cuda fastest | PyTorch cuda | PyTorch cuda cudnn.benchmark | PyTorch cuda cudnn.benchmark, batch from the host |"
   echo "|---|---|---|---|---|---|---|---|"
   for b in 16 128; do

@@ -12,7 +12,7 @@
 #        when unset); BASE_BIN (optional)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-W=${1:-$PWD/weights/unsharp-v1.usw}
+W=${1:-$PWD/weights/unsharp-v2.usw}
 BUILD=${UNSHARP_BUILD:-build}
 DATA=../shared/data
 BIN=$BUILD/cli/unsharp-classify
@@ -28,9 +28,9 @@ for part in held train; do
   for d in "$S/$part"/*/; do
     set_name="$part/$(basename "$d")"
     "$BIN" --no-index --weights "$W" --format csv -q "$d" > "$T/this.csv" 2> /dev/null || true
-    awk -F, -v name="$set_name" '{ sub(/\r$/, "") } NR > 1 && $7 == "" { n++; c[$3]++; print $2, $1 > "/dev/stderr" }
+    awk -F, -v name="$set_name" '{ sub(/\r$/, "") } NR > 1 && $NF == "" { n++; c[$3]++; print $2, $1 > "/dev/stderr" }
       END { printf "  %-32s %6d %6d %6d %6d   ", name, n, c["sharp"], c["unsure"], c["blurry"] }' "$T/this.csv" 2> "$T/scores"
-    sort -g "$T/scores" | head -3 | awk '{ n = split($2, p, "/"); printf "%.3f %s; ", $1, p[n] }'
+    sort -g "$T/scores" | awk 'NR <= 3 { n = split($2, p, "/"); printf "%.3f %s; ", $1, p[n] }' # (awk reads all: no SIGPIPE under pipefail)
     echo
   done
 done
@@ -38,5 +38,5 @@ if [ -n "${BASE_BIN:-}" ]; then
   echo "verdict moves (BASE_BIN -> this build), all sets:"
   UNSHARP_WEIGHTS=$W "$BASE_BIN" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/base.csv" 2> /dev/null || true
   "$BIN" --no-index --weights "$W" --format csv -q "$S"/held/*/ "$S"/train/*/ > "$T/this.csv" 2> /dev/null || true
-  paste -d, "$T/base.csv" "$T/this.csv" | awk -F, 'NR > 1 { print "  " $3 " -> " $10 }' | sort | uniq -c
+  paste -d'|' "$T/base.csv" "$T/this.csv" | awk -F'|' 'NR > 1 { split($1, a, ","); split($2, b, ","); print "  " a[3] " -> " b[3] }' | sort | uniq -c
 fi

@@ -3,7 +3,7 @@
  * at the working size, on the calling thread, best of 5 rounds: wall time, and the thread's CPU
  * time (which leaves out the time the thread waited for a core on a busy machine). The
  * reference, in the same run: the inference forward of the shipped network
- * (weights/unsharp-v1.arch) and of weights/experiments/lcn.arch on the same plane, one thread.
+ * (weights/unsharp-v2.arch) and of weights/experiments/lcn.arch on the same plane, one thread.
  *
  * usage: lcn_bench [--size WxH] [--k K] [--eps E] */
 #include <stdio.h>
@@ -65,7 +65,7 @@ int main(int argc, char **argv)
         }
         printf("lcn %dx%d k=%d %-38s %7.2f ms wall %7.2f ms CPU\n", w, h, k, names[op], best * 1e3, best_cpu * 1e3);
     }
-    const char *archs[2] = {UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch",
+    const char *archs[2] = {UNSHARP_SOURCE_DIR "/weights/unsharp-v2.arch",
                             UNSHARP_SOURCE_DIR "/weights/experiments/lcn.arch"};
     for (int a = 0; a < 2; a++) {
         unsharp_model *m = NULL;

@@ -16,14 +16,15 @@
 #      tiles with detail and on those in focus in the unblurred photo (where blur can be seen);
 #   6. realblur-dev: keepers kept, blurred photos called blurry, AUC (report only), beside the
 #      variance of the Laplacian (bench/laplacian_baseline.py).
-# "Called blurry" is a sharpness under the default band's lower line (0.4).
-# usage: bench/model_checks.sh [WEIGHTS]   (default weights/unsharp-v1.usw)
+# "Called blurry" is a sharpness under the weights' blurry line (metadata threshold.blurry; 0.4
+# when they carry none), "sharp" at or over threshold.sharp (0.6), as unsharp-classify judges.
+# usage: bench/model_checks.sh [WEIGHTS]   (default weights/unsharp-v2.usw)
 #        env: UNSHARP_BUILD (default build); SPLIT (a bench/photo_split.sh folder; else made from
 #        DEBIAN_PHOTOS and MORE_PHOTOS, each fetched when unset); SETS (where the check sets are
 #        made, or reused when present; default a temporary folder)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-W=${1:-weights/unsharp-v1.usw}
+W=${1:-weights/unsharp-v2.usw}
 BUILD=${UNSHARP_BUILD:-build}
 DATA=../shared/data
 PY=/usr/bin/python3
@@ -36,6 +37,9 @@ done
 "$PY" -c 'import numpy, scipy, PIL' 2>/dev/null || { echo "model_checks: skipped: $PY needs numpy, scipy and PIL"; exit 0; }
 
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+LO=$("$PF" --get-meta threshold.blurry "$W"); LO=${LO:-0.4}
+HI=$("$PF" --get-meta threshold.sharp "$W"); HI=${HI:-0.6}
+export BLURRY_BELOW=$LO SHARP_AT=$HI
 S=${SPLIT:-}
 if [ -z "$S" ]; then S=$T/split; bench/photo_split.sh --all "$S" > /dev/null; fi
 SETS=${SETS:-$T/sets}
@@ -50,20 +54,20 @@ if [ ! -f "$SETS/calib/manifest.csv" ]; then
 fi
 [ -d "$SETS/oldsynth/blurry" ] || "$PY" bench/synthetic_check.py --angles "$SETS/oldsynth" "$S"/held/photos-unsplash/* > /dev/null
 
-echo "== 1. keepers (weights $W)"
+echo "== 1. keepers (weights $W; called blurry under $LO, sharp from $HI)"
 UNSHARP_BUILD=$BUILD SPLIT=$S bench/keeper_check.sh "$PWD/$W" | tail -n +2
 deb=$(ls -d "$S"/*/debian-photos 2> /dev/null | head -1)
 if [ -n "$deb" ]; then
   "$PF" "$W" "$S"/held/debian-photos "$S"/train/debian-photos > "$T/debian.csv"
-  echo "   Debian wallpapers called blurry (< 0.4): $(awk -F, 'NR > 1 && $3 < 0.4 { n = split($1, p, "/"); printf "%s %.3f; ", p[n], $3 }' "$T/debian.csv")"
-  echo "   Debian wallpapers unsure:                $(awk -F, 'NR > 1 && $3 >= 0.4 && $3 < 0.6 { n = split($1, p, "/"); printf "%s %.3f; ", p[n], $3 }' "$T/debian.csv")"
+  echo "   Debian wallpapers called blurry (< $LO): $(awk -F, -v lo="$LO" 'NR > 1 && $3 < lo { n = split($1, p, "/"); printf "%s %.3f; ", p[n], $3 }' "$T/debian.csv")"
+  echo "   Debian wallpapers unsure:                $(awk -F, -v lo="$LO" -v hi="$HI" 'NR > 1 && $3 >= lo && $3 < hi { n = split($1, p, "/"); printf "%s %.3f; ", p[n], $3 }' "$T/debian.csv")"
 fi
 "$PF" "$W" "$SETS/check/sharp" "$SETS/check/blurry" > "$T/check.csv"
 $PH report "2. blur caught, realistic (held-back fifth, one sharp and one clearly blurred copy each)" "$T/check.csv"
 "$PF" "$W" "$SETS/oldsynth/sharp" "$SETS/oldsynth/blurry" > "$T/old.csv"
 $PH report "3. blur caught, the old check (held-back photos-unsplash)" "$T/old.csv" | grep -v AUC
 for k in "g15 Gaussian sigma 1.5" "m9 9 px motion at 30 deg" "m9h 9 px motion at 0 deg" "m9d 9 px motion at 45 deg" "m9v 9 px motion at 90 deg"; do
-  grep -- "-${k%% *}.jpg," "$T/old.csv" | awk -F, -v k="${k#* }" '{ n++; if ($3 < 0.4) b++ } END { printf "   %-26s %d / %d called blurry\n", k ":", b, n }'
+  grep -- "-${k%% *}.jpg," "$T/old.csv" | awk -F, -v k="${k#* }" -v lo="$LO" '{ n++; if ($3 < lo) b++ } END { printf "   %-26s %d / %d called blurry\n", k ":", b, n }'
 done
 "$PF" "$W" "$SETS/calib/sharp" "$SETS/calib/blurry" > "$T/calib.csv"
 $PH report "4. calibration (held-back fifth: half sharp or sharp subjects, half clearly blurred)" --calibration "$T/calib.csv"

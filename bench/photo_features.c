@@ -4,10 +4,13 @@
  * "sharp", "blurry" or anything else), the sharpness and verdict these weights give, and the
  * features of photo_score.h. With --maps DIR it also writes each photo's focus map as
  * DIR/NAME.map: a line "tw th", then tw * th float32 tile sharpness values, row by row.
- * With --set-head it writes a copy of the weights whose metadata holds the given head.
+ * With --set-head it writes a copy of the weights whose metadata holds the given head, with
+ * --set-meta one whose metadata KEY is VALUE (threshold.blurry=0.3: the blurry line).
  *
  * usage: photo_features [--maps DIR] WEIGHTS FOLDER...
- *        photo_features --set-head "v1 b w1 ... wN" WEIGHTS_IN WEIGHTS_OUT */
+ *        photo_features --set-head "v1 b w1 ... wN" WEIGHTS_IN WEIGHTS_OUT
+ *        photo_features --set-meta KEY=VALUE WEIGHTS_IN WEIGHTS_OUT
+ *        photo_features --get-meta KEY WEIGHTS   (prints the value; nothing when absent) */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +24,17 @@ static const char *verdict_name(unsharp_verdict v)
     return v == UNSHARP_VERDICT_SHARP ? "sharp" : v == UNSHARP_VERDICT_BLURRY ? "blurry" : "unsure";
 }
 
-static int set_head(const char *head, const char *in, const char *out)
+/* A copy of the weights IN at OUT whose metadata KEY is VALUE (a head is checked first). */
+static int set_meta(const char *key, const char *value, const char *in, const char *out)
 {
     float coef[PHOTO_NFEATURES + 1];
-    if (!unsharp__photo_head_parse(head, coef)) {
+    if (!strcmp(key, PHOTO_HEAD_KEY) && !unsharp__photo_head_parse(value, coef)) {
         fprintf(stderr, "photo_features: the head must be \"v1\" and %d numbers\n", PHOTO_NFEATURES + 1);
         return 2;
     }
     unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
     unsharp_model *m = NULL;
-    if (unsharp_model_load(in, &mo, &m) != UNSHARP_OK || unsharp_model_set_meta(m, PHOTO_HEAD_KEY, head) != UNSHARP_OK ||
+    if (unsharp_model_load(in, &mo, &m) != UNSHARP_OK || unsharp_model_set_meta(m, key, value) != UNSHARP_OK ||
         unsharp_model_save(m, out) != UNSHARP_OK) {
         fprintf(stderr, "photo_features: %s\n", m ? unsharp_model_errmsg(m) : unsharp_errmsg());
         unsharp_model_free(m);
@@ -88,7 +92,30 @@ static int judge_folder(unsharp_model *m, const char *dir, const char *maps)
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && !strcmp(argv[1], "--set-head")) return set_head(argv[2], argv[3], argv[4]);
+    if (argc == 4 && !strcmp(argv[1], "--get-meta")) { /* prints the value, or nothing when absent */
+        unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
+        unsharp_model *m = NULL;
+        if (unsharp_model_load(argv[3], &mo, &m) != UNSHARP_OK) {
+            fprintf(stderr, "photo_features: %s\n", unsharp_errmsg());
+            return 2;
+        }
+        const char *v = unsharp_model_get_meta(m, argv[2]);
+        if (v) printf("%s\n", v);
+        unsharp_model_free(m);
+        return 0;
+    }
+    if (argc == 5 && !strcmp(argv[1], "--set-head")) return set_meta(PHOTO_HEAD_KEY, argv[2], argv[3], argv[4]);
+    if (argc == 5 && !strcmp(argv[1], "--set-meta") && strchr(argv[2], '=') && argv[2][0] != '=') {
+        char key[128];
+        size_t k = (size_t)(strchr(argv[2], '=') - argv[2]);
+        if (k >= sizeof key) {
+            fprintf(stderr, "photo_features: the metadata key is longer than %d characters\n", (int)sizeof key - 1);
+            return 2;
+        }
+        memcpy(key, argv[2], k);
+        key[k] = 0;
+        return set_meta(key, argv[2] + k + 1, argv[3], argv[4]);
+    }
     const char *maps = NULL;
     int a = 1;
     if (argc > 2 && !strcmp(argv[1], "--maps")) {
@@ -97,7 +124,9 @@ int main(int argc, char **argv)
     }
     if (argc - a < 2) {
         fprintf(stderr, "usage: photo_features [--maps DIR] WEIGHTS FOLDER...\n"
-                        "       photo_features --set-head \"v1 b w1 ... wN\" WEIGHTS_IN WEIGHTS_OUT\n");
+                        "       photo_features --set-head \"v1 b w1 ... wN\" WEIGHTS_IN WEIGHTS_OUT\n"
+                        "       photo_features --set-meta KEY=VALUE WEIGHTS_IN WEIGHTS_OUT\n"
+                        "       photo_features --get-meta KEY WEIGHTS\n");
         return 2;
     }
     unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};

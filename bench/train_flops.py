@@ -97,7 +97,7 @@ def timed(fn):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--arch", default=os.path.join(ROOT, "weights", "unsharp-v1.arch"))
+    ap.add_argument("--arch", default=os.path.join(ROOT, "weights", "unsharp-v2.arch"))
     ap.add_argument("--crop", type=int, default=256)
     ap.add_argument("--threads", type=int, default=1, help="threads of the ceiling and the rates")
     ap.add_argument("--rate", type=float, action="append", default=[],

@@ -2,7 +2,7 @@
  *
  * usage: train_speed [--arch FILE] [--threads T] [--batch B] [--crop C] [--steps N]
  *                    [--seconds S] [--device cpu|cuda] [--seed S] [--layers]
- * Defaults: weights/unsharp-v1.arch, 1 thread, 16 crops of 256x256, 20 timed steps, cpu.
+ * Defaults: weights/unsharp-v2.arch, 1 thread, 16 crops of 256x256, 20 timed steps, cpu.
  *
  * --layers then times the parts of a step (the batch's upload alone, forward, backward, the
  * optimiser), and, on the same backend, a square sgemm (2048 on CUDA, 512 on the CPU) and
@@ -200,7 +200,7 @@ static void layer_report(unsharp_model *m, const char *device)
 
 int main(int argc, char **argv)
 {
-    const char *arch_path = UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch";
+    const char *arch_path = UNSHARP_SOURCE_DIR "/weights/unsharp-v2.arch";
     const char *device = "cpu";
     int threads = 1, batch = 16, crop = 256, steps = 20, warmup = 2;
     double seconds = 0;

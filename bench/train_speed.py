@@ -35,7 +35,7 @@ from unsharp_torch import UnsharpNet  # noqa: E402
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--arch", default=os.path.join(ROOT, "weights", "unsharp-v1.arch"))
+    ap.add_argument("--arch", default=os.path.join(ROOT, "weights", "unsharp-v2.arch"))
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--crop", type=int, default=256)

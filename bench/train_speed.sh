@@ -6,7 +6,7 @@
 # one core can do (a 2048^3 sgemm), measured in the same run: the ceiling any engine meets.
 # The CPU model and its SIMD flags head the output.
 # usage: bench/train_speed.sh [ARGS...]   (ARGS go to both programs: --arch FILE, --batch B,
-#        --crop C, --steps N, --seconds S; defaults: unsharp-v1, 16 crops of 256x256, 20 steps)
+#        --crop C, --steps N, --seconds S; defaults: unsharp-v2, 16 crops of 256x256, 20 steps)
 #        (env: UNSHARP_BUILD, default build: a configured build dir; THREADS, default "1 2";
 #        ROUNDS, default 5: C and PyTorch alternate, and the median ratio is printed;
 #        BASE_BIN: another train_speed program, e.g. an older commit's, timed too in each round,

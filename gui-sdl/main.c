@@ -19,7 +19,7 @@ static void usage(FILE *f)
             "Bursts, brackets, focus stacks and panoramas show as stacks, the best frame on top\n"
             "(G compares a stack's frames; Shift+K keeps a burst's best, marks the rest delete).\n"
             "Without FOLDER, a folder browser opens. Press ? in the window for the keys.\n\n"
-            "  -w, --weights FILE     network weights (default: the shipped unsharp-v1.usw)\n"
+            "  -w, --weights FILE     network weights (default: the shipped unsharp-v2.usw)\n"
             "  -j, --jobs N           classifier threads (default: cores - 1, at least 1)\n"
             "  -s, --size PIXELS      thumbnail size, %d..%d (default 192)\n"
             "      --cache N          thumbnails kept in memory at most (default %d)\n"

@@ -92,9 +92,9 @@ set +e
 if [ "$(id -u)" = 0 ]; then
   # root reads everything: run as nobody, from a copy of the program nobody can reach
   chmod 755 "$T" "$Q"; chmod 644 "$Q"/*.jpg "$Q"/good*; chmod 000 "$Q/unreadable.jpg"
-  W=$(mktemp -d /tmp/unsharp-classify-w-XXXXXX); cp "$BIN" "$W/"; cp "$(dirname "$0")/../weights/unsharp-v1.usw" "$W/"
+  W=$(mktemp -d /tmp/unsharp-classify-w-XXXXXX); cp "$BIN" "$W/"; cp "$(dirname "$0")/../weights/unsharp-v2.usw" "$W/"
   chmod -R a+rX "$W"
-  setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent UNSHARP_WEIGHTS="$W/unsharp-v1.usw" \
+  setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent UNSHARP_WEIGHTS="$W/unsharp-v2.usw" \
     "$W/unsharp-classify" --format jsonl "$Q" > "$T/nasty.jsonl" 2> "$T/nasty.err"
   rc=$?
   rm -rf "$W"

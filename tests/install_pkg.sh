@@ -36,12 +36,12 @@ for f in bin/unsharp-classify bin/unsharp-train bin/unsharp-runs include/unsharp
          "$LIBDIR/libunsharp-engine.so.$VERSION" "$LIBDIR/libunsharp-engine.so.$MAJOR" "$LIBDIR/libunsharp-engine.so" \
          "$LIBDIR/libunsharp-engine.a" "$LIBDIR/pkgconfig/unsharp-engine.pc" \
          "$LIBDIR/cmake/unsharp/unsharpConfig.cmake" "$LIBDIR/cmake/unsharp/unsharpConfigVersion.cmake" \
-         share/unsharp/unsharp-v1.usw share/man/man1/unsharp-classify.1 share/man/man1/unsharp-train.1 \
+         share/unsharp/unsharp-v2.usw share/man/man1/unsharp-classify.1 share/man/man1/unsharp-train.1 \
          share/man/man1/unsharp-runs.1 \
          share/doc/unsharp/classify_one.c share/doc/unsharp/library.md; do
   [ -e "$P/$f" ] || fail "not installed: $f"
 done
-cmp -s "$P/share/unsharp/unsharp-v1.usw" "$SRC/weights/unsharp-v1.usw" || fail "installed weights differ from weights/unsharp-v1.usw"
+cmp -s "$P/share/unsharp/unsharp-v2.usw" "$SRC/weights/unsharp-v2.usw" || fail "installed weights differ from weights/unsharp-v2.usw"
 if [ -n "$REVIEW" ]; then
   for f in bin/unsharp-review share/man/man1/unsharp-review.1 share/applications/unsharp-review.desktop; do
     [ -e "$P/$f" ] || fail "not installed: $f"
@@ -155,21 +155,21 @@ CM
 cmake -S "$T/cm" -B "$T/cm/build" -DCMAKE_PREFIX_PATH="$P" -DCMAKE_C_COMPILER="$CC" \
   -DCMAKE_C_FLAGS="${SAN[*]}" > "$T/cm.log" 2>&1 || { cat "$T/cm.log" >&2; fail "configuring a find_package(unsharp) project"; }
 cmake --build "$T/cm/build" > "$T/cm.log" 2>&1 || { cat "$T/cm.log" >&2; fail "building a find_package(unsharp) project"; }
-[ "$(cat "$T/cm/build/weights.txt")" = "$P/share/unsharp/unsharp-v1.usw" ] || fail "unsharp_WEIGHTS is '$(cat "$T/cm/build/weights.txt")'"
+[ "$(cat "$T/cm/build/weights.txt")" = "$P/share/unsharp/unsharp-v2.usw" ] || fail "unsharp_WEIGHTS is '$(cat "$T/cm/build/weights.txt")'"
 ldd "$T/cm/build/ex_shared" | grep -F "$P/$LIBDIR/libunsharp-engine.so.$MAJOR" > /dev/null || fail "ex_shared does not use the installed shared library"
 same_as_classify "find_package, unsharp::engine" "$T/cm/build/ex_shared"
 cp "$T/cm/build/ex_static" "$P/bin/"
 same_as_classify "find_package, unsharp::engine-static" "$P/bin/ex_static"
 
 # ---- the weights came from the install prefix: without them, nothing is found ----
-if [ -e "$CONF_DATADIR/unsharp-v1.usw" ]; then
-  echo "$NAME: $CONF_DATADIR/unsharp-v1.usw exists (an install at the configured prefix): not checking that the prefix's copy was the one used" >&2
+if [ -e "$CONF_DATADIR/unsharp-v2.usw" ]; then
+  echo "$NAME: $CONF_DATADIR/unsharp-v2.usw exists (an install at the configured prefix): not checking that the prefix's copy was the one used" >&2
 else
-  mv "$P/share/unsharp/unsharp-v1.usw" "$T/moved.usw"
+  mv "$P/share/unsharp/unsharp-v2.usw" "$T/moved.usw"
   LD_LIBRARY_PATH=$P/$LIBDIR "$T/ex_pc" "$T/photo1.jpg" > /dev/null 2> "$T/err" && fail "weights found with the prefix's copy gone"
   grep -q "no shipped weights found" "$T/err" || { cat "$T/err" >&2; fail "unexpected message without weights"; }
   # and the user's own copy in $XDG_DATA_HOME is found
-  mkdir -p "$XDG_DATA_HOME/unsharp" && mv "$T/moved.usw" "$XDG_DATA_HOME/unsharp/unsharp-v1.usw"
+  mkdir -p "$XDG_DATA_HOME/unsharp" && mv "$T/moved.usw" "$XDG_DATA_HOME/unsharp/unsharp-v2.usw"
   same_as_classify "weights in XDG_DATA_HOME" "$T/ex_pc" LD_LIBRARY_PATH="$P/$LIBDIR"
 fi
 echo "$NAME: ok" >&2

@@ -27,6 +27,13 @@ P=$T/photos
 "$BIN" --size 5 "$T" 2> "$T/usage.txt"; [ $? = 2 ] || fail "a bad --size must exit 2"
 grep -q "^unsharp-review: --size" "$T/usage.txt" || fail "the usage error is not prefixed with the program name"
 
+# The shipped weights with a wider unsure band (sharp from 0.9): the grid then shows all three
+# verdicts on the generated photos, whatever the shipped band (both programs find the weights
+# through UNSHARP_WEIGHTS).
+"${1}/bench/photo_features" --set-meta threshold.sharp=0.9 "$SRC/weights/unsharp-v2.usw" "$T/wide.usw" ||
+  fail "cannot write the weights with a wider band"
+export UNSHARP_WEIGHTS=$T/wide.usw
+
 make_folder "$P"
 printf 'not really a RAW file, the companion of blurry-01.jpg\n' > "$P/blurry-01.CR2"
 md5sum "$P"/*.jpg "$P"/*.CR2 > "$T/before.md5"

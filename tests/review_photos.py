@@ -21,7 +21,9 @@ def scene(seed, w, h):
         else:
             m = (abs(x - cx) < r) & (abs(y - cy) < r * 0.6)
         img[m] = col
-    stripes = (np.sin(x * 0.9 + y * 0.3 * seed) > 0).astype(np.float32) * 50 - 25
+    # stripes one way and, fainter, across them: detail in every direction, as a sharp photo has
+    stripes = ((np.sin(x * 0.9 + y * 0.3 * seed) > 0).astype(np.float32) * 50 - 25
+               + (np.sin(y * 0.8 - x * 0.25 * seed) > 0).astype(np.float32) * 24 - 12)
     img += stripes[..., None] * (rng.uniform(size=3) > 0.3)
     img += rng.normal(0, 14, img.shape)
     return np.clip(img, 0, 255).astype(np.uint8)

@@ -867,6 +867,22 @@ START_TEST(camera_recipe)
 }
 END_TEST
 
+/* The shipped weights' recipe is the camera recipe with the settings that weights/MODEL_CARD.md
+ * gives in unsharp-v2's training command (--in-focus 0.3 --sample shake_spread=1 and the gap
+ * between sharp and blurred), applied here by name, and is valid. */
+START_TEST(shipped_recipe)
+{
+    blur_config v2 = blur_config_v2(), want = blur_config_camera();
+    ck_assert_int_eq(blur_config_check(&v2), BLUR_OK);
+    const char *command[] = {"texture_rel=0.3",     "shake_spread=1",    "soften_sigma_max=0.9", "gauss_sigma_min=1.2",
+                             "disc_radius_min=2.4", "motion_len_min=6", "shake_len_min=6"};
+    ck_assert_int_ne(memcmp(&v2, &want, sizeof want), 0);
+    for (size_t i = 0; i < sizeof command / sizeof command[0]; i++)
+        ck_assert_int_eq(blur_config_set(&want, command[i]), BLUR_OK);
+    ck_assert_int_eq(memcmp(&v2, &want, sizeof want), 0);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     blur_config c = blur_config_default();
@@ -917,6 +933,7 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, flat_source_has_no_weight);
     tcase_add_test(tc, bad_arguments);
     tcase_add_test(tc, camera_recipe);
+    tcase_add_test(tc, shipped_recipe);
     tcase_add_test(tc, in_focus_is_relative);
     tcase_add_test(tc, setting_by_name);
     tcase_add_test(tc, mild_blur_is_in_between);

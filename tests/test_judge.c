@@ -400,10 +400,10 @@ END_TEST
 START_TEST(shipped_weights)
 {
     unsharp_model *m = NULL;
-    ck_assert_msg(unsharp_model_load(UNSHARP_SOURCE_DIR "/weights/unsharp-v1.usw", NULL, &m) == UNSHARP_OK, "%s",
+    ck_assert_msg(unsharp_model_load(UNSHARP_SOURCE_DIR "/weights/unsharp-v2.usw", NULL, &m) == UNSHARP_OK, "%s",
                   unsharp_errmsg());
     size_t n;
-    unsigned char *arch = tu_read_file(UNSHARP_SOURCE_DIR "/weights/unsharp-v1.arch", &n);
+    unsigned char *arch = tu_read_file(UNSHARP_SOURCE_DIR "/weights/unsharp-v2.arch", &n);
     arch[n] = 0;
     ck_assert_str_eq(unsharp_model_arch(m), (const char *)arch);
     free(arch);

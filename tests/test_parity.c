@@ -745,7 +745,7 @@ static const char *read_arch(const char *name)
     return arch;
 }
 
-START_TEST(test_train_shipped) { compare_training(read_arch("unsharp-v1.arch"), 2, 1, 96, 128); }
+START_TEST(test_train_shipped) { compare_training(read_arch("unsharp-v2.arch"), 2, 1, 96, 128); }
 END_TEST
 
 /* The experiment with a local contrast normalised second channel, joined to luma as a map. */

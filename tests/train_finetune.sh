@@ -22,11 +22,14 @@ trap 'rm -rf "$T"' EXIT
 fail() { echo "train_finetune: FAIL: $*" >&2; exit 1; }
 export XDG_CACHE_HOME=$T/cache UNSHARP_DB=$T/runs.db
 
-# edges SEED FILE: a 192x160 grey JPEG of crisp stripes and checks, plus noise
+# edges SEED FILE: a 192x160 grey JPEG of crisp stripes and checks over large light and dark
+# blocks, plus noise. The blocks keep a blurred copy's contrast: fine stripes alone blur to an
+# even grey, which the photo head holds at the line as too flat to call blurry.
 edges() {
-  awk -v s="$1" -v w=192 -v h=160 'BEGIN { srand(s); print "P2\n" w " " h "\n255"; a = 3 + s % 5; b = 4 + s % 3;
+  awk -v s="$1" -v w=192 -v h=160 'BEGIN { srand(s); print "P2\n" w " " h "\n255"; a = 3 + s % 5; b = 4 + s % 3; c = 24 + 4 * (s % 4);
     for (y = 0; y < h; y++) { line = "";
-      for (x = 0; x < w; x++) { v = ((int((x + 7 * sin(y / 9.0)) / a) + int(y / b)) % 2) ? 200 : 50; line = line " " int(v + 20 * rand()) }
+      for (x = 0; x < w; x++) { v = ((int((x + 7 * sin(y / 9.0)) / a) + int(y / b)) % 2) ? 40 : -40;
+        v += ((int(x / c) + int((y + 5 * s) / c)) % 2) ? 170 : 70; line = line " " int(v + 20 * rand()) }
       print line } }' | cjpeg -quality 95 -grayscale -outfile "$2"
 }
 mkdir -p "$T/photos" "$T/marks"

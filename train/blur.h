@@ -194,11 +194,17 @@ typedef struct blur_config {
                                    (weight 0) */
 } blur_config;
 
-/* The recipe of the shipped weights (the values in the comments above). */
+/* The recipe of unsharp-v1, the weights shipped until 2026-12-05 (the values in the comments
+ * above; unsharp-train --recipe v1). */
 blur_config blur_config_default(void);
 /* The camera recipe (the "camera" values above): blur in linear light, a phone's sharpening,
- * haze, low light, shakes from 3 px, more motion (weights/MODEL_CARD.md; not yet shipped). */
+ * haze, low light, shakes from 3 px, more motion (weights/MODEL_CARD.md). */
 blur_config blur_config_camera(void);
+/* The recipe of the shipped weights, unsharp-v2 (unsharp-train's default, --recipe shipped):
+ * the camera recipe, tiles in focus relative to the photo's own level (texture_rel 0.3), shakes
+ * sized by their spread, and a gap between sharp and blurred (sharp samples softened by up to
+ * sigma 0.9, the mildest blur a Gaussian of 1.2, a disc of radius 2.4, a 6 px line or shake). */
+blur_config blur_config_v2(void);
 /* BLUR_OK when cfg is usable, else BLUR_ERR_INVALID. */
 int blur_config_check(const blur_config *cfg);
 /* Sets one numeric setting by its field name, "p_haze=0.4" (blur_fields.c): BLUR_OK, or

@@ -87,6 +87,21 @@ blur_config blur_config_camera(void)
     return c;
 }
 
+blur_config blur_config_v2(void)
+{
+    blur_config c = blur_config_camera();
+    c.texture_rel = 0.3f;      /* --in-focus 0.3 */
+    c.shake_spread = 1.0f;     /* a shake of N px spreads as an N px line */
+    /* a gap between sharp and blurred: a keeper's own softness is taught as sharp, and the
+     * mildest blur spreads about 1.2 px */
+    c.soften_sigma_max = 0.9f;
+    c.gauss_sigma_min = 1.2f;
+    c.disc_radius_min = 2.4f;
+    c.motion_len_min = 6.0f;
+    c.shake_len_min = 6.0f;
+    return c;
+}
+
 static int prob_ok(float p) { return p >= 0.0f && p <= 1.0f; }
 static int range_ok(float lo, float hi, float min, float max)
 {

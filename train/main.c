@@ -36,8 +36,17 @@
 #define FT_DISTILL 0.5f
 #define FT_DISTILL_TEXT "0.5"
 
+/* How samples are made (--recipe): the shipped weights' recipe (v2, the default), the camera
+ * recipe it grew from, or unsharp-v1's (train/blur.h). */
+enum { RECIPE_V2, RECIPE_CAMERA, RECIPE_V1 };
+static const char *const recipe_name[] = {"shipped", "camera", "v1"};
+static blur_config recipe_config(int recipe)
+{
+    return recipe == RECIPE_V2 ? blur_config_v2() : recipe == RECIPE_CAMERA ? blur_config_camera() : blur_config_default();
+}
+
 typedef struct options {
-    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, camera_recipe, tie_transpose;
+    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, recipe, tie_transpose;
     float in_focus; /* blur_config.texture_rel; < 0: the recipe's */
     const char *sample_set[16]; /* --sample KEY=VALUE, in order */
     int n_sample_set;
@@ -88,12 +97,14 @@ static void usage(FILE *f)
             "      --arch FILE         architecture text for a new network (default: the built-in one)\n"
             "  -b, --batch N           samples per step (default 16)\n"
             "      --crop N            crop size in pixels, a multiple of 32 (default 256)\n"
-            "      --recipe NAME       how samples are made: shipped (the default, the shipped weights'\n"
-            "                          recipe) or camera (blur in linear light, phone sharpening, haze,\n"
-            "                          low light, small shakes; weights/MODEL_CARD.md)\n"
+            "      --recipe NAME       how samples are made: shipped (the default: the shipped weights',\n"
+            "                          unsharp-v2's, also called v2), camera (blur in linear light, phone\n"
+            "                          sharpening, haze, low light, small shakes: the shipped recipe\n"
+            "                          without its gap between sharp and blurred) or v1 (unsharp-v1's);\n"
+            "                          weights/MODEL_CARD.md\n"
             "      --in-focus X        a tile of a sharp photo is taught as sharp only when its detail is\n"
-            "                          at least X times the photo's in-focus level (0..1; default 0: every\n"
-            "                          tile with detail; docs/model.md)\n"
+            "                          at least X times the photo's in-focus level (0..1; default 0.3 for\n"
+            "                          the shipped recipe, else 0: every tile with detail; docs/model.md)\n"
             "      --sample KEY=VALUE  change one setting of the recipe (train/blur.h, for example\n"
             "                          p_haze=0.4); may be repeated, up to 16 times\n"
             "      --tie-transpose     keep each channel's twin the transposed channel, so that the network\n"
@@ -319,8 +330,9 @@ static int parse_args(int argc, char **argv, options *o)
         case 'b': o->batch = (int)strtol(optarg, &end, 10); if (*end || o->batch < 1 || o->batch > 1024) goto bad; break;
         case 6: o->crop = (int)strtol(optarg, &end, 10); if (*end || o->crop < 64 || o->crop % 32 || o->crop > 1024) goto bad; break;
         case 15:
-            if (!strcmp(optarg, "shipped")) o->camera_recipe = 0;
-            else if (!strcmp(optarg, "camera")) o->camera_recipe = 1;
+            if (!strcmp(optarg, "shipped") || !strcmp(optarg, "v2")) o->recipe = RECIPE_V2;
+            else if (!strcmp(optarg, "camera")) o->recipe = RECIPE_CAMERA;
+            else if (!strcmp(optarg, "v1")) o->recipe = RECIPE_V1;
             else goto bad;
             break;
         case 23: {
@@ -549,8 +561,8 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
                          "\"tie_transpose\": %s",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
-                     o->camera_recipe ? "camera" : "shipped", o->pull, o->distill, o->force ? "true" : "false",
-                     o->in_focus < 0 ? 0.0 : o->in_focus, o->tie_transpose ? "true" : "false");
+                     recipe_name[o->recipe], o->pull, o->distill, o->force ? "true" : "false",
+                     o->in_focus >= 0 ? o->in_focus : recipe_config(o->recipe).texture_rel, o->tie_transpose ? "true" : "false");
     store_buf_add(&b, ", \"sample\": [");
     for (int i = 0; i < o->n_sample_set; i++) {
         if (i) store_buf_add(&b, ", ");
@@ -955,7 +967,7 @@ int main(int argc, char **argv)
     q.order = order;
     q.n_synth = n_synth;
     q.kinds = kinds;
-    q.cfg = o.camera_recipe ? blur_config_camera() : blur_config_default();
+    q.cfg = recipe_config(o.recipe);
     if (o.in_focus >= 0) q.cfg.texture_rel = o.in_focus;
     for (int i = 0; i < o.n_sample_set; i++)
         if (blur_config_set(&q.cfg, o.sample_set[i]) != BLUR_OK) {

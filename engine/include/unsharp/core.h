@@ -98,7 +98,7 @@ UNSHARP_API const char *unsharp_status_name(unsharp_status st);
 UNSHARP_API const char *unsharp_errmsg(void);
 
 /* The file name of the shipped weights. */
-#define UNSHARP_WEIGHTS_FILE "unsharp-v1.usw"
+#define UNSHARP_WEIGHTS_FILE "unsharp-v2.usw"
 
 /* Finds the shipped weights when the caller names none, and writes their path into buf
  * (size bytes; PATH_MAX is enough). Looks, in this order, at:
