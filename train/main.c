@@ -37,9 +37,10 @@
 #define FT_DISTILL_TEXT "0.5"
 
 /* How samples are made (--recipe): the shipped weights' recipe (v2, the default), the camera
- * recipe it grew from, or unsharp-v1's (train/blur.h). */
+ * recipe it grew from, or unsharp-v1's (train/blur.h). A run records the versioned name, since
+ * "shipped" meant unsharp-v1's recipe in runs recorded before 2026-12-05. */
 enum { RECIPE_V2, RECIPE_CAMERA, RECIPE_V1 };
-static const char *const recipe_name[] = {"shipped", "camera", "v1"};
+static const char *const recipe_name[] = {"v2", "camera", "v1"};
 static blur_config recipe_config(int recipe)
 {
     return recipe == RECIPE_V2 ? blur_config_v2() : recipe == RECIPE_CAMERA ? blur_config_camera() : blur_config_default();
