@@ -291,13 +291,21 @@ static size_t conv_nx(const unsharp_conv_shape *s) { return (size_t)s->n * s->ci
 static size_t conv_nw(const unsharp_conv_shape *s) { return (size_t)s->cout * s->cin * s->kh * s->kw; }
 static size_t conv_ny(const unsharp_conv_shape *s) { return (size_t)s->n * s->cout * s->oh * s->ow; }
 
-/* The direct seven-loop convolution, in double. */
-static void naive_conv(const unsharp_conv_shape *s, const double *x, const double *w, double *y)
+/* The outputs a finite difference looks at: batches [b0, b1), channels [c0, c1), rows [y0, y1),
+ * columns [x0, x1). */
+typedef struct conv_box {
+    int b0, b1, c0, c1, y0, y1, x0, x1;
+} conv_box;
+
+static conv_box conv_all(const unsharp_conv_shape *s) { return (conv_box){0, s->n, 0, s->cout, 0, s->oh, 0, s->ow}; }
+
+/* The direct seven-loop convolution, in double, over the outputs in box. */
+static void naive_conv_box(const unsharp_conv_shape *s, const double *x, const double *w, double *y, conv_box bx)
 {
-    for (int b = 0; b < s->n; b++)
-        for (int co = 0; co < s->cout; co++)
-            for (int oy = 0; oy < s->oh; oy++)
-                for (int ox = 0; ox < s->ow; ox++) {
+    for (int b = bx.b0; b < bx.b1; b++)
+        for (int co = bx.c0; co < bx.c1; co++)
+            for (int oy = bx.y0; oy < bx.y1; oy++)
+                for (int ox = bx.x0; ox < bx.x1; ox++) {
                     double sum = 0.0;
                     for (int ci = 0; ci < s->cin; ci++)
                         for (int ki = 0; ki < s->kh; ki++)
@@ -311,18 +319,82 @@ static void naive_conv(const unsharp_conv_shape *s, const double *x, const doubl
                 }
 }
 
+static void naive_conv(const unsharp_conv_shape *s, const double *x, const double *w, double *y)
+{
+    naive_conv_box(s, x, w, y, conv_all(s));
+}
+
+/* The output positions o in [0, n_out) whose window (o * stride - pad + [0, k)) holds input position i,
+ * as [*lo, *hi); empty when none does. */
+static void conv_reach(int i, int k, int stride, int pad, int n_out, int *lo, int *hi)
+{
+    *lo = n_out;
+    *hi = 0;
+    for (int o = 0; o < n_out; o++) {
+        int d = i - (o * stride - pad);
+        if (d >= 0 && d < k) {
+            if (o < *lo) *lo = o;
+            *hi = o + 1;
+        }
+    }
+    if (*hi < *lo) *hi = *lo;
+}
+
 typedef struct conv_ctx {
     const unsharp_conv_shape *s;
     const double *x, *w, *r;
     double *y;
     int wrt_w;
+    conv_box box;
 } conv_ctx;
 
+/* L = sum(r * y) over the box. */
 static double conv_L(const double *p, void *vctx)
 {
     conv_ctx *c = vctx;
-    naive_conv(c->s, c->wrt_w ? c->x : p, c->wrt_w ? p : c->w, c->y);
-    return dot(c->r, c->y, conv_ny(c->s));
+    const unsharp_conv_shape *s = c->s;
+    conv_box bx = c->box;
+    naive_conv_box(s, c->wrt_w ? c->x : p, c->wrt_w ? p : c->w, c->y, bx);
+    double sum = 0.0;
+    for (int b = bx.b0; b < bx.b1; b++)
+        for (int co = bx.c0; co < bx.c1; co++)
+            for (int oy = bx.y0; oy < bx.y1; oy++)
+                for (int ox = bx.x0; ox < bx.x1; ox++) {
+                    size_t k = ((size_t)(b * s->cout + co) * s->oh + oy) * s->ow + ox;
+                    sum += c->r[k] * c->y[k];
+                }
+    return sum;
+}
+
+/* dL/dp of L = sum(r * y) by central differences, one coordinate at a time. For each coordinate L is summed
+ * over the outputs the naive formula lets it reach (an input pixel: its batch and the rows and columns whose
+ * window holds it; a weight: its output channel); the outputs left out do not change, so the difference is
+ * that of the whole sum, at a fraction of the cost. */
+static void conv_fd_grad(conv_ctx *c, double *p, size_t n, double *out)
+{
+    const unsharp_conv_shape *s = c->s;
+    const double h = 1e-6;
+    for (size_t i = 0; i < n; i++) {
+        conv_box bx = conv_all(s);
+        if (c->wrt_w) {
+            bx.c0 = (int)(i / ((size_t)s->cin * s->kh * s->kw));
+            bx.c1 = bx.c0 + 1;
+        } else {
+            int ix = (int)(i % (size_t)s->w), iy = (int)(i / (size_t)s->w % (size_t)s->h);
+            bx.b0 = (int)(i / ((size_t)s->cin * s->h * s->w));
+            bx.b1 = bx.b0 + 1;
+            conv_reach(iy, s->kh, s->sh, s->ph, s->oh, &bx.y0, &bx.y1);
+            conv_reach(ix, s->kw, s->sw, s->pw, s->ow, &bx.x0, &bx.x1);
+        }
+        c->box = bx;
+        double save = p[i];
+        p[i] = save + h;
+        double fp = conv_L(p, c);
+        p[i] = save - h;
+        double fm = conv_L(p, c);
+        p[i] = save;
+        out[i] = (fp - fm) / (2.0 * h);
+    }
 }
 
 static const int conv_cases[][11] = {
@@ -450,11 +522,11 @@ START_TEST(test_conv_vs_naive)
     free(aref);
 
     /* dL/dx and dL/dw of L = sum(r * y) by finite differences; dy = r. */
-    conv_ctx ctx = {&s, xd, wd, rd, yref, 0};
+    conv_ctx ctx = {&s, xd, wd, rd, yref, 0, conv_all(&s)};
     double *gx = dzeros(nx), *gw = dzeros(nw);
-    fd_grad(conv_L, xd, nx, &ctx, gx);
+    conv_fd_grad(&ctx, xd, nx, gx);
     ctx.wrt_w = 1;
-    fd_grad(conv_L, wd, nw, &ctx, gw);
+    conv_fd_grad(&ctx, wd, nw, gw);
     sub_base(run.dx, dx0, nx);
     sub_base(run.dw, dw0, nw);
     snprintf(label, sizeof label, "conv case %d backward-data", ci);
