@@ -6,8 +6,18 @@ the photo score, from the CSV rows of bench/photo_features (numpy; scipy for the
                       on the features, L2-regularised on standardised features, every weight
                       but the detail share's kept >= 0 (monotone in the evidence), the two classes
                       weighed equally and, within each, every photo source (the name's part
-                      before "--") weighed equally; prints the head ("v1 b w1 ... wN") for photo_features
-                      --set-head, then the fitted weights per feature.
+                      before "--") weighed equally; then calibrates it (Platt scaling: one scale
+                      and one offset of its logit, fitted on the same photos with the two classes
+                      weighed equally and every photo the same within its class, so that a
+                      probability p means that a share p of such photos is sharp; the scale is
+                      positive, so the order of the photos does not change); prints the head
+                      ("v1 b w1 ... wN") for photo_features --set-head, then the fitted weights
+                      per feature.
+  move-line OLD NEW P...
+                      for heads OLD and NEW ("v1 b w1 ... wN") whose logits differ by a scale
+                      and an offset (a head before and after calibration), prints each
+                      probability P of OLD's scale on NEW's: where a line drawn on OLD goes
+                      so that every verdict stays the same.
   report NAME CSV...  verdict counts per label (sharp >= SHARP_AT, blurry < BLURRY_BELOW, else
                       unsure), the lowest-scored sharp photos, AUC, the share of blurred photos
                       called blurry, and (--calibration) a 10-bin reliability table and the
@@ -23,7 +33,8 @@ the photo score, from the CSV rows of bench/photo_features (numpy; scipy for the
                       of unsharp-train --in-focus (the tile's Laplacian RMS reaches IN_FOCUS of
                       the photo's 90th-percentile tile). Blurring a tile that was out of focus
                       already changes nothing a map could see.
-env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3), FEATURES (fit: the
+env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3), CALIBRATE (fit: 1; 0 gives
+     the head without its calibration, as unsharp-v2's first head was fitted), FEATURES (fit: the
      features the head may use, comma-separated; the others get weight 0; default all but
      f_detail: with it, heads fitted on the same networks lose more keepers of the held-back
      fifth and of the training photos, and catch the same blur (weights/MODEL_CARD.md, "Fourth
@@ -77,9 +88,26 @@ def features_from_env():
     return use
 
 
+def platt_scaling(z, y):
+    """Platt scaling of logits z against labels y (1 sharp): (scale, offset) minimising the log
+    loss with the two classes weighed equally and every photo the same within its class."""
+    from scipy.optimize import minimize
+    wts = np.where(y == 1, 0.5 / max(y.sum(), 1), 0.5 / max((1 - y).sum(), 1))
+
+    def loss(ac):
+        t = ac[0] * z + ac[1]
+        p = 1 / (1 + np.exp(-t))
+        return (wts * (np.logaddexp(0, t) - y * t)).sum(), np.array([(wts * (p - y) * z).sum(), (wts * (p - y)).sum()])
+
+    ac = minimize(loss, np.array([1.0, 0.0]), jac=True, method="L-BFGS-B", bounds=[(1e-3, None), (None, None)],
+                  options={"maxiter": 200, "gtol": 1e-10}).x
+    return float(ac[0]), float(ac[1])
+
+
 def fit_head(rows, use):
     """The head fitted on rows (label "sharp" or "blurry") with the features in use (the others
-    get weight 0): (b, w over FEATURES, standardised weights, training probabilities, labels)."""
+    get weight 0), then calibrated (unless CALIBRATE=0): (b, w over FEATURES, standardised
+    weights, training probabilities, labels)."""
     rows = [r for r in rows if r["label"] in ("sharp", "blurry")]
     X = np.array([[float(r[k]) if k in use else 0.0 for k in FEATURES] for r in rows])
     y = np.array([r["label"] == "sharp" for r in rows], float)
@@ -112,6 +140,10 @@ def fit_head(rows, use):
                                for k in FEATURES]
     beta = minimize(loss, np.zeros(Z.shape[1]), jac=True, method="L-BFGS-B", bounds=bounds,
                     options={"maxiter": 2000, "gtol": 1e-9}).x
+    if os.environ.get("CALIBRATE", "1") != "0":
+        scale, offset = platt_scaling(Z @ beta, y)
+        beta = beta * scale
+        beta[0] += offset
     return beta[0] - (beta[1:] * mu / sd).sum(), beta[1:] / sd, beta[1:], 1 / (1 + np.exp(-Z @ beta)), y
 
 
@@ -122,6 +154,29 @@ def fit(paths):
           (len(y), y.sum(), len(y) - y.sum(), auc(p[y == 1], p[y == 0])), file=sys.stderr)
     for k, v, s in zip(FEATURES, w, std):
         print("#   %-12s %+9.4f  (standardised %+7.3f)" % (k, v, s), file=sys.stderr)
+
+
+def parse_head(text):
+    v = text.split()
+    if len(v) != len(FEATURES) + 2 or v[0] != "v1":
+        sys.exit("photo_head.py: not a head: %r (want \"v1 b w1 ... w%d\")" % (text, len(FEATURES)))
+    return float(v[1]), np.array([float(x) for x in v[2:]])
+
+
+def move_line(old, new, probs):
+    """prints each probability of OLD's scale on NEW's, for heads whose logits are a*z + c apart"""
+    (b0, w0), (b1, w1) = parse_head(old), parse_head(new)
+    k = int(np.abs(w0).argmax())
+    if w0[k] == 0:
+        sys.exit("photo_head.py: the old head has no weight")
+    a = w1[k] / w0[k]
+    if a <= 0 or np.abs(w1 - a * w0).max() > 1e-4 * np.abs(w1).max():
+        sys.exit("photo_head.py: the heads are not one scale apart (%s against %s)" % (old, new))
+    c = b1 - a * b0
+    print("# scale %.6g, offset %.6g" % (a, c), file=sys.stderr)
+    for p in probs:
+        z = np.log(p / (1 - p))
+        print("%.6g" % (1 / (1 + np.exp(-(a * z + c)))))
 
 
 def report(name, paths, calibration):
@@ -234,6 +289,8 @@ def main():
     a = sys.argv[1:]
     if a and a[0] == "fit" and len(a) > 1:
         fit(a[1:])
+    elif a and a[0] == "move-line" and len(a) > 3:
+        move_line(a[1], a[2], [float(v) for v in a[3:]])
     elif a and a[0] == "report" and len(a) > 2:
         cal = "--calibration" in a
         a = [x for x in a if x != "--calibration"]
