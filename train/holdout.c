@@ -107,7 +107,8 @@ int holdout_judge(unsharp_model *m, const holdout_set *s, FILE *err, holdout_fig
     float *score = malloc(sizeof *score * (size_t)s->n);
     int *label = malloc(sizeof *label * (size_t)s->n), k = 0, right = 0;
     out->called_blurry = calloc((size_t)s->n, 1);
-    if (!score || !label || !out->called_blurry) {
+    out->score = malloc(sizeof *out->score * (size_t)s->n);
+    if (!score || !label || !out->called_blurry || !out->score) {
         fprintf(err, "out of memory judging the %s photos\n", s->title);
         free(score);
         free(label);
@@ -119,6 +120,7 @@ int holdout_judge(unsharp_model *m, const holdout_set *s, FILE *err, holdout_fig
         unsharp_image img = {.width = it->w, .height = it->h, .channels = 1, .format = UNSHARP_PIXEL_LUMA8,
                              .stride = (size_t)it->w, .pixels = it->luma};
         unsharp_judgement j = {0};
+        out->score[i] = NAN;
         if (unsharp_judge(m, &img, NULL, &j) != UNSHARP_OK) {
             fprintf(err, "%s: %s\n", it->name, unsharp_model_errmsg(m));
             out->failed++;
@@ -126,6 +128,7 @@ int holdout_judge(unsharp_model *m, const holdout_set *s, FILE *err, holdout_fig
         }
         int blurry = j.verdict == UNSHARP_VERDICT_BLURRY;
         out->called_blurry[i] = (uint8_t)blurry;
+        out->score[i] = j.sharpness;
         if (it->sharp) {
             out->keepers++;
             out->kept += !blurry;
@@ -151,6 +154,38 @@ void holdout_figures_free(holdout_figures *f)
 {
     free(f->called_blurry);
     f->called_blurry = NULL;
+    free(f->score);
+    f->score = NULL;
+}
+
+float holdout_lowest_kept(const holdout_set *s, const holdout_figures *start, const holdout_figures *now,
+                          const char **name)
+{
+    float low = INFINITY;
+    if (!start->called_blurry || !now->score) return low;
+    for (int i = 0; i < s->n; i++)
+        if (s->items[i].sharp && !start->called_blurry[i] && !isnan(now->score[i]) && now->score[i] < low) {
+            low = now->score[i];
+            if (name) *name = s->items[i].name;
+        }
+    return low;
+}
+
+int holdout_blurred_between(const holdout_set *s, const holdout_figures *now, float lo, float hi)
+{
+    int n = 0;
+    if (!now->score) return 0;
+    for (int i = 0; i < s->n; i++)
+        if (!s->items[i].sharp && now->score[i] >= lo && now->score[i] < hi) n++;
+    return n;
+}
+
+float holdout_keeper_line(float line, float lowest)
+{
+    if (!(lowest < line)) return line;
+    float k = floorf(lowest * 10000.0f);
+    if (k / 10000.0f > lowest) k -= 1.0f; /* the product rounded up to a whole number */
+    return k < 0 ? 0 : k / 10000.0f;
 }
 
 static double pct(int a, int b) { return b ? 100.0 * a / b : 0; }

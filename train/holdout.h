@@ -30,6 +30,7 @@ typedef struct holdout_figures {
     int blurred, caught;  /* blurred photos judged; those called blurry */
     double accuracy, auc; /* at sharpness 0.5, as --val reports; AUC NAN with one class */
     uint8_t *called_blurry; /* per item: 1 when the verdict was blurry */
+    float *score;           /* per item: the sharpness (NAN when it could not be judged) */
     int failed;           /* items the model could not judge */
 } holdout_figures;
 
@@ -59,5 +60,20 @@ void holdout_words(const holdout_figures *f, char *buf, size_t n);
  * 5 % of the blurred ones fewer). The reason, in plain words naming up to three photos, is
  * appended to why. */
 int holdout_gate(const holdout_set *s, const holdout_figures *start, const holdout_figures *now, char *why, size_t n);
+
+/* The lowest sharpness that the new weights (now) give a keeper of s that the starting weights
+ * did not call blurry; INFINITY when there is none. *name is set to that keeper's path. */
+float holdout_lowest_kept(const holdout_set *s, const holdout_figures *start, const holdout_figures *now,
+                          const char **name);
+
+/* Where a fine-tune's blurry line goes so that none of those keepers is called blurry: the line
+ * itself when lowest (holdout_lowest_kept over every set) is at or above it, else lowest rounded
+ * down to 4 decimals (a photo at the line is unsure, never blurry). Never above line: the line
+ * only moves photos toward unsure. */
+float holdout_keeper_line(float line, float lowest);
+
+/* How many blurred photos of s the new weights (now) read at or above lo and under hi: those a
+ * line moved from hi down to lo would no longer call blurry. */
+int holdout_blurred_between(const holdout_set *s, const holdout_figures *now, float lo, float hi);
 
 #endif
