@@ -142,12 +142,15 @@ static double maxdiff(const float *got, const double *ref, size_t n, double *ref
                       (label), d_, at_, (double)(got)[at_], (ref)[at_], tol_, rm_);                  \
     } while (0)
 
-/* Central finite differences of f at p (double), eps 1e-6. */
+/* Central finite differences of f at p (double), eps 1e-6. When at is not NULL it is called with
+ * each coordinate before f is, so that f may sum only what that coordinate reaches. */
 typedef double (*scalar_fn)(const double *p, void *ctx);
-static void fd_grad(scalar_fn f, double *p, size_t n, void *ctx, double *out)
+typedef void (*coord_fn)(size_t i, void *ctx);
+static void fd_grad_at(scalar_fn f, coord_fn at, double *p, size_t n, void *ctx, double *out)
 {
     const double h = 1e-6;
     for (size_t i = 0; i < n; i++) {
+        if (at) at(i, ctx);
         double save = p[i];
         p[i] = save + h;
         double fp = f(p, ctx);
@@ -157,6 +160,8 @@ static void fd_grad(scalar_fn f, double *p, size_t n, void *ctx, double *out)
         out[i] = (fp - fm) / (2.0 * h);
     }
 }
+
+static void fd_grad(scalar_fn f, double *p, size_t n, void *ctx, double *out) { fd_grad_at(f, NULL, p, n, ctx, out); }
 
 /* got - base, as floats, for "+=" outputs. */
 static void sub_base(float *got, const float *base, size_t n)
@@ -366,35 +371,26 @@ static double conv_L(const double *p, void *vctx)
     return sum;
 }
 
-/* dL/dp of L = sum(r * y) by central differences, one coordinate at a time. For each coordinate L is summed
- * over the outputs the naive formula lets it reach (an input pixel: its batch and the rows and columns whose
- * window holds it; a weight: its output channel); the outputs left out do not change, so the difference is
- * that of the whole sum, at a fraction of the cost. */
-static void conv_fd_grad(conv_ctx *c, double *p, size_t n, double *out)
+/* The outputs coordinate i of the finite differences can reach, by the naive formula: for an input
+ * pixel, its batch and the rows and columns whose window holds it; for a weight, its output
+ * channel. The outputs left out do not change, so L's difference over the box is that of the whole
+ * sum, at a fraction of the cost. */
+static void conv_box_for(size_t i, void *vctx)
 {
+    conv_ctx *c = vctx;
     const unsharp_conv_shape *s = c->s;
-    const double h = 1e-6;
-    for (size_t i = 0; i < n; i++) {
-        conv_box bx = conv_all(s);
-        if (c->wrt_w) {
-            bx.c0 = (int)(i / ((size_t)s->cin * s->kh * s->kw));
-            bx.c1 = bx.c0 + 1;
-        } else {
-            int ix = (int)(i % (size_t)s->w), iy = (int)(i / (size_t)s->w % (size_t)s->h);
-            bx.b0 = (int)(i / ((size_t)s->cin * s->h * s->w));
-            bx.b1 = bx.b0 + 1;
-            conv_reach(iy, s->kh, s->sh, s->ph, s->oh, &bx.y0, &bx.y1);
-            conv_reach(ix, s->kw, s->sw, s->pw, s->ow, &bx.x0, &bx.x1);
-        }
-        c->box = bx;
-        double save = p[i];
-        p[i] = save + h;
-        double fp = conv_L(p, c);
-        p[i] = save - h;
-        double fm = conv_L(p, c);
-        p[i] = save;
-        out[i] = (fp - fm) / (2.0 * h);
+    conv_box bx = conv_all(s);
+    if (c->wrt_w) {
+        bx.c0 = (int)(i / ((size_t)s->cin * s->kh * s->kw));
+        bx.c1 = bx.c0 + 1;
+    } else {
+        int ix = (int)(i % (size_t)s->w), iy = (int)(i / (size_t)s->w % (size_t)s->h);
+        bx.b0 = (int)(i / ((size_t)s->cin * s->h * s->w));
+        bx.b1 = bx.b0 + 1;
+        conv_reach(iy, s->kh, s->sh, s->ph, s->oh, &bx.y0, &bx.y1);
+        conv_reach(ix, s->kw, s->sw, s->pw, s->ow, &bx.x0, &bx.x1);
     }
+    c->box = bx;
 }
 
 static const int conv_cases[][11] = {
@@ -524,9 +520,9 @@ START_TEST(test_conv_vs_naive)
     /* dL/dx and dL/dw of L = sum(r * y) by finite differences; dy = r. */
     conv_ctx ctx = {&s, xd, wd, rd, yref, 0, conv_all(&s)};
     double *gx = dzeros(nx), *gw = dzeros(nw);
-    conv_fd_grad(&ctx, xd, nx, gx);
+    fd_grad_at(conv_L, conv_box_for, xd, nx, &ctx, gx);
     ctx.wrt_w = 1;
-    conv_fd_grad(&ctx, wd, nw, gw);
+    fd_grad_at(conv_L, conv_box_for, wd, nw, &ctx, gw);
     sub_base(run.dx, dx0, nx);
     sub_base(run.dw, dw0, nw);
     snprintf(label, sizeof label, "conv case %d backward-data", ci);
