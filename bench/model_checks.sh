@@ -25,6 +25,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 W=${1:-weights/unsharp-v2.usw}
+case $W in /*) ;; *) W=$PWD/$W ;; esac # keeper_check.sh runs elsewhere
 BUILD=${UNSHARP_BUILD:-build}
 DATA=../shared/data
 PY=/usr/bin/python3
@@ -55,7 +56,7 @@ fi
 [ -d "$SETS/oldsynth/blurry" ] || "$PY" bench/synthetic_check.py --angles "$SETS/oldsynth" "$S"/held/photos-unsplash/* > /dev/null
 
 echo "== 1. keepers (weights $W; called blurry under $LO, sharp from $HI)"
-UNSHARP_BUILD=$BUILD SPLIT=$S bench/keeper_check.sh "$PWD/$W" | tail -n +2
+UNSHARP_BUILD=$BUILD SPLIT=$S bench/keeper_check.sh "$W" | tail -n +2
 deb=$(ls -d "$S"/*/debian-photos 2> /dev/null | head -1)
 if [ -n "$deb" ]; then
   "$PF" "$W" "$S"/held/debian-photos "$S"/train/debian-photos > "$T/debian.csv"
