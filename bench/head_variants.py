@@ -13,7 +13,7 @@ already made, without judging a photo again (numpy, scipy).
                     (K = 0 and 3: chosen on the training part alone), and there the line (as
                     a probability), the realistic and old blur caught, the held-back keepers
                     lost and, when RUN/debian.csv is there, the Debian wallpapers called
-                    blurry (analogpattern, soft, and mate_Storm, a pan, left out). Compares
+                    blurry (analogpattern, soft, and those blurred on purpose left out). Compares
                     networks at equal keepers, which their fitted lines do not.
 
 A RUN is a folder of bench/photo_features CSV files of one network (W), one per set of
@@ -26,7 +26,7 @@ bench/model_checks.sh and bench/fit_photo_head.sh (SETS, FIT_SET, SPLIT as there
     photo_features W DEBIAN_PHOTOS > RUN/debian.csv                  (tradeoff, optional)
 Every row of a keep-*.csv is a sharp photo. The same photos in the same order in every RUN
 (for ensemble). "Called blurry": under BLURRY_BELOW (0.4). A keeper row whose path holds
-mate_Storm (a pan, blurred on purpose) is not counted.
+photo blurred on purpose (bench/blurred-on-purpose.txt: mate_Storm, a pan) is not counted.
 env: BLURRY_BELOW (0.4), L2 (0.01)
 """
 import glob, os, sys
@@ -39,6 +39,8 @@ ALL = photo_head.FEATURES
 SETS = {"all ten": ALL, "no detail share (default)": ALL[:9], "network only": ALL[:8],
         "network + detail share": ALL[:8] + ["f_detail"]}
 LINE = float(os.environ.get("BLURRY_BELOW", 0.4))
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "blurred-on-purpose.txt")) as f:
+    ON_PURPOSE = tuple(l.split()[0] for l in f if l.strip() and not l.startswith("#"))  # not keepers
 
 
 def rows(path):
@@ -81,7 +83,7 @@ def figures(score):
         lost = []
         for f in sorted(glob.glob(os.path.join(score.folder, "keep-%s-*.csv" % part))):
             p, rs = score(os.path.basename(f)[:-4])
-            lost += [os.path.basename(r["path"]) for q, r in zip(p, rs) if q < LINE and "mate_Storm" not in r["path"]]
+            lost += [os.path.basename(r["path"]) for q, r in zip(p, rs) if q < LINE and not any(k in r["path"] for k in ON_PURPOSE)]
         out[part] = lost
     return out
 
@@ -129,7 +131,7 @@ def tradeoff(run):
     called blurry or None)] for K = 0, 3"""
     head = fit(os.path.join(run, "fit.csv"), ALL[:9])
 
-    def z(name, label=None, skip=("mate_Storm",)):
+    def z(name, label=None, skip=ON_PURPOSE):
         rs = [r for r in rows(os.path.join(run, name)) if (not label or r["label"] == label)
               and not any(k in r["path"] for k in skip)]
         v = logits(rs, head)
@@ -138,7 +140,7 @@ def tradeoff(run):
     keep = lambda part: np.concatenate([z(os.path.basename(f)) for f in
                                         sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))])
     real, old, held, train = z("check.csv", "blurry"), z("old.csv", "blurry"), keep("held"), keep("train")
-    deb = (z("debian.csv", skip=("mate_Storm", "analogpattern"))
+    deb = (z("debian.csv", skip=ON_PURPOSE + ("analogpattern",))
            if os.path.exists(os.path.join(run, "debian.csv")) else None)
     out = []
     for k in (0, 3):
