@@ -4,7 +4,7 @@
 # each photo source (bench/photo_split.sh), never from the held-back fifth: bench/realistic_blur.py
 # --set fit (per photo 35 % sharp, 40 % clearly blurred, 25 % a sharp subject covering 1-60 % of
 # the frame on a blurred background, labelled sharp), judged by bench/photo_features, fitted by
-# bench/photo_head.py fit.
+# bench/photo_head.py fit, which also calibrates it (Platt scaling on the same photos).
 # usage: bench/fit_photo_head.sh TRUNK_WEIGHTS OUT_WEIGHTS
 #        env: SPLIT (a bench/photo_split.sh folder; required), FIT_SET (where the fit set is made
 #        or reused; default SPLIT/../fit-set), UNSHARP_BUILD (default build), FEATURES (the

@@ -11,8 +11,9 @@
  * sharp subject covers 1 % to 100 % of the frame (bench/photo_head.py, weights/MODEL_CARD.md).
  *
  * The coefficients live in the weights file's metadata, key "judge.photo_head": the version tag
- * "v1", the intercept, then one weight per feature below, separated by spaces. Weights without
- * that key are judged by the older sharpest-tenth rule (judge.c). */
+ * "v1", the intercept, then one weight per feature below, separated by spaces. The fit's
+ * calibration (one scale and one offset of the logit) is folded into them, so the score reads as
+ * a probability. Weights without that key are judged by the older sharpest-tenth rule (judge.c). */
 #ifndef UNSHARP_PHOTO_SCORE_H
 #define UNSHARP_PHOTO_SCORE_H
 #include <unsharp/unsharp.h>
