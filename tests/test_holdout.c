@@ -1,7 +1,8 @@
 /* test_holdout.c: the fine-tune's keeper line (train/holdout.c): which keeper pins it, and where
  * the line goes, checked against properties a naive loop states (never above the keeper, never
  * above the old line, at most two steps of 0.0001 below, and the same after the weights file's
- * "%.4f" text round trip), and the blurred photos a moved line would let through. */
+ * "%.4f" text round trip), the blurred photos a moved line would let through, the decision over
+ * several sets, and the verdicts counted again at the moved line. */
 #include <check.h>
 #include <math.h>
 #include <stdio.h>
@@ -88,6 +89,54 @@ START_TEST(blurred_between_counts_what_a_moved_line_lets_through)
 }
 END_TEST
 
+START_TEST(keeper_over_sets_moves_only_through_empty_ground)
+{
+    /* set 0: a keeper the start kept, now 0.15, under the line 0.2; set 1: a blurred photo at
+     * 0.17, between where the line would go and where it is; set 2 not judged by the start */
+    holdout_item a[2] = {{.name = "a/keeper.jpg", .sharp = 1}, {.name = "a/blurred.jpg", .sharp = 0}};
+    holdout_item b[1] = {{.name = "b/blurred.jpg", .sharp = 0}};
+    holdout_item c[1] = {{.name = "c/keeper.jpg", .sharp = 1}};
+    holdout_set sets[3] = {{.items = a, .n = 2}, {.items = b, .n = 1}, {.items = c, .n = 1}};
+    uint8_t sb0[2] = {0, 1}, sb1[1] = {1}, sb2[1] = {0}, nb0[2] = {1, 1}, nb1[1] = {1}, nb2[1] = {1};
+    float s0[2] = {0.15f, 0.05f}, s1[1] = {0.17f}, s2[1] = {0.01f};
+    holdout_figures start[3] = {{.called_blurry = sb0}, {.called_blurry = sb1}, {.called_blurry = sb2}};
+    holdout_figures now[3] = {{.called_blurry = nb0, .score = s0}, {.called_blurry = nb1, .score = s1},
+                              {.called_blurry = nb2, .score = s2}};
+    int have[3] = {1, 1, 0};
+    holdout_keeper k = holdout_keeper_over(sets, start, now, have, 3, 0.2f);
+    ck_assert_float_eq(k.line, 0.2f);
+    ck_assert_float_eq(k.moved, 0.15f);
+    ck_assert_float_eq(k.lowest, 0.15f); /* not set 2's 0.01: the start did not judge it */
+    ck_assert_str_eq(k.who, "a/keeper.jpg");
+    ck_assert_int_eq(k.through, 1);
+    s1[0] = 0.1f; /* the blurred photo stays under the moved line: nothing lets it through */
+    k = holdout_keeper_over(sets, start, now, have, 3, 0.2f);
+    ck_assert_int_eq(k.through, 0);
+    have[0] = 0; /* no keeper of a judged set under the line: the line stays */
+    k = holdout_keeper_over(sets, start, now, have, 3, 0.2f);
+    ck_assert_float_eq(k.moved, 0.2f);
+    ck_assert_ptr_null(k.who);
+}
+END_TEST
+
+START_TEST(recount_gives_the_verdicts_at_the_new_line)
+{
+    holdout_item items[5] = {{.sharp = 1}, {.sharp = 1}, {.sharp = 0}, {.sharp = 0}, {.sharp = 1}};
+    holdout_set s = {.items = items, .n = 5};
+    uint8_t blurry[5] = {1, 0, 1, 1, 0};
+    float score[5] = {0.16f, 0.5f, 0.1f, 0.19f, NAN};
+    holdout_figures f = {.keepers = 2, .kept = 1, .blurred = 2, .caught = 2, .called_blurry = blurry, .score = score};
+    holdout_recount(&s, &f, 0.16f);
+    ck_assert_int_eq(f.kept, 2);   /* 0.16 at the line is not blurry */
+    ck_assert_int_eq(f.caught, 1); /* 0.19 escapes, 0.1 stays caught */
+    ck_assert_int_eq(blurry[0], 0);
+    ck_assert_int_eq(blurry[2], 1);
+    ck_assert_int_eq(blurry[3], 0);
+    ck_assert_int_eq(f.keepers, 2);
+    ck_assert_int_eq(f.blurred, 2);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("holdout");
@@ -96,6 +145,8 @@ int main(void)
     tcase_add_test(tc, line_stays_when_no_keeper_is_under_it);
     tcase_add_test(tc, line_moves_just_under_the_keeper);
     tcase_add_test(tc, blurred_between_counts_what_a_moved_line_lets_through);
+    tcase_add_test(tc, keeper_over_sets_moves_only_through_empty_ground);
+    tcase_add_test(tc, recount_gives_the_verdicts_at_the_new_line);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

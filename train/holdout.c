@@ -188,6 +188,37 @@ float holdout_keeper_line(float line, float lowest)
     return k < 0 ? 0 : k / 10000.0f;
 }
 
+holdout_keeper holdout_keeper_over(const holdout_set *sets, const holdout_figures *start, const holdout_figures *now,
+                                   const int *have, int n, float line)
+{
+    holdout_keeper k = {.line = line, .moved = line, .lowest = INFINITY};
+    for (int i = 0; i < n; i++) {
+        const char *name = NULL;
+        float low = have[i] ? holdout_lowest_kept(&sets[i], &start[i], &now[i], &name) : INFINITY;
+        if (low < k.lowest) {
+            k.lowest = low;
+            k.who = name;
+        }
+    }
+    k.moved = holdout_keeper_line(line, k.lowest);
+    for (int i = 0; i < n; i++)
+        if (have[i]) k.through += holdout_blurred_between(&sets[i], &now[i], k.moved, line);
+    return k;
+}
+
+void holdout_recount(const holdout_set *s, holdout_figures *f, float line)
+{
+    if (!f->score || !f->called_blurry) return;
+    f->kept = f->caught = 0;
+    for (int i = 0; i < s->n; i++) {
+        if (isnan(f->score[i])) continue;
+        int blurry = f->score[i] < line;
+        f->called_blurry[i] = (uint8_t)blurry;
+        if (s->items[i].sharp) f->kept += !blurry;
+        else f->caught += blurry;
+    }
+}
+
 static double pct(int a, int b) { return b ? 100.0 * a / b : 0; }
 
 void holdout_words(const holdout_figures *f, char *buf, size_t n)

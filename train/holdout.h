@@ -76,4 +76,20 @@ float holdout_keeper_line(float line, float lowest);
  * line moved from hi down to lo would no longer call blurry. */
 int holdout_blurred_between(const holdout_set *s, const holdout_figures *now, float lo, float hi);
 
+/* A fine-tune's keeper line over n sets, of which have[k] != 0 were judged by the starting
+ * weights (start[k]) as well as by the new ones (now[k]). */
+typedef struct holdout_keeper {
+    float line, moved; /* the blurry line, and where holdout_keeper_line puts it (line: no move) */
+    float lowest;      /* holdout_lowest_kept over the sets (INFINITY: none) */
+    const char *who;   /* that keeper's path, or NULL */
+    int through;       /* blurred photos between moved and line: the line may move only when 0 */
+} holdout_keeper;
+holdout_keeper holdout_keeper_over(const holdout_set *sets, const holdout_figures *start, const holdout_figures *now,
+                                   const int *have, int n, float line);
+
+/* The verdict counts of f again at another blurry line, from its scores: what judging again
+ * would give, since the line decides only the verdict and the low-contrast hold, and a photo held
+ * at the old line (at or above the new one) would be held at the new one: never blurry either way. */
+void holdout_recount(const holdout_set *s, holdout_figures *f, float line);
+
 #endif

@@ -1131,39 +1131,25 @@ int main(int argc, char **argv)
      * ground: when a blurred photo of the checked sets lies between the two lines, the line stays
      * and the gate below refuses the weights for that keeper. No photo moves toward blurry by it. */
     if (fine_tuning) {
-        const char *mb = unsharp_model_get_meta(m, "threshold.blurry"), *who = NULL;
-        float line = mb ? (float)atof(mb) : 0.4f, lowest = INFINITY; /* 0.4: the engine's own default */
-        for (int k = 0; k < 3; k++)
-            if (have_first[k] && last[k].score) {
-                const char *name = NULL;
-                float low = holdout_lowest_kept(&sets[k], &first[k], &last[k], &name);
-                if (low < lowest) {
-                    lowest = low;
-                    who = name;
-                }
-            }
-        float moved = holdout_keeper_line(line, lowest);
-        int through = 0;
-        for (int k = 0; k < 3; k++)
-            if (have_first[k]) through += holdout_blurred_between(&sets[k], &last[k], moved, line);
-        const char *base = who && strrchr(who, '/') ? strrchr(who, '/') + 1 : who ? who : "?";
-        if (moved < line && through) {
+        const char *mb = unsharp_model_get_meta(m, "threshold.blurry");
+        holdout_keeper kl = holdout_keeper_over(sets, first, last, have_first, 3, mb ? (float)atof(mb) : 0.4f); /* 0.4: the engine's default */
+        const char *base = kl.who && strrchr(kl.who, '/') ? strrchr(kl.who, '/') + 1 : kl.who ? kl.who : "?";
+        if (kl.moved < kl.line && kl.through) {
             printf("# the blurry line stays at %.4g: the new weights read your keeper %s at %.4f, but moving the line under it "
-                   "would let %d blurred photo%s through\n", line, base, lowest, through, through == 1 ? "" : "s");
-        } else if (moved < line) {
+                   "would let %d blurred photo%s through\n", kl.line, base, kl.lowest, kl.through, kl.through == 1 ? "" : "s");
+        } else if (kl.moved < kl.line) {
             char v[32], note[512];
-            snprintf(v, sizeof v, "%.4f", moved);
+            snprintf(v, sizeof v, "%.4f", kl.moved);
             unsharp_model_set_meta(m, "threshold.blurry", v);
-            snprintf(note, sizeof note, "%.4g -> %s (%s read %.4f)", line, v, base, lowest);
+            snprintf(note, sizeof note, "%.4g -> %s (%s read %.4f)", kl.line, v, base, kl.lowest);
             unsharp_model_set_meta(m, "train.keeper_line", note);
             rec_note(&rec, "keeper_line", note);
             printf("# the blurry line moves from %.4g to %s: the new weights read your keeper %s at %.4f, which the starting "
                    "weights kept; no blurred photo lies between the two lines, and a photo there would be unsure, not blurry\n",
-                   line, v, base, lowest);
+                   kl.line, v, base, kl.lowest);
             for (int k = 0; k < 3; k++) {
-                if (!have_first[k] || !last[k].called_blurry) continue;
-                holdout_figures_free(&last[k]);
-                if (holdout_judge(m, &sets[k], stderr, &last[k]) != 0) continue;
+                if (!have_first[k]) continue;
+                holdout_recount(&sets[k], &last[k], kl.moved);
                 char w[256];
                 holdout_words(&last[k], w, sizeof w);
                 printf("         %s, at the moved line: %s\n", sets[k].title, w);
