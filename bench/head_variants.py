@@ -36,8 +36,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import photo_head  # noqa: E402  (the head's fit, one copy)
 
 ALL = photo_head.FEATURES
-SETS = {"all ten": ALL, "no detail share (default)": ALL[:9], "network only": ALL[:8],
-        "network + detail share": ALL[:8] + ["f_detail"]}
+DEFAULT = [k for k in ALL if k != "f_detail"]  # photo_head.py's default
+NETWORK = ALL[:8] + ["f_dirs"]                  # what the network gives (f_dirs: 0 without a per-direction head)
+SETS = {"all": ALL, "no detail share (default)": DEFAULT, "network only": NETWORK,
+        "network + detail share": NETWORK + ["f_detail"]}
 LINE = float(os.environ.get("BLURRY_BELOW", 0.4))
 with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "blurred-on-purpose.txt")) as f:
     ON_PURPOSE = tuple(l.split()[0] for l in f if l.strip() and not l.startswith("#"))  # not keepers
@@ -54,7 +56,7 @@ def fit(path, feats):
 
 def logits(rs, head):
     b0, wv = head
-    return np.clip(np.array([b0 + sum(wv[i] * float(r[k]) for i, k in enumerate(ALL)) for r in rs]), -30, 30)
+    return np.clip(np.array([b0 + sum(wv[i] * float(r.get(k) or 0.0) for i, k in enumerate(ALL)) for r in rs]), -30, 30)
 
 
 def held_line(rs):
@@ -108,7 +110,7 @@ def single(run, feats):
 
 
 def ensemble(runs, mode):
-    feats = ALL[:9]
+    feats = DEFAULT
     heads = [fit(os.path.join(r, "fit.csv"), feats) for r in runs]
 
     def score(name):
@@ -129,7 +131,7 @@ def ensemble(runs, mode):
 def tradeoff(run):
     """[(K, line, realistic caught %, old caught %, held-back keepers lost, Debian wallpapers
     called blurry or None)] for K = 0, 3"""
-    head = fit(os.path.join(run, "fit.csv"), ALL[:9])
+    head = fit(os.path.join(run, "fit.csv"), DEFAULT)
 
     def z(name, label=None, skip=ON_PURPOSE):
         rs = [r for r in rows(os.path.join(run, name)) if (not label or r["label"] == label)
@@ -157,7 +159,7 @@ def main():
             print(line(name, [single(r, feats) for r in a[1:]]))
     elif len(a) >= 3 and a[0] == "ensemble":
         for r in a[1:]:
-            print(line(os.path.basename(r.rstrip("/")), [single(r, ALL[:9])]))
+            print(line(os.path.basename(r.rstrip("/")), [single(r, DEFAULT)]))
         for mode in ("prob", "logit"):
             f = ensemble(a[1:], mode)
             print(line("mean of %d (%s)" % (len(a) - 1, mode), [f]))

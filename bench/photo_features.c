@@ -29,7 +29,8 @@ static int set_meta(const char *key, const char *value, const char *in, const ch
 {
     float coef[PHOTO_NFEATURES + 1];
     if (!strcmp(key, PHOTO_HEAD_KEY) && !unsharp__photo_head_parse(value, coef)) {
-        fprintf(stderr, "photo_features: the head must be \"v1\" and %d numbers\n", PHOTO_NFEATURES + 1);
+        fprintf(stderr, "photo_features: the head must be \"v1\" and %d numbers (or %d, from before f_dirs)\n",
+                PHOTO_NFEATURES + 1, PHOTO_NFEATURES);
         return 2;
     }
     unsharp_model_options mo = {.device = UNSHARP_DEVICE_CPU, .threads = 1};
@@ -135,7 +136,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "photo_features: %s\n", unsharp_errmsg());
         return 2;
     }
-    printf("path,label,sharpness,verdict,f_max,f_block,f_top1,f_top5,f_top20,f_top50,f_mean,f_image,f_direction,f_detail\n");
+    printf("path,label,sharpness,verdict,f_max,f_block,f_top1,f_top5,f_top20,f_top50,f_mean,f_image,f_direction,f_detail,f_dirs\n");
     int rc = 0;
     for (int i = a + 1; i < argc; i++) rc |= judge_folder(m, argv[i], maps);
     unsharp_model_free(m);

@@ -43,7 +43,8 @@ env: SHARP_AT (0.6), BLURRY_BELOW (0.4), L2 (0.01), IN_FOCUS (0.3), CALIBRATE (f
 import csv, os, sys
 import numpy as np
 
-FEATURES = ["f_max", "f_block", "f_top1", "f_top5", "f_top20", "f_top50", "f_mean", "f_image", "f_direction", "f_detail"]
+FEATURES = ["f_max", "f_block", "f_top1", "f_top5", "f_top20", "f_top50", "f_mean", "f_image", "f_direction", "f_detail",
+            "f_dirs"]  # f_dirs: 0 for a network without the per-direction head, and in older files
 DEFAULT_FEATURES = [k for k in FEATURES if k != "f_detail"]
 SHARP_AT = float(os.environ.get("SHARP_AT", 0.6))
 BLURRY_BELOW = float(os.environ.get("BLURRY_BELOW", 0.4))
@@ -109,7 +110,7 @@ def fit_head(rows, use):
     get weight 0), then calibrated (unless CALIBRATE=0): (b, w over FEATURES, standardised
     weights, training probabilities, labels)."""
     rows = [r for r in rows if r["label"] in ("sharp", "blurry")]
-    X = np.array([[float(r[k]) if k in use else 0.0 for k in FEATURES] for r in rows])
+    X = np.array([[float(r.get(k) or 0.0) if k in use else 0.0 for k in FEATURES] for r in rows])
     y = np.array([r["label"] == "sharp" for r in rows], float)
     mu, sd = X.mean(0), X.std(0) + 1e-9
     Z = np.hstack([np.ones((len(X), 1)), (X - mu) / sd])

@@ -794,6 +794,87 @@ START_TEST(mild_blur_is_in_between)
 }
 END_TEST
 
+/* The per-direction targets (blur.h, BLUR_DIRS). The spread along each direction of two kernels
+ * worked out by hand: a row of 9 px (variance (81 - 1) / 12 along x, none along y) and a
+ * diagonal of 5 px (variance 2 along x and y, covariance 2: 4 along 45 degrees, 0 across).
+ * Then samples: a 9 px line smears the directions near its own (spread at least BLUR_DIR_BLUR
+ * by the line's own formula, L^2 / 12 cos^2) and leaves the one across it crisp; a Gaussian of
+ * sigma 1.5 smears every direction; a sharp sample is crisp every way. */
+START_TEST(direction_targets)
+{
+    float row[81] = {0}, diag[25] = {0}, sp[BLUR_DIRS];
+    for (int j = 0; j < 9; j++) row[4 * 9 + j] = 1.0f / 9;
+    for (int i = 0; i < 5; i++) diag[i * 5 + i] = 0.2f;
+    blur_kernel_dir_spread(row, 9, sp);
+    for (int d = 0; d < BLUR_DIRS; d++) {
+        double c = cos(d * M_PI / BLUR_DIRS);
+        ck_assert_double_lt(fabs(sp[d] - sqrt(80.0 / 12 * c * c)), 1e-4);
+    }
+    blur_kernel_dir_spread(diag, 5, sp);
+    ck_assert_double_lt(fabs(sp[BLUR_DIRS / 4] - 2.0), 1e-4); /* 45 degrees, along it */
+    ck_assert_double_lt(fabs(sp[3 * BLUR_DIRS / 4]), 1e-3);   /* 135 degrees, across it */
+    ck_assert_double_lt(fabs(sp[0] - sqrt(2.0)), 1e-4);
+
+    float *src = make_source(SRC_NOISE, 400, 360, 5);
+    blur_config c = clean_config();
+    c.p_sharp = 0.0f;
+    c.p_partial = 0.0f;
+    c.p_motion = 1.0f;
+    c.p_shake = 0.0f;
+    c.motion_len_min = c.motion_len_max = 9.0f;
+    blur_sample s;
+    ck_assert_int_eq(blur_sample_alloc(&c, &s), BLUR_OK);
+    for (int i = 0; i < 12; i++) {
+        blur_rng r = {70 + (uint64_t)i};
+        ck_assert_int_eq(blur_make_sample(&c, &r, src, 400, 360, &s), BLUR_OK);
+        ck_assert_int_eq(s.kind, BLUR_KIND_MOTION);
+        int smeared = 0, crisp = 0;
+        for (int d = 0; d < BLUR_DIRS; d++) {
+            double co = cos(s.angle - d * M_PI / BLUR_DIRS), along = sqrt(81.0 / 12 * co * co);
+            ck_assert_float_eq(s.dir_weight[d], s.image_weight);
+            if (along >= BLUR_DIR_BLUR + 0.1) {
+                ck_assert_float_eq(s.dir_target[d], 0.0f);
+                smeared++;
+            } else if (along <= 0.3) {
+                /* plus the line's own width: a variance under 0.3 across it (motion_kernel) */
+                double most = sqrt(along * along + 0.3);
+                ck_assert_float_ge(s.dir_target[d], (BLUR_DIR_BLUR - most) / (BLUR_DIR_BLUR - BLUR_DIR_SHARP) - 0.02);
+                crisp++;
+            }
+        }
+        ck_assert_int_ge(smeared, 3 * BLUR_DIRS / 8);
+        ck_assert_int_ge(crisp, 1);
+        ck_assert_float_gt(s.image_weight, 0.0f);
+    }
+    c.p_motion = 0.0f;
+    c.p_disc = 0.0f;
+    c.gauss_sigma_min = c.gauss_sigma_max = 1.5f;
+    blur_rng r = {90};
+    ck_assert_int_eq(blur_make_sample(&c, &r, src, 400, 360, &s), BLUR_OK);
+    for (int d = 0; d < BLUR_DIRS; d++) {
+        ck_assert_float_eq(s.dir_target[d], 0.0f);
+        ck_assert_float_eq(s.dir_weight[d], s.image_weight);
+    }
+    c.p_sharp = 1.0f; /* sharp, even when softened by more than BLUR_DIR_SHARP */
+    c.p_soften = 1.0f;
+    c.soften_sigma_max = 0.95f;
+    int soft = 0;
+    for (int i = 0; i < 8; i++) {
+        blur_rng rs = {100 + (uint64_t)i};
+        ck_assert_int_eq(blur_make_sample(&c, &rs, src, 400, 360, &s), BLUR_OK);
+        ck_assert_int_eq(s.label, BLUR_LABEL_SHARP);
+        soft += s.param > 0.6f;
+        for (int d = 0; d < BLUR_DIRS; d++) {
+            ck_assert_float_eq(s.dir_target[d], 1.0f);
+            ck_assert_float_eq(s.dir_weight[d], s.image_weight);
+        }
+    }
+    ck_assert_int_ge(soft, 1);
+    blur_sample_free(&s);
+    free(src);
+}
+END_TEST
+
 /* A recipe setting by name: known names take a value blur_config_check accepts; an unknown
  * name, a bad number or an invalid value leaves the recipe as it was. */
 START_TEST(setting_by_name)
@@ -937,6 +1018,7 @@ static Suite *blur_suite(void)
     tcase_add_test(tc, in_focus_is_relative);
     tcase_add_test(tc, setting_by_name);
     tcase_add_test(tc, mild_blur_is_in_between);
+    tcase_add_test(tc, direction_targets);
     suite_add_tcase(s, tc);
     return s;
 }

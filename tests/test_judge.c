@@ -534,14 +534,58 @@ START_TEST(photo_head_scores_the_map)
     unsharp_judgement_free(&j);
 
     /* malformed heads are not used */
-    const char *bad[] = {"v2 -1 1 0 0 0 0 0 0 0 0 0", "v1 -1 1 0 0", "v1 -1 1 0 0 0 0 0 0 0 0 0 7",
-                         "v1 nan 1 0 0 0 0 0 0 0 0 0", "v1 -1 1 0 0 0 0 0 0 0 0 x"};
-    for (int i = 0; i < 5; i++) {
+    const char *bad[] = {"v2 -1 1 0 0 0 0 0 0 0 0 0", "v1 -1 1 0 0", "v1 -1 1 0 0 0 0 0 0 0 0 0 7 8",
+                         "v1 nan 1 0 0 0 0 0 0 0 0 0", "v1 -1 1 0 0 0 0 0 0 0 0 x",
+                         "v1 -1 1 0 0 0 0 0 0 0 0 0 x"};
+    for (int i = 0; i < 6; i++) {
         ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", bad[i]), UNSHARP_OK);
         ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
         ck_assert_msg(j.sharpness == old, "'%s': %g, want the older rule's %g", bad[i], j.sharpness, old);
         unsharp_judgement_free(&j);
     }
+    unsharp_model_free(m);
+    free(px);
+}
+END_TEST
+
+/* The per-direction head (photo_score.h, PHOTO_F_DIRS): the photo head's last input is the least
+ * of the logits of the layer "dirs", and 0 when the network has no such layer; a head written
+ * before that input existed (one weight fewer) reads as if its weight were 0. Here "dirs" is a
+ * dense layer with zero weights, so its logits are its biases, set by the test. */
+START_TEST(photo_head_reads_the_least_direction)
+{
+    static const char *DIRS_ARCH =
+        "input luma 1\n"
+        "conv tiles luma out=1 k=32 s=32\n"
+        "gmean g tiles\n"
+        "dense image g out=3\n"
+        "dense dirs g out=4\n";
+    unsharp_model *m = judge_model_arch(DIRS_ARCH, 8.0f, -4.0f, 0.0f);
+    const float dw[4] = {0, 0, 0, 0}, db[4] = {0.5f, -1.25f, 2.0f, -0.75f};
+    ck_assert_int_eq(unsharp_model_set_param(m, "dirs.weight", dw, 4), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_model_set_param(m, "dirs.bias", db, 4), UNSHARP_OK);
+    float level[100], amp[100], *px = malloc(sizeof(float) * 320 * 320);
+    for (int t = 0; t < 100; t++) { level[t] = 0.5f; amp[t] = 0.3f; } /* contrast enough to be judged */
+    unsharp_judgement j = {0};
+    /* only the direction input weighs: sigmoid(0.3 + 2 * (-1.25)) */
+    ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", "v1 0.3 0 0 0 0 0 0 0 0 0 0 2"), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_msg(fabs(j.sharpness - 1 / (1 + exp(-(0.3 - 2.5)))) < 1e-6, "least direction: %g", j.sharpness);
+    unsharp_judgement_free(&j);
+    /* the older head, one weight fewer: the direction input is left out */
+    ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", "v1 0.3 0 0 0 0 0 0 0 0 0 0"), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_msg(fabs(j.sharpness - 1 / (1 + exp(-0.3))) < 1e-6, "older head: %g", j.sharpness);
+    unsharp_judgement_free(&j);
+    unsharp_model_free(m);
+
+    /* no "dirs" layer: the input reads 0, and the judge leaves no message behind */
+    m = judge_model(8.0f, -4.0f, 0.0f);
+    ck_assert_int_eq(unsharp_model_set_meta(m, "judge.photo_head", "v1 0.3 0 0 0 0 0 0 0 0 0 0 2"), UNSHARP_OK);
+    ck_assert_int_eq(unsharp_judge(m, image_of(level, amp, px), NULL, &j), UNSHARP_OK);
+    ck_assert_msg(fabs(j.sharpness - 1 / (1 + exp(-0.3))) < 1e-6, "no dirs layer: %g", j.sharpness);
+    ck_assert_str_eq(unsharp_model_errmsg(m), "");
+    unsharp_judgement_free(&j);
     unsharp_model_free(m);
     free(px);
 }
@@ -560,6 +604,7 @@ int main(void)
     tcase_add_test(tc, small_photo_past_a_training_only_branch);
     tcase_add_test(tc, shipped_weights);
     tcase_add_test(tc, photo_head_scores_the_map);
+    tcase_add_test(tc, photo_head_reads_the_least_direction);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

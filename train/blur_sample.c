@@ -344,6 +344,28 @@ static float kernel_spread(const float *k, int n)
     return (float)sqrt((vx + vy) / (2.0 * s));
 }
 
+void blur_kernel_dir_spread(const float *k, int n, float spread[BLUR_DIRS])
+{
+    double s = 0, mx = 0, my = 0, vxx = 0, vyy = 0, vxy = 0;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double w = k[i * n + j];
+            s += w; mx += w * j; my += w * i;
+        }
+    if (!(s > 0)) s = 1;
+    mx /= s; my /= s;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < n; j++) {
+            double w = k[i * n + j], dx = j - mx, dy = i - my;
+            vxx += w * dx * dx; vyy += w * dy * dy; vxy += w * dx * dy;
+        }
+    for (int d = 0; d < BLUR_DIRS; d++) {
+        double c = cos(d * M_PI / BLUR_DIRS), sn = sin(d * M_PI / BLUR_DIRS);
+        double v = (c * c * vxx + 2 * c * sn * vxy + sn * sn * vyy) / s;
+        spread[d] = (float)sqrt(v > 0 ? v : 0);
+    }
+}
+
 /* Laplacian RMS of each tile of img (n x n, edge pixels replicated). */
 static void tile_texture(const float *img, int n, int tile, float *out)
 {
@@ -567,6 +589,15 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
     out->image_weight = textured ? 1.0f : cfg->flat_weight;
     if (sharp && in_focus > 0.0f && textured_sharp == 0) out->image_weight = 0.0f;
     if (!sharp && cfg->focus_both > 0.0f && in_focus > 0.0f && textured_focus == 0) out->image_weight = 0.0f;
+    /* per direction: crisp across it or smeared; a sharp sample and a keeper are crisp every way */
+    float dspread[BLUR_DIRS];
+    blur_kernel_dir_spread(k, ksize, dspread);
+    const int crisp = sharp || (mkind != BLUR_MASK_NONE && share >= cfg->partial_sharp_min && share > 0.0f);
+    for (int d = 0; d < BLUR_DIRS; d++) {
+        float t = (BLUR_DIR_BLUR - dspread[d]) / (BLUR_DIR_BLUR - BLUR_DIR_SHARP);
+        out->dir_target[d] = crisp ? 1.0f : t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+        out->dir_weight[d] = out->image_weight;
+    }
     int blur_label = (kind == BLUR_KIND_MOTION || kind == BLUR_KIND_SHAKE) ? BLUR_LABEL_MOTION
                                                                           : BLUR_LABEL_DEFOCUS;
     if (sharp) out->label = BLUR_LABEL_SHARP;

@@ -157,6 +157,8 @@ typedef struct batch {
     float *label;    /* (B) */
     float *label_w;  /* (B): 0 when the crop has no detail to judge */
     float *peak;     /* (B): 1 when the crop's sharpest part is sharp (label sharp), else 0 */
+    float *dir, *dir_w; /* (B, BLUR_DIRS): crisp (1) or smeared (0) across each direction, and its
+                           weight (0 for real labelled photos, whose kernel is unknown) */
     int index;       /* batch number within the epoch, -1 when free */
 } batch;
 
@@ -188,6 +190,8 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
             labelled_blurry_sample(p, q->kinds[q->order[sample] - q->n_synth], o->crop, &rng, out->x + (size_t)i * o->crop * o->crop,
                                out->tile_w + (size_t)i * tiles, tiles, &out->label[i], &out->label_w[i], &out->peak[i]);
             memset(out->tiles + (size_t)i * tiles, 0, sizeof(float) * tiles);
+            memset(out->dir + (size_t)i * BLUR_DIRS, 0, sizeof(float) * BLUR_DIRS);
+            memset(out->dir_w + (size_t)i * BLUR_DIRS, 0, sizeof(float) * BLUR_DIRS);
             continue;
         }
         /* a random window of at most 2x the crop, so the sample maker can downscale */
@@ -203,6 +207,8 @@ static int make_batch(queue *q, int b, batch *out, blur_sample *s, float *window
         out->label[i] = (float)s->label;
         out->label_w[i] = s->image_weight;
         out->peak[i] = s->label == BLUR_LABEL_SHARP ? 1.0f : s->blurred_target;
+        memcpy(out->dir + (size_t)i * BLUR_DIRS, s->dir_target, sizeof(float) * BLUR_DIRS);
+        memcpy(out->dir_w + (size_t)i * BLUR_DIRS, s->dir_weight, sizeof(float) * BLUR_DIRS);
     }
     return 0;
 }
@@ -884,6 +890,11 @@ int main(int argc, char **argv)
      * subject-aware score reads. Its target is 1 for a sharp (or keeper) crop, else 0. */
     const float no_target = 0.0f;
     int has_peak = unsharp_model_set_target(m, "peak_loss", &no_target, NULL, 1) == UNSHARP_OK;
+    /* An optional loss "dir_loss" (an experiment, weights/experiments/context-dir.arch): BLUR_DIRS
+     * logits a crop, one per direction, taught whether the crop's detail across that direction
+     * is crisp or smeared (blur_sample.dir_target). A line smears one direction all over the
+     * photo; a one-way texture is crisp every way. */
+    int has_dir = unsharp_model_set_target(m, "dir_loss", &no_target, NULL, 1) == UNSHARP_OK;
 
     /* the photos, once: plain PHOTOS, and real labelled ones */
     if (labelled_collect(argv + optind, argc - optind, o.sharp_dir, o.blurry_dir, o.marks_dir, stderr, &plain, &sharp_l,
@@ -991,8 +1002,10 @@ int main(int argc, char **argv)
         b->label = malloc(sizeof(float) * o.batch);
         b->label_w = malloc(sizeof(float) * o.batch);
         b->peak = malloc(sizeof(float) * o.batch);
+        b->dir = malloc(sizeof(float) * o.batch * BLUR_DIRS);
+        b->dir_w = malloc(sizeof(float) * o.batch * BLUR_DIRS);
         b->index = -1;
-        if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w || !b->peak) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
+        if (!b->x || !b->tiles || !b->tile_w || !b->label || !b->label_w || !b->peak || !b->dir || !b->dir_w) { fprintf(stderr, PROG ": out of memory\n"); goto done; }
     }
 
     printf("# %s: %d photos, %d samples an epoch, batch %d, crop %d, %d network threads, seed %llu, device %s\n", PROG,
@@ -1040,6 +1053,7 @@ int main(int argc, char **argv)
             if (unsharp_model_set_target(m, "tile_loss", b->tiles, b->tile_w, (size_t)o.batch * tiles) != UNSHARP_OK ||
                 unsharp_model_set_target(m, "image_loss", b->label, b->label_w, (size_t)o.batch) != UNSHARP_OK ||
                 (has_peak && unsharp_model_set_target(m, "peak_loss", b->peak, b->label_w, (size_t)o.batch) != UNSHARP_OK) ||
+                (has_dir && unsharp_model_set_target(m, "dir_loss", b->dir, b->dir_w, (size_t)o.batch * BLUR_DIRS) != UNSHARP_OK) ||
                 unsharp_model_zero_grad(m) != UNSHARP_OK || unsharp_model_forward(m, &x, 1) != UNSHARP_OK ||
                 unsharp_model_loss(m, &loss) != UNSHARP_OK || unsharp_model_backward(m) != UNSHARP_OK ||
                 unsharp_model_step(m) != UNSHARP_OK || (anchor.n && ft_anchor_pull(m, &anchor, (float)(lr * o.pull)) != 0) ||
@@ -1240,6 +1254,8 @@ done:
             free(q.slots[k].label);
             free(q.slots[k].label_w);
             free(q.slots[k].peak);
+            free(q.slots[k].dir);
+            free(q.slots[k].dir_w);
         }
         pthread_mutex_destroy(&q.mu);
         pthread_cond_destroy(&q.cv);

@@ -36,6 +36,8 @@
  * (direction.c) is motion-blurred: its sharpness is held below 0.5, at 0.5 * share / DIR_MIN,
  * so just under the line is "unsure" and only a clear gap (share < 0.8 DIR_MIN) "blurry". */
 #define DIR_MIN 0.45f
+/* The most per-direction logits the judge reads (photo_score.h, PHOTO_F_DIRS). */
+#define DIRS_MAX 64
 enum { DIR_X, DIR_Y, DIR_D, DIR_E, NDIR }; /* 0, 90, 45 and 135 degrees */
 
 static float meta_float(const unsharp_model *m, const char *key, float fallback)
@@ -345,10 +347,24 @@ unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *im
     /* The learned photo head, when the weights carry one (photo_score.h): it alone sets the
      * sharpness; the direction share is one of its inputs, not a rule. Without it, the older
      * rule: no crisp detail along one direction anywhere holds the photo below 0.5. */
-    float coef[PHOTO_NFEATURES + 1], feat[PHOTO_NFEATURES];
+    float coef[PHOTO_NFEATURES + 1], feat[PHOTO_NFEATURES], dirs[DIRS_MAX];
     const int head = unsharp__photo_head_parse(unsharp_model_get_meta(m, PHOTO_HEAD_KEY), coef);
     if (head || features) {
-        unsharp__photo_features(logit, out->texture, tw, th, image_logit, share, top, feat);
+        /* the per-direction logits, when the network has them (an experiment) */
+        const char *dirs_name = meta_str(m, "judge.dirs", PHOTO_DIRS_LAYER);
+        int ds[4], n_dirs = 0;
+        st = unsharp_model_output_shape(m, dirs_name, ds);
+        if (st == UNSHARP_ERR_NOT_FOUND) {
+            st = unsharp_model_set_error(m, UNSHARP_OK, NULL); /* none: the feature reads 0 */
+        } else {
+            CHECK(st);
+            if (ds[0] != 1 || ds[1] < 1 || ds[1] > DIRS_MAX || ds[2] != 1 || ds[3] != 1)
+                FAIL(UNSHARP_ERR_SHAPE, "'%s' must give 1 to %d logits", dirs_name, DIRS_MAX);
+            unsharp_tensor dt = unsharp_tensor_make(dirs, 1, ds[1], 1, 1);
+            CHECK(unsharp_model_get_output(m, dirs_name, &dt));
+            n_dirs = ds[1];
+        }
+        unsharp__photo_features(logit, out->texture, tw, th, image_logit, share, dirs, n_dirs, top, feat);
         if (features) memcpy(features, feat, sizeof feat);
     }
     const int own = options && options->own_bands;

@@ -31,7 +31,7 @@ static float top_mean(const float *sorted, int k, double frac)
 }
 
 void unsharp__photo_features(const float *logit, const float *detail, int tw, int th, const float image_logit[3],
-                             float share, float *scratch, float f[PHOTO_NFEATURES])
+                             float share, const float *dirs, int n_dirs, float *scratch, float f[PHOTO_NFEATURES])
 {
     const int n = tw * th;
     int nd = 0;
@@ -71,19 +71,29 @@ void unsharp__photo_features(const float *logit, const float *detail, int tw, in
     f[PHOTO_F_IMAGE] = a - (mx + logf(expf(b - mx) + expf(c - mx)));
     f[PHOTO_F_DIRECTION] = logf((share > 0.0f ? share : 0.0f) + 0.02f);
     f[PHOTO_F_DETAIL] = logf((float)nd / (float)n + 0.01f);
+    float least = 0.0f;
+    for (int d = 0; dirs && d < n_dirs; d++) {
+        float v = clamp_logit(dirs[d]);
+        if (d == 0 || v < least) least = v;
+    }
+    f[PHOTO_F_DIRS] = least;
 }
 
 int unsharp__photo_head_parse(const char *text, float coef[PHOTO_NFEATURES + 1])
 {
     if (!text || strncmp(text, "v1", 2) != 0) return 0;
     const char *p = text + 2;
-    for (int i = 0; i <= PHOTO_NFEATURES; i++) {
+    int i = 0;
+    for (; i <= PHOTO_NFEATURES; i++) {
         char *end;
         float v = strtof(p, &end);
-        if (end == p || !isfinite(v)) return 0;
+        if (end == p) break;
+        if (!isfinite(v)) return 0;
         coef[i] = v;
         p = end;
     }
+    if (i < PHOTO_NFEATURES) return 0;
+    if (i == PHOTO_NFEATURES) coef[PHOTO_NFEATURES] = 0.0f; /* a head from before PHOTO_F_DIRS */
     while (*p == ' ' || *p == '\t') p++;
     return *p == 0;
 }

@@ -5,13 +5,15 @@
  * photo's size (the sharpest tile, the sharpest 2 x 2 block, the means of the sharpest 1 %, 5 %,
  * 20 % and 50 % of the tiles with detail, the mean of all of them), the image head's sharp-
  * against-blurred logit, how much crisp detail the photo has along its weakest direction
- * (direction.c), and the share of tiles with detail. A photo whose sharp subject covers one
+ * (direction.c), the share of tiles with detail, and, for a network with a per-direction head
+ * (an experiment), the least of its logits. A photo whose sharp subject covers one
  * tile in a hundred can score sharp when the statistics of its sharpest tiles say so; the
  * weights of the model say how much each statistic counts, and they are fitted on photos whose
  * sharp subject covers 1 % to 100 % of the frame (bench/photo_head.py, weights/MODEL_CARD.md).
  *
  * The coefficients live in the weights file's metadata, key "judge.photo_head": the version tag
- * "v1", the intercept, then one weight per feature below, separated by spaces. The fit's
+ * "v1", the intercept, then one weight per feature below (or one fewer: a head from before
+ * PHOTO_F_DIRS), separated by spaces. The fit's
  * calibration (one scale and one offset of the logit) is folded into them, so the score reads as
  * a probability. Weights without that key are judged by the older sharpest-tenth rule (judge.c). */
 #ifndef UNSHARP_PHOTO_SCORE_H
@@ -29,18 +31,24 @@ enum {
     PHOTO_F_IMAGE,     /* image head: sharp logit - log(exp(defocus) + exp(motion)) */
     PHOTO_F_DIRECTION, /* log(weakest_direction + 0.02) */
     PHOTO_F_DETAIL,    /* log(share of tiles with detail + 0.01) */
+    PHOTO_F_DIRS,      /* the least of the per-direction head's logits (layer "dirs", an
+                          experiment: weights/experiments/context-dir.arch), 0 without one */
     PHOTO_NFEATURES
 };
 #define PHOTO_HEAD_KEY "judge.photo_head"
+/* The layer whose channels are the per-direction logits; metadata "judge.dirs" names another. */
+#define PHOTO_DIRS_LAYER "dirs"
 #define PHOTO_LOGIT_CLAMP 12.0f
 
 /* The features of one photo. logit: (th, tw) tile logits; detail: (th, tw) nonzero where a
  * tile has detail (if fewer than two have, every tile counts); image_logit: the image head's
- * three logits; share: weakest_direction. scratch holds tw * th floats. */
+ * three logits; share: weakest_direction; dirs: the per-direction logits (n_dirs of them; NULL
+ * or 0 when the network has none). scratch holds tw * th floats. */
 void unsharp__photo_features(const float *logit, const float *detail, int tw, int th, const float image_logit[3],
-                             float share, float *scratch, float f[PHOTO_NFEATURES]);
+                             float share, const float *dirs, int n_dirs, float *scratch, float f[PHOTO_NFEATURES]);
 
-/* Parses the metadata value into coef (intercept, then PHOTO_NFEATURES weights).
+/* Parses the metadata value into coef (intercept, then PHOTO_NFEATURES weights). A head
+ * written before PHOTO_F_DIRS existed (one weight fewer) reads with that weight 0.
  * Returns 1 when it is a complete, finite "v1" head, else 0. */
 int unsharp__photo_head_parse(const char *text, float coef[PHOTO_NFEATURES + 1]);
 
