@@ -19,6 +19,7 @@
 #include "finetune.h"
 #include "holdout.h"
 #include "labelled.h"
+#include "orient.h"
 #include "photos.h"
 #include "store.h"
 #include "unsharp/files.h"
@@ -47,7 +48,7 @@ static blur_config recipe_config(int recipe)
 }
 
 typedef struct options {
-    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, recipe, tie_transpose;
+    int epochs, batch, crop, threads, producers, crops_per_photo, scratch, recipe, tie_transpose, oriented_init;
     float in_focus; /* blur_config.texture_rel; < 0: the recipe's */
     const char *sample_set[16]; /* --sample KEY=VALUE, in order */
     int n_sample_set;
@@ -110,6 +111,8 @@ static void usage(FILE *f)
             "                          p_haze=0.4); may be repeated, up to 16 times\n"
             "      --tie-transpose     keep each channel's twin the transposed channel, so that the network\n"
             "                          sees a photo and its transpose alike (an experiment; docs/model.md)\n"
+            "      --oriented-init     start the first convolution as second derivatives of a Gaussian across\n"
+            "                          evenly spread directions, not at random (an experiment; docs/model.md)\n"
             "      --crops-per-photo N samples per epoch from each photo, per 512x512 of its area\n"
             "                          (default 4)\n"
             "      --lr X              peak learning rate (cosine decay, 1 epoch warm-up; default 0.002 for a\n"
@@ -311,7 +314,7 @@ static int parse_args(int argc, char **argv, options *o)
         {"sharp", required_argument, 0, 18},    {"blurry", required_argument, 0, 19},
         {"from-marks", required_argument, 0, 20}, {"keep", required_argument, 0, 21},
         {"in-focus", required_argument, 0, 22}, {"sample", required_argument, 0, 23},
-        {"tie-transpose", no_argument, 0, 24},
+        {"tie-transpose", no_argument, 0, 24}, {"oriented-init", no_argument, 0, 25},
         {0, 0, 0, 0},
     };
     long_opts = longs;
@@ -334,6 +337,7 @@ static int parse_args(int argc, char **argv, options *o)
         case 5: o->arch_file = optarg; break;
         case 13: o->scratch = 1; break;
         case 24: o->tie_transpose = 1; break;
+        case 25: o->oriented_init = 1; break;
         case 'b': o->batch = (int)strtol(optarg, &end, 10); if (*end || o->batch < 1 || o->batch > 1024) goto bad; break;
         case 6: o->crop = (int)strtol(optarg, &end, 10); if (*end || o->crop < 64 || o->crop % 32 || o->crop > 1024) goto bad; break;
         case 15:
@@ -565,11 +569,12 @@ static char *config_json(const options *o, int nargs, char **args, char *const *
     store_buf_printf(&b, "], \"epochs\": %d, \"batch\": %d, \"crop\": %d, \"crops_per_photo\": %d, \"lr\": %.7g, "
                          "\"weight_decay\": %.7g, \"seed\": %llu, \"threads\": %d, \"producers\": %d, \"scratch\": %s, "
                          "\"recipe\": \"%s\", \"pull\": %.7g, \"keep\": %.7g, \"force\": %s, \"in_focus\": %.3g, "
-                         "\"tie_transpose\": %s",
+                         "\"tie_transpose\": %s, \"oriented_init\": %s",
                      o->epochs, o->batch, o->crop, o->crops_per_photo, o->lr, o->weight_decay,
                      (unsigned long long)o->seed, o->threads, o->producers, o->scratch ? "true" : "false",
                      recipe_name[o->recipe], o->pull, o->distill, o->force ? "true" : "false",
-                     o->in_focus >= 0 ? o->in_focus : recipe_config(o->recipe).texture_rel, o->tie_transpose ? "true" : "false");
+                     o->in_focus >= 0 ? o->in_focus : recipe_config(o->recipe).texture_rel, o->tie_transpose ? "true" : "false",
+                     o->oriented_init ? "true" : "false");
     store_buf_add(&b, ", \"sample\": [");
     for (int i = 0; i < o->n_sample_set; i++) {
         if (i) store_buf_add(&b, ", ");
@@ -851,6 +856,12 @@ int main(int argc, char **argv)
         unsharp_status st = unsharp_model_create(arch ? arch : UNSHARP_DEFAULT_ARCH, o.seed, &mo, &m);
         free(arch);
         if (st != UNSHARP_OK) { fprintf(stderr, PROG ": %s\n", unsharp_errmsg()); goto done; }
+        const char *first = NULL;
+        if (o.oriented_init && orient_first_conv(m, &first) != 0) {
+            fprintf(stderr, PROG ": --oriented-init: %s\n",
+                    first ? unsharp_model_errmsg(m) : "the network has no convolution reading one channel with a kernel of 3 or more");
+            goto done;
+        }
     }
     /* the starting weights: the loaded ones, or for a resumed fine-tune those its checkpoint names */
     if (o.init) {
