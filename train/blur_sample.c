@@ -325,28 +325,11 @@ bailout:
     return st;
 }
 
-/* sqrt((var_x + var_y) / 2) of a kernel about its centroid. */
-static float kernel_spread(const float *k, int n)
+/* The second moments of a kernel's light about its centroid (x along rows, y down), each
+ * divided by the kernel's sum. */
+static void kernel_moments(const float *k, int n, double *vxx, double *vyy, double *vxy)
 {
-    double s = 0, mx = 0, my = 0, vx = 0, vy = 0;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) {
-            double w = k[i * n + j];
-            s += w; mx += w * j; my += w * i;
-        }
-    mx /= s; my /= s;
-    for (int i = 0; i < n; i++)
-        for (int j = 0; j < n; j++) {
-            double w = k[i * n + j];
-            vx += w * (j - mx) * (j - mx);
-            vy += w * (i - my) * (i - my);
-        }
-    return (float)sqrt((vx + vy) / (2.0 * s));
-}
-
-void blur_kernel_dir_spread(const float *k, int n, float spread[BLUR_DIRS])
-{
-    double s = 0, mx = 0, my = 0, vxx = 0, vyy = 0, vxy = 0;
+    double s = 0, mx = 0, my = 0, xx = 0, yy = 0, xy = 0;
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
             double w = k[i * n + j];
@@ -357,11 +340,26 @@ void blur_kernel_dir_spread(const float *k, int n, float spread[BLUR_DIRS])
     for (int i = 0; i < n; i++)
         for (int j = 0; j < n; j++) {
             double w = k[i * n + j], dx = j - mx, dy = i - my;
-            vxx += w * dx * dx; vyy += w * dy * dy; vxy += w * dx * dy;
+            xx += w * dx * dx; yy += w * dy * dy; xy += w * dx * dy;
         }
+    *vxx = xx / s; *vyy = yy / s; *vxy = xy / s;
+}
+
+/* sqrt((var_x + var_y) / 2) of a kernel about its centroid. */
+static float kernel_spread(const float *k, int n)
+{
+    double vxx, vyy, vxy;
+    kernel_moments(k, n, &vxx, &vyy, &vxy);
+    return (float)sqrt((vxx + vyy) / 2.0);
+}
+
+void blur_kernel_dir_spread(const float *k, int n, float spread[BLUR_DIRS])
+{
+    double vxx, vyy, vxy;
+    kernel_moments(k, n, &vxx, &vyy, &vxy);
     for (int d = 0; d < BLUR_DIRS; d++) {
         double c = cos(d * M_PI / BLUR_DIRS), sn = sin(d * M_PI / BLUR_DIRS);
-        double v = (c * c * vxx + 2 * c * sn * vxy + sn * sn * vyy) / s;
+        double v = c * c * vxx + 2 * c * sn * vxy + sn * sn * vyy;
         spread[d] = (float)sqrt(v > 0 ? v : 0);
     }
 }
