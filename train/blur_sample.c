@@ -587,21 +587,20 @@ int blur_make_sample_ref(const blur_config *cfg, blur_rng *rng, const float *src
     out->image_weight = textured ? 1.0f : cfg->flat_weight;
     if (sharp && in_focus > 0.0f && textured_sharp == 0) out->image_weight = 0.0f;
     if (!sharp && cfg->focus_both > 0.0f && in_focus > 0.0f && textured_focus == 0) out->image_weight = 0.0f;
-    /* per direction: crisp across it or smeared; a sharp sample and a keeper are crisp every way */
-    float dspread[BLUR_DIRS];
-    blur_kernel_dir_spread(k, ksize, dspread);
-    const int crisp = sharp || (mkind != BLUR_MASK_NONE && share >= cfg->partial_sharp_min && share > 0.0f);
-    for (int d = 0; d < BLUR_DIRS; d++) {
-        float t = (BLUR_DIR_BLUR - dspread[d]) / (BLUR_DIR_BLUR - BLUR_DIR_SHARP);
-        out->dir_target[d] = crisp ? 1.0f : t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
-        out->dir_weight[d] = out->image_weight;
-    }
     int blur_label = (kind == BLUR_KIND_MOTION || kind == BLUR_KIND_SHAKE) ? BLUR_LABEL_MOTION
                                                                           : BLUR_LABEL_DEFOCUS;
     if (sharp) out->label = BLUR_LABEL_SHARP;
     else if (mkind != BLUR_MASK_NONE && share >= cfg->partial_sharp_min && share > 0.0f)
         out->label = BLUR_LABEL_SHARP;
     else out->label = blur_label;
+    /* per direction: crisp across it or smeared; a sharp sample and a keeper are crisp every way */
+    float dspread[BLUR_DIRS];
+    blur_kernel_dir_spread(k, ksize, dspread);
+    for (int d = 0; d < BLUR_DIRS; d++) {
+        float t = (BLUR_DIR_BLUR - dspread[d]) / (BLUR_DIR_BLUR - BLUR_DIR_SHARP);
+        out->dir_target[d] = out->label == BLUR_LABEL_SHARP ? 1.0f : t < 0.0f ? 0.0f : t > 1.0f ? 1.0f : t;
+        out->dir_weight[d] = out->image_weight;
+    }
 
     /* 5. Noise, sharpening, exposure, haze, JPEG, quantisation. */
     out->noise_sigma = 0.0f;

@@ -350,10 +350,12 @@ unsharp_status unsharp__judge_features(unsharp_model *m, const unsharp_image *im
     float coef[PHOTO_NFEATURES + 1], feat[PHOTO_NFEATURES], dirs[DIRS_MAX];
     const int head = unsharp__photo_head_parse(unsharp_model_get_meta(m, PHOTO_HEAD_KEY), coef);
     if (head || features) {
-        /* the per-direction logits, when the network has them (an experiment) */
+        /* the per-direction logits, when the network has them (an experiment) and they are asked
+         * for: by a head that weighs them, or for the features */
         const char *dirs_name = meta_str(m, "judge.dirs", PHOTO_DIRS_LAYER);
         int ds[4], n_dirs = 0;
-        st = unsharp_model_output_shape(m, dirs_name, ds);
+        st = features || (head && coef[PHOTO_NFEATURES] != 0.0f) ? unsharp_model_output_shape(m, dirs_name, ds)
+                                                                 : UNSHARP_ERR_NOT_FOUND;
         if (st == UNSHARP_ERR_NOT_FOUND) {
             st = unsharp_model_set_error(m, UNSHARP_OK, NULL); /* none: the feature reads 0 */
         } else {
