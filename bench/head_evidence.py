@@ -32,9 +32,19 @@ measured on feature files already made (numpy, scipy, Pillow). An experiment for
         (%), held-back keepers called blurry, the realistic check's sharp copies called blurry.
         The keepers are in the fit, so the line drawn on them is optimistic; the held-back
         keepers are the honest measure of what it costs.
-env: W (5), L2 (1e-4)
+  hold EVIDENCE RUN...
+        whether one measure could hold the soft keepers at the line instead (a hand-set rule
+        may move a photo toward unsure, never to blurry): for each RUN, its shipped head
+        (head_variants.py's), a line drawn where the training part loses K keepers (K of
+        KEEPERS_LOST), and for every measure and sign the rule "hold a photo at the line when
+        the measure is at least the least of those K keepers'" (so that it holds all of them).
+        Prints the line, what it catches without the rule and, for the measure that keeps the
+        most of both checks, what it catches with it and the held-back keepers still lost.
+env: W (5), L2 (1e-4), FITOLD (1; 0: compare fits without fitold.csv), KEEPERS_LOST (3,10,20,40),
+     VERBOSE=1 (compare: the lowest training keepers and, by kind from the realistic set's
+     MANIFEST when given, the photos missed)
 
-usage: head_evidence.py measure OUT.csv FOLDER... | compare EVIDENCE RUN...
+usage: head_evidence.py measure OUT.csv FOLDER... | compare EVIDENCE RUN... | hold EVIDENCE RUN...
 """
 import csv, glob, os, sys
 import numpy as np
@@ -169,12 +179,15 @@ def fit_logistic(Z, y, wts, l2):
 
 def compare_one(run, ev, cols, form, w, l2):
     sets = {k: ev.get(k, {}) for k in ("fit", "fitold", "keep", "check", "old")}
-    keep = lambda part: np.vstack([table(run, os.path.basename(p)[:-4], sets["keep"], cols)[0]
-                                   for p in sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))])
-    train, held = keep("train"), keep("held")
+    keep = lambda part: [table(run, os.path.basename(p)[:-4], sets["keep"], cols)
+                         for p in sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))]
+    train, held = np.vstack([k[0] for k in keep("train")]), np.vstack([k[0] for k in keep("held")])
+    train_names = sum([k[2] for k in keep("train")], [])
     Xf, yf, _ = table(run, "fit", sets["fit"], cols)
     Xo, yo, _ = table(run, "fitold", sets["fitold"], cols)
-    Xc, yc, _ = table(run, "check", sets["check"], cols)
+    if os.environ.get("FITOLD", "1") == "0":  # fitted without the old check's kind of blur
+        Xo, yo = Xo[:0], yo[:0]
+    Xc, yc, check_names = table(run, "check", sets["check"], cols)
     Xd, yd, _ = table(run, "old", sets["old"], cols)
     T = quadratic if form == "quadratic" else (lambda A: A)
     X, y = np.vstack([Xf, Xo, train]), np.concatenate([yf, yo, np.ones(len(train))])
@@ -182,9 +195,12 @@ def compare_one(run, ev, cols, form, w, l2):
     mu, sd = A.mean(0), A.std(0) + 1e-9
     p = fit_logistic((A - mu) / sd, y, np.where(y == 1, w, 1.0), l2)
     z = lambda B: ((T(B) - mu) / sd) @ p[:-1] + p[-1]
-    line = z(train).min()
-    return (100 * (z(Xc[yc == 0]) < line).mean(), 100 * (z(Xd[yd == 0]) < line).mean(), int((z(held) < line).sum()),
-            int((z(Xc[yc == 1]) < line).sum()))
+    zt, zc = z(train), z(Xc)
+    line = zt.min()
+    lowest = [train_names[i] for i in np.argsort(zt)[:4]]
+    missed = [n for n, v, lab in zip(check_names, zc, yc) if lab == 0 and v >= line]
+    return (100 * (zc[yc == 0] < line).mean(), 100 * (z(Xd[yd == 0]) < line).mean(), int((z(held) < line).sum()),
+            int((zc[yc == 1] < line).sum()), lowest, missed)
 
 
 def compare(evidence, runs):
@@ -198,7 +214,52 @@ def compare(evidence, runs):
     for label, cols in (("network", []), ("network + evidence", COLUMNS)):
         for form in ("linear", "quadratic"):
             figs = [compare_one(r, ev, cols, form, w, l2) for r in runs]
-            print("%-20s %-9s " % (label, form) + " | ".join("%.1f %.1f %d %d" % f for f in figs))
+            print("%-20s %-9s " % (label, form) + " | ".join("%.1f %.1f %d %d" % f[:4] for f in figs))
+            if os.environ.get("VERBOSE"):
+                kind = {}
+                if os.environ.get("MANIFEST"):
+                    kind = {r["name"] + ".jpg": r["kind"] for r in read(os.environ["MANIFEST"])}
+                for r, f in zip(runs, figs):
+                    kinds = {}
+                    for n in f[5]:
+                        kinds[kind.get(n, "?")] = kinds.get(kind.get(n, "?"), 0) + 1
+                    print("    %s: lowest training keepers %s; realistic missed by kind %s" %
+                          (os.path.basename(r.rstrip("/")), ", ".join(f[4]),
+                           ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
+
+
+def hold(evidence, runs):
+    import head_variants as hv
+    ev = {k: {r["name"]: r for r in read(os.path.join(evidence, k + ".csv"))} for k in ("keep", "check", "old")}
+
+    def scored(run, head, name, label, evk):
+        rs = [r for r in hv.rows(os.path.join(run, name)) if (not label or r["label"] == label)
+              and not any(k in r["path"] for k in hv.ON_PURPOSE)]
+        z = hv.logits(rs, head)
+        z[hv.held_line(rs)] = np.inf
+        return z, np.array([[float(ev[evk][os.path.basename(r["path"])][c]) for c in COLUMNS] for r in rs])
+
+    for run in runs:
+        head = hv.fit(os.path.join(run, "fit.csv"), hv.DEFAULT)
+        part = lambda p: [scored(run, head, os.path.basename(f), None, "keep")
+                          for f in sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % p)))]
+        zt, Et = (np.concatenate(v) for v in zip(*part("train")))
+        zh, Eh = (np.concatenate(v) for v in zip(*part("held")))
+        zc, Ec = scored(run, head, "check.csv", "blurry", "check")
+        zo, Eo = scored(run, head, "old.csv", "blurry", "old")
+        for k in [int(v) for v in os.environ.get("KEEPERS_LOST", "3,10,20,40").split(",")]:
+            line = np.sort(zt)[k]
+            below, best = zt < line, None
+            for j, col in enumerate(COLUMNS):
+                for sign in (1, -1):
+                    tau = (sign * Et[below, j]).min() if below.any() else np.inf
+                    held = lambda E: sign * E[:, j] >= tau
+                    c, o = 100 * ((zc < line) & ~held(Ec)).mean(), 100 * ((zo < line) & ~held(Eo)).mean()
+                    if best is None or min(c, o) > best[0]:
+                        best = (min(c, o), col if sign > 0 else "-" + col, c, o, int(((zh < line) & ~held(Eh)).sum()))
+            print("%s K %d (line %.3f): without a rule realistic %.1f %%, old %.1f %%; held by %s: realistic %.1f %%, "
+                  "old %.1f %%, held-back keepers lost %d" % (os.path.basename(run.rstrip("/")), k, 1 / (1 + np.exp(-line)),
+                                                               100 * (zc < line).mean(), 100 * (zo < line).mean(), *best[1:]))
 
 
 def main():
@@ -207,6 +268,9 @@ def main():
         measure(a[1], a[2:])
     elif len(a) >= 3 and a[0] == "compare":
         compare(a[1], a[2:])
+    elif len(a) >= 3 and a[0] == "hold":
+        sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+        hold(a[1], a[2:])
     else:
         sys.stderr.write(__doc__)
         return 2

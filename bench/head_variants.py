@@ -10,11 +10,12 @@ already made, without judging a photo again (numpy, scipy).
                     own head, the default features), and for the mean of their logits
   tradeoff RUN...   blur caught against keepers kept, as the line moves: for each RUN (default
                     head), the line lowered until the training part loses at most K keepers
-                    (K = 0 and 3: chosen on the training part alone), and there the line (as
-                    a probability), the realistic and old blur caught, the held-back keepers
-                    lost and, when RUN/debian.csv is there, the Debian wallpapers called
-                    blurry (analogpattern, soft, and those blurred on purpose left out). Compares
-                    networks at equal keepers, which their fitted lines do not.
+                    (K = 0 and 3, or the list in KEEPERS_LOST: chosen on the training part
+                    alone), and there the line (as a probability), the realistic and old
+                    blur caught, the held-back keepers lost and, when RUN/debian.csv is
+                    there, the Debian wallpapers called blurry (analogpattern, soft, and those
+                    blurred on purpose left out). Compares networks at equal keepers, which
+                    their fitted lines do not.
 
 A RUN is a folder of bench/photo_features CSV files of one network (W), one per set of
 bench/model_checks.sh and bench/fit_photo_head.sh (SETS, FIT_SET, SPLIT as there):
@@ -27,7 +28,7 @@ bench/model_checks.sh and bench/fit_photo_head.sh (SETS, FIT_SET, SPLIT as there
 Every row of a keep-*.csv is a sharp photo. The same photos in the same order in every RUN
 (for ensemble). "Called blurry": under BLURRY_BELOW (0.4). A keeper row whose path holds
 photo blurred on purpose (bench/blurred-on-purpose.txt: mate_Storm, a pan) is not counted.
-env: BLURRY_BELOW (0.4), L2 (0.01)
+env: BLURRY_BELOW (0.4), L2 (0.01), KEEPERS_LOST (0,3: tradeoff's K)
 """
 import glob, os, sys
 import numpy as np
@@ -130,7 +131,7 @@ def ensemble(runs, mode):
 
 def tradeoff(run):
     """[(K, line, realistic caught %, old caught %, held-back keepers lost, Debian wallpapers
-    called blurry or None)] for K = 0, 3"""
+    called blurry or None)] for each K of KEEPERS_LOST (0 and 3)"""
     head = fit(os.path.join(run, "fit.csv"), DEFAULT)
 
     def z(name, label=None, skip=ON_PURPOSE):
@@ -145,7 +146,7 @@ def tradeoff(run):
     deb = (z("debian.csv", skip=ON_PURPOSE + ("analogpattern",))
            if os.path.exists(os.path.join(run, "debian.csv")) else None)
     out = []
-    for k in (0, 3):
+    for k in [int(v) for v in os.environ.get("KEEPERS_LOST", "0,3").split(",")]:
         t = np.sort(train)[k]  # below this, at most k training keepers
         out.append((k, 1 / (1 + np.exp(-min(t, 30))), 100 * (real < t).mean(), 100 * (old < t).mean(),
                     int((held < t).sum()), None if deb is None else int((deb < t).sum())))
