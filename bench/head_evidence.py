@@ -40,7 +40,9 @@ measured on feature files already made (numpy, scipy, Pillow). An experiment for
         the measure is at least the least of those K keepers'" (so that it holds all of them).
         Prints the line, what it catches without the rule and, for the measure that keeps the
         most of both checks, what it catches with it and the held-back keepers still lost.
-env: W (5), L2 (1e-4), FITOLD (1; 0: compare fits without fitold.csv), KEEPERS_LOST (3,10,20,40),
+env: W (5), L2 (1e-4), FITOLD (1; 0: compare fits without fitold.csv), BOUND (1: compare fits on
+     the training keepers and the realistic check's blurred photos themselves, an upper bound on
+     what any head of that form could catch there), KEEPERS_LOST (3,10,20,40),
      VERBOSE=1 (compare: the lowest training keepers and, by kind from the realistic set's
      MANIFEST when given, the photos missed)
 
@@ -191,6 +193,8 @@ def compare_one(run, ev, cols, form, w, l2):
     Xd, yd, _ = table(run, "old", sets["old"], cols)
     T = quadratic if form == "quadratic" else (lambda A: A)
     X, y = np.vstack([Xf, Xo, train]), np.concatenate([yf, yo, np.ones(len(train))])
+    if os.environ.get("BOUND") == "1":  # fitted on the realistic check's own blurred photos: a bound, not a head
+        X, y = np.vstack([Xc[yc == 0], train]), np.concatenate([np.zeros(int((yc == 0).sum())), np.ones(len(train))])
     A = T(X)
     mu, sd = A.mean(0), A.std(0) + 1e-9
     p = fit_logistic((A - mu) / sd, y, np.where(y == 1, w, 1.0), l2)
