@@ -42,7 +42,8 @@ measured on feature files already made (numpy, scipy, Pillow). An experiment for
         most of both checks, what it catches with it and the held-back keepers still lost.
 env: W (5), L2 (1e-4), FITOLD (1; 0: compare fits without fitold.csv), BOUND (1: compare fits on
      the training keepers and the realistic check's blurred photos themselves, an upper bound on
-     what any head of that form could catch there), KEEPERS_LOST (3,10,20,40),
+     what any head of that form could catch there), PREFIX (compare: only the measures whose
+     names start so, e.g. "a_" or "t_,e_"), KEEPERS_LOST (3,10,20,40),
      VERBOSE=1 (compare: the lowest training keepers and, by kind from the realistic set's
      MANIFEST when given, the photos missed)
 
@@ -215,7 +216,9 @@ def compare(evidence, runs):
     w, l2 = float(os.environ.get("W", 5)), float(os.environ.get("L2", 1e-4))
     print("# W %g, L2 %g; per seed: realistic caught %%, old caught %%, held-back keepers lost, "
           "realistic sharp copies called blurry" % (w, l2))
-    for label, cols in (("network", []), ("network + evidence", COLUMNS)):
+    prefixes = tuple(v for v in os.environ.get("PREFIX", "").split(",") if v)
+    chosen = [c for c in COLUMNS if not prefixes or c.startswith(prefixes)]
+    for label, cols in (("network", []), ("network + evidence", chosen)):
         for form in ("linear", "quadratic"):
             figs = [compare_one(r, ev, cols, form, w, l2) for r in runs]
             print("%-20s %-9s " % (label, form) + " | ".join("%.1f %.1f %d %d" % f[:4] for f in figs))
