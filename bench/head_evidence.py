@@ -32,6 +32,13 @@ measured on feature files already made (numpy, scipy, Pillow). An experiment for
         (%), held-back keepers called blurry, the realistic check's sharp copies called blurry.
         The keepers are in the fit, so the line drawn on them is optimistic; the held-back
         keepers are the honest measure of what it costs.
+  choose EVIDENCE RUN...
+        the head's settings chosen on the training part alone: for each RUN, every form
+        (linear, quadratic), W (2, 5, 10) and L2 (1e-4, 1e-3, 1e-2), fitted as "compare" fits
+        on four of five folds of the training part's photos (by the photo a sample was made
+        from) and scored by the fifth's blurred samples caught under its lowest sharp sample
+        or keeper; the best setting (by the mean over folds) is then fitted as "compare" does
+        and measured on the held-back sets.
   hold EVIDENCE RUN...
         whether one measure could hold the soft keepers at the line instead (a hand-set rule
         may move a photo toward unsure, never to blurry): for each RUN, its shipped head
@@ -47,7 +54,7 @@ env: W (5), L2 (1e-4), FITOLD (1; 0: compare fits without fitold.csv), BOUND (1:
      VERBOSE=1 (compare: the lowest training keepers and, by kind from the realistic set's
      MANIFEST when given, the photos missed)
 
-usage: head_evidence.py measure OUT.csv FOLDER... | compare EVIDENCE RUN... | hold EVIDENCE RUN...
+usage: head_evidence.py measure OUT.csv FOLDER... | compare|choose|hold EVIDENCE RUN...
 """
 import csv, glob, os, sys
 import numpy as np
@@ -235,6 +242,52 @@ def compare(evidence, runs):
                            ", ".join("%s %d" % kv for kv in sorted(kinds.items()))))
 
 
+def photo_id(name):
+    """the photo a sample was made from: fit's SOURCE--NAME-fN, fitold's NAME-KIND, a keeper's NAME"""
+    import re
+    stem = os.path.splitext(name)[0].split("--")[-1]
+    return re.sub(r"-(f\d+|g15|m9|m9d|m9h|m9v)$", "", stem)
+
+
+def choose(evidence, runs):
+    """each setting's 5-fold figure on the training part alone (folds by photo): fitted on four
+    folds, the fifth's blurred samples caught under its lowest sharp sample or keeper; the mean
+    over folds, then the setting with the best figure, and its held-back figures"""
+    import zlib
+    ev = {k: {r["name"]: r for r in read(os.path.join(evidence, k + ".csv"))}
+          for k in ("fit", "fitold", "keep", "check", "old")}
+    grid = [(form, w, l2) for form in ("linear", "quadratic") for w in (2, 5, 10) for l2 in (1e-4, 1e-3, 1e-2)]
+    prefixes = tuple(v for v in os.environ.get("PREFIX", "").split(",") if v)
+    cols = [c for c in COLUMNS if not prefixes or c.startswith(prefixes)]
+    for run in runs:
+        parts = [table(run, "fit", ev["fit"], cols), table(run, "fitold", ev["fitold"], cols)]
+        parts += [table(run, os.path.basename(f)[:-4], ev["keep"], cols)
+                  for f in sorted(glob.glob(os.path.join(run, "keep-train-*.csv")))]
+        X = np.vstack([q[0] for q in parts])
+        y = np.concatenate([q[1] for q in parts])
+        keeper = np.concatenate([np.zeros(len(parts[0][1]) + len(parts[1][1]))] +
+                                [np.ones(len(q[1])) for q in parts[2:]]).astype(bool)
+        fold = np.array([zlib.crc32(photo_id(n).encode()) % 5 for q in parts for n in q[2]])
+        scores = []
+        for form, w, l2 in grid:
+            T = quadratic if form == "quadratic" else (lambda A: A)
+            caught = []
+            for k in range(5):
+                tr, te = fold != k, fold == k
+                A = T(X[tr])
+                mu, sd = A.mean(0), A.std(0) + 1e-9
+                wts = np.where(y[tr] == 1, np.where(keeper[tr], w, 1.0), 1.0)
+                p = fit_logistic((A - mu) / sd, y[tr], wts, l2)
+                z = ((T(X[te]) - mu) / sd) @ p[:-1] + p[-1]
+                caught.append(100 * (z[y[te] == 0] < z[y[te] == 1].min()).mean())
+            scores.append(np.mean(caught))
+        best = grid[int(np.argmax(scores))]
+        f = compare_one(run, ev, cols, best[0], best[1], best[2])
+        print("%s: chosen on the training part %s W %g L2 %g (5-fold caught %.1f %%; the grid %.1f-%.1f %%); "
+              "held-back: realistic %.1f %%, old %.1f %%, keepers lost %d, sharp copies called blurry %d"
+              % (os.path.basename(run.rstrip("/")), best[0], best[1], best[2], max(scores), min(scores), max(scores), *f[:4]))
+
+
 def hold(evidence, runs):
     import head_variants as hv
     ev = {k: {r["name"]: r for r in read(os.path.join(evidence, k + ".csv"))} for k in ("keep", "check", "old")}
@@ -275,6 +328,8 @@ def main():
         measure(a[1], a[2:])
     elif len(a) >= 3 and a[0] == "compare":
         compare(a[1], a[2:])
+    elif len(a) >= 3 and a[0] == "choose":
+        choose(a[1], a[2:])
     elif len(a) >= 3 and a[0] == "hold":
         sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
         hold(a[1], a[2:])
