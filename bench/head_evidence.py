@@ -188,17 +188,17 @@ def fit_logistic(Z, y, wts, l2):
 
 
 def compare_one(run, ev, cols, form, w, l2):
-    sets = {k: ev.get(k, {}) for k in ("fit", "fitold", "keep", "check", "old")}
-    keep = lambda part: [table(run, os.path.basename(p)[:-4], sets["keep"], cols)
+    keep = lambda part: [table(run, os.path.basename(p)[:-4], ev["keep"], cols)
                          for p in sorted(glob.glob(os.path.join(run, "keep-%s-*.csv" % part)))]
-    train, held = np.vstack([k[0] for k in keep("train")]), np.vstack([k[0] for k in keep("held")])
-    train_names = sum([k[2] for k in keep("train")], [])
-    Xf, yf, _ = table(run, "fit", sets["fit"], cols)
-    Xo, yo, _ = table(run, "fitold", sets["fitold"], cols)
+    kept = keep("train")
+    train, held = np.vstack([k[0] for k in kept]), np.vstack([k[0] for k in keep("held")])
+    train_names = sum([k[2] for k in kept], [])
+    Xf, yf, _ = table(run, "fit", ev["fit"], cols)
+    Xo, yo, _ = table(run, "fitold", ev["fitold"], cols)
     if os.environ.get("FITOLD", "1") == "0":  # fitted without the old check's kind of blur
         Xo, yo = Xo[:0], yo[:0]
-    Xc, yc, check_names = table(run, "check", sets["check"], cols)
-    Xd, yd, _ = table(run, "old", sets["old"], cols)
+    Xc, yc, check_names = table(run, "check", ev["check"], cols)
+    Xd, yd, _ = table(run, "old", ev["old"], cols)
     T = quadratic if form == "quadratic" else (lambda A: A)
     X, y = np.vstack([Xf, Xo, train]), np.concatenate([yf, yo, np.ones(len(train))])
     if os.environ.get("BOUND") == "1":  # fitted on the realistic check's own blurred photos: a bound, not a head
@@ -215,11 +215,17 @@ def compare_one(run, ev, cols, form, w, l2):
             int((zc[yc == 1] < line).sum()), lowest, missed)
 
 
-def compare(evidence, runs):
+def read_evidence(evidence):
+    """EVIDENCE's measure files by set, each {file name: row} ({} for a file not there)"""
     ev = {}
     for k in ("fit", "fitold", "keep", "check", "old"):
         path = os.path.join(evidence, k + ".csv")
         ev[k] = {r["name"]: r for r in read(path)} if os.path.exists(path) else {}
+    return ev
+
+
+def compare(evidence, runs):
+    ev = read_evidence(evidence)
     w, l2 = float(os.environ.get("W", 5)), float(os.environ.get("L2", 1e-4))
     print("# W %g, L2 %g; per seed: realistic caught %%, old caught %%, held-back keepers lost, "
           "realistic sharp copies called blurry" % (w, l2))
@@ -254,8 +260,7 @@ def choose(evidence, runs):
     folds, the fifth's blurred samples caught under its lowest sharp sample or keeper; the mean
     over folds, then the setting with the best figure, and its held-back figures"""
     import zlib
-    ev = {k: {r["name"]: r for r in read(os.path.join(evidence, k + ".csv"))}
-          for k in ("fit", "fitold", "keep", "check", "old")}
+    ev = read_evidence(evidence)
     grid = [(form, w, l2) for form in ("linear", "quadratic") for w in (2, 5, 10) for l2 in (1e-4, 1e-3, 1e-2)]
     prefixes = tuple(v for v in os.environ.get("PREFIX", "").split(",") if v)
     cols = [c for c in COLUMNS if not prefixes or c.startswith(prefixes)]
@@ -290,7 +295,7 @@ def choose(evidence, runs):
 
 def hold(evidence, runs):
     import head_variants as hv
-    ev = {k: {r["name"]: r for r in read(os.path.join(evidence, k + ".csv"))} for k in ("keep", "check", "old")}
+    ev = read_evidence(evidence)
 
     def scored(run, head, name, label, evk):
         rs = [r for r in hv.rows(os.path.join(run, name)) if (not label or r["label"] == label)
