@@ -163,6 +163,22 @@ START_TEST(peak_loss_shares_the_tile_map)
 }
 END_TEST
 
+/* A local-energy front end: a convolution's response rectified to its magnitude (slope -1, which
+ * the model fuses into the convolution) and averaged before the next one reads it. */
+START_TEST(magnitude_then_average)
+{
+    gradcheck("input x 1\n"
+              "conv c1 x out=3 k=4 s=2 p=1\n"
+              "lrelu r1 c1 slope=-1\n"
+              "avgpool a1 r1 k=2 s=2\n"
+              "conv c2 a1 out=4 k=3 s=1 p=1\n"
+              "lrelu a2 c2 slope=0.1\n"
+              "conv tiles a2 out=1 k=1\n"
+              "sigmoid_ce tile_loss tiles\n",
+              2, 1, 16, 12, 1, 0);
+}
+END_TEST
+
 /* Local contrast normalisation on spatial maps joined along channels: n0 is its input's only
  * reader (its backward overwrites c0's gradient), n1 shares c1 with the concat (it adds). c0
  * has no bias: lcn does not change when a constant is added to its input, so that gradient
@@ -193,6 +209,7 @@ int main(void)
     tcase_add_test(tc, two_heads_share_a_trunk);
     tcase_add_test(tc, peak_loss_shares_the_tile_map);
     tcase_add_test(tc, lcn_and_spatial_concat);
+    tcase_add_test(tc, magnitude_then_average);
     suite_add_tcase(s, tc);
     return tu_run_suite(s);
 }

@@ -824,9 +824,9 @@ static double lrelu_L(const double *x, void *vctx)
 
 START_TEST(test_leaky_relu)
 {
-    const float slopes[2] = {0.0f, 0.1f};
+    const float slopes[3] = {0.0f, 0.1f, -1.0f}; /* -1: the magnitude |x| */
     unsharp_backend *be = backend(1);
-    for (int si = 0; si < 2; si++) {
+    for (int si = 0; si < 3; si++) {
         const float slope = slopes[si];
         seed_rng(11 + si);
         const size_t n = 1001;

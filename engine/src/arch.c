@@ -68,7 +68,7 @@ static int apply_key(unsharp_layer *L, const char *key, const char *val)
     if (strcmp(key, "p") == 0 && strcmp(L->kind->name, "dropout") == 0) return parse_float(val, 0.0f, 0.99f, &L->p);
     if (strcmp(key, "p") == 0) { if (!parse_int(val, 0, 64, &k)) return 0; L->ph = L->pw = k; return 1; }
     if (strcmp(key, "bias") == 0) return parse_int(val, 0, 1, &L->has_bias);
-    if (strcmp(key, "slope") == 0) return parse_float(val, 0.0f, 1.0f, &L->slope);
+    if (strcmp(key, "slope") == 0) return parse_float(val, -1.0f, 1.0f, &L->slope); /* -1: |x| */
     if (strcmp(key, "weight") == 0) return parse_float(val, 0.0f, 1e6f, &L->weight);
     if (strcmp(key, "eps") == 0) return parse_float(val, -1e6f, 1e6f, &L->eps); /* the kind checks its range */
     return 0;
